@@ -1,0 +1,5 @@
+module github.com/smsinbox/smsinbox
+
+go 1.26.8
+
+require github.com/google/uuid v1.6.0
