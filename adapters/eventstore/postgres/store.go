@@ -1,0 +1,533 @@
+// Package postgres is the PostgreSQL event store: the default store of
+// smsinbox, and the one it embeds.
+//
+// Ordering. Positions are handed out inside the es_append function under the
+// row lock of es_head, held until the appending transaction ends. A later
+// position can therefore only be written after every earlier one has
+// committed (PostgreSQL makes a transaction visible before it releases its
+// locks) or rolled back (and given its positions back). Readers see the
+// global log grow strictly in order, gap-free, across any number of processes,
+// so a catch-up subscription that reads "position > checkpoint" never passes
+// over an append still in flight and needs no gap timeout.
+//
+// Throughput. One lock means one commit at a time per database; each process
+// therefore has a single writer goroutine that commits every append waiting
+// for it in one transaction (one fsync for many appends, as EventStoreDB's
+// single writer does). Each append in such a group keeps its own expected
+// version check: one refused append does not refuse the others.
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/smsinbox/smsinbox/domain/eventstore"
+)
+
+// Config tunes a Store; zero values take the defaults.
+type Config struct {
+	// MaxBatch is how many waiting appends one transaction commits at most (128).
+	MaxBatch int
+	// PageSize is how many events one read fetches (512).
+	PageSize int
+	// PollInterval is how often an idle subscription looks for events when
+	// no notification woke it (1 s): a safety net, not the normal path.
+	PollInterval time.Duration
+	// Logger receives the store's logs (slog.Default()).
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.MaxBatch <= 0 {
+		c.MaxBatch = 128
+	}
+	if c.PageSize <= 0 {
+		c.PageSize = 512
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Store is an eventstore.Store on PostgreSQL.
+type Store struct {
+	pool    *pgxpool.Pool
+	cfg     Config
+	log     *slog.Logger
+	appends chan *appendRequest
+	wake    *signal
+	stop    context.CancelFunc
+	done    sync.WaitGroup
+}
+
+var _ eventstore.Store = (*Store)(nil)
+
+// New starts a Store on pool, whose schema `smsinbox migrate` has applied.
+// The pool stays the caller's: Close stops the store, not the pool.
+func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Store, error) {
+	cfg.setDefaults()
+	if err := pool.Ping(ctx); err != nil {
+		return nil, fmt.Errorf("event store: %w", err)
+	}
+	runCtx, stop := context.WithCancel(context.Background())
+	s := &Store{
+		pool:    pool,
+		cfg:     cfg,
+		log:     cfg.Logger.With("component", "eventstore.postgres"),
+		appends: make(chan *appendRequest),
+		wake:    newSignal(),
+		stop:    stop,
+	}
+	s.done.Add(2)
+	go func() { defer s.done.Done(); s.write(runCtx) }()
+	go func() { defer s.done.Done(); s.listen(runCtx) }()
+	return s, nil
+}
+
+// Close stops the writer and the listener. Appends after Close fail.
+func (s *Store) Close() error {
+	s.stop()
+	s.done.Wait()
+	return nil
+}
+
+type appendRequest struct {
+	ctx      context.Context
+	stream   eventstore.StreamID
+	expected eventstore.ExpectedVersion
+	args     appendArgs
+	result   chan appendOutcome
+}
+
+type appendOutcome struct {
+	res eventstore.AppendResult
+	err error
+}
+
+// appendArgs are es_append's arguments after the stream and expected version.
+type appendArgs struct {
+	ids        []string
+	types      []string
+	versions   []int32
+	data       []string
+	metadata   []string
+	occurredAt []time.Time
+}
+
+func encodeExpected(e eventstore.ExpectedVersion) int64 {
+	switch {
+	case e.IsNoStream():
+		return -2
+	case e.IsStreamExists():
+		return -3
+	}
+	if v, ok := e.ExactVersion(); ok {
+		return int64(v)
+	}
+	return -1
+}
+
+func encodeEvents(events []eventstore.EventData) (appendArgs, error) {
+	a := appendArgs{
+		ids:        make([]string, len(events)),
+		types:      make([]string, len(events)),
+		versions:   make([]int32, len(events)),
+		data:       make([]string, len(events)),
+		metadata:   make([]string, len(events)),
+		occurredAt: make([]time.Time, len(events)),
+	}
+	for i, e := range events {
+		if err := validate(e); err != nil {
+			return appendArgs{}, fmt.Errorf("event %d: %w", i, err)
+		}
+		meta, err := json.Marshal(e.Metadata)
+		if err != nil {
+			return appendArgs{}, fmt.Errorf("event %d metadata: %w", i, err)
+		}
+		a.ids[i] = e.ID.String()
+		a.types[i] = e.Type
+		a.versions[i] = int32(e.SchemaVersion)
+		a.data[i] = string(e.Data)
+		a.metadata[i] = string(meta)
+		a.occurredAt[i] = e.OccurredAt
+	}
+	return a, nil
+}
+
+func validate(e eventstore.EventData) error {
+	switch {
+	case e.ID == [16]byte{}:
+		return fmt.Errorf("%w: no id", eventstore.ErrInvalidEvent)
+	case e.Type == "":
+		return fmt.Errorf("%w: no type", eventstore.ErrInvalidEvent)
+	case !json.Valid(e.Data):
+		return fmt.Errorf("%w: data of %s is not JSON", eventstore.ErrInvalidEvent, e.Type)
+	case strings.ContainsRune(string(e.Data), 0):
+		return fmt.Errorf("%w: data of %s holds a NUL character", eventstore.ErrInvalidEvent, e.Type)
+	}
+	return nil
+}
+
+// Append implements eventstore.Store. It hands the append to the store's
+// writer, which commits it together with any others waiting.
+func (s *Store) Append(ctx context.Context, stream eventstore.StreamID, expected eventstore.ExpectedVersion, events ...eventstore.EventData) (eventstore.AppendResult, error) {
+	args, err := encodeEvents(events)
+	if err != nil {
+		return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, err)
+	}
+	req := &appendRequest{ctx: ctx, stream: stream, expected: expected, args: args, result: make(chan appendOutcome, 1)}
+	select {
+	case s.appends <- req:
+	case <-ctx.Done():
+		return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, ctx.Err())
+	}
+	// The writer always answers, even when ctx ends meanwhile: the caller
+	// must learn whether its events were committed.
+	out := <-req.result
+	if out.err != nil {
+		return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, out.err)
+	}
+	return out.res, nil
+}
+
+const appendSQL = `SELECT status, version, position FROM es_append($1, $2, $3::uuid[], $4, $5, $6, $7, $8)`
+
+// write is the store's single writer: it takes the appends waiting for it,
+// up to MaxBatch, and commits them in one transaction.
+func (s *Store) write(ctx context.Context) {
+	batch := make([]*appendRequest, 0, s.cfg.MaxBatch)
+	for {
+		batch = batch[:0]
+		select {
+		case r := <-s.appends:
+			batch = append(batch, r)
+		case <-ctx.Done():
+			s.refuseWaiting()
+			return
+		}
+	gather:
+		for len(batch) < s.cfg.MaxBatch {
+			select {
+			case r := <-s.appends:
+				batch = append(batch, r)
+			default:
+				break gather
+			}
+		}
+		live := batch[:0]
+		for _, r := range batch {
+			if err := r.ctx.Err(); err != nil {
+				r.result <- appendOutcome{err: err}
+				continue
+			}
+			live = append(live, r)
+		}
+		if len(live) == 0 {
+			continue
+		}
+		s.commit(ctx, live)
+		s.wake.Broadcast()
+	}
+}
+
+// refuseWaiting answers the appends that reach a closed store.
+func (s *Store) refuseWaiting() {
+	for {
+		select {
+		case r := <-s.appends:
+			r.result <- appendOutcome{err: errors.New("event store closed")}
+		default:
+			return
+		}
+	}
+}
+
+func (s *Store) commit(ctx context.Context, reqs []*appendRequest) {
+	// A commit is not cut short by one caller's context: it serves many.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if len(reqs) == 1 {
+		r := reqs[0]
+		r.result <- s.outcome(r, s.pool.QueryRow(ctx, appendSQL, r.sqlArgs()...))
+		return
+	}
+	// Queries of one batch run as one implicit transaction: all commit or none.
+	b := &pgx.Batch{}
+	for _, r := range reqs {
+		b.Queue(appendSQL, r.sqlArgs()...)
+	}
+	results := s.pool.SendBatch(ctx, b)
+	outcomes := make([]appendOutcome, len(reqs))
+	var failed error
+	for i, r := range reqs {
+		outcomes[i] = s.outcome(r, results.QueryRow())
+		if outcomes[i].err != nil && !isRefusal(outcomes[i].err) {
+			failed = outcomes[i].err
+		}
+	}
+	if err := results.Close(); err != nil && failed == nil {
+		failed = err
+	}
+	if failed == nil {
+		for i, r := range reqs {
+			r.result <- outcomes[i]
+		}
+		return
+	}
+	// The group's transaction failed as a whole: commit each append on its
+	// own so that one bad append does not fail the others.
+	s.log.Warn("group commit failed; committing its appends one by one", "appends", len(reqs), "err", failed)
+	for _, r := range reqs {
+		r.result <- s.outcome(r, s.pool.QueryRow(ctx, appendSQL, r.sqlArgs()...))
+	}
+}
+
+func (r *appendRequest) sqlArgs() []any {
+	return []any{string(r.stream), encodeExpected(r.expected), r.args.ids, r.args.types,
+		r.args.versions, r.args.data, r.args.metadata, r.args.occurredAt}
+}
+
+// isRefusal tells an append the store refused (its own outcome) from a
+// failure of the transaction.
+func isRefusal(err error) bool {
+	return errors.Is(err, eventstore.ErrConcurrency) || errors.Is(err, eventstore.ErrDuplicateEvent)
+}
+
+func (s *Store) outcome(r *appendRequest, row pgx.Row) appendOutcome {
+	var status string
+	var version, position int64
+	if err := row.Scan(&status, &version, &position); err != nil {
+		return appendOutcome{err: err}
+	}
+	switch status {
+	case "ok", "idempotent":
+		if version < 0 { // an empty append to a missing stream
+			version = 0
+		}
+		return appendOutcome{res: eventstore.AppendResult{Version: uint64(version), Position: eventstore.Position(position)}}
+	case "conflict":
+		return appendOutcome{err: &eventstore.ConcurrencyError{Stream: r.stream, Expected: r.expected, Actual: version}}
+	case "duplicate":
+		return appendOutcome{err: fmt.Errorf("%w: an event id of this append is recorded elsewhere", eventstore.ErrDuplicateEvent)}
+	default:
+		return appendOutcome{err: fmt.Errorf("es_append answered %q", status)}
+	}
+}
+
+const eventColumns = `position, event_id, stream_id, version, type, schema_version, data::text, metadata::text, occurred_at`
+
+func scanEvent(rows pgx.Rows) (eventstore.RecordedEvent, error) {
+	var e eventstore.RecordedEvent
+	var stream, data, meta string
+	var position, version int64
+	if err := rows.Scan(&position, &e.ID, &stream, &version, &e.Type, &e.SchemaVersion, &data, &meta, &e.OccurredAt); err != nil {
+		return e, err
+	}
+	if err := json.Unmarshal([]byte(meta), &e.Metadata); err != nil {
+		return e, fmt.Errorf("metadata of event %d: %w", position, err)
+	}
+	e.Stream = eventstore.StreamID(stream)
+	e.Version = uint64(version)
+	e.Position = eventstore.Position(position)
+	e.Data = []byte(data)
+	e.OccurredAt = e.OccurredAt.UTC()
+	return e, nil
+}
+
+// page runs one paged query and yields its events; it reports how many it
+// yielded, the last position, and whether the consumer stopped.
+func (s *Store) page(ctx context.Context, yield func(eventstore.RecordedEvent, error) bool, sql string, args ...any) (n int, last eventstore.Position, stopped bool) {
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		yield(eventstore.RecordedEvent{}, err)
+		return 0, 0, true
+	}
+	// Events are gathered first so that no connection is held while the
+	// consumer works.
+	events := make([]eventstore.RecordedEvent, 0, s.cfg.PageSize)
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			rows.Close()
+			yield(eventstore.RecordedEvent{}, err)
+			return 0, 0, true
+		}
+		events = append(events, e)
+	}
+	if err := rows.Err(); err != nil {
+		yield(eventstore.RecordedEvent{}, err)
+		return 0, 0, true
+	}
+	for _, e := range events {
+		if !yield(e, nil) {
+			return len(events), e.Position, true
+		}
+		last = e.Position
+	}
+	return len(events), last, false
+}
+
+// ReadStream implements eventstore.Store.
+func (s *Store) ReadStream(ctx context.Context, stream eventstore.StreamID, from uint64) iter.Seq2[eventstore.RecordedEvent, error] {
+	const q = `SELECT ` + eventColumns + ` FROM es_events WHERE stream_id = $1 AND version >= $2 ORDER BY version LIMIT $3`
+	return func(yield func(eventstore.RecordedEvent, error) bool) {
+		next := int64(from)
+		for {
+			n, _, stopped := s.page(ctx, func(e eventstore.RecordedEvent, err error) bool {
+				if err != nil {
+					return yield(e, fmt.Errorf("read %s: %w", stream, err))
+				}
+				next = int64(e.Version) + 1
+				return yield(e, nil)
+			}, q, string(stream), next, s.cfg.PageSize)
+			if stopped || n < s.cfg.PageSize {
+				return
+			}
+		}
+	}
+}
+
+// filterArgs turns a filter into the $2 and $3 of allSQL.
+func filterArgs(f eventstore.Filter) (prefixes, types []string) {
+	for _, p := range f.StreamPrefixes {
+		r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+		prefixes = append(prefixes, r.Replace(p)+"%")
+	}
+	return prefixes, f.EventTypes
+}
+
+const allSQL = `SELECT ` + eventColumns + ` FROM es_events
+ WHERE position > $1
+   AND ($2::text[] IS NULL OR stream_id LIKE ANY ($2))
+   AND ($3::text[] IS NULL OR type = ANY ($3))
+ ORDER BY position LIMIT $4`
+
+// readAfter yields one pass over the log after position cp, page by page,
+// until a short page; it returns the last position it yielded.
+func (s *Store) readAfter(ctx context.Context, cp eventstore.Position, f eventstore.Filter, yield func(eventstore.RecordedEvent, error) bool) (eventstore.Position, bool) {
+	prefixes, types := filterArgs(f)
+	for {
+		n, last, stopped := s.page(ctx, func(e eventstore.RecordedEvent, err error) bool {
+			if err != nil {
+				return yield(e, fmt.Errorf("read the global log after %d: %w", cp, err))
+			}
+			return yield(e, nil)
+		}, allSQL, int64(cp), prefixes, types, s.cfg.PageSize)
+		if n > 0 {
+			cp = last
+		}
+		if stopped {
+			return cp, true
+		}
+		if n < s.cfg.PageSize {
+			return cp, false
+		}
+	}
+}
+
+// ReadAll implements eventstore.Store.
+func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, f eventstore.Filter) iter.Seq2[eventstore.RecordedEvent, error] {
+	return func(yield func(eventstore.RecordedEvent, error) bool) {
+		s.readAfter(ctx, after, f, yield)
+	}
+}
+
+// Subscribe implements eventstore.Store: it reads the log after its
+// checkpoint until it is caught up, then waits for the next commit.
+func (s *Store) Subscribe(ctx context.Context, after eventstore.Position, f eventstore.Filter) iter.Seq2[eventstore.RecordedEvent, error] {
+	return func(yield func(eventstore.RecordedEvent, error) bool) {
+		cp := after
+		poll := time.NewTimer(s.cfg.PollInterval)
+		defer poll.Stop()
+		for {
+			woken := s.wake.Wait()
+			var stopped bool
+			cp, stopped = s.readAfter(ctx, cp, f, func(e eventstore.RecordedEvent, err error) bool {
+				if err != nil {
+					if ctx.Err() != nil {
+						return false
+					}
+					// A failed read is reported and retried from the same checkpoint.
+					s.log.Warn("subscription read failed; retrying", "after", cp, "err", err)
+					return true
+				}
+				return yield(e, nil)
+			})
+			if stopped && ctx.Err() == nil {
+				return
+			}
+			if ctx.Err() != nil {
+				yield(eventstore.RecordedEvent{}, ctx.Err())
+				return
+			}
+			poll.Reset(s.cfg.PollInterval)
+			select {
+			case <-woken:
+			case <-poll.C:
+			case <-ctx.Done():
+				yield(eventstore.RecordedEvent{}, ctx.Err())
+				return
+			}
+		}
+	}
+}
+
+// Head implements eventstore.Store.
+func (s *Store) Head(ctx context.Context) (eventstore.Position, error) {
+	var p int64
+	if err := s.pool.QueryRow(ctx, `SELECT position FROM es_head`).Scan(&p); err != nil {
+		return 0, fmt.Errorf("read the head: %w", err)
+	}
+	return eventstore.Position(p), nil
+}
+
+// listen wakes subscriptions when another process commits: es_append
+// notifies es_appended once per transaction. While the connection is down the
+// subscriptions fall back to polling.
+func (s *Store) listen(ctx context.Context) {
+	for ctx.Err() == nil {
+		err := s.listenOnce(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		s.log.Warn("listening for appends failed; subscriptions poll until it is back", "err", err)
+		s.wake.Broadcast()
+		select {
+		case <-time.After(time.Second):
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func (s *Store) listenOnce(ctx context.Context) error {
+	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, `LISTEN es_appended`); err != nil {
+		return err
+	}
+	// Anything committed before LISTEN took effect is found by this read.
+	s.wake.Broadcast()
+	for {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			return err
+		}
+		s.wake.Broadcast()
+	}
+}

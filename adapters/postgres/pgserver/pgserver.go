@@ -1,0 +1,234 @@
+// Package pgserver finds a PostgreSQL server for smsinbox, or starts a
+// private one: the server named by DATABASE_URL; else one answering on
+// 127.0.0.1:5432; else a private cluster in a directory of the caller's
+// (./var/postgres for `smsinbox serve`, a temporary one for the tests),
+// created with the machine's own PostgreSQL binaries. initdb refuses to run
+// as root, so as root the cluster runs as the `postgres` user.
+package pgserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// DefaultLocalURL is the server tried when DATABASE_URL is unset.
+const DefaultLocalURL = "postgres://postgres@127.0.0.1:5432/smsinbox?sslmode=disable"
+
+// Cluster is a private PostgreSQL cluster that this process may have started.
+type Cluster struct {
+	Dir  string // holds data/, the log and the socket
+	Port int
+	bin  string
+	// Started is true when this process started the server (and so should
+	// stop it); false when it found it running.
+	Started bool
+	log     *slog.Logger
+}
+
+// URL is the cluster's address for database name db.
+func (c *Cluster) URL(db string) string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", c.Port, db)
+}
+
+// Answers reports whether a PostgreSQL server accepts TCP connections at
+// host:port within a short time.
+func Answers(hostport string) bool {
+	conn, err := net.DialTimeout("tcp", hostport, 500*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	conn.Close()
+	return true
+}
+
+// Binaries finds the directory of initdb and pg_ctl: $PG_BIN, else the
+// newest /usr/lib/postgresql/*/bin, else the PATH.
+func Binaries() (string, error) {
+	if dir := os.Getenv("PG_BIN"); dir != "" {
+		return dir, nil
+	}
+	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
+	sort.Slice(matches, func(i, j int) bool { return versionOf(matches[i]) > versionOf(matches[j]) })
+	if len(matches) > 0 {
+		return filepath.Dir(matches[0]), nil
+	}
+	if p, err := exec.LookPath("initdb"); err == nil {
+		return filepath.Dir(p), nil
+	}
+	return "", errors.New("no PostgreSQL binaries found (initdb): install PostgreSQL (apt-get install postgresql) or set DATABASE_URL")
+}
+
+func versionOf(initdb string) int {
+	v, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(initdb))))
+	return v
+}
+
+// Start starts (creating it first if needed) a private cluster in dir,
+// listening on 127.0.0.1:port only, with trust authentication for its
+// `postgres` role. A cluster already running there is reused.
+func Start(ctx context.Context, dir string, port int, logger *slog.Logger) (*Cluster, error) {
+	bin, err := Binaries()
+	if err != nil {
+		return nil, err
+	}
+	dir, err = filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{Dir: dir, Port: port, bin: bin, log: logger}
+	data := filepath.Join(dir, "data")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create %s: %w", dir, err)
+	}
+	if err := c.giveToPostgres(dir); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(data, "PG_VERSION")); err != nil {
+		logger.Info("creating a private PostgreSQL cluster", "dir", data)
+		if out, err := c.run(ctx, "initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C"); err != nil {
+			return nil, fmt.Errorf("initdb %s: %w\n%s", data, err, out)
+		}
+	}
+	if out, err := c.run(ctx, "pg_ctl", "-D", data, "status"); err == nil && strings.Contains(out, "server is running") {
+		if Answers(fmt.Sprintf("127.0.0.1:%d", port)) {
+			logger.Info("private PostgreSQL cluster already running", "dir", data, "port", port)
+			return c, nil
+		}
+		return nil, fmt.Errorf("a PostgreSQL server runs in %s but not on port %d: stop it (pg_ctl -D %s stop) or set DATABASE_URL", data, port, data)
+	}
+	if Answers(fmt.Sprintf("127.0.0.1:%d", port)) {
+		return nil, fmt.Errorf("port %d is taken by another server: set DATABASE_URL to use it", port)
+	}
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c max_connections=200", port, dir)
+	logger.Info("starting a private PostgreSQL cluster", "dir", data, "port", port)
+	if out, err := c.run(ctx, "pg_ctl", "-D", data, "-l", filepath.Join(dir, "postgres.log"), "-o", opts, "-w", "-t", "60", "start"); err != nil {
+		return nil, fmt.Errorf("start PostgreSQL in %s: %w\n%s", data, err, out)
+	}
+	c.Started = true
+	return c, nil
+}
+
+// Stop stops the cluster if this process started it.
+func (c *Cluster) Stop(ctx context.Context) error {
+	if !c.Started {
+		return nil
+	}
+	out, err := c.run(ctx, "pg_ctl", "-D", filepath.Join(c.Dir, "data"), "-m", "fast", "-w", "stop")
+	if err != nil {
+		return fmt.Errorf("stop PostgreSQL in %s: %w\n%s", c.Dir, err, out)
+	}
+	return nil
+}
+
+// run runs a PostgreSQL program, as the postgres user when this process is root.
+func (c *Cluster) run(ctx context.Context, program string, args ...string) (string, error) {
+	path := filepath.Join(c.bin, program)
+	var cmd *exec.Cmd
+	if os.Geteuid() == 0 {
+		cmd = exec.CommandContext(ctx, "runuser", append([]string{"-u", "postgres", "--", path}, args...)...)
+	} else {
+		cmd = exec.CommandContext(ctx, path, args...)
+	}
+	cmd.Dir = c.Dir
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// giveToPostgres makes dir the postgres user's when running as root, and
+// checks that the user can reach it.
+func (c *Cluster) giveToPostgres(dir string) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return fmt.Errorf("running as root needs the postgres user to own the private cluster: %w", err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	if err := filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, uid, gid)
+	}); err != nil {
+		return fmt.Errorf("give %s to postgres: %w", dir, err)
+	}
+	if out, err := exec.Command("runuser", "-u", "postgres", "--", "test", "-w", dir).CombinedOutput(); err != nil {
+		return fmt.Errorf("the postgres user cannot write %s (is a parent directory closed to it?): %v %s", dir, err, out)
+	}
+	return nil
+}
+
+// EnsureDatabase creates the database that url names when it does not
+// exist, connecting to the server's `postgres` database to do it.
+func EnsureDatabase(ctx context.Context, dbURL string) error {
+	cfg, err := pgx.ParseConfig(dbURL)
+	if err != nil {
+		return fmt.Errorf("parse database url: %w", err)
+	}
+	name := cfg.Database
+	if name == "" || name == "postgres" {
+		return nil
+	}
+	admin := cfg.Copy()
+	admin.Database = "postgres"
+	conn, err := pgx.ConnectConfig(ctx, admin)
+	if err != nil {
+		return fmt.Errorf("connect to create database %s: %w", name, err)
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		return fmt.Errorf("look for database %s: %w", name, err)
+	}
+	if exists {
+		return nil
+	}
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		var exists bool
+		// Another process may have created it meanwhile.
+		if qerr := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); qerr == nil && exists {
+			return nil
+		}
+		return fmt.Errorf("create database %s: %w", name, err)
+	}
+	return nil
+}
+
+// FreePort asks the kernel for a free TCP port on 127.0.0.1.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// HostPort is the host:port a database URL names.
+func HostPort(dbURL string) (string, error) {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return "", err
+	}
+	host, port := u.Hostname(), u.Port()
+	if port == "" {
+		port = "5432"
+	}
+	return net.JoinHostPort(host, port), nil
+}

@@ -1,0 +1,188 @@
+// Package pgtest gives tests real PostgreSQL databases: each test its own,
+// freshly migrated, dropped when the test ends.
+//
+// A package that uses it calls Main from its TestMain. The server is the one
+// DATABASE_URL names (the test runner, cmd/testenv, sets it to the private
+// cluster it starts for the whole run); else one on 127.0.0.1:5432; else a
+// private cluster started for this package alone and stopped after it.
+package pgtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/smsinbox/smsinbox/adapters/postgres/migrations"
+	"github.com/smsinbox/smsinbox/adapters/postgres/pgserver"
+)
+
+// Main runs the tests of a package with a PostgreSQL server.
+func Main(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	ctx := context.Background()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if os.Getenv("DATABASE_URL") == "" {
+		if pgserver.Answers("127.0.0.1:5432") {
+			os.Setenv("DATABASE_URL", pgserver.DefaultLocalURL)
+		} else {
+			dir, err := os.MkdirTemp("", "smsinbox-pgtest-")
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "pgtest:", err)
+				return 1
+			}
+			defer os.RemoveAll(dir)
+			os.Chmod(dir, 0o755) // the cluster's owner must reach it
+			port, err := pgserver.FreePort()
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "pgtest:", err)
+				return 1
+			}
+			c, err := pgserver.Start(ctx, filepath.Join(dir, "pg"), port, logger)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "pgtest: no PostgreSQL server:", err)
+				return 1
+			}
+			defer c.Stop(ctx)
+			os.Setenv("DATABASE_URL", c.URL("postgres"))
+		}
+	}
+	code := m.Run()
+	templates.drop(ctx)
+	return code
+}
+
+// template is one migrated database per test process that each test's
+// database is copied from.
+type template struct {
+	once sync.Once
+	name string
+	err  error
+}
+
+var templates template
+
+func (tp *template) get(ctx context.Context) (string, error) {
+	tp.once.Do(func() {
+		tp.name = "smsinbox_tpl_" + randomSuffix()
+		tp.err = createMigrated(ctx, tp.name)
+	})
+	return tp.name, tp.err
+}
+
+func (tp *template) drop(ctx context.Context) {
+	if tp.name == "" {
+		return
+	}
+	if conn, err := adminConn(ctx); err == nil {
+		conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{tp.name}.Sanitize()+" WITH (FORCE)")
+		conn.Close(ctx)
+	}
+}
+
+func randomSuffix() string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func serverConfig() (*pgx.ConnConfig, error) {
+	url := os.Getenv("DATABASE_URL")
+	if url == "" {
+		return nil, fmt.Errorf("pgtest: DATABASE_URL is unset; call pgtest.Main from TestMain")
+	}
+	return pgx.ParseConfig(url)
+}
+
+func adminConn(ctx context.Context) (*pgx.Conn, error) {
+	cfg, err := serverConfig()
+	if err != nil {
+		return nil, err
+	}
+	cfg.Database = "postgres"
+	return pgx.ConnectConfig(ctx, cfg)
+}
+
+// URL is the address of database name on the test server.
+func URL(name string) string {
+	cfg, err := serverConfig()
+	if err != nil {
+		panic(err)
+	}
+	return fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Host, cfg.Port, name)
+}
+
+func createMigrated(ctx context.Context, name string) error {
+	conn, err := adminConn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return fmt.Errorf("create %s: %w", name, err)
+	}
+	pool, err := pgxpool.New(ctx, URL(name))
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	return migrations.Apply(ctx, pool, slog.New(slog.DiscardHandler))
+}
+
+// NewDatabase creates a fresh, migrated database for t, dropped when t ends,
+// and returns its URL.
+func NewDatabase(t testing.TB) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	tpl, err := templates.get(ctx)
+	if err != nil {
+		t.Fatalf("pgtest: template database: %v", err)
+	}
+	conn, err := adminConn(ctx)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	defer conn.Close(ctx)
+	name := "smsinbox_test_" + randomSuffix()
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+" TEMPLATE "+pgx.Identifier{tpl}.Sanitize()); err != nil {
+		t.Fatalf("pgtest: create %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		conn, err := adminConn(ctx)
+		if err != nil {
+			t.Errorf("pgtest: drop %s: %v", name, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+			t.Errorf("pgtest: drop %s: %v", name, err)
+		}
+	})
+	return URL(name)
+}
+
+// NewPool opens a pool on a fresh database for t, closed when t ends.
+func NewPool(t testing.TB) *pgxpool.Pool {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), NewDatabase(t))
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
