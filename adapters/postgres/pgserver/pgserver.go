@@ -91,7 +91,12 @@ func Start(ctx context.Context, dir string, port int, logger *slog.Logger) (*Clu
 	}
 	c := &Cluster{Dir: dir, Port: port, bin: bin, log: logger}
 	data := filepath.Join(dir, "data")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	// The parents stay open to the cluster's owner; the cluster's own
+	// directory is private to it.
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", filepath.Dir(dir), err)
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil && !os.IsExist(err) {
 		return nil, fmt.Errorf("create %s: %w", dir, err)
 	}
 	if err := c.giveToPostgres(dir); err != nil {

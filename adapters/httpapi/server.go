@@ -1,0 +1,84 @@
+// Package httpapi is smsinbox's HTTP surface: the dashboard's API, the
+// Twilio webhooks, the operations endpoints. It translates HTTP to commands
+// and queries and maps their typed errors to status codes in one place.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Check is one readiness check: nil when the dependency answers.
+type Check struct {
+	Name string
+	Fn   func(ctx context.Context) error
+}
+
+// Deps is what the HTTP surface needs.
+type Deps struct {
+	Logger   *slog.Logger
+	Registry *prometheus.Registry
+	Ready    []Check
+}
+
+// NewHandler builds the router.
+func NewHandler(d Deps) http.Handler {
+	r := mux.NewRouter()
+	m := newMetrics(d.Registry)
+	r.Use(m.middleware)
+	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	}).Methods(http.MethodGet)
+	r.HandleFunc("/readyz", readyHandler(d.Ready)).Methods(http.MethodGet)
+	r.Handle("/metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{})).Methods(http.MethodGet)
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "There is nothing at this address.")
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "This address does not take that method.")
+	})
+	return r
+}
+
+func readyHandler(checks []Check) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		status := map[string]string{}
+		ok := true
+		for _, c := range checks {
+			if err := c.Fn(ctx); err != nil {
+				status[c.Name] = err.Error()
+				ok = false
+			} else {
+				status[c.Name] = "ok"
+			}
+		}
+		if !ok {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{
+				"error":  map[string]string{"code": "not_ready", "message": "A dependency of smsinbox is not ready."},
+				"checks": status,
+			})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "checks": status})
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// writeError writes API.md's error shape.
+func writeError(w http.ResponseWriter, status int, code, message string) {
+	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": message}})
+}

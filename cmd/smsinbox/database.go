@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/smsinbox/smsinbox/adapters/postgres/migrations"
+	"github.com/smsinbox/smsinbox/adapters/postgres/pgserver"
+)
+
+// database is the read models' (and, by default, the events') PostgreSQL.
+type database struct {
+	Pool    *pgxpool.Pool
+	URL     string
+	cluster *pgserver.Cluster
+}
+
+// openDatabase finds the server (DATABASE_URL; else 127.0.0.1:5432; else a
+// private cluster under the data directory), creates the database if it is
+// missing, and opens a pool. With migrate it also applies the schema.
+func openDatabase(ctx context.Context, cfg config, migrate bool, logger *slog.Logger) (*database, error) {
+	db := &database{URL: cfg.DatabaseURL}
+	switch {
+	case db.URL != "":
+		logger.Info("database from DATABASE_URL")
+	case pgserver.Answers("127.0.0.1:5432"):
+		db.URL = pgserver.DefaultLocalURL
+		logger.Info("database on 127.0.0.1:5432", "url", db.URL)
+	default:
+		c, err := pgserver.Start(ctx, filepath.Join(cfg.DataDir, "postgres"), cfg.PrivatePGPort, logger)
+		if err != nil {
+			return nil, fmt.Errorf("no DATABASE_URL, nothing on 127.0.0.1:5432, and no private cluster: %w", err)
+		}
+		db.cluster = c
+		db.URL = c.URL("smsinbox")
+		logger.Info("database in a private cluster", "dir", c.Dir, "url", db.URL)
+	}
+	if err := pgserver.EnsureDatabase(ctx, db.URL); err != nil {
+		db.Close(ctx, logger)
+		return nil, err
+	}
+	pool, err := pgxpool.New(ctx, db.URL)
+	if err != nil {
+		db.Close(ctx, logger)
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	db.Pool = pool
+	if err := pool.Ping(ctx); err != nil {
+		db.Close(ctx, logger)
+		return nil, fmt.Errorf("reach database: %w", err)
+	}
+	if migrate {
+		if err := migrations.Apply(ctx, pool, logger); err != nil {
+			db.Close(ctx, logger)
+			return nil, err
+		}
+	}
+	return db, nil
+}
+
+// Close closes the pool and stops a private cluster this process started.
+func (db *database) Close(ctx context.Context, logger *slog.Logger) {
+	if db.Pool != nil {
+		db.Pool.Close()
+	}
+	if db.cluster != nil {
+		if err := db.cluster.Stop(ctx); err != nil {
+			logger.Warn("stopping the private cluster", "err", err)
+		}
+	}
+}
