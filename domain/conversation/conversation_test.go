@@ -366,3 +366,30 @@ func TestDecideThenEvolveIsIdempotent(t *testing.T) {
 		}
 	}
 }
+
+// Text that JSON or PostgreSQL would alter is recorded as it will be
+// replayed, so a repeated webhook still matches its MessageSid.
+func TestReceiveCleansText(t *testing.T) {
+	c := receive("SM\xff1", 0)
+	c.Body = "hi\x00there\xfe\xff"
+	c.App = "sms\xff"
+	c.Media = []conversation.Media{{URL: "https://x/\xff", ContentType: "image/png\x00"}}
+	got, err := conversation.Decide(conversation.State{}, c)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("%v %v", got, err)
+	}
+	e := got[0].(conversation.MessageReceived)
+	if e.MessageSID != "SM\uFFFD1" || e.Body != "hi\uFFFDthere\uFFFD" || e.App != "sms\uFFFD" ||
+		e.Media[0].URL != "https://x/\uFFFD" || e.Media[0].ContentType != "image/png\uFFFD" {
+		t.Fatalf("not cleaned: %#v", e)
+	}
+	data, _ := json.Marshal(e)
+	back, err := conversation.Decode(e.EventType(), data)
+	if err != nil || !reflect.DeepEqual(back, got[0]) {
+		t.Fatalf("round trip %#v %v", back, err)
+	}
+	again, err := conversation.Decide(conversation.Evolve(conversation.State{}, back), c)
+	if err != nil || len(again) != 0 {
+		t.Fatalf("repeat decided %v %v", again, err)
+	}
+}

@@ -81,6 +81,11 @@ func Decide(s State, c Command) ([]Event, error) {
 }
 
 func receive(s State, c ReceiveMessage) ([]Event, error) {
+	c.MessageSID, c.Body, c.App = clean(c.MessageSID), clean(c.Body), clean(c.App)
+	var media []Media
+	for _, m := range c.Media {
+		media = append(media, Media{URL: clean(m.URL), ContentType: clean(m.ContentType)})
+	}
 	switch {
 	case c.MessageID == uuid.Nil:
 		return nil, invalid("message ID")
@@ -118,7 +123,7 @@ func receive(s State, c ReceiveMessage) ([]Event, error) {
 		MessagingNumber: c.MessagingNumber,
 		MessageSID:      c.MessageSID,
 		Body:            c.Body,
-		Media:           append([]Media(nil), c.Media...),
+		Media:           media,
 		NumSegments:     c.NumSegments,
 		App:             app,
 		ReceivedAt:      c.ReceivedAt,

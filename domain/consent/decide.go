@@ -1,0 +1,288 @@
+package consent
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/smsinbox/smsinbox/domain/phone"
+)
+
+// The consent table of DOMAIN.md, row for row; each row is a case below.
+//
+//	| # | now                 | what happens                                 | next      | automated text                           |
+//	|---|---------------------|----------------------------------------------|-----------|------------------------------------------|
+//	| 1 | no                  | app form submitted with the opt-in box ticked | pending   | confirmation request: reply YES          |
+//	| 2 | pending             | customer replies YES                         | yes       | none                                     |
+//	| 3 | any                 | customer sends an opt-out keyword            | no        | opt-out confirmation, only on the change |
+//	| 4 | no after an opt-out | customer sends an opt-in keyword (START, ...) | yes       | re-subscribed confirmation               |
+//	| 5 | any                 | customer sends HELP / INFO                   | unchanged | help reply                               |
+//	| 6 | any                 | company's messaging number changes           | no        | none                                     |
+//
+// Everything else decides nothing: YES while no and never requested, START
+// (or YES) without a prior opt-out, an opt-in keyword while yes, a form while
+// pending or yes, and every ordinary message. When Twilio's Advanced Opt-Out
+// already answered the keyword (the webhook carried OptOutType), the change is
+// recorded and no automated text is sent: Twilio sent its own.
+
+// Command is what can be asked of a customer's consent: RequestConsent,
+// ReceiveInbound or ChangeNumber.
+//
+// Every command carries MessagingNumber, the company's current messaging
+// number, because consent belongs to the number in use (row 6).
+type Command interface {
+	// target is whose consent the command is about, on which number, and when.
+	target() (companyID string, customer, messagingNumber phone.Number, at time.Time)
+}
+
+// RequestConsent is an app form submission with the opt-in box ticked. A
+// submission without it is no consent command.
+type RequestConsent struct {
+	CompanyID       string
+	CustomerPhone   phone.Number
+	MessagingNumber phone.Number
+	// CompanyName starts the automated text, when given.
+	CompanyName string
+	// App is the app whose form was submitted; IP and UserAgent are the
+	// submitter's, when the app gave them.
+	App       string
+	IP        string
+	UserAgent string
+	// Actor is who submitted it ("user:<id>", "app:<key>"); "app:<App>" when
+	// empty.
+	Actor string
+	At    time.Time
+}
+
+// ReceiveInbound is a customer's text from a Twilio webhook. Every inbound
+// message goes through it: an ordinary one decides nothing.
+type ReceiveInbound struct {
+	CompanyID       string
+	CustomerPhone   phone.Number // Twilio's From
+	MessagingNumber phone.Number // the company's current number
+	// To is the number the customer texted (Twilio's To). It may be a former
+	// number of the company: a STOP sent there still opts the customer out of
+	// the number in use, so that no STOP is ever lost.
+	To          phone.Number
+	CompanyName string
+	MessageSID  string
+	Body        string
+	// OptOutType is Twilio's OptOutType parameter ("STOP", "START", "HELP"),
+	// empty when absent. When present it decides the keyword (it may be a
+	// custom keyword that Classify does not know) and means Twilio has
+	// answered it already.
+	OptOutType string
+	At         time.Time
+}
+
+// ChangeNumber tells a customer's consent that the company's messaging number
+// is now MessagingNumber. It decides only row 6, which every other command
+// decides too when its MessagingNumber differs from the stream's: a reactor
+// can send ChangeNumber to each consent when the number changes, so that the
+// audit shows the change at its time; if one is missed or late, the next
+// command of that customer voids the old consent all the same.
+type ChangeNumber struct {
+	CompanyID       string
+	CustomerPhone   phone.Number
+	MessagingNumber phone.Number
+	At              time.Time
+}
+
+// Decide returns the events that command c causes on consent s, in order;
+// none when it changes nothing.
+//
+// A change of number (row 6) is not a separate step that callers must
+// remember: every command carries the company's current messaging number,
+// and when it differs from State.MessagingNumber (the number the status
+// belongs to) Decide first records ConsentVoided (status before → no, actor
+// system) and then decides the command on the new number, from no, with no
+// opt-out on it. Consent thus never follows a number, whatever order commands
+// arrive in, and CanSend(s, newNumber) is false before any event is recorded.
+// A stream with no event has no number yet and takes the command's.
+//
+// An inbound message whose MessageSid already caused an event decides nothing
+// (Twilio delivered the webhook again). A command that lacks what it needs
+// fails with ErrInvalidCommand.
+func Decide(s State, c Command) ([]Event, error) {
+	c = cleaned(c)
+	if err := validate(s, c); err != nil {
+		return nil, err
+	}
+	if in, ok := c.(ReceiveInbound); ok && s.HasMessage(in.MessageSID) {
+		return nil, nil
+	}
+
+	var events []Event
+	company, customer, number, at := c.target()
+	// Row 6 | any | company's messaging number changes | no | none
+	if s.MessagingNumber != "" && s.MessagingNumber != number {
+		void := ConsentVoided{
+			Change:       change(company, customer, number, s.Status, StatusNo, ActorSystem, TextNone, "", at),
+			NumberChange: NumberChange{PreviousNumber: s.MessagingNumber},
+		}
+		events = append(events, void)
+		s = Evolve(s, void)
+	}
+
+	var e Event
+	switch c := c.(type) {
+	case RequestConsent:
+		e = decideForm(s, c)
+	case ReceiveInbound:
+		e = decideInbound(s, c)
+	}
+	if e != nil {
+		events = append(events, e)
+	}
+	return events, nil
+}
+
+// decideForm is row 1.
+func decideForm(s State, c RequestConsent) Event {
+	// Row 1 | no | app form submitted with the opt-in box ticked | pending | confirmation request
+	// (also after an opt-out: the form is a new request; the customer's YES
+	// then decides.) While pending or yes, a form asks nothing new.
+	if s.Status != StatusNo {
+		return nil
+	}
+	actor := c.Actor
+	if actor == "" {
+		actor = "app:" + c.App
+	}
+	return ConsentRequested{
+		Change: change(c.CompanyID, c.CustomerPhone, c.MessagingNumber, s.Status, StatusPending,
+			actor, TextConfirmationRequest, c.CompanyName, c.At),
+		Form: FormEvidence{App: c.App, SubmittedAt: c.At, IP: c.IP, UserAgent: c.UserAgent},
+	}
+}
+
+// decideInbound is rows 2 to 5.
+func decideInbound(s State, c ReceiveInbound) Event {
+	keyword := Classify(c.Body)
+	answered := keywordOfOptOutType(c.OptOutType)
+	if answered != None {
+		keyword = answered
+	}
+	// text is the automated text t, or none when Twilio answered already.
+	text := func(t AutomatedText) AutomatedText {
+		if answered != None {
+			return TextNone
+		}
+		return t
+	}
+	evidence := InboundEvidence{MessageSID: c.MessageSID, Text: c.Body, To: c.To, Keyword: keyword, OptOutType: c.OptOutType}
+	base := func(after Status, t AutomatedText) Change {
+		return change(c.CompanyID, c.CustomerPhone, c.MessagingNumber, s.Status, after,
+			"customer:"+string(c.CustomerPhone), t, c.CompanyName, c.At)
+	}
+
+	switch {
+	// Row 3 | any | opt-out keyword | no | one opt-out confirmation, only on the change
+	// Recorded from no too (no confirmation then): the customer's word, which
+	// makes a later opt-in keyword count (row 4).
+	case keyword == OptOut:
+		t := TextNone
+		if s.Status != StatusNo {
+			t = text(TextOptOutConfirmation)
+		}
+		return OptedOut{Change: base(StatusNo, t), Inbound: evidence}
+
+	// Row 2 | pending | customer replies YES | yes | none
+	// START and UNSTOP, YES's synonyms, confirm too (Twilio reports a YES
+	// as OptOutType START).
+	case keyword == OptIn && s.Status == StatusPending:
+		return ConsentConfirmed{Change: base(StatusYes, TextNone), Inbound: evidence}
+
+	// Row 4 | no after an opt-out | opt-in keyword (START, UNSTOP, YES) | yes | re-subscribed confirmation
+	case keyword == OptIn && s.Status == StatusNo && s.OptedOut:
+		return OptedIn{Change: base(StatusYes, text(TextResubscribed)), Inbound: evidence}
+
+	// Row 5 | any | HELP / INFO | unchanged | help reply
+	case keyword == Help:
+		return HelpRequested{Change: base(s.Status, text(TextHelpReply)), Inbound: evidence}
+
+	// Not a row: YES while no and never requested (a single step is not
+	// consent), START without a prior opt-out, an opt-in keyword while yes,
+	// and every ordinary message.
+	default:
+		return nil
+	}
+}
+
+// target is whose consent a command is about, on which number, and when.
+func (c RequestConsent) target() (string, phone.Number, phone.Number, time.Time) {
+	return c.CompanyID, c.CustomerPhone, c.MessagingNumber, c.At
+}
+
+func (c ReceiveInbound) target() (string, phone.Number, phone.Number, time.Time) {
+	return c.CompanyID, c.CustomerPhone, c.MessagingNumber, c.At
+}
+
+func (c ChangeNumber) target() (string, phone.Number, phone.Number, time.Time) {
+	return c.CompanyID, c.CustomerPhone, c.MessagingNumber, c.At
+}
+
+// cleaned is c with its outside text made safe to record (see clean).
+func cleaned(c Command) Command {
+	switch c := c.(type) {
+	case ReceiveInbound:
+		c.CompanyName, c.MessageSID, c.Body, c.OptOutType = clean(c.CompanyName), clean(c.MessageSID), clean(c.Body), clean(c.OptOutType)
+		return c
+	case RequestConsent:
+		c.CompanyName, c.App, c.IP, c.UserAgent, c.Actor = clean(c.CompanyName), clean(c.App), clean(c.IP), clean(c.UserAgent), clean(c.Actor)
+		return c
+	}
+	return c
+}
+
+// validate checks that c has what it needs and is about s's customer.
+func validate(s State, c Command) error {
+	switch c := c.(type) {
+	case RequestConsent:
+		if c.App == "" {
+			return invalid("app")
+		}
+	case ReceiveInbound:
+		switch {
+		case c.MessageSID == "":
+			return invalid("message SID")
+		case c.To == "":
+			return invalid("to")
+		}
+	case ChangeNumber:
+	default:
+		return fmt.Errorf("%w: unknown command %T", ErrInvalidCommand, c)
+	}
+	company, customer, number, at := c.target()
+	switch {
+	case company == "":
+		return invalid("company ID")
+	case customer == "":
+		return invalid("customer phone")
+	case number == "":
+		return invalid("messaging number")
+	case at.IsZero():
+		return invalid("time")
+	case s.CompanyID != "" && (s.CompanyID != company || s.CustomerPhone != customer):
+		return fmt.Errorf("%w: command for %s/%s decided on consent of %s/%s",
+			ErrInvalidCommand, company, customer, s.CompanyID, s.CustomerPhone)
+	}
+	return nil
+}
+
+func change(company string, customer, number phone.Number, before, after Status, actor string, t AutomatedText, companyName string, at time.Time) Change {
+	return Change{
+		CompanyID:         company,
+		CustomerPhone:     customer,
+		MessagingNumber:   number,
+		StatusBefore:      before,
+		StatusAfter:       after,
+		Actor:             actor,
+		AutomatedText:     t,
+		AutomatedTextBody: t.Body(companyName),
+		At:                at,
+	}
+}
+
+func invalid(field string) error {
+	return fmt.Errorf("%w: %s is required", ErrInvalidCommand, field)
+}

@@ -1,0 +1,106 @@
+package consent
+
+import (
+	"time"
+
+	"github.com/smsinbox/smsinbox/domain/phone"
+)
+
+// State is a customer's consent as its events describe it. The zero State is
+// the start: status no, on no number yet. A State is a value: Evolve never
+// changes the State it is given.
+//
+// New facts are added as fields here and cases in Evolve; existing fields
+// keep their meaning.
+type State struct {
+	CompanyID     string
+	CustomerPhone phone.Number
+	// MessagingNumber is the number Status belongs to: the company's number
+	// when the last event was recorded; "" before any event.
+	MessagingNumber phone.Number
+	Status          Status
+	// OptedOut: the status is no because the customer opted out on
+	// MessagingNumber, so an opt-in keyword restores consent (row 4).
+	OptedOut bool
+	// UpdatedAt is when Status or MessagingNumber last changed.
+	UpdatedAt time.Time
+
+	sids sidSet
+}
+
+// HasMessage reports whether the inbound message with Twilio's MessageSid sid
+// already caused an event in this stream.
+func (s State) HasMessage(sid string) bool { return s.sids.has(sid) }
+
+// Evolve returns the state after event e. An event of a type it does not know
+// leaves the state as it was.
+func Evolve(s State, e Event) State {
+	var optedOut bool
+	switch e.(type) {
+	case ConsentRequested, ConsentConfirmed, OptedIn, ConsentVoided:
+		optedOut = false
+	case OptedOut:
+		optedOut = true
+	case HelpRequested:
+		optedOut = s.OptedOut
+	default:
+		return s
+	}
+	if ev, ok := e.Evidence().(InboundEvidence); ok {
+		s.sids = s.sids.with(ev.MessageSID)
+	}
+	c := e.Base()
+	if c.StatusAfter != s.Status || c.MessagingNumber != s.MessagingNumber {
+		s.UpdatedAt = c.At
+	}
+	s.CompanyID = c.CompanyID
+	s.CustomerPhone = c.CustomerPhone
+	s.MessagingNumber = c.MessagingNumber
+	s.Status = c.StatusAfter
+	s.OptedOut = optedOut
+	return s
+}
+
+// StatusAt is the consent at instant at, replayed from a stream's events in
+// stream order (the audit's "status at any past instant"): the status after
+// the last event that occurred at or before at, and the messaging number it
+// belonged to ("" and no when none had occurred).
+func StatusAt(events []Event, at time.Time) (Status, phone.Number) {
+	var s State
+	for _, e := range events {
+		if e.OccurredAt().After(at) {
+			break
+		}
+		s = Evolve(s, e)
+	}
+	return s.Status, s.MessagingNumber
+}
+
+// sidSet is an immutable set of Twilio message SIDs: with returns a new set and
+// leaves the old one as it was, so States that share a set never see each
+// other's additions. It is a linked list: adding costs O(1) (a replay is
+// linear), looking up O(n), done once per decision.
+type sidSet struct {
+	head *sidNode
+}
+
+type sidNode struct {
+	sid  string
+	next *sidNode
+}
+
+func (s sidSet) has(sid string) bool {
+	for n := s.head; n != nil; n = n.next {
+		if n.sid == sid {
+			return true
+		}
+	}
+	return false
+}
+
+func (s sidSet) with(sid string) sidSet {
+	if sid == "" {
+		return s
+	}
+	return sidSet{head: &sidNode{sid: sid, next: s.head}}
+}
