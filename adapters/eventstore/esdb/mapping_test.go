@@ -135,3 +135,40 @@ func TestParseURL(t *testing.T) {
 		t.Errorf("discover: %+v, %v", c, err)
 	}
 }
+
+func TestCursor(t *testing.T) {
+	ev := func(commit, prepare uint64) *esdb.RecordedEvent {
+		return &esdb.RecordedEvent{EventID: uuid.New(), Position: esdb.Position{Commit: commit, Prepare: prepare}}
+	}
+	c := newCursor(eventstore.Start)
+	if c.from() != (esdb.Start{}) {
+		t.Fatalf("from Start: %#v", c.from())
+	}
+	for _, step := range []struct {
+		commit, prepare uint64
+		fresh, fails    bool
+	}{
+		{100, 100, true, false},
+		{100, 100, false, false}, // the event a read from a position repeats
+		{90, 90, false, false},
+		{250, 250, true, false},
+		{250, 240, false, false},
+		{250, 260, false, true}, // a second event at one commit position
+		{400, 400, true, false},
+	} {
+		fresh, err := c.advance(ev(step.commit, step.prepare))
+		if fresh != step.fresh || (err != nil) != step.fails {
+			t.Fatalf("%d/%d: fresh %v, err %v", step.commit, step.prepare, fresh, err)
+		}
+	}
+	if c.from() != (esdb.Position{Commit: 400, Prepare: 400}) {
+		t.Fatalf("resumes from %#v", c.from())
+	}
+	c = newCursor(toPosition(250))
+	if fresh, _ := c.advance(ev(250, 250)); fresh {
+		t.Fatal("the event at the position to read after was handed on")
+	}
+	if fresh, _ := c.advance(ev(251, 251)); !fresh {
+		t.Fatal("the next event was not handed on")
+	}
+}

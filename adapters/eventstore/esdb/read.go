@@ -106,24 +106,27 @@ func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, filter e
 		if !found || head <= after {
 			return
 		}
-		from, last := fromPosition(after), after
+		cur := newCursor(after)
 		for {
-			page, err := s.readAllPage(ctx, esdb.ReadAllOptions{From: from}, pageSize)
+			page, err := s.readAllPage(ctx, esdb.ReadAllOptions{From: cur.from()}, pageSize)
 			if err != nil {
 				fail(err)
 				return
 			}
 			progressed := false
 			for _, r := range page {
-				pos := toPosition(r.Position.Commit)
-				if pos <= last {
+				fresh, err := cur.advance(r)
+				if err != nil {
+					fail(err)
+					return
+				}
+				if !fresh {
 					continue // a read from a position includes the event at it
 				}
-				if pos > head {
+				if toPosition(r.Position.Commit) > head {
 					return
 				}
 				progressed = true
-				last, from = pos, r.Position
 				if isSystem(r) || !filter.Match(eventstore.StreamID(r.StreamID), r.EventType) {
 					continue
 				}
@@ -140,11 +143,51 @@ func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, filter e
 				return
 			}
 			if !progressed {
-				fail(fmt.Errorf("$all did not advance past position %d", last))
+				fail(fmt.Errorf("$all did not advance past %+v", cur.last))
 				return
 			}
 		}
 	}
+}
+
+// cursor is the place reached in $all: where to resume (after it) and what
+// was already handed on, so that nothing is repeated.
+type cursor struct {
+	last    esdb.Position
+	started bool
+}
+
+func newCursor(after eventstore.Position) *cursor {
+	if after == eventstore.Start {
+		return &cursor{}
+	}
+	return &cursor{last: fromPosition(after).(esdb.Position), started: true}
+}
+
+// from is where a read or subscription resumes.
+func (c *cursor) from() esdb.AllPosition {
+	if !c.started {
+		return esdb.Start{}
+	}
+	return c.last
+}
+
+// advance moves past an event; fresh is false for an event already passed.
+// Two events at one commit position (events of an explicit transaction
+// written by an old client) would share one Position: that is refused
+// rather than risk skipping one of them.
+func (c *cursor) advance(r *esdb.RecordedEvent) (fresh bool, err error) {
+	p := r.Position
+	if c.started {
+		if p.Commit < c.last.Commit || (p.Commit == c.last.Commit && p.Prepare <= c.last.Prepare) {
+			return false, nil
+		}
+		if p.Commit == c.last.Commit {
+			return false, fmt.Errorf("event %s (%s@%d) shares commit position %d with the event before it: the adapter cannot order them", r.EventID, r.StreamID, r.EventNumber, p.Commit)
+		}
+	}
+	c.last, c.started = p, true
+	return true, nil
 }
 
 // Head is the position of the last event that is not a system event, Start
@@ -197,21 +240,21 @@ func (s *Store) Subscribe(ctx context.Context, after eventstore.Position, filter
 	return func(yield func(eventstore.RecordedEvent, error) bool) {
 		subCtx, cancel := s.withLife(ctx)
 		defer cancel()
-		from, last := fromPosition(after), after
+		cur := newCursor(after)
 		retry := firstRetry
 		for {
 			if err := ctx.Err(); err != nil {
 				yield(eventstore.RecordedEvent{}, err)
 				return
 			}
-			opts := esdb.SubscribeToAllOptions{From: from, Filter: serverFilter(filter)}
+			opts := esdb.SubscribeToAllOptions{From: cur.from(), Filter: serverFilter(filter)}
 			sub, err := call(subCtx, s, func(_ context.Context, c *esdb.Client) (*esdb.Subscription, error) {
 				// The subscription outlives this call: it gets subCtx.
 				return c.SubscribeToAll(subCtx, opts)
 			})
 			if err == nil {
 				var stop bool
-				stop, err = s.deliver(ctx, sub, filter, &from, &last, &retry, yield)
+				stop, err = s.deliver(ctx, sub, filter, cur, &retry, yield)
 				_ = sub.Close()
 				if stop {
 					return
@@ -222,13 +265,13 @@ func (s *Store) Subscribe(ctx context.Context, after eventstore.Position, filter
 				yield(eventstore.RecordedEvent{}, ctx.Err())
 				return
 			case errors.Is(err, ErrClosed) || s.isClosed():
-				yield(eventstore.RecordedEvent{}, fmt.Errorf("subscribe after %d: %w", last, ErrClosed))
+				yield(eventstore.RecordedEvent{}, fmt.Errorf("subscribe: %w", ErrClosed))
 				return
 			case permanent(err):
-				yield(eventstore.RecordedEvent{}, fmt.Errorf("subscribe after %d: %w", last, err))
+				yield(eventstore.RecordedEvent{}, fmt.Errorf("subscribe: %w", err))
 				return
 			}
-			s.logger.WarnContext(ctx, "esdb: subscription dropped; subscribing again", "after", last, "retry_in", retry, "err", err)
+			s.logger.WarnContext(ctx, "esdb: subscription dropped; subscribing again", "after_commit", cur.last.Commit, "retry_in", retry, "err", err)
 			select {
 			case <-ctx.Done():
 				yield(eventstore.RecordedEvent{}, ctx.Err())
@@ -242,7 +285,7 @@ func (s *Store) Subscribe(ctx context.Context, after eventstore.Position, filter
 
 // deliver passes a subscription's events on until it drops (stop false, err
 // why) or the iteration must end (stop true).
-func (s *Store) deliver(ctx context.Context, sub *esdb.Subscription, filter eventstore.Filter, from *esdb.AllPosition, last *eventstore.Position, retry *time.Duration,
+func (s *Store) deliver(ctx context.Context, sub *esdb.Subscription, filter eventstore.Filter, cur *cursor, retry *time.Duration,
 	yield func(eventstore.RecordedEvent, error) bool) (stop bool, err error) {
 	for {
 		msg := sub.Recv()
@@ -255,11 +298,14 @@ func (s *Store) deliver(ctx context.Context, sub *esdb.Subscription, filter even
 			if r == nil {
 				continue
 			}
-			pos := toPosition(r.Position.Commit)
-			if pos <= *last {
+			fresh, err := cur.advance(r)
+			if err != nil {
+				yield(eventstore.RecordedEvent{}, fmt.Errorf("subscribe: %w", err))
+				return true, nil
+			}
+			if !fresh {
 				continue // already delivered: never repeat
 			}
-			*last, *from = pos, r.Position
 			if isSystem(r) || !filter.Match(eventstore.StreamID(r.StreamID), r.EventType) {
 				continue
 			}
