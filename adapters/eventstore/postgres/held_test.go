@@ -23,9 +23,13 @@ func (s *Store) AppendHeldOpen(ctx context.Context, stream eventstore.StreamID, 
 		return nil, err
 	}
 	r := &appendRequest{stream: stream, expected: eventstore.Any(), args: args}
-	if out := s.outcome(r, tx.QueryRow(ctx, appendSQL, r.sqlArgs()...)); out.err != nil {
+	out, err := s.appendBatch(ctx, tx, []*appendRequest{r})
+	if err == nil {
+		err = out[0].err
+	}
+	if err != nil {
 		_ = tx.Rollback(ctx)
-		return nil, fmt.Errorf("held append to %s: %w", stream, out.err)
+		return nil, fmt.Errorf("held append to %s: %w", stream, err)
 	}
 	return heldAppend{tx}, nil
 }

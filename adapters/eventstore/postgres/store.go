@@ -1,8 +1,9 @@
 // Package postgres is the PostgreSQL event store: the default store of
 // smsinbox, and the one it embeds.
 //
-// Ordering. Positions are handed out inside the es_append function under the
-// row lock of es_head, held until the appending transaction ends. A later
+// Ordering. Positions are handed out by the es_append_batch function under a
+// transaction-scoped advisory lock, held until the appending transaction
+// ends (see the event store's migration). A later
 // position can therefore only be written after every earlier one has
 // committed (PostgreSQL makes a transaction visible before it releases its
 // locks) or rolled back (and given its positions back). Readers see the
@@ -203,7 +204,27 @@ func (s *Store) Append(ctx context.Context, stream eventstore.StreamID, expected
 	return out.res, nil
 }
 
-const appendSQL = `SELECT status, version, position FROM es_append($1, $2, $3::uuid[], $4, $5, $6, $7, $8)`
+const appendSQL = `SELECT status, version, position FROM es_append_batch($1, $2, $3, $4::uuid[], $5, $6, $7, $8, $9)`
+
+// batchArgs flattens appends into es_append_batch's arguments.
+func batchArgs(reqs []*appendRequest) []any {
+	var streams []string
+	var expected []int64
+	var counts []int32
+	var all appendArgs
+	for _, r := range reqs {
+		streams = append(streams, string(r.stream))
+		expected = append(expected, encodeExpected(r.expected))
+		counts = append(counts, int32(len(r.args.ids)))
+		all.ids = append(all.ids, r.args.ids...)
+		all.types = append(all.types, r.args.types...)
+		all.versions = append(all.versions, r.args.versions...)
+		all.data = append(all.data, r.args.data...)
+		all.metadata = append(all.metadata, r.args.metadata...)
+		all.occurredAt = append(all.occurredAt, r.args.occurredAt...)
+	}
+	return []any{streams, expected, counts, all.ids, all.types, all.versions, all.data, all.metadata, all.occurredAt}
+}
 
 // write is the store's single writer: it takes the appends waiting for it,
 // up to MaxBatch, and commits them in one transaction.
@@ -259,45 +280,56 @@ func (s *Store) commit(ctx context.Context, reqs []*appendRequest) {
 	// A commit is not cut short by one caller's context: it serves many.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	if len(reqs) == 1 {
-		r := reqs[0]
-		r.result <- s.outcome(r, s.pool.QueryRow(ctx, appendSQL, r.sqlArgs()...))
+	outcomes, err := s.appendBatch(ctx, s.pool, reqs)
+	if err != nil && len(reqs) > 1 {
+		// The group's transaction failed as a whole: commit each append on
+		// its own so that one bad append does not fail the others.
+		s.log.Warn("group commit failed; committing its appends one by one", "appends", len(reqs), "err", err)
+		for _, r := range reqs {
+			out, err := s.appendBatch(ctx, s.pool, []*appendRequest{r})
+			if err != nil {
+				r.result <- appendOutcome{err: err}
+				continue
+			}
+			r.result <- out[0]
+		}
 		return
 	}
-	// Queries of one batch run as one implicit transaction: all commit or none.
-	b := &pgx.Batch{}
-	for _, r := range reqs {
-		b.Queue(appendSQL, r.sqlArgs()...)
-	}
-	results := s.pool.SendBatch(ctx, b)
-	outcomes := make([]appendOutcome, len(reqs))
-	var failed error
 	for i, r := range reqs {
-		outcomes[i] = s.outcome(r, results.QueryRow())
-		if outcomes[i].err != nil && !isRefusal(outcomes[i].err) {
-			failed = outcomes[i].err
+		if err != nil {
+			r.result <- appendOutcome{err: err}
+			continue
 		}
-	}
-	if err := results.Close(); err != nil && failed == nil {
-		failed = err
-	}
-	if failed == nil {
-		for i, r := range reqs {
-			r.result <- outcomes[i]
-		}
-		return
-	}
-	// The group's transaction failed as a whole: commit each append on its
-	// own so that one bad append does not fail the others.
-	s.log.Warn("group commit failed; committing its appends one by one", "appends", len(reqs), "err", failed)
-	for _, r := range reqs {
-		r.result <- s.outcome(r, s.pool.QueryRow(ctx, appendSQL, r.sqlArgs()...))
+		r.result <- outcomes[i]
 	}
 }
 
-func (r *appendRequest) sqlArgs() []any {
-	return []any{string(r.stream), encodeExpected(r.expected), r.args.ids, r.args.types,
-		r.args.versions, r.args.data, r.args.metadata, r.args.occurredAt}
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// appendBatch runs es_append_batch for reqs in one statement (one
+// transaction unless q is one already) and reads each request's outcome.
+func (s *Store) appendBatch(ctx context.Context, q querier, reqs []*appendRequest) ([]appendOutcome, error) {
+	rows, err := q.Query(ctx, appendSQL, batchArgs(reqs)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	outcomes := make([]appendOutcome, 0, len(reqs))
+	for rows.Next() {
+		if len(outcomes) == len(reqs) {
+			return nil, errors.New("es_append_batch answered more rows than requests")
+		}
+		outcomes = append(outcomes, s.outcome(reqs[len(outcomes)], rows))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(outcomes) != len(reqs) {
+		return nil, fmt.Errorf("es_append_batch answered %d rows for %d requests", len(outcomes), len(reqs))
+	}
+	return outcomes, nil
 }
 
 // isRefusal tells an append the store refused (its own outcome) from a
@@ -488,7 +520,7 @@ func (s *Store) Subscribe(ctx context.Context, after eventstore.Position, f even
 // Head implements eventstore.Store.
 func (s *Store) Head(ctx context.Context) (eventstore.Position, error) {
 	var p int64
-	if err := s.pool.QueryRow(ctx, `SELECT position FROM es_head`).Scan(&p); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT coalesce(max(position), 0) FROM es_events`).Scan(&p); err != nil {
 		return 0, fmt.Errorf("read the head: %w", err)
 	}
 	return eventstore.Position(p), nil
