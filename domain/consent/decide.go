@@ -7,22 +7,33 @@ import (
 	"github.com/smsinbox/smsinbox/domain/phone"
 )
 
-// The consent table of DOMAIN.md, row for row; each row is a case below.
+// The consent table of DOMAIN.md, row for row; each row is a commented case
+// below (rows 2 to 5 in decideInbound, in this order).
 //
-//	| # | now                 | what happens                                 | next      | automated text                           |
-//	|---|---------------------|----------------------------------------------|-----------|------------------------------------------|
+//	| # | now                 | what happens                                  | next      | automated text                           |
+//	|---|---------------------|-----------------------------------------------|-----------|------------------------------------------|
 //	| 1 | no                  | app form submitted with the opt-in box ticked | pending   | confirmation request: reply YES          |
-//	| 2 | pending             | customer replies YES                         | yes       | none                                     |
-//	| 3 | any                 | customer sends an opt-out keyword            | no        | opt-out confirmation, only on the change |
+//	| 2 | pending             | customer replies YES                          | yes       | none                                     |
+//	| 3 | any                 | customer sends an opt-out keyword             | no        | opt-out confirmation, only on the change |
 //	| 4 | no after an opt-out | customer sends an opt-in keyword (START, ...) | yes       | re-subscribed confirmation               |
-//	| 5 | any                 | customer sends HELP / INFO                   | unchanged | help reply                               |
-//	| 6 | any                 | company's messaging number changes           | no        | none                                     |
+//	| 5 | any                 | customer sends HELP / INFO                    | unchanged | help reply                               |
+//	| 6 | any                 | company's messaging number changes            | no        | none                                     |
 //
-// Everything else decides nothing: YES while no and never requested, START
-// (or YES) without a prior opt-out, an opt-in keyword while yes, a form while
-// pending or yes, and every ordinary message. When Twilio's Advanced Opt-Out
-// already answered the keyword (the webhook carried OptOutType), the change is
-// recorded and no automated text is sent: Twilio sent its own.
+// Readings of the table, decided here:
+//   - Everything else decides nothing: YES while no and never requested,
+//     START (or YES) without a prior opt-out, an opt-in keyword while yes, a
+//     form while pending or yes, and every ordinary message.
+//   - Row 2: YES's synonyms START and UNSTOP confirm too (Twilio itself
+//     reports a YES as OptOutType START).
+//   - Row 3: an opt-out while no is recorded (no to no, no text): it is the
+//     customer's word for the audit, and it makes "no after an opt-out", so
+//     row 4 applies to a later START.
+//   - Rows 3 to 5: when Twilio's Advanced Opt-Out already answered the
+//     keyword (the webhook carried OptOutType), the change is recorded and no
+//     automated text is sent: Twilio sent its own.
+//   - Row 1 applies to every no, also after an opt-out: the form is a new
+//     request, and only the customer's YES gives consent.
+//   - Row 6: see Decide.
 
 // Command is what can be asked of a customer's consent: RequestConsent,
 // ReceiveInbound or ChangeNumber.
@@ -139,8 +150,7 @@ func Decide(s State, c Command) ([]Event, error) {
 // decideForm is row 1.
 func decideForm(s State, c RequestConsent) Event {
 	// Row 1 | no | app form submitted with the opt-in box ticked | pending | confirmation request
-	// (also after an opt-out: the form is a new request; the customer's YES
-	// then decides.) While pending or yes, a form asks nothing new.
+	// While pending or yes, a form asks nothing new.
 	if s.Status != StatusNo {
 		return nil
 	}
@@ -176,21 +186,17 @@ func decideInbound(s State, c ReceiveInbound) Event {
 	}
 
 	switch {
+	// Row 2 | pending | customer replies YES | yes | none
+	case keyword == OptIn && s.Status == StatusPending:
+		return ConsentConfirmed{Change: base(StatusYes, TextNone), Inbound: evidence}
+
 	// Row 3 | any | opt-out keyword | no | one opt-out confirmation, only on the change
-	// Recorded from no too (no confirmation then): the customer's word, which
-	// makes a later opt-in keyword count (row 4).
 	case keyword == OptOut:
 		t := TextNone
 		if s.Status != StatusNo {
 			t = text(TextOptOutConfirmation)
 		}
 		return OptedOut{Change: base(StatusNo, t), Inbound: evidence}
-
-	// Row 2 | pending | customer replies YES | yes | none
-	// START and UNSTOP, YES's synonyms, confirm too (Twilio reports a YES
-	// as OptOutType START).
-	case keyword == OptIn && s.Status == StatusPending:
-		return ConsentConfirmed{Change: base(StatusYes, TextNone), Inbound: evidence}
 
 	// Row 4 | no after an opt-out | opt-in keyword (START, UNSTOP, YES) | yes | re-subscribed confirmation
 	case keyword == OptIn && s.Status == StatusNo && s.OptedOut:
