@@ -73,6 +73,7 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
 )
 
@@ -170,7 +171,12 @@ func (s *Server) Listen(addr string) error {
 	if err != nil {
 		return fmt.Errorf("stand-in: listen on %s: %w", addr, err)
 	}
-	g := grpc.NewServer()
+	// The client pings every 10 s, also without calls in flight, as a real
+	// node allows; gRPC's default policy would close such a connection.
+	g := grpc.NewServer(grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{
+		MinTime:             time.Second,
+		PermitWithoutStream: true,
+	}))
 	streams.RegisterStreamsServer(g, s)
 	s.grpc = g
 	s.addr = lis.Addr().String()
