@@ -111,7 +111,7 @@ func New(ctx context.Context, url string, logger *slog.Logger) (*Store, error) {
 	}
 	if _, _, err := s.lastPosition(ctx, false); err != nil {
 		_ = s.Close()
-		return nil, fmt.Errorf("esdb: connect to %s: %w", config.Address, err)
+		return nil, fmt.Errorf("esdb: connect to %s: %w", nodes(config), err)
 	}
 	return s, nil
 }
@@ -141,6 +141,18 @@ func parseURL(raw string) (*esdb.Configuration, error) {
 		return nil, fmt.Errorf("esdb: invalid connection string: %w", err)
 	}
 	return config, nil
+}
+
+// nodes names the node or the gossip seeds a configuration connects to.
+func nodes(c *esdb.Configuration) string {
+	if c.Address != "" {
+		return c.Address
+	}
+	seeds := make([]string, len(c.GossipSeeds))
+	for i, e := range c.GossipSeeds {
+		seeds[i] = e.String()
+	}
+	return strings.Join(seeds, ",")
 }
 
 // clientLogger sends the client's own log lines to slog. The client logs

@@ -37,6 +37,8 @@
 //     every window × multiplier events searched.
 //   - A fresh log that, like a real node's, starts with a few system events
 //     (streams and types beginning with "$") that clients must skip.
+//   - The client's keepalive pings (every 10 s, also between calls), which a
+//     real node accepts and gRPC's default server policy would punish.
 //   - Stop and Listen again on the same address, to imitate a node restart:
 //     every connection and subscription is dropped, the log is kept.
 //
