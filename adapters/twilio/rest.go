@@ -104,7 +104,7 @@ func (s *RESTSender) Send(ctx context.Context, m Outbound) (Sent, error) {
 		ctx:  ctx,
 		next: s.base.Transport,
 		api:  s.api,
-		path: "/2010-04-01/Accounts/" + s.accountSID + "/Messages.json",
+		path: s.messagesPath(),
 	}
 	if rt.next == nil {
 		rt.next = http.DefaultTransport
@@ -149,6 +149,10 @@ func (s *RESTSender) Send(ctx context.Context, m Outbound) (Sent, error) {
 	return sent, nil
 }
 
+func (s *RESTSender) messagesPath() string {
+	return "/2010-04-01/Accounts/" + s.accountSID + "/Messages.json"
+}
+
 // sendError turns what twilio-go returned into a *SendError. status is the
 // HTTP status actually received (0 for none) and body the start of an error
 // answer.
@@ -171,7 +175,17 @@ func (s *RESTSender) sendError(ctx context.Context, err error, status int, body 
 		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
 			err = fmt.Errorf("%w (%w)", err, ctxErr)
 		}
-		return &SendError{Message: "no answer from Twilio: " + err.Error(), Retryable: true, Err: err}
+		// url.Error names the URL twilio-go built, not the one called.
+		cause := err
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			cause = ue.Err
+		}
+		return &SendError{
+			Message:   fmt.Sprintf("no answer from %s: %v", s.api.JoinPath(s.messagesPath()), cause),
+			Retryable: true,
+			Err:       err,
+		}
 	case status >= 200 && status < 300:
 		return &SendError{Status: status, Message: "unreadable answer from Twilio; the message may have been sent: " + err.Error(), Err: err}
 	default:

@@ -121,20 +121,26 @@ func parseMedia(form url.Values) ([]Media, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Every indexed media parameter must lie below NumMedia.
-	for key := range form {
-		for _, prefix := range [...]string{"MediaUrl", "MediaContentType"} {
+	// Every indexed media parameter must lie below NumMedia. The error names
+	// the first offender (URLs before content types, lowest index first), so
+	// that it does not depend on map order.
+	for _, prefix := range [...]string{"MediaUrl", "MediaContentType"} {
+		worst, worstIdx := "", -1
+		for key := range form {
 			suffix, ok := strings.CutPrefix(key, prefix)
 			if !ok || suffix == "" || strings.Trim(suffix, "0123456789") != "" {
 				continue // not an indexed media parameter: an ordinary unknown one
 			}
 			i, err := strconv.Atoi(suffix)
 			if err != nil || strconv.Itoa(i) != suffix {
-				return nil, invalidf("%s: media index %q is not a plain number", key, suffix)
+				return nil, invalidf("%s: media index %q is not a plain number", key, truncate(suffix))
 			}
-			if i >= n {
-				return nil, invalidf("%s present but NumMedia is %d", key, n)
+			if i >= n && (worstIdx < 0 || i < worstIdx) {
+				worst, worstIdx = key, i
 			}
+		}
+		if worstIdx >= 0 {
+			return nil, invalidf("%s present but NumMedia is %d", worst, n)
 		}
 	}
 	if n == 0 {
