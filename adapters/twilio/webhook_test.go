@@ -145,8 +145,8 @@ func TestParseInboundOptOutType(t *testing.T) {
 
 func TestParseInboundLenient(t *testing.T) {
 	tests := []struct {
-		name string
-		form url.Values
+		name  string
+		form  url.Values
 		check func(twilio.Inbound) bool
 	}{
 		{"no NumMedia", with(inboundForm(), "NumMedia", "\x00delete"), func(in twilio.Inbound) bool { return len(in.Media) == 0 }},
