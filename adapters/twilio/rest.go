@@ -212,15 +212,14 @@ type oneShot struct {
 }
 
 func (t *oneShot) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Body != nil {
-		defer req.Body.Close() // a RoundTripper closes the body, even on error
-	}
 	if req.Method != http.MethodPost || req.URL.Path != t.path {
+		closeBody(req)
 		return nil, fmt.Errorf("twilio: refusing %s %s: smsinbox calls only POST %s", req.Method, req.URL.Path, t.path)
 	}
 	t.mu.Lock()
 	if t.used {
 		t.mu.Unlock()
+		closeBody(req)
 		return nil, errors.New("twilio: refusing a second request in one send (no retries)")
 	}
 	t.used = true
@@ -257,6 +256,13 @@ func (t *oneShot) finish() (int, []byte) {
 		return t.status, nil
 	}
 	return t.status, bytes.Clone(t.body.Bytes())
+}
+
+// closeBody closes the body of a request refused (a RoundTripper must).
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		_ = req.Body.Close()
+	}
 }
 
 // teeBody keeps the first errBodyLimit bytes read.

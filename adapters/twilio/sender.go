@@ -52,7 +52,9 @@ const OptedOutCode = 21610
 //
 // Retryable reports a transient failure (no answer: network error, timeout,
 // cancellation; or HTTP 429 or 5xx). When Status is 0 there was no answer and
-// Twilio may nevertheless have accepted the message: the outcome is unknown.
+// Twilio may nevertheless have accepted the message: the outcome is unknown
+// (except when ctx was done before the request, which Message says: "not
+// sent").
 // Any other 4xx (a Twilio error code such as 21610, 21211) and every failure
 // before sending (invalid message) are permanent.
 type SendError struct {
