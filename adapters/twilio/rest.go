@@ -80,8 +80,8 @@ func NewRESTSender(accountSID, authToken, apiURL string, httpClient *http.Client
 	return s, nil
 }
 
-// Send creates the message with twilio-go's CreateMessage (From, To, Body,
-// StatusCallback when set, MediaUrl when given). It makes exactly one HTTP
+// Send creates the message with twilio-go's CreateMessage (From, To, and
+// Body, StatusCallback and MediaUrl when set). It makes exactly one HTTP
 // request, or none when m is invalid or ctx is already done. Every error is a
 // *SendError: see its documentation for what is retryable.
 func (s *RESTSender) Send(ctx context.Context, m Outbound) (Sent, error) {
@@ -123,7 +123,9 @@ func (s *RESTSender) Send(ctx context.Context, m Outbound) (Sent, error) {
 	params := &openapi.CreateMessageParams{}
 	params.SetFrom(m.From)
 	params.SetTo(m.To)
-	params.SetBody(m.Body)
+	if m.Body != "" {
+		params.SetBody(m.Body)
+	}
 	if m.StatusCallback != "" {
 		params.SetStatusCallback(m.StatusCallback)
 	}

@@ -141,7 +141,7 @@ func TestRESTSenderMedia(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := f.Sent()[0]
-	if !reflect.DeepEqual(r.MediaURLs, m.MediaURLs) || r.Form.Has("StatusCallback") {
+	if !reflect.DeepEqual(r.MediaURLs, m.MediaURLs) || r.Form.Has("StatusCallback") || r.Form.Has("Body") {
 		t.Fatalf("recorded %+v", r)
 	}
 }
