@@ -2,13 +2,18 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 
+	"github.com/smsinbox/smsinbox/adapters/eventstore/esdb"
 	"github.com/smsinbox/smsinbox/domain/eventstore"
 )
 
-// openESDB is wired to the EventStoreDB adapter once it lands.
+// openESDB connects to EventStoreDB (or KurrentDB).
 func openESDB(ctx context.Context, url string, logger *slog.Logger) (eventstore.Store, error) {
-	return nil, errors.New("EventStoreDB adapter not wired yet")
+	s, err := esdb.New(ctx, url, logger)
+	if err != nil {
+		return nil, err
+	}
+	logger.Info("events in EventStoreDB")
+	return s, nil
 }

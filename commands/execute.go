@@ -1,0 +1,120 @@
+// Package commands holds smsinbox's use cases: one handler per command, each
+// the same few steps — load the stream, fold the domain's Evolve, call its
+// Decide, append the new events with the version that was read, and on a
+// concurrency conflict do it all again.
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/smsinbox/smsinbox/domain/eventstore"
+)
+
+// DomainEvent is what every domain package's events are.
+type DomainEvent interface {
+	EventType() string
+	OccurredAt() time.Time
+}
+
+// Decider is one aggregate's pure functions.
+type Decider[S any, E DomainEvent, C any] struct {
+	Evolve        func(S, E) S
+	Decide        func(S, C) ([]E, error)
+	Decode        func(eventType string, data []byte) (E, error)
+	SchemaVersion int
+	// EventID names an event's ID; nil (or uuid.Nil) means a random one.
+	// Deterministic IDs make a retried command record nothing twice.
+	EventID func(E) uuid.UUID
+}
+
+// Result is what a command did.
+type Result[E any] struct {
+	// Events are the events the command appended (none when it changed nothing).
+	Events []E
+	// Position is the global position of the last appended event, or of the
+	// stream's last event when nothing was appended: a client that waits for
+	// it reads its own writes.
+	Position eventstore.Position
+	// Version is the stream's last version, -1 when it has no event.
+	Version int64
+}
+
+// maxAttempts bounds the reload-and-decide loop under contention.
+const maxAttempts = 8
+
+// Load folds a stream into a state; it returns the stream's last version
+// (-1 for none) and the position of its last event.
+func Load[S any, E DomainEvent, C any](ctx context.Context, store eventstore.Store, d Decider[S, E, C], stream eventstore.StreamID) (S, int64, eventstore.Position, error) {
+	var state S
+	version := int64(-1)
+	var pos eventstore.Position
+	for rec, err := range store.ReadStream(ctx, stream, 0) {
+		if err != nil {
+			return state, 0, 0, fmt.Errorf("load %s: %w", stream, err)
+		}
+		ev, err := d.Decode(rec.Type, rec.Data)
+		if err != nil {
+			return state, 0, 0, fmt.Errorf("load %s at version %d: %w", stream, rec.Version, err)
+		}
+		state = d.Evolve(state, ev)
+		version, pos = int64(rec.Version), rec.Position
+	}
+	return state, version, pos, nil
+}
+
+// Execute runs one command on one stream.
+func Execute[S any, E DomainEvent, C any](ctx context.Context, store eventstore.Store, d Decider[S, E, C], stream eventstore.StreamID, cmd C, meta eventstore.Metadata) (Result[E], error) {
+	for attempt := 1; ; attempt++ {
+		state, version, pos, err := Load(ctx, store, d, stream)
+		if err != nil {
+			return Result[E]{}, err
+		}
+		events, err := d.Decide(state, cmd)
+		if err != nil {
+			return Result[E]{}, err
+		}
+		if len(events) == 0 {
+			return Result[E]{Position: pos, Version: version}, nil
+		}
+		data, err := encode(d, events, meta)
+		if err != nil {
+			return Result[E]{}, fmt.Errorf("encode for %s: %w", stream, err)
+		}
+		res, err := store.Append(ctx, stream, eventstore.AfterVersion(version), data...)
+		if errors.Is(err, eventstore.ErrConcurrency) && attempt < maxAttempts {
+			continue
+		}
+		if err != nil {
+			return Result[E]{}, err
+		}
+		return Result[E]{Events: events, Position: res.Position, Version: int64(res.Version)}, nil
+	}
+}
+
+func encode[S any, E DomainEvent, C any](d Decider[S, E, C], events []E, meta eventstore.Metadata) ([]eventstore.EventData, error) {
+	out := make([]eventstore.EventData, len(events))
+	for i, e := range events {
+		body, err := json.Marshal(e)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", e.EventType(), err)
+		}
+		id := uuid.Nil
+		if d.EventID != nil {
+			id = d.EventID(e)
+		}
+		if id == uuid.Nil {
+			id = uuid.New()
+		}
+		out[i] = eventstore.EventData{
+			ID: id, Type: e.EventType(), SchemaVersion: d.SchemaVersion, Data: body,
+			Metadata: meta, OccurredAt: e.OccurredAt(),
+		}
+	}
+	return out, nil
+}
