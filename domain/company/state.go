@@ -1,0 +1,133 @@
+package company
+
+import (
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/smsinbox/smsinbox/domain/phone"
+)
+
+// State is a company as its events describe it. The zero State is a company
+// that does not exist (no event). A State is a value: Evolve never changes the
+// State it is given, so a State may be kept, shared and evolved again.
+type State struct {
+	CompanyID string
+	Name      string
+	// MessagingNumber is the current messaging number: outbound texts go
+	// from it, and consent is given on it.
+	MessagingNumber phone.Number
+	// TimeZone is an IANA name; Location loads it.
+	TimeZone   string
+	SMSEnabled bool
+	// Country is the region in which national numbers are read (phone.Parse).
+	Country   string
+	CreatedAt time.Time
+
+	abandoned bool
+	former    []phone.Number // oldest first; never the current number
+	users     map[string]Role
+}
+
+// Exists reports whether the company was created.
+func (s State) Exists() bool { return !s.CreatedAt.IsZero() }
+
+// Abandoned reports whether the company's creation was abandoned: no company
+// exists, and none ever will under this ID.
+func (s State) Abandoned() bool { return s.abandoned }
+
+// FormerNumbers returns the numbers the company used before its current one,
+// oldest first (a copy). They still route inbound texts to it.
+func (s State) FormerNumbers() []phone.Number { return slices.Clone(s.former) }
+
+// Owns reports whether n is the company's current or a former messaging
+// number.
+func (s State) Owns(n phone.Number) bool {
+	return n != "" && (n == s.MessagingNumber || slices.Contains(s.former, n))
+}
+
+// UserRole returns the role of the company's user userID.
+func (s State) UserRole(userID string) (Role, bool) {
+	r, ok := s.users[userID]
+	return r, ok
+}
+
+// Users returns the company's users, ID → role (a copy).
+func (s State) Users() map[string]Role { return maps.Clone(s.users) }
+
+// Location is the company's time zone; UTC if it cannot be loaded (Decide
+// records only zones that load).
+func (s State) Location() *time.Location {
+	if loc, err := time.LoadLocation(s.TimeZone); err == nil {
+		return loc
+	}
+	return time.UTC
+}
+
+// Evolve returns the state after event e. An event of a type it does not
+// know (NumberClaimed belongs to number streams) leaves the state as it was.
+func Evolve(s State, e Event) State {
+	switch e := e.(type) {
+	case CompanyCreated:
+		s.CompanyID = e.CompanyID
+		s.Name = e.Name
+		s.MessagingNumber = e.MessagingNumber
+		s.TimeZone = e.TimeZone
+		s.SMSEnabled = e.SMSEnabled
+		s.Country = e.Country
+		s.CreatedAt = e.At
+	case CompanyUpdated:
+		if e.Name != nil {
+			s.Name = *e.Name
+		}
+		if e.TimeZone != nil {
+			s.TimeZone = *e.TimeZone
+		}
+		if e.SMSEnabled != nil {
+			s.SMSEnabled = *e.SMSEnabled
+		}
+	case MessagingNumberChanged:
+		// Copy on write, so States that shared the slice never see each
+		// other's changes. A number the company returns to is current, not
+		// former.
+		former := slices.DeleteFunc(slices.Clone(s.former), func(n phone.Number) bool { return n == e.MessagingNumber })
+		if e.PreviousNumber != "" && !slices.Contains(former, e.PreviousNumber) {
+			former = append(former, e.PreviousNumber)
+		}
+		s.former = former
+		s.MessagingNumber = e.MessagingNumber
+	case UserAdded:
+		users := maps.Clone(s.users)
+		if users == nil {
+			users = make(map[string]Role, 1)
+		}
+		users[e.UserID] = e.Role
+		s.users = users
+	case CompanyAbandoned:
+		s.CompanyID = e.CompanyID
+		s.abandoned = true
+	}
+	return s
+}
+
+// Claim is the claim on one messaging number, as its NumberClaimed events
+// describe it. The zero Claim is an unclaimed number.
+type Claim struct {
+	Number    phone.Number
+	CompanyID string
+	ClaimedAt time.Time
+}
+
+// Claimed reports whether a company holds the number.
+func (c Claim) Claimed() bool { return c.CompanyID != "" }
+
+// EvolveClaim returns the claim after event e: the latest NumberClaimed
+// holds the number. Other events leave it as it was.
+func EvolveClaim(c Claim, e Event) Claim {
+	if e, ok := e.(NumberClaimed); ok {
+		c.Number = e.Number
+		c.CompanyID = e.CompanyID
+		c.ClaimedAt = e.At
+	}
+	return c
+}
