@@ -1,0 +1,47 @@
+package commands
+
+import (
+	"context"
+	"time"
+
+	"github.com/smsinbox/smsinbox/domain/company"
+	"github.com/smsinbox/smsinbox/domain/eventstore"
+)
+
+// UpdateCompany asks to change a company's settings
+// (PATCH /api/admin/companies/{company_id}); nil fields stay as they are.
+type UpdateCompany struct {
+	CompanyID  string
+	Name       *string
+	TimeZone   *string
+	SMSEnabled *bool
+	// Actor caused the command (ActorAdmin when empty).
+	Actor string
+}
+
+// UpdateCompanyHandler changes company settings.
+type UpdateCompanyHandler struct {
+	store eventstore.Store
+	// Now is the clock (time.Now); tests may replace it.
+	Now func() time.Time
+}
+
+// NewUpdateCompanyHandler returns a handler that records in store.
+func NewUpdateCompanyHandler(store eventstore.Store) *UpdateCompanyHandler {
+	return &UpdateCompanyHandler{store: store, Now: time.Now}
+}
+
+// Handle records CompanyUpdated with what changes; when nothing changes it
+// records nothing and Position is the company's last event.
+func (h *UpdateCompanyHandler) Handle(ctx context.Context, cmd UpdateCompany) (CompanyResult, error) {
+	update := company.UpdateCompany{Name: cmd.Name, TimeZone: cmd.TimeZone, SMSEnabled: cmd.SMSEnabled, At: h.Now().UTC()}
+	res, err := Execute(ctx, h.store, companyDecider, company.StreamID(cmd.CompanyID), company.Command(update), actorOr(cmd.Actor))
+	if err != nil {
+		return CompanyResult{}, failed("update company "+cmd.CompanyID, err)
+	}
+	s, err := LoadCompany(ctx, h.store, cmd.CompanyID)
+	if err != nil {
+		return CompanyResult{}, failed("update company "+cmd.CompanyID, err)
+	}
+	return CompanyResult{Company: ViewOf(s), Position: res.Position}, nil
+}
