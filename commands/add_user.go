@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/smsinbox/smsinbox/domain/company"
@@ -62,6 +63,9 @@ func (h *AddUserHandler) Handle(ctx context.Context, cmd AddUser) (AddUserResult
 	res, err := Execute(ctx, h.store, companyDecider, company.StreamID(cmd.CompanyID), company.Command(add), actorOr(cmd.Actor))
 	if err != nil {
 		return AddUserResult{}, failed("add user to company "+cmd.CompanyID, err)
+	}
+	if len(res.Events) != 1 {
+		return AddUserResult{}, fmt.Errorf("add user to company %s: decided %d events", cmd.CompanyID, len(res.Events))
 	}
 	added := res.Events[0].(company.UserAdded)
 	return AddUserResult{ID: added.UserID, Name: added.Name, Role: added.Role, Token: token, Position: res.Position}, nil
