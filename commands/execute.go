@@ -109,7 +109,8 @@ func encode[S any, E DomainEvent, C any](d Decider[S, E, C], events []E, meta ev
 			id = d.EventID(e)
 		}
 		if id == uuid.Nil {
-			id = uuid.New()
+			// Time-ordered IDs keep the event-id index append-only.
+			id = uuid.Must(uuid.NewV7())
 		}
 		out[i] = eventstore.EventData{
 			ID: id, Type: e.EventType(), SchemaVersion: d.SchemaVersion, Data: body,

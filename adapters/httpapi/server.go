@@ -1,6 +1,7 @@
 // Package httpapi is smsinbox's HTTP surface: the dashboard's API, the
 // Twilio webhooks, the operations endpoints. It translates HTTP to commands
-// and queries and maps their typed errors to status codes in one place.
+// and queries and maps their typed errors to status codes in one place
+// (errors.go).
 package httpapi
 
 import (
@@ -13,6 +14,11 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/smsinbox/smsinbox/adapters/twilio"
+	"github.com/smsinbox/smsinbox/commands"
+	"github.com/smsinbox/smsinbox/domain/eventstore"
+	"github.com/smsinbox/smsinbox/projections"
 )
 
 // Check is one readiness check: nil when the dependency answers.
@@ -23,21 +29,56 @@ type Check struct {
 
 // Deps is what the HTTP surface needs.
 type Deps struct {
-	Logger   *slog.Logger
-	Registry *prometheus.Registry
-	Ready    []Check
+	Logger     *slog.Logger
+	Registry   *prometheus.Registry
+	Ready      []Check
+	Store      eventstore.Store
+	Queries    projections.Queries
+	Progress   projections.Progress
+	AdminToken string
+	Verifier   *twilio.Verifier
+	Commands   Commands
+}
+
+// Commands are the use cases the HTTP surface issues.
+type Commands struct {
+	ChangeThread   commands.ChangeThread
+	ReceiveInbound commands.ReceiveInbound
+}
+
+type api struct {
+	log        *slog.Logger
+	store      eventstore.Store
+	queries    projections.Queries
+	progress   projections.Progress
+	adminToken string
+	verifier   *twilio.Verifier
+	cmd        Commands
 }
 
 // NewHandler builds the router.
 func NewHandler(d Deps) http.Handler {
+	a := &api{log: d.Logger, store: d.Store, queries: d.Queries, progress: d.Progress,
+		adminToken: d.AdminToken, verifier: d.Verifier, cmd: d.Commands}
 	r := mux.NewRouter()
 	m := newMetrics(d.Registry)
 	r.Use(m.middleware)
+
 	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	}).Methods(http.MethodGet)
 	r.HandleFunc("/readyz", readyHandler(d.Ready)).Methods(http.MethodGet)
 	r.Handle("/metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{})).Methods(http.MethodGet)
+
+	api := r.PathPrefix("/api").Subrouter()
+	api.HandleFunc("/threads", a.waitForPosition(a.messages(readMessages, a.listThreads))).Methods(http.MethodGet)
+	api.HandleFunc("/threads/{thread_id}", a.waitForPosition(a.messages(readMessages, a.getThread))).Methods(http.MethodGet)
+	for _, action := range []commands.ThreadAction{commands.MarkRead, commands.MarkUnread, commands.Archive, commands.Unarchive} {
+		api.HandleFunc("/threads/{thread_id}/"+string(action), a.waitForPosition(a.messages(writeMessages, a.changeThread(action)))).Methods(http.MethodPost)
+	}
+
+	r.HandleFunc(twilio.InboundPath, a.inboundWebhook).Methods(http.MethodPost)
+
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "There is nothing at this address.")
 	})

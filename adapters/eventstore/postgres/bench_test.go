@@ -25,7 +25,7 @@ func benchEvent() eventstore.EventData {
 		"from": "+15551234567", "to": "+15557654321", "body": "Hi, is the appointment still on for Tuesday at 3?",
 	})
 	return eventstore.EventData{
-		ID: uuid.New(), Type: "MessageReceived", SchemaVersion: 1, Data: data,
+		ID: uuid.Must(uuid.NewV7()), Type: "MessageReceived", SchemaVersion: 1, Data: data,
 		Metadata:   eventstore.Metadata{CorrelationID: "SM0123456789", Actor: "customer:+15551234567"},
 		OccurredAt: time.Now(),
 	}

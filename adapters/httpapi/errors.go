@@ -1,0 +1,73 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/smsinbox/smsinbox/domain/consent"
+	"github.com/smsinbox/smsinbox/domain/conversation"
+	"github.com/smsinbox/smsinbox/domain/eventstore"
+	"github.com/smsinbox/smsinbox/domain/phone"
+	"github.com/smsinbox/smsinbox/projections"
+)
+
+// apiError is an answer decided by the HTTP layer itself.
+type apiError struct {
+	status  int
+	code    string
+	message string
+}
+
+func (e *apiError) Error() string { return e.code + ": " + e.message }
+
+func newError(status int, code, message string) *apiError {
+	return &apiError{status: status, code: code, message: message}
+}
+
+// errorMappings is the one place where typed errors of the domain, the
+// commands and the read models become HTTP answers. The first match wins.
+var errorMappings = []struct {
+	target  error
+	status  int
+	code    string
+	message string // empty: the error's own text, which is written for people
+}{
+	{phone.ErrInvalid, http.StatusBadRequest, "invalid_phone", ""},
+	{conversation.ErrInvalidCommand, http.StatusBadRequest, "invalid_request", ""},
+	{conversation.ErrThreadNotFound, http.StatusNotFound, "not_found", "There is no such thread."},
+	{consent.ErrConsentRequired, http.StatusConflict, "consent_required", "The customer has not consented to texts from this number; nothing was sent."},
+	{eventstore.ErrConcurrency, http.StatusConflict, "conflict", "Someone changed this at the same time; try again."},
+	{projections.ErrNotFound, http.StatusNotFound, "not_found", "There is nothing here, or it belongs to another company."},
+	{projections.ErrBadCursor, http.StatusBadRequest, "invalid_cursor", "The cursor is not one this server gave out."},
+	{projections.ErrBehind, http.StatusServiceUnavailable, "not_ready", "The read models did not reach the requested position in time; try again."},
+	{context.DeadlineExceeded, http.StatusServiceUnavailable, "not_ready", "smsinbox took too long to answer; try again."},
+}
+
+// errorMapping is extended by other files of the package (admin, leads) so
+// that each domain's errors sit beside the others in the list above.
+func mapError(err error) (status int, code, message string) {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae.status, ae.code, ae.message
+	}
+	for _, m := range errorMappings {
+		if errors.Is(err, m.target) {
+			msg := m.message
+			if msg == "" {
+				msg = err.Error()
+			}
+			return m.status, m.code, msg
+		}
+	}
+	return http.StatusInternalServerError, "internal", "Something went wrong inside smsinbox; it has been logged."
+}
+
+// fail answers err in API.md's error shape and logs what the client cannot see.
+func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status, code, message := mapError(err)
+	if status >= 500 {
+		a.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeError(w, status, code, message)
+}

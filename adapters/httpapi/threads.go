@@ -1,0 +1,108 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/google/uuid"
+	"github.com/gorilla/mux"
+
+	"github.com/smsinbox/smsinbox/commands"
+	"github.com/smsinbox/smsinbox/domain/phone"
+	"github.com/smsinbox/smsinbox/projections"
+)
+
+const (
+	defaultPageSize = 50
+	maxPageSize     = 200
+)
+
+func (a *api) listThreads(w http.ResponseWriter, r *http.Request, c caller) {
+	q := r.URL.Query()
+	archived := false
+	switch q.Get("folder") {
+	case "", "inbox":
+	case "archived":
+		archived = true
+	default:
+		a.fail(w, r, newError(http.StatusBadRequest, "invalid_folder", "folder must be inbox or archived."))
+		return
+	}
+	limit := defaultPageSize
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > maxPageSize {
+			a.fail(w, r, newError(http.StatusBadRequest, "invalid_limit", "limit must be a whole number from 1 to 200."))
+			return
+		}
+		limit = n
+	}
+	var after *projections.Cursor
+	if s := q.Get("cursor"); s != "" {
+		cur, err := projections.ParseCursor(s)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		after = &cur
+	}
+	threads, next, err := a.queries.Threads(r.Context(), c.Company.ID, archived, limit, after)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	var nextCursor *string
+	if next != nil {
+		s := next.Encode()
+		nextCursor = &s
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"threads": threads, "next_cursor": nextCursor})
+}
+
+// threadOf finds the caller's thread named in the path; another company's
+// thread, or a malformed ID, is not found.
+func (a *api) threadOf(r *http.Request, c caller) (projections.Thread, error) {
+	id, err := uuid.Parse(mux.Vars(r)["thread_id"])
+	if err != nil {
+		return projections.Thread{}, projections.ErrNotFound
+	}
+	return a.queries.Thread(r.Context(), c.Company.ID, id)
+}
+
+func (a *api) getThread(w http.ResponseWriter, r *http.Request, c caller) {
+	t, err := a.threadOf(r, c)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	msgs, err := a.queries.Messages(r.Context(), c.Company.ID, t.ID)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		projections.Thread
+		Messages []projections.Message `json:"messages"`
+	}{t, msgs})
+}
+
+func (a *api) changeThread(action commands.ThreadAction) func(http.ResponseWriter, *http.Request, caller) {
+	return func(w http.ResponseWriter, r *http.Request, c caller) {
+		var empty struct{}
+		if err := decodeJSON(w, r, &empty, true); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		t, err := a.threadOf(r, c)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		pos, err := a.cmd.ChangeThread.Handle(r.Context(), c.Company.ID, phone.Number(t.CustomerPhone), action, c.actor())
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		writePosition(w, http.StatusOK, pos, nil)
+	}
+}

@@ -1,0 +1,59 @@
+package httpapi
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/smsinbox/smsinbox/adapters/twilio"
+)
+
+const emptyTwiML = `<?xml version="1.0" encoding="UTF-8"?><Response/>`
+
+var errSignature = newError(http.StatusForbidden, "invalid_signature", "The X-Twilio-Signature does not match this request.")
+
+// webhookForm reads a Twilio form (at most 1 MiB) and checks its signature.
+func (a *api) webhookForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
+	body, err := readBody(w, r)
+	if err != nil {
+		return nil, err
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, newError(http.StatusBadRequest, "invalid_webhook", "The body is not a form.")
+	}
+	r.Body = http.NoBody
+	r.PostForm = form
+	if !a.verifier.Verify(r, form) {
+		a.log.Warn("webhook refused: bad signature", "path", r.URL.Path, "signed_url", a.verifier.SignedURL(r))
+		return nil, errSignature
+	}
+	return form, nil
+}
+
+// inboundWebhook records a text and answers empty TwiML once the event is
+// durably appended. Any failure answers 5xx, so Twilio delivers it again.
+func (a *api) inboundWebhook(w http.ResponseWriter, r *http.Request) {
+	form, err := a.webhookForm(w, r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	in, err := twilio.ParseInbound(form)
+	if errors.Is(err, twilio.ErrInvalidWebhook) {
+		a.fail(w, r, newError(http.StatusBadRequest, "invalid_webhook", err.Error()))
+		return
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if _, err := a.cmd.ReceiveInbound.Handle(r.Context(), in); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/xml")
+	w.WriteHeader(http.StatusOK)
+	bytes.NewBufferString(emptyTwiML).WriteTo(w)
+}

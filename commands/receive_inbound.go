@@ -1,0 +1,105 @@
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/smsinbox/smsinbox/adapters/twilio"
+	"github.com/smsinbox/smsinbox/domain/conversation"
+	"github.com/smsinbox/smsinbox/domain/eventstore"
+	"github.com/smsinbox/smsinbox/domain/phone"
+	"github.com/smsinbox/smsinbox/domain/unrouted"
+)
+
+// Router finds the company that owns a messaging number, current or former.
+type Router func(ctx context.Context, number phone.Number) (companyID string, found bool, err error)
+
+// ReceiveInbound records a text that Twilio delivered.
+type ReceiveInbound struct {
+	Store  eventstore.Store
+	Route  Router
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// InboundResult says where a text went.
+type InboundResult struct {
+	Routed    bool
+	CompanyID string
+	ThreadID  uuid.UUID
+	// Position is the last event the text appended (or the stream's last
+	// event when a retried webhook appended nothing).
+	Position eventstore.Position
+}
+
+var messageIDNamespace = uuid.MustParse("9a7f54a4-3c55-4f43-8f8e-3f1e6c1c2b77")
+
+// InboundMessageID is the message ID of the text with Twilio's MessageSid,
+// the same for every copy of the webhook.
+func InboundMessageID(messageSID string) uuid.UUID {
+	return uuid.NewSHA1(messageIDNamespace, []byte(messageSID))
+}
+
+// Handle records in, once, however often Twilio delivers it: in the
+// company's conversation, or (when no company owns the number, or the
+// sender is not a phone number) in the unrouted stream.
+func (h ReceiveInbound) Handle(ctx context.Context, in twilio.Inbound) (InboundResult, error) {
+	now := h.Now().UTC()
+	from, to, err := in.E164()
+	if err != nil {
+		return h.unrouted(ctx, in, now, "the sender or the recipient is not a phone number: "+err.Error())
+	}
+	companyID, found, err := h.Route(ctx, to)
+	if err != nil {
+		return InboundResult{}, fmt.Errorf("route %s: %w", to, err)
+	}
+	if !found {
+		return h.unrouted(ctx, in, now, "no company owns "+string(to))
+	}
+	media := make([]conversation.Media, len(in.Media))
+	for i, m := range in.Media {
+		media[i] = conversation.Media{URL: m.URL, ContentType: m.ContentType}
+	}
+	cmd := conversation.ReceiveMessage{
+		MessageID:       InboundMessageID(in.MessageSID),
+		CompanyID:       companyID,
+		CustomerPhone:   from,
+		MessagingNumber: to,
+		MessageSID:      in.MessageSID,
+		Body:            in.Body,
+		Media:           media,
+		NumSegments:     in.NumSegments,
+		ReceivedAt:      now,
+	}
+	meta := eventstore.Metadata{CorrelationID: in.MessageSID, Actor: "customer:" + string(from)}
+	res, err := Execute(ctx, h.Store, conversationDecider, conversation.StreamID(companyID, from), conversation.Command(cmd), meta)
+	if err != nil {
+		return InboundResult{}, fmt.Errorf("record inbound %s: %w", in.MessageSID, err)
+	}
+	return InboundResult{Routed: true, CompanyID: companyID, ThreadID: conversation.ThreadID(companyID, from), Position: res.Position}, nil
+}
+
+func (h ReceiveInbound) unrouted(ctx context.Context, in twilio.Inbound, now time.Time, reason string) (InboundResult, error) {
+	ev := unrouted.MessageReceived{
+		MessageSID: in.MessageSID, From: in.From, To: in.To, Body: in.Body, Reason: reason,
+		Params: in.Params, ReceivedAt: now,
+	}
+	data, err := json.Marshal(ev)
+	if err != nil {
+		return InboundResult{}, err
+	}
+	res, err := h.Store.Append(ctx, unrouted.StreamID, eventstore.Any(), eventstore.EventData{
+		ID: unrouted.EventID(in.MessageSID), Type: ev.EventType(), SchemaVersion: unrouted.SchemaVersion,
+		Data: data, Metadata: eventstore.Metadata{CorrelationID: in.MessageSID, Actor: "twilio"}, OccurredAt: now,
+	})
+	if err != nil {
+		return InboundResult{}, fmt.Errorf("record unrouted %s: %w", in.MessageSID, err)
+	}
+	h.Logger.Warn("inbound text kept as unrouted", "message_sid", in.MessageSID, "to", in.To, "reason", reason)
+	return InboundResult{Position: res.Position}, nil
+}

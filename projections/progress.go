@@ -1,0 +1,58 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/smsinbox/smsinbox/domain/eventstore"
+)
+
+// Progress tells how far the read models are: the lowest checkpoint of the
+// projectors it watches. Checkpoints live in the database, so it answers the
+// same whichever server runs the projectors.
+type Progress struct {
+	Pool  *pgxpool.Pool
+	Names []string
+	// Poll is how often WaitFor looks again (5 ms).
+	Poll time.Duration
+}
+
+// Position is the position every watched projector has reached.
+func (p Progress) Position(ctx context.Context) (eventstore.Position, error) {
+	var pos *int64
+	var n int
+	err := p.Pool.QueryRow(ctx, `SELECT min(position), count(*) FROM projection_checkpoints WHERE projector = ANY ($1)`, p.Names).Scan(&pos, &n)
+	if err != nil {
+		return 0, fmt.Errorf("read checkpoints: %w", err)
+	}
+	if pos == nil || n < len(p.Names) {
+		return 0, nil
+	}
+	return eventstore.Position(*pos), nil
+}
+
+// WaitFor returns once every watched projector has applied position, or
+// ErrBehind when ctx ends first.
+func (p Progress) WaitFor(ctx context.Context, position eventstore.Position) error {
+	poll := p.Poll
+	if poll <= 0 {
+		poll = 5 * time.Millisecond
+	}
+	for {
+		at, err := p.Position(ctx)
+		if err != nil && ctx.Err() == nil {
+			return err
+		}
+		if err == nil && at >= position {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w: at %d, waited for %d", ErrBehind, at, position)
+		case <-time.After(poll):
+		}
+	}
+}

@@ -1,0 +1,214 @@
+package projections
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// ErrNotFound: no such row for this company (or another company's).
+var ErrNotFound = errors.New("not found")
+
+// ErrBadCursor: a page cursor this server did not make.
+var ErrBadCursor = errors.New("bad cursor")
+
+// Queries reads the read models. Every query is scoped to one company.
+type Queries struct {
+	Pool *pgxpool.Pool
+}
+
+// Thread is API.md's Thread.
+type Thread struct {
+	ID                  uuid.UUID  `json:"id"`
+	CustomerPhone       string     `json:"customer_phone"`
+	CustomerName        *string    `json:"customer_name"`
+	LeadID              *uuid.UUID `json:"lead_id"`
+	Unread              bool       `json:"unread"`
+	Archived            bool       `json:"archived"`
+	Consent             string     `json:"consent"`
+	LastActivityAt      time.Time  `json:"last_activity_at"`
+	LastCustomerReplyAt *time.Time `json:"last_customer_reply_at"`
+	LastMessagePreview  string     `json:"last_message_preview"`
+}
+
+// Media is one item of an MMS.
+type Media struct {
+	URL         string `json:"url"`
+	ContentType string `json:"content_type"`
+}
+
+// Message is API.md's Message.
+type Message struct {
+	ID        uuid.UUID `json:"id"`
+	ThreadID  uuid.UUID `json:"thread_id"`
+	Direction string    `json:"direction"`
+	From      string    `json:"from"`
+	To        string    `json:"to"`
+	Body      string    `json:"body"`
+	Media     []Media   `json:"media"`
+	Status    string    `json:"status"`
+	ErrorCode *int      `json:"error_code"`
+	Automated bool      `json:"automated"`
+	App       string    `json:"app"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Cursor is the place after which the next page of threads starts.
+type Cursor struct {
+	At time.Time `json:"t"`
+	ID uuid.UUID `json:"id"`
+}
+
+// Encode makes the cursor opaque to clients.
+func (c Cursor) Encode() string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// ParseCursor reads a cursor made by Encode.
+func ParseCursor(s string) (Cursor, error) {
+	var c Cursor
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || json.Unmarshal(b, &c) != nil || c.At.IsZero() || c.ID == uuid.Nil {
+		return Cursor{}, ErrBadCursor
+	}
+	return c, nil
+}
+
+const threadColumns = `id, customer_phone, customer_name, lead_id, unread, archived, consent, last_activity_at, last_customer_reply_at, last_message_preview`
+
+func scanThread(row pgx.Row) (Thread, error) {
+	var t Thread
+	err := row.Scan(&t.ID, &t.CustomerPhone, &t.CustomerName, &t.LeadID, &t.Unread, &t.Archived, &t.Consent,
+		&t.LastActivityAt, &t.LastCustomerReplyAt, &t.LastMessagePreview)
+	t.LastActivityAt = t.LastActivityAt.UTC()
+	if t.LastCustomerReplyAt != nil {
+		u := t.LastCustomerReplyAt.UTC()
+		t.LastCustomerReplyAt = &u
+	}
+	return t, err
+}
+
+// Threads lists a folder's threads, most recent activity first, limit at a
+// time; next is nil on the last page. Keyset paging on (last activity, id):
+// a page never repeats or skips a thread whose activity did not change.
+func (q Queries) Threads(ctx context.Context, companyID string, archived bool, limit int, after *Cursor) ([]Thread, *Cursor, error) {
+	args := []any{companyID, archived, limit + 1}
+	where := ""
+	if after != nil {
+		where = ` AND (last_activity_at, id) < ($4, $5)`
+		args = append(args, after.At, after.ID)
+	}
+	rows, err := q.Pool.Query(ctx, `SELECT `+threadColumns+` FROM threads
+		WHERE company_id = $1 AND archived = $2`+where+`
+		ORDER BY last_activity_at DESC, id DESC LIMIT $3`, args...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list threads: %w", err)
+	}
+	defer rows.Close()
+	threads := make([]Thread, 0, limit)
+	for rows.Next() {
+		t, err := scanThread(rows)
+		if err != nil {
+			return nil, nil, fmt.Errorf("list threads: %w", err)
+		}
+		threads = append(threads, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("list threads: %w", err)
+	}
+	if len(threads) <= limit {
+		return threads, nil, nil
+	}
+	threads = threads[:limit]
+	last := threads[limit-1]
+	return threads, &Cursor{At: last.LastActivityAt, ID: last.ID}, nil
+}
+
+// Thread reads one thread of the company.
+func (q Queries) Thread(ctx context.Context, companyID string, id uuid.UUID) (Thread, error) {
+	t, err := scanThread(q.Pool.QueryRow(ctx, `SELECT `+threadColumns+` FROM threads WHERE company_id = $1 AND id = $2`, companyID, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, ErrNotFound
+	}
+	if err != nil {
+		return t, fmt.Errorf("read thread %s: %w", id, err)
+	}
+	return t, nil
+}
+
+// Messages lists the messages a thread shows, oldest first.
+func (q Queries) Messages(ctx context.Context, companyID string, threadID uuid.UUID) ([]Message, error) {
+	rows, err := q.Pool.Query(ctx, `SELECT id, thread_id, direction, from_number, to_number, body, media, status, error_code, automated, app, created_at
+		FROM messages WHERE company_id = $1 AND thread_id = $2 AND NOT hidden ORDER BY created_at, position`, companyID, threadID)
+	if err != nil {
+		return nil, fmt.Errorf("list messages: %w", err)
+	}
+	defer rows.Close()
+	out := []Message{}
+	for rows.Next() {
+		var m Message
+		if err := rows.Scan(&m.ID, &m.ThreadID, &m.Direction, &m.From, &m.To, &m.Body, &m.Media, &m.Status, &m.ErrorCode, &m.Automated, &m.App, &m.CreatedAt); err != nil {
+			return nil, fmt.Errorf("list messages: %w", err)
+		}
+		m.CreatedAt = m.CreatedAt.UTC()
+		if m.Media == nil {
+			m.Media = []Media{}
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// Company is the directory's view of a company.
+type Company struct {
+	ID              string `json:"id"`
+	Name            string `json:"name"`
+	MessagingNumber string `json:"messaging_number"`
+	TimeZone        string `json:"time_zone"`
+	SMSEnabled      bool   `json:"sms_enabled"`
+	Country         string `json:"-"`
+}
+
+// Company reads a company.
+func (q Queries) Company(ctx context.Context, id string) (Company, error) {
+	var c Company
+	err := q.Pool.QueryRow(ctx, `SELECT id, name, messaging_number, time_zone, sms_enabled, country FROM companies WHERE id = $1`, id).
+		Scan(&c.ID, &c.Name, &c.MessagingNumber, &c.TimeZone, &c.SMSEnabled, &c.Country)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, ErrNotFound
+	}
+	if err != nil {
+		return c, fmt.Errorf("read company %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// User is a signed-in user.
+type User struct {
+	ID        string
+	CompanyID string
+	Name      string
+	Role      string
+}
+
+// UserByTokenHash finds the user whose token hashes to hash.
+func (q Queries) UserByTokenHash(ctx context.Context, hash string) (User, error) {
+	var u User
+	err := q.Pool.QueryRow(ctx, `SELECT id, company_id, name, role FROM users WHERE token_hash = $1`, hash).
+		Scan(&u.ID, &u.CompanyID, &u.Name, &u.Role)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return u, ErrNotFound
+	}
+	if err != nil {
+		return u, fmt.Errorf("find user: %w", err)
+	}
+	return u, nil
+}
