@@ -41,9 +41,6 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any, allowEmpty bool) 
 		}
 		return newError(http.StatusBadRequest, "empty_body", "The request needs a JSON body.")
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return newError(http.StatusUnsupportedMediaType, "unsupported_media_type", "Send the body as application/json.")
-	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

@@ -41,7 +41,7 @@ func (a *api) waitForPosition(next http.HandlerFunc) http.HandlerFunc {
 
 // writePosition answers a command: {"position": "..."} and the header.
 func writePosition(w http.ResponseWriter, status int, pos eventstore.Position, extra map[string]any) {
-	p := strconv.FormatUint(uint64(pos), 10)
+	p := formatPosition(pos)
 	w.Header().Set(headerEventPosition, p)
 	body := map[string]any{"position": p}
 	for k, v := range extra {
@@ -49,3 +49,5 @@ func writePosition(w http.ResponseWriter, status int, pos eventstore.Position, e
 	}
 	writeJSON(w, status, body)
 }
+
+func formatPosition(p eventstore.Position) string { return strconv.FormatUint(uint64(p), 10) }

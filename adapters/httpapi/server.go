@@ -38,6 +38,7 @@ type Deps struct {
 	AdminToken string
 	Verifier   *twilio.Verifier
 	Commands   Commands
+	Admin      AdminCommands
 }
 
 // Commands are the use cases the HTTP surface issues.
@@ -54,12 +55,13 @@ type api struct {
 	adminToken string
 	verifier   *twilio.Verifier
 	cmd        Commands
+	admins     AdminCommands
 }
 
 // NewHandler builds the router.
 func NewHandler(d Deps) http.Handler {
 	a := &api{log: d.Logger, store: d.Store, queries: d.Queries, progress: d.Progress,
-		adminToken: d.AdminToken, verifier: d.Verifier, cmd: d.Commands}
+		adminToken: d.AdminToken, verifier: d.Verifier, cmd: d.Commands, admins: d.Admin}
 	r := mux.NewRouter()
 	m := newMetrics(d.Registry)
 	r.Use(m.middleware)
@@ -77,14 +79,18 @@ func NewHandler(d Deps) http.Handler {
 		api.HandleFunc("/threads/{thread_id}/"+string(action), a.waitForPosition(a.messages(writeMessages, a.changeThread(action)))).Methods(http.MethodPost)
 	}
 
+	a.routeAdmin(api.PathPrefix("/admin").Subrouter())
+
 	r.HandleFunc(twilio.InboundPath, a.inboundWebhook).Methods(http.MethodPost)
 
-	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "There is nothing at this address.")
-	})
-	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "This address does not take that method.")
-	})
+	for _, router := range []*mux.Router{r, api} {
+		router.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			writeError(w, http.StatusNotFound, "not_found", "There is nothing at this address.")
+		})
+		router.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "This address does not take that method.")
+		})
+	}
 	return r
 }
 

@@ -2,6 +2,8 @@
 //
 //	smsinbox migrate            create or upgrade the PostgreSQL schema
 //	smsinbox serve              HTTP API, webhooks, projectors, sender
+//	smsinbox simulate inbound   post a signed Twilio webhook to a running server
+//	smsinbox rebuild [NAME...]  rebuild read models from the event store
 //
 // Data goes to stdout, logs to stderr. Configuration comes from the
 // environment (see README.md).
@@ -30,6 +32,10 @@ func main() {
 const usage = `usage: smsinbox COMMAND
   migrate    create or upgrade the PostgreSQL schema (idempotent)
   serve      run the HTTP API, Twilio webhooks, projectors and the outbound sender
+  simulate inbound --to NUMBER --from NUMBER --body TEXT [--url BASE]
+             post a Twilio inbound webhook, signed, to a running server
+  rebuild [PROJECTION...]
+             rebuild read models from the event store (server stopped); sends nothing
 `
 
 func run(ctx context.Context, args []string, logger *slog.Logger) error {
@@ -49,6 +55,10 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 		return nil
 	case "serve":
 		return serve(ctx, cfg, logger)
+	case "simulate":
+		return simulate(ctx, cfg, args[1:])
+	case "rebuild":
+		return rebuild(ctx, cfg, args[1:], logger)
 	case "help", "-h", "--help":
 		fmt.Fprint(os.Stdout, usage)
 		return nil

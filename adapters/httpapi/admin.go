@@ -1,0 +1,165 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/gorilla/mux"
+
+	"github.com/smsinbox/smsinbox/commands"
+	"github.com/smsinbox/smsinbox/domain/company"
+	"github.com/smsinbox/smsinbox/domain/phone"
+	"github.com/smsinbox/smsinbox/domain/unrouted"
+)
+
+func init() {
+	errorMappings = append(errorMappings, []struct {
+		target  error
+		status  int
+		code    string
+		message string
+	}{
+		{company.ErrInvalidCommand, http.StatusBadRequest, "invalid_request", ""},
+		{company.ErrCompanyNotFound, http.StatusNotFound, "not_found", "There is no such company."},
+		{company.ErrNumberTaken, http.StatusConflict, "number_taken", ""},
+		{company.ErrCompanyExists, http.StatusConflict, "company_exists", ""},
+		{company.ErrUserExists, http.StatusConflict, "user_exists", ""},
+	}...)
+}
+
+// AdminCommands are the admin API's use cases.
+type AdminCommands struct {
+	CreateCompany         *commands.CreateCompanyHandler
+	UpdateCompany         *commands.UpdateCompanyHandler
+	ChangeMessagingNumber *commands.ChangeMessagingNumberHandler
+	AddUser               *commands.AddUserHandler
+}
+
+func (a *api) routeAdmin(r *mux.Router) {
+	r.HandleFunc("/companies", a.admin(a.createCompany)).Methods(http.MethodPost)
+	r.HandleFunc("/companies/{company_id}", a.admin(a.updateCompany)).Methods(http.MethodPatch)
+	r.HandleFunc("/companies/{company_id}/messaging-number", a.admin(a.changeNumber)).Methods(http.MethodPut)
+	r.HandleFunc("/companies/{company_id}/users", a.admin(a.addUser)).Methods(http.MethodPost)
+	r.HandleFunc("/unrouted", a.admin(a.listUnrouted)).Methods(http.MethodGet)
+}
+
+func (a *api) createCompany(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Name            string `json:"name"`
+		MessagingNumber string `json:"messaging_number"`
+		TimeZone        string `json:"time_zone"`
+		SMSEnabled      *bool  `json:"sms_enabled"`
+		Country         string `json:"country"`
+	}
+	if err := decodeJSON(w, r, &body, false); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	num, err := phone.Parse(body.MessagingNumber, body.Country)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	res, err := a.admins.CreateCompany.Handle(r.Context(), commands.CreateCompany{
+		Name: body.Name, MessagingNumber: num, TimeZone: body.TimeZone, SMSEnabled: body.SMSEnabled, Country: body.Country,
+	})
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeCompany(w, http.StatusCreated, res)
+}
+
+func writeCompany(w http.ResponseWriter, status int, res commands.CompanyResult) {
+	writePosition(w, status, res.Position, map[string]any{
+		"id": res.Company.ID, "name": res.Company.Name, "messaging_number": res.Company.MessagingNumber,
+		"time_zone": res.Company.TimeZone, "sms_enabled": res.Company.SMSEnabled, "country": res.Company.Country,
+	})
+}
+
+func (a *api) updateCompany(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Name       *string `json:"name"`
+		TimeZone   *string `json:"time_zone"`
+		SMSEnabled *bool   `json:"sms_enabled"`
+	}
+	if err := decodeJSON(w, r, &body, false); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	res, err := a.admins.UpdateCompany.Handle(r.Context(), commands.UpdateCompany{
+		CompanyID: mux.Vars(r)["company_id"], Name: body.Name, TimeZone: body.TimeZone, SMSEnabled: body.SMSEnabled,
+	})
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeCompany(w, http.StatusOK, res)
+}
+
+func (a *api) changeNumber(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		MessagingNumber string `json:"messaging_number"`
+	}
+	if err := decodeJSON(w, r, &body, false); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	companyID := mux.Vars(r)["company_id"]
+	c, err := commands.LoadCompany(r.Context(), a.store, companyID)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	num, err := phone.Parse(body.MessagingNumber, c.Country)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	res, err := a.admins.ChangeMessagingNumber.Handle(r.Context(), commands.ChangeMessagingNumber{CompanyID: companyID, MessagingNumber: num})
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeCompany(w, http.StatusOK, res)
+}
+
+func (a *api) addUser(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Name string `json:"name"`
+		Role string `json:"role"`
+	}
+	if err := decodeJSON(w, r, &body, false); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	res, err := a.admins.AddUser.Handle(r.Context(), commands.AddUser{CompanyID: mux.Vars(r)["company_id"], Name: body.Name, Role: body.Role})
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writePosition(w, http.StatusCreated, res.Position, map[string]any{
+		"id": res.ID, "name": res.Name, "role": res.Role, "token": res.Token,
+	})
+}
+
+// listUnrouted lists the texts that no company could take, oldest first.
+func (a *api) listUnrouted(w http.ResponseWriter, r *http.Request) {
+	type item struct {
+		unrouted.MessageReceived
+		Position string `json:"position"`
+	}
+	out := []item{}
+	for rec, err := range a.store.ReadStream(r.Context(), unrouted.StreamID, 0) {
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		m, err := unrouted.Decode(rec.Type, rec.Data)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		out = append(out, item{MessageReceived: m, Position: formatPosition(rec.Position)})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"messages": out})
+}

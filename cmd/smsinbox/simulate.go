@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/smsinbox/smsinbox/adapters/twilio"
+)
+
+// simulate posts a signed Twilio inbound webhook to a running server.
+func simulate(ctx context.Context, cfg config, args []string) error {
+	if len(args) == 0 || args[0] != "inbound" {
+		return fmt.Errorf("usage: smsinbox simulate inbound --to NUMBER --from NUMBER --body TEXT [--url BASE]")
+	}
+	fs := flag.NewFlagSet("simulate inbound", flag.ContinueOnError)
+	to := fs.String("to", "", "the company's messaging number (Twilio's To)")
+	from := fs.String("from", "", "the customer's number (Twilio's From)")
+	body := fs.String("body", "", "the text")
+	base := fs.String("url", defaultBaseURL(cfg), "the server's base URL (PUBLIC_URL when set)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *to == "" || *from == "" {
+		return fmt.Errorf("--to and --from are required")
+	}
+	token := cfg.TwilioToken
+	if cfg.TwilioSID == "" || token == "" {
+		token = sandboxToken
+	}
+	params, err := twilio.NewInboundParams(*to, *from, *body, cfg.TwilioSID)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	resp, err := twilio.PostInbound(ctx, http.DefaultClient, strings.TrimRight(*base, "/"), token, params)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(resp.Body)
+	fmt.Fprintf(os.Stdout, "%s %s\nMessageSid: %s\n%s\n", resp.Proto, resp.Status, params.Get("MessageSid"), answer)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("the server answered %s", resp.Status)
+	}
+	return nil
+}
+
+func defaultBaseURL(cfg config) string {
+	if cfg.PublicURL != "" {
+		return cfg.PublicURL
+	}
+	return "http://" + displayAddr(cfg.ListenAddr)
+}
