@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/smsinbox/smsinbox/adapters/twilio"
+	"github.com/smsinbox/smsinbox/cmd/smsinbox/app"
 )
 
 // simulate posts a signed Twilio inbound webhook to a running server.
@@ -31,7 +32,7 @@ func simulate(ctx context.Context, cfg config, args []string) error {
 	}
 	token := cfg.TwilioToken
 	if cfg.TwilioSID == "" || token == "" {
-		token = sandboxToken
+		token = app.SandboxToken
 	}
 	params, err := twilio.NewInboundParams(*to, *from, *body, cfg.TwilioSID)
 	if err != nil {

@@ -1,0 +1,127 @@
+// Package app wires smsinbox together: the store, the projectors, the
+// commands and the HTTP surface. It holds no logic of its own. `smsinbox
+// serve` and the end-to-end tests build the same App.
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/smsinbox/smsinbox/adapters/eventstore/instrumented"
+	"github.com/smsinbox/smsinbox/adapters/httpapi"
+	"github.com/smsinbox/smsinbox/adapters/twilio"
+	"github.com/smsinbox/smsinbox/commands"
+	"github.com/smsinbox/smsinbox/domain/eventstore"
+	"github.com/smsinbox/smsinbox/domain/phone"
+	"github.com/smsinbox/smsinbox/projections"
+)
+
+// SandboxToken checks webhook signatures when no Twilio credentials are set.
+const SandboxToken = "sandbox"
+
+// Config is what an App needs from outside.
+type Config struct {
+	Pool  *pgxpool.Pool
+	Store eventstore.Store
+	// PublicURL is the base URL Twilio calls (for signatures); empty: derived.
+	PublicURL  string
+	AdminToken string
+	// TwilioSID and TwilioToken: empty means sandbox.
+	TwilioSID, TwilioToken string
+	TwilioAPIURL           string
+	// Now is the clock (time.Now).
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Sandbox reports whether smsinbox runs without Twilio credentials.
+func (c Config) Sandbox() bool { return c.TwilioSID == "" || c.TwilioToken == "" }
+
+// App is a wired smsinbox.
+type App struct {
+	Handler  http.Handler
+	Runner   *projections.Runner
+	Progress projections.Progress
+	Registry *prometheus.Registry
+	Store    eventstore.Store
+}
+
+// New wires an App.
+func New(cfg Config) (*App, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	store, err := instrumented.New(cfg.Store, reg)
+	if err != nil {
+		return nil, err
+	}
+	runner, err := projections.NewRunner(projections.RunnerConfig{
+		Pool: cfg.Pool, Store: store, Projectors: projections.All(), Logger: cfg.Logger, Registry: reg,
+	})
+	if err != nil {
+		return nil, err
+	}
+	progress := projections.Progress{Pool: cfg.Pool, Names: runner.Names()}
+	authToken := cfg.TwilioToken
+	if cfg.Sandbox() {
+		authToken = SandboxToken
+	}
+	now := cfg.Now
+	handler := httpapi.NewHandler(httpapi.Deps{
+		Logger:     cfg.Logger,
+		Registry:   reg,
+		Store:      store,
+		Queries:    projections.Queries{Pool: cfg.Pool},
+		Progress:   progress,
+		AdminToken: cfg.AdminToken,
+		Verifier:   twilio.NewVerifier(authToken, cfg.PublicURL),
+		Commands: httpapi.Commands{
+			ChangeThread: commands.ChangeThread{Store: store, Now: now},
+			ReceiveInbound: commands.ReceiveInbound{Store: store, Now: now, Logger: cfg.Logger,
+				Route: func(ctx context.Context, n phone.Number) (string, bool, error) {
+					return commands.RouteNumber(ctx, store, n)
+				}},
+		},
+		Admin: adminCommands(store, now),
+		Ready: []httpapi.Check{
+			{Name: "database", Fn: func(ctx context.Context) error { return cfg.Pool.Ping(ctx) }},
+			{Name: "event_store", Fn: func(ctx context.Context) error { _, err := store.Head(ctx); return err }},
+			{Name: "projectors", Fn: func(context.Context) error {
+				if !runner.Running() {
+					return errors.New("projectors are not running")
+				}
+				return nil
+			}},
+		},
+	})
+	return &App{Handler: handler, Runner: runner, Progress: progress, Registry: reg, Store: store}, nil
+}
+
+func adminCommands(store eventstore.Store, now func() time.Time) httpapi.AdminCommands {
+	create := commands.NewCreateCompanyHandler(store, commands.RandomIDs)
+	create.Now = now
+	update := commands.NewUpdateCompanyHandler(store)
+	update.Now = now
+	change := commands.NewChangeMessagingNumberHandler(store)
+	change.Now = now
+	add := commands.NewAddUserHandler(store, commands.RandomIDs)
+	add.Now = now
+	return httpapi.AdminCommands{CreateCompany: create, UpdateCompany: update, ChangeMessagingNumber: change, AddUser: add}
+}
+
+// Run runs the background work (the projectors) until ctx ends.
+func (a *App) Run(ctx context.Context) error {
+	return a.Runner.Run(ctx)
+}
