@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/smsinbox/smsinbox/adapters/eventstore/postgres"
+	"github.com/smsinbox/smsinbox/adapters/postgres/pgtest"
+	"github.com/smsinbox/smsinbox/adapters/twilio"
+	"github.com/smsinbox/smsinbox/commands"
+	"github.com/smsinbox/smsinbox/domain/phone"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// TestCrashWhileProjecting kills the server (SIGKILL) while its projectors
+// work through a burst of events, starts it again, and checks that the read
+// models it ends with equal those of a fresh `smsinbox rebuild`.
+func TestCrashWhileProjecting(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	ctx := context.Background()
+	dbURL := pgtest.NewDatabase(t)
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+
+	// The burst: a company and 4,000 texts from 400 customers, some threads
+	// archived and read, all appended before the server starts.
+	total := burst(t, ctx, pool)
+
+	bin := filepath.Join(t.TempDir(), "smsinbox")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	port, _ := freePort()
+	env := append(os.Environ(), "DATABASE_URL="+dbURL, fmt.Sprintf("LISTEN_ADDR=127.0.0.1:%d", port))
+
+	start := func() *exec.Cmd {
+		cmd := exec.Command(bin, "serve")
+		cmd.Env = env
+		cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+	checkpoint := func(name string) int64 {
+		var p int64
+		pool.QueryRow(ctx, `SELECT coalesce((SELECT position FROM projection_checkpoints WHERE projector = $1), 0)`, name).Scan(&p)
+		return p
+	}
+
+	server := start()
+	deadline := time.Now().Add(60 * time.Second)
+	for checkpoint("inbox") < total/4 && time.Now().Before(deadline) {
+		time.Sleep(2 * time.Millisecond)
+	}
+	killedAt := checkpoint("inbox")
+	server.Process.Signal(syscall.SIGKILL)
+	server.Wait()
+	if killedAt == 0 || killedAt >= total {
+		t.Fatalf("the kill came at checkpoint %d of %d: not in the middle of the burst", killedAt, total)
+	}
+	t.Logf("killed the server with the inbox projector at %d of %d events", killedAt, total)
+
+	server = start()
+	for (checkpoint("inbox") < total || checkpoint("directory") < total) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	server.Process.Signal(syscall.SIGTERM)
+	server.Wait()
+	if checkpoint("inbox") != total {
+		t.Fatalf("after the restart the inbox projector reached %d of %d", checkpoint("inbox"), total)
+	}
+	afterCrash := dump(t, ctx, pool)
+
+	out, err := exec.Command(bin, "rebuild").CombinedOutput()
+	if err != nil {
+		t.Fatalf("rebuild: %v\n%s", err, out)
+	}
+	rebuilt := dump(t, ctx, pool)
+	if afterCrash != rebuilt {
+		t.Fatalf("read models after the crash differ from a rebuild:\n--- after crash\n%.2000s\n--- rebuilt\n%.2000s", afterCrash, rebuilt)
+	}
+	var messages int
+	pool.QueryRow(ctx, `SELECT count(*) FROM messages`).Scan(&messages)
+	if messages != 4000 {
+		t.Fatalf("messages = %d, want 4000", messages)
+	}
+}
+
+func burst(t *testing.T, ctx context.Context, pool *pgxpool.Pool) int64 {
+	t.Helper()
+	store, err := postgres.New(ctx, pool, postgres.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	clock := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	now := func() time.Time { clock = clock.Add(time.Second); return clock }
+	create := commands.NewCreateCompanyHandler(store, commands.RandomIDs)
+	create.Now = now
+	company, err := create.Handle(ctx, commands.CreateCompany{Name: "Acme", MessagingNumber: phone.MustParse("+12025550123", "US")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	receive := commands.ReceiveInbound{Store: store, Now: now, Logger: discardLogger(),
+		Route: func(ctx context.Context, n phone.Number) (string, bool, error) { return commands.RouteNumber(ctx, store, n) }}
+	change := commands.ChangeThread{Store: store, Now: now}
+	for i := 0; i < 4000; i++ {
+		from := fmt.Sprintf("+1202555%04d", i%400)
+		if _, err := receive.Handle(ctx, twilio.Inbound{MessageSID: fmt.Sprintf("SM%032d", i), From: from, To: "+12025550123",
+			Body: strings.Repeat("x", i%50) + "hello"}); err != nil {
+			t.Fatal(err)
+		}
+		if i%7 == 0 {
+			action := []commands.ThreadAction{commands.Archive, commands.MarkRead, commands.Unarchive, commands.MarkUnread}[i%4]
+			if _, err := change.Handle(ctx, company.Company.ID, phone.Number(from), action, "user:test"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	head, err := store.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int64(head)
+}
+
+// dump renders every read-model row in a stable order.
+func dump(t *testing.T, ctx context.Context, pool *pgxpool.Pool) string {
+	t.Helper()
+	var b strings.Builder
+	for _, q := range []string{
+		`SELECT row_to_json(c)::text FROM (SELECT * FROM companies ORDER BY id) c`,
+		`SELECT row_to_json(u)::text FROM (SELECT * FROM users ORDER BY id) u`,
+		`SELECT row_to_json(th)::text FROM (SELECT * FROM threads ORDER BY id) th`,
+		`SELECT row_to_json(m)::text FROM (SELECT * FROM messages ORDER BY id) m`,
+	} {
+		rows, err := pool.Query(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var s string
+			rows.Scan(&s)
+			b.WriteString(s + "\n")
+		}
+		rows.Close()
+	}
+	return b.String()
+}

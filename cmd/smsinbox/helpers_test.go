@@ -1,0 +1,17 @@
+package main
+
+import (
+	"log/slog"
+	"net"
+)
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
