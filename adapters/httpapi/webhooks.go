@@ -49,10 +49,12 @@ func (a *api) inboundWebhook(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	if _, err := a.cmd.ReceiveInbound.Handle(r.Context(), in); err != nil {
+	res, err := a.cmd.ReceiveInbound.Handle(r.Context(), in)
+	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
+	w.Header().Set(headerEventPosition, formatPosition(res.Position))
 	w.Header().Set("Content-Type", "text/xml")
 	w.WriteHeader(http.StatusOK)
 	bytes.NewBufferString(emptyTwiML).WriteTo(w)
