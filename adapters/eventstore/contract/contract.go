@@ -69,6 +69,7 @@ func Run(t *testing.T, open Open, opts Options) {
 		{"SubscribeCatchUpThenLive", testSubscribeCatchUpThenLive},
 		{"SubscribeFromCheckpoint", testSubscribeFromCheckpoint},
 		{"SubscribeEndsWithContext", testSubscribeEndsWithContext},
+		{"SubscribeConsumerStops", testSubscribeConsumerStops},
 		{"LateCommit", testLateCommit},
 		{"LateCommitRolledBack", testLateCommitRolledBack},
 	}
@@ -561,6 +562,34 @@ func testSubscribeEndsWithContext(t *testing.T, open Open) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatalf("subscription did not end with its context")
+	}
+}
+
+// testSubscribeConsumerStops: a consumer that cancels its context and stops
+// in the same breath must simply be left alone (a range-over-func iterator
+// may not yield again after its loop body returned false).
+func testSubscribeConsumerStops(t *testing.T, open Open) {
+	s := open(t)
+	p := prefix(t)
+	stream := eventstore.StreamID(p + "stop")
+	mustAppend(t, s, stream, eventstore.Any(), events("E", 3)...)
+	for _, cancelFirst := range []bool{true, false} {
+		ctx, cancel := context.WithCancel(context.Background())
+		got := 0
+		for _, err := range s.Subscribe(ctx, eventstore.Start, eventstore.Filter{StreamPrefixes: []string{p}}) {
+			if err != nil {
+				t.Fatalf("subscription failed: %v", err)
+			}
+			got++
+			if cancelFirst {
+				cancel()
+			}
+			break
+		}
+		cancel()
+		if got != 1 {
+			t.Fatalf("consumer saw %d events before it stopped, want 1", got)
+		}
 	}
 }
 

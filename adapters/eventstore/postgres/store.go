@@ -486,19 +486,23 @@ func (s *Store) Subscribe(ctx context.Context, after eventstore.Position, f even
 		defer poll.Stop()
 		for {
 			woken := s.wake.Wait()
-			var stopped bool
-			cp, stopped = s.readAfter(ctx, cp, f, func(e eventstore.RecordedEvent, err error) bool {
+			consumerDone := false
+			cp, _ = s.readAfter(ctx, cp, f, func(e eventstore.RecordedEvent, err error) bool {
 				if err != nil {
 					if ctx.Err() != nil {
 						return false
 					}
 					// A failed read is reported and retried from the same checkpoint.
 					s.log.Warn("subscription read failed; retrying", "after", cp, "err", err)
-					return true
+					return false
 				}
-				return yield(e, nil)
+				if !yield(e, nil) {
+					consumerDone = true
+					return false
+				}
+				return true
 			})
-			if stopped && ctx.Err() == nil {
+			if consumerDone {
 				return
 			}
 			if ctx.Err() != nil {
