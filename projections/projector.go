@@ -94,20 +94,20 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	poison, err := middleware.PoisonQueue(poisonPublisher{pool: cfg.Pool, log: r.log}, "projection_poison")
-	if err != nil {
-		return nil, err
-	}
-	router.AddMiddleware(
-		middleware.Recoverer,
-		poison,
-		middleware.Retry{
-			MaxRetries: cfg.MaxRetries, InitialInterval: 50 * time.Millisecond, MaxInterval: 2 * time.Second,
-			Multiplier: 2, Logger: wlog,
-		}.Middleware,
-	)
+	retry := middleware.Retry{
+		MaxRetries: cfg.MaxRetries, InitialInterval: 50 * time.Millisecond, MaxInterval: 2 * time.Second,
+		Multiplier: 2, Logger: wlog,
+	}.Middleware
+	router.AddMiddleware(middleware.Recoverer)
 	for _, p := range cfg.Projectors {
-		router.AddConsumerHandler(p.Name(), p.Name(), sub, r.handler(p))
+		h := r.handler(p)
+		// Retry wraps the handler; setAside wraps both, so that it sees
+		// only what retrying could not mend.
+		handle := r.setAside(p, retry(h))
+		router.AddConsumerHandler(p.Name(), p.Name(), sub, func(msg *message.Message) error {
+			_, err := handle(msg)
+			return err
+		})
 	}
 	r.router = router
 	return r, nil
@@ -213,53 +213,107 @@ func (r *Runner) claim(ctx context.Context, name string) (eventstore.Position, c
 	}
 }
 
-// handler applies one event and moves the checkpoint in one transaction.
-func (r *Runner) handler(p Projector) message.NoPublishHandlerFunc {
+// handler applies a message's events and moves the checkpoint in one
+// transaction.
+func (r *Runner) handler(p Projector) message.HandlerFunc {
 	name := p.Name()
-	return func(msg *message.Message) error {
-		e, err := eventstream.Event(msg)
+	return func(msg *message.Message) ([]*message.Message, error) {
+		events, err := eventstream.Events(msg)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		ctx := msg.Context()
-		applied, err := applyOne(ctx, r.cfg.Pool, p, e)
+		applied, err := applyEvents(msg.Context(), r.cfg.Pool, p, events)
 		if err != nil {
-			return fmt.Errorf("%s at %d (%s): %w", name, e.Position, e.Type, err)
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		if applied {
-			r.applied.WithLabelValues(name).Observe(time.Since(e.OccurredAt).Seconds())
+		now := time.Now()
+		for _, e := range applied {
+			r.applied.WithLabelValues(name).Observe(now.Sub(e.OccurredAt).Seconds())
 		}
-		return nil
+		return nil, nil
 	}
 }
 
-// applyOne applies e unless the checkpoint shows it applied already. Read
-// models can be rebuilt from the log, so their commits need not wait for
-// the disk: a crash loses the last few changes and their checkpoint
-// together, and the projector applies them again.
-func applyOne(ctx context.Context, pool *pgxpool.Pool, p Projector, e eventstore.RecordedEvent) (bool, error) {
+// applyEvents applies the events past the checkpoint and moves it, in one
+// transaction, and returns those it applied. Read models can be rebuilt from
+// the log, so their commits need not wait for the disk: a crash loses the
+// last few changes and their checkpoint together, and the projector applies
+// them again.
+func applyEvents(ctx context.Context, pool *pgxpool.Pool, p Projector, events []eventstore.RecordedEvent) ([]eventstore.RecordedEvent, error) {
 	tx, err := pool.Begin(ctx)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
-		return false, err
+		return nil, err
 	}
 	var cp int64
 	if err := tx.QueryRow(ctx, `SELECT position FROM projection_checkpoints WHERE projector = $1 FOR UPDATE`, p.Name()).Scan(&cp); err != nil {
-		return false, fmt.Errorf("checkpoint: %w", err)
+		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
-	if eventstore.Position(cp) >= e.Position {
-		return false, nil
+	var applied []eventstore.RecordedEvent
+	for _, e := range events {
+		if e.Position <= eventstore.Position(cp) {
+			continue
+		}
+		if err := p.Apply(ctx, tx, e); err != nil {
+			return nil, fmt.Errorf("at %d (%s): %w", e.Position, e.Type, err)
+		}
+		applied = append(applied, e)
 	}
-	if err := p.Apply(ctx, tx, e); err != nil {
-		return false, err
+	if len(applied) == 0 {
+		return nil, nil
 	}
-	if _, err := tx.Exec(ctx, `UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE projector = $1`, p.Name(), int64(e.Position)); err != nil {
-		return false, fmt.Errorf("checkpoint: %w", err)
+	last := applied[len(applied)-1].Position
+	if _, err := tx.Exec(ctx, `UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE projector = $1`, p.Name(), int64(last)); err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
-	return true, tx.Commit(ctx)
+	return applied, tx.Commit(ctx)
+}
+
+// setAside is the poison middleware: when a message still fails after its
+// retries, it applies the message's events one at a time (each with its
+// retries) and sets aside each event that fails on its own, recording it in
+// projection_poison and moving the checkpoint past it, so that one bad event
+// neither stops the projector nor costs it the events around it. An operator
+// fixes the cause and rebuilds the projector.
+func (r *Runner) setAside(p Projector, h message.HandlerFunc) message.HandlerFunc {
+	return func(msg *message.Message) ([]*message.Message, error) {
+		_, err := h(msg)
+		if err == nil || msg.Context().Err() != nil {
+			return nil, err
+		}
+		events, derr := eventstream.Events(msg)
+		if derr != nil {
+			return nil, derr
+		}
+		for _, e := range events {
+			single := eventstream.ToMessage(e)
+			single.SetContext(msg.Context())
+			if len(events) > 1 {
+				_, err = h(single)
+			}
+			if err != nil {
+				if perr := r.poison(msg.Context(), p.Name(), e, err); perr != nil {
+					return nil, perr
+				}
+			}
+		}
+		return nil, nil
+	}
+}
+
+func (r *Runner) poison(ctx context.Context, projector string, e eventstore.RecordedEvent, reason error) error {
+	r.log.Error("event set aside: the projector failed on it", "projector", projector, "position", e.Position, "type", e.Type, "err", reason)
+	return pgx.BeginFunc(ctx, r.cfg.Pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO projection_poison (projector, position, event_id, type, reason)
+			VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, projector, int64(e.Position), e.ID, e.Type, reason.Error()); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE projection_checkpoints SET position = greatest(position, $2), updated_at = now() WHERE projector = $1`, projector, int64(e.Position))
+		return err
+	})
 }
 
 func (r *Runner) watchLag(ctx context.Context) {
@@ -289,43 +343,6 @@ func (r *Runner) watchLag(ctx context.Context) {
 		rows.Close()
 	}
 }
-
-// poisonPublisher sets aside an event that a projector failed on after its
-// retries: it records it in projection_poison and moves the checkpoint past
-// it, so that the projector goes on. An operator fixes the cause and
-// rebuilds the projector.
-type poisonPublisher struct {
-	pool *pgxpool.Pool
-	log  *slog.Logger
-}
-
-func (p poisonPublisher) Publish(_ string, msgs ...*message.Message) error {
-	for _, msg := range msgs {
-		e, err := eventstream.Event(msg)
-		if err != nil {
-			return err
-		}
-		projector := msg.Metadata.Get(middleware.PoisonedHandlerKey)
-		reason := msg.Metadata.Get(middleware.ReasonForPoisonedKey)
-		p.log.Error("event set aside: the projector failed on it", "projector", projector, "position", e.Position, "type", e.Type, "reason", reason)
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err = pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, `INSERT INTO projection_poison (projector, position, event_id, type, reason)
-				VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, projector, int64(e.Position), e.ID, e.Type, reason); err != nil {
-				return err
-			}
-			_, err := tx.Exec(ctx, `UPDATE projection_checkpoints SET position = greatest(position, $2), updated_at = now() WHERE projector = $1`, projector, int64(e.Position))
-			return err
-		})
-		cancel()
-		if err != nil {
-			return fmt.Errorf("set aside event %d for %s: %w", e.Position, projector, err)
-		}
-	}
-	return nil
-}
-
-func (poisonPublisher) Close() error { return nil }
 
 // ErrBehind means the read models did not reach a position in time.
 var ErrBehind = errors.New("read models are behind")

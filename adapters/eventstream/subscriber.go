@@ -1,7 +1,7 @@
 // Package eventstream is a Watermill Subscriber over the event store's own
 // global log: each topic is one consumer (a projector, the sender) that
-// resumes after its checkpoint and receives every event, one at a time, in
-// position order. There is no second publish beside the append: what a
+// resumes after its checkpoint and receives every event, in position order,
+// in messages that each hold the consecutive events available at the time. There is no second publish beside the append: what a
 // consumer receives is what the store committed, in the store's order.
 package eventstream
 
@@ -23,13 +23,9 @@ import (
 
 // Metadata keys of the messages this subscriber emits.
 const (
-	KeyPosition      = "position"
-	KeyStream        = "stream"
-	KeyVersion       = "version"
-	KeyType          = "type"
-	KeySchemaVersion = "schema_version"
-	KeyOccurredAt    = "occurred_at"
-	KeyMetadata      = "event_metadata"
+	KeyFirstPosition = "first_position"
+	KeyLastPosition  = "last_position"
+	KeyCount         = "events"
 )
 
 // Claim is called before a topic is streamed. It blocks until this process
@@ -47,6 +43,8 @@ type Config struct {
 	Filter eventstore.Filter
 	// RedeliveryDelay is the pause before a nacked message comes again (100 ms).
 	RedeliveryDelay time.Duration
+	// MaxBatch is how many events one message holds at most (256).
+	MaxBatch int
 	Logger          *slog.Logger
 }
 
@@ -71,13 +69,16 @@ func New(cfg Config) (*Subscriber, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 256
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Subscriber{cfg: cfg, ctx: ctx, cancel: cancel}, nil
 }
 
-// Subscribe streams the log to topic's consumer from its checkpoint. The
-// next event comes only once the previous one is acked; a nacked one comes
-// again. The channel closes when ctx ends, the claim is lost or the
+// Subscribe streams the log to topic's consumer from its checkpoint, in
+// messages of consecutive events. The next message comes only once the
+// previous one is acked; a nacked one comes again. The channel closes when ctx ends, the claim is lost or the
 // subscriber closes.
 func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
 	out := make(chan *message.Message)
@@ -110,23 +111,66 @@ func (s *Subscriber) stream(ctx context.Context, topic string, out chan<- *messa
 	}
 	defer release()
 	log.Info("consuming the event log", "after", after)
-	for e, err := range s.cfg.Store.Subscribe(claimed, after, s.cfg.Filter) {
-		if err != nil {
-			if claimed.Err() == nil {
-				log.Error("event log subscription failed", "err", err)
+
+	// A reader fills a buffer from the log; the delivery loop hands over
+	// everything the buffer holds at once (up to MaxBatch) as one message.
+	// Under load a consumer thus commits many events per transaction; at
+	// rest a message holds one event and waits for nothing.
+	ctx, cancel := context.WithCancel(claimed)
+	defer cancel()
+	buf := make(chan eventstore.RecordedEvent, 4*s.cfg.MaxBatch)
+	readerDone := make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		defer close(buf)
+		for e, err := range s.cfg.Store.Subscribe(ctx, after, s.cfg.Filter) {
+			if err != nil {
+				if ctx.Err() == nil {
+					log.Error("event log subscription failed", "err", err)
+				}
+				return
 			}
+			select {
+			case buf <- e:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	defer func() { cancel(); <-readerDone }()
+	for {
+		var batch []eventstore.RecordedEvent
+		select {
+		case e, ok := <-buf:
+			if !ok {
+				return
+			}
+			batch = append(batch, e)
+		case <-ctx.Done():
 			return
 		}
-		if !s.deliver(claimed, e, out) {
+	gather:
+		for len(batch) < s.cfg.MaxBatch {
+			select {
+			case e, ok := <-buf:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, e)
+			default:
+				break gather
+			}
+		}
+		if !s.deliver(ctx, batch, out) {
 			return
 		}
 	}
 }
 
-// deliver hands one event over until it is acked.
-func (s *Subscriber) deliver(ctx context.Context, e eventstore.RecordedEvent, out chan<- *message.Message) bool {
+// deliver hands one batch over until it is acked.
+func (s *Subscriber) deliver(ctx context.Context, batch []eventstore.RecordedEvent, out chan<- *message.Message) bool {
 	for {
-		msg := ToMessage(e)
+		msg := ToMessage(batch...)
 		msg.SetContext(ctx)
 		select {
 		case out <- msg:
@@ -155,52 +199,53 @@ func (s *Subscriber) Close() error {
 	return nil
 }
 
-// ToMessage turns a recorded event into a Watermill message: the event's
-// data is the payload, everything else is metadata.
-func ToMessage(e eventstore.RecordedEvent) *message.Message {
-	msg := message.NewMessage(e.ID.String(), e.Data)
-	meta, _ := json.Marshal(e.Metadata)
-	msg.Metadata.Set(KeyPosition, strconv.FormatUint(uint64(e.Position), 10))
-	msg.Metadata.Set(KeyStream, string(e.Stream))
-	msg.Metadata.Set(KeyVersion, strconv.FormatUint(e.Version, 10))
-	msg.Metadata.Set(KeyType, e.Type)
-	msg.Metadata.Set(KeySchemaVersion, strconv.Itoa(e.SchemaVersion))
-	msg.Metadata.Set(KeyOccurredAt, e.OccurredAt.UTC().Format(time.RFC3339Nano))
-	msg.Metadata.Set(KeyMetadata, string(meta))
+// envelope is one recorded event inside a message's payload.
+type envelope struct {
+	ID            uuid.UUID           `json:"id"`
+	Stream        eventstore.StreamID `json:"stream"`
+	Version       uint64              `json:"version"`
+	Position      eventstore.Position `json:"position"`
+	Type          string              `json:"type"`
+	SchemaVersion int                 `json:"schema_version"`
+	Data          json.RawMessage     `json:"data"`
+	Metadata      eventstore.Metadata `json:"metadata"`
+	OccurredAt    time.Time           `json:"occurred_at"`
+}
+
+// ToMessage turns consecutive recorded events into one Watermill message:
+// the payload holds them, in order; the metadata says the positions they
+// span. Its UUID is that of the first event, so a redelivery is the same
+// message.
+func ToMessage(events ...eventstore.RecordedEvent) *message.Message {
+	envs := make([]envelope, len(events))
+	for i, e := range events {
+		envs[i] = envelope{ID: e.ID, Stream: e.Stream, Version: e.Version, Position: e.Position, Type: e.Type,
+			SchemaVersion: e.SchemaVersion, Data: e.Data, Metadata: e.Metadata, OccurredAt: e.OccurredAt}
+	}
+	payload, _ := json.Marshal(envs)
+	msg := message.NewMessage(events[0].ID.String(), payload)
+	msg.Metadata.Set(KeyFirstPosition, strconv.FormatUint(uint64(events[0].Position), 10))
+	msg.Metadata.Set(KeyLastPosition, strconv.FormatUint(uint64(events[len(events)-1].Position), 10))
+	msg.Metadata.Set(KeyCount, strconv.Itoa(len(events)))
 	return msg
 }
 
-// Event reads a recorded event back from a message of this subscriber.
-func Event(msg *message.Message) (eventstore.RecordedEvent, error) {
-	var e eventstore.RecordedEvent
-	id, err := uuid.Parse(msg.UUID)
-	if err != nil {
-		return e, fmt.Errorf("message %s: event id: %w", msg.UUID, err)
+// Events reads the recorded events back from a message of this subscriber.
+func Events(msg *message.Message) ([]eventstore.RecordedEvent, error) {
+	var envs []envelope
+	if err := json.Unmarshal(msg.Payload, &envs); err != nil {
+		return nil, fmt.Errorf("message %s: %w", msg.UUID, err)
 	}
-	pos, err := strconv.ParseUint(msg.Metadata.Get(KeyPosition), 10, 64)
-	if err != nil {
-		return e, fmt.Errorf("message %s: position: %w", msg.UUID, err)
+	if len(envs) == 0 {
+		return nil, fmt.Errorf("message %s holds no event", msg.UUID)
 	}
-	version, err := strconv.ParseUint(msg.Metadata.Get(KeyVersion), 10, 64)
-	if err != nil {
-		return e, fmt.Errorf("message %s: version: %w", msg.UUID, err)
-	}
-	sv, err := strconv.Atoi(msg.Metadata.Get(KeySchemaVersion))
-	if err != nil {
-		return e, fmt.Errorf("message %s: schema version: %w", msg.UUID, err)
-	}
-	at, err := time.Parse(time.RFC3339Nano, msg.Metadata.Get(KeyOccurredAt))
-	if err != nil {
-		return e, fmt.Errorf("message %s: occurred at: %w", msg.UUID, err)
-	}
-	if m := msg.Metadata.Get(KeyMetadata); m != "" {
-		if err := json.Unmarshal([]byte(m), &e.Metadata); err != nil {
-			return e, fmt.Errorf("message %s: metadata: %w", msg.UUID, err)
+	out := make([]eventstore.RecordedEvent, len(envs))
+	for i, e := range envs {
+		out[i] = eventstore.RecordedEvent{
+			EventData: eventstore.EventData{ID: e.ID, Type: e.Type, SchemaVersion: e.SchemaVersion, Data: []byte(e.Data),
+				Metadata: e.Metadata, OccurredAt: e.OccurredAt},
+			Stream: e.Stream, Version: e.Version, Position: e.Position,
 		}
 	}
-	e.ID, e.Position, e.Version, e.SchemaVersion, e.OccurredAt = id, eventstore.Position(pos), version, sv, at
-	e.Stream = eventstore.StreamID(msg.Metadata.Get(KeyStream))
-	e.Type = msg.Metadata.Get(KeyType)
-	e.Data = msg.Payload
-	return e, nil
+	return out, nil
 }
