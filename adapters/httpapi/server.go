@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -84,14 +86,40 @@ func NewHandler(d Deps) http.Handler {
 	r.HandleFunc(twilio.InboundPath, a.inboundWebhook).Methods(http.MethodPost)
 
 	for _, router := range []*mux.Router{r, api} {
-		router.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-			writeError(w, http.StatusNotFound, "not_found", "There is nothing at this address.")
-		})
-		router.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "This address does not take that method.")
-		})
+		router.NotFoundHandler = noRoute(r)
+		router.MethodNotAllowedHandler = noRoute(r)
 	}
 	return r
+}
+
+// noRoute answers a request no route took: 405 with Allow when the path
+// takes other methods, else 404. gorilla/mux itself loses the method
+// mismatch inside a subrouter (the next route's copy of the subrouter's
+// prefix matcher clears it), so the routes are asked here.
+func noRoute(root *mux.Router) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var allowed []string
+		root.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+			methods, err := route.GetMethods()
+			if err != nil {
+				return nil // a subrouter's prefix: its routes are walked too
+			}
+			for _, m := range methods {
+				probe := r.WithContext(r.Context())
+				probe.Method = m
+				if !slices.Contains(allowed, m) && route.Match(probe, &mux.RouteMatch{}) {
+					allowed = append(allowed, m)
+				}
+			}
+			return nil
+		})
+		if len(allowed) == 0 {
+			writeError(w, http.StatusNotFound, "not_found", "There is nothing at this address.")
+			return
+		}
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "This address does not take that method.")
+	}
 }
 
 func readyHandler(checks []Check) http.HandlerFunc {
