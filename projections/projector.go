@@ -119,7 +119,18 @@ func (r *Runner) Run(ctx context.Context) error {
 		return err
 	}
 	go r.watchLag(ctx)
+	// Ending the subscriptions closes the handlers' channels, which is what
+	// lets the router stop at once rather than at its close timeout.
+	stopped := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			r.sub.Close()
+		case <-stopped:
+		}
+	}()
 	err := r.router.Run(ctx)
+	close(stopped)
 	r.sub.Close()
 	return err
 }
