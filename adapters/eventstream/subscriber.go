@@ -45,7 +45,7 @@ type Config struct {
 	RedeliveryDelay time.Duration
 	// MaxBatch is how many events one message holds at most (256).
 	MaxBatch int
-	Logger          *slog.Logger
+	Logger   *slog.Logger
 }
 
 // Subscriber implements message.Subscriber.

@@ -119,7 +119,9 @@ func burst(t *testing.T, ctx context.Context, pool *pgxpool.Pool) int64 {
 		t.Fatal(err)
 	}
 	receive := commands.ReceiveInbound{Store: store, Now: now, Logger: discardLogger(),
-		Route: func(ctx context.Context, n phone.Number) (string, bool, error) { return commands.RouteNumber(ctx, store, n) }}
+		Route: func(ctx context.Context, n phone.Number) (string, bool, error) {
+			return commands.RouteNumber(ctx, store, n)
+		}}
 	change := commands.ChangeThread{Store: store, Now: now}
 	for i := 0; i < 4000; i++ {
 		from := fmt.Sprintf("+1202555%04d", i%400)
