@@ -66,7 +66,12 @@ func mapError(err error) (status int, code, message string) {
 // fail answers err in API.md's error shape and logs what the client cannot see.
 func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status, code, message := mapError(err)
-	if status >= 500 {
+	switch {
+	case status == http.StatusServiceUnavailable:
+		// The client asked for more than smsinbox had in time: worth a
+		// warning, not an error of smsinbox's.
+		a.log.WarnContext(r.Context(), "request not served in time", "method", r.Method, "path", r.URL.Path, "err", err)
+	case status >= 500:
 		a.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	writeError(w, status, code, message)
