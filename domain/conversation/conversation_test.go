@@ -256,6 +256,13 @@ func TestEventTypes(t *testing.T) {
 		"ThreadMarkedUnread": conversation.ThreadMarkedUnread{},
 		"ThreadArchived":     conversation.ThreadArchived{},
 		"ThreadUnarchived":   conversation.ThreadUnarchived{},
+
+		"OutboundMessageQueued":        conversation.OutboundMessageQueued{},
+		"OutboundSendAttempted":        conversation.OutboundSendAttempted{},
+		"OutboundSendDeferred":         conversation.OutboundSendDeferred{},
+		"OutboundMessageSent":          conversation.OutboundMessageSent{},
+		"OutboundMessageStatusChanged": conversation.OutboundMessageStatusChanged{},
+		"OutboundMessageFailed":        conversation.OutboundMessageFailed{},
 	}
 	types := conversation.EventTypes()
 	if len(types) != len(want) {

@@ -13,7 +13,8 @@ import (
 const DefaultInboundApp = "sms"
 
 // Command is what can be asked of a thread: ReceiveMessage, MarkRead,
-// MarkUnread, Archive or Unarchive.
+// MarkUnread, Archive or Unarchive; and of its outbound messages (outbound.go):
+// QueueMessage, StartSend, DeferSend, RecordSent, FailSend, ApplyStatus.
 type Command interface{ isCommand() }
 
 // ReceiveMessage records an inbound message from a Twilio webhook. It opens
@@ -61,6 +62,14 @@ func (Unarchive) isCommand()      {}
 //   - MarkRead, MarkUnread, Archive, Unarchive record their event unless the
 //     thread is already so, when they decide nothing (no error either).
 //     On a thread that does not exist they fail with ErrThreadNotFound.
+//   - QueueMessage records an OutboundMessageQueued (opening the thread if
+//     needed); a message ID already recorded decides nothing (a retry).
+//   - StartSend, DeferSend, RecordSent, FailSend and ApplyStatus move an
+//     outbound message on; each decides nothing when the message is already
+//     past what it records, so that a retried or late command changes
+//     nothing. A status only climbs (OutboundStatus.Rank); a final one
+//     stands. They fail with ErrThreadNotFound or ErrMessageNotFound when
+//     the message is not there.
 //
 // A command that lacks what it needs fails with ErrInvalidCommand.
 func Decide(s State, c Command) ([]Event, error) {
@@ -75,6 +84,18 @@ func Decide(s State, c Command) ([]Event, error) {
 		return change(s, c.At, s.Archived, ThreadArchived{Thread: s.Thread, At: c.At})
 	case Unarchive:
 		return change(s, c.At, !s.Archived, ThreadUnarchived{Thread: s.Thread, At: c.At})
+	case QueueMessage:
+		return queue(s, c)
+	case StartSend:
+		return startSend(s, c)
+	case DeferSend:
+		return deferSend(s, c)
+	case RecordSent:
+		return recordSent(s, c)
+	case FailSend:
+		return failSend(s, c)
+	case ApplyStatus:
+		return applyStatus(s, c)
 	default:
 		return nil, fmt.Errorf("%w: unknown command %T", ErrInvalidCommand, c)
 	}

@@ -17,11 +17,21 @@ const (
 	TypeThreadMarkedUnread = "ThreadMarkedUnread"
 	TypeThreadArchived     = "ThreadArchived"
 	TypeThreadUnarchived   = "ThreadUnarchived"
+
+	TypeOutboundMessageQueued        = "OutboundMessageQueued"
+	TypeOutboundSendAttempted        = "OutboundSendAttempted"
+	TypeOutboundSendDeferred         = "OutboundSendDeferred"
+	TypeOutboundMessageSent          = "OutboundMessageSent"
+	TypeOutboundMessageStatusChanged = "OutboundMessageStatusChanged"
+	TypeOutboundMessageFailed        = "OutboundMessageFailed"
 )
 
-// EventTypes lists every event type of this package, for subscription filters.
+// EventTypes lists every event type of a conversation stream, for
+// subscription filters. (The SID index's events are SIDEventTypes.)
 func EventTypes() []string {
-	return []string{TypeMessageReceived, TypeThreadRead, TypeThreadMarkedUnread, TypeThreadArchived, TypeThreadUnarchived}
+	return []string{TypeMessageReceived, TypeThreadRead, TypeThreadMarkedUnread, TypeThreadArchived, TypeThreadUnarchived,
+		TypeOutboundMessageQueued, TypeOutboundSendAttempted, TypeOutboundSendDeferred, TypeOutboundMessageSent,
+		TypeOutboundMessageStatusChanged, TypeOutboundMessageFailed}
 }
 
 // Event is one fact about a thread. Its JSON document (encoding/json,
@@ -118,6 +128,18 @@ func Decode(eventType string, data []byte) (Event, error) {
 		return decode[ThreadArchived](eventType, data)
 	case TypeThreadUnarchived:
 		return decode[ThreadUnarchived](eventType, data)
+	case TypeOutboundMessageQueued:
+		return decode[OutboundMessageQueued](eventType, data)
+	case TypeOutboundSendAttempted:
+		return decode[OutboundSendAttempted](eventType, data)
+	case TypeOutboundSendDeferred:
+		return decode[OutboundSendDeferred](eventType, data)
+	case TypeOutboundMessageSent:
+		return decode[OutboundMessageSent](eventType, data)
+	case TypeOutboundMessageStatusChanged:
+		return decode[OutboundMessageStatusChanged](eventType, data)
+	case TypeOutboundMessageFailed:
+		return decode[OutboundMessageFailed](eventType, data)
 	default:
 		return nil, fmt.Errorf("%w %q", ErrUnknownEvent, eventType)
 	}

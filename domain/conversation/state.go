@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/smsinbox/smsinbox/domain/phone"
 )
 
 // State is a thread as its events describe it. The zero State is a thread that
@@ -18,14 +20,16 @@ type State struct {
 	Unread bool
 	// Archived: the thread is in Archived rather than the Inbox.
 	Archived bool
-	// LastActivityAt is the time of the latest message (in or out).
+	// LastActivityAt is the time of the latest message (in or out) the
+	// thread shows: a hidden outbound message does not move it.
 	LastActivityAt time.Time
 	// LastCustomerReplyAt is the time of the latest inbound message.
 	LastCustomerReplyAt time.Time
-	// Messages counts the messages recorded in the thread.
+	// Messages counts the messages recorded in the thread, in and out.
 	Messages int
 
-	sids sidSet
+	sids     sidSet
+	outbound outboundList
 }
 
 // Exists reports whether the thread has any event.
@@ -34,6 +38,35 @@ func (s State) Exists() bool { return s.ThreadID != uuid.Nil }
 // HasMessage reports whether an inbound message with Twilio's MessageSid sid
 // is recorded in the thread.
 func (s State) HasMessage(sid string) bool { return s.sids.has(sid) }
+
+// Outbound returns the outbound message with ID id as its events describe it.
+func (s State) Outbound(id uuid.UUID) (OutboundMessage, bool) { return s.outbound.get(id) }
+
+// OutboundMessage is one outbound message of a thread.
+type OutboundMessage struct {
+	MessageID uuid.UUID
+	From, To  phone.Number
+	Body      string
+	App       string
+	Automated bool
+	Hidden    bool
+	QueuedAt  time.Time
+	Status    OutboundStatus
+	// SID is Twilio's SID, once its answer is recorded; ErrorCode Twilio's
+	// latest error code (0 for none).
+	SID       string
+	ErrorCode int
+	// Attempts counts the send attempts recorded. InFlight: the last one has
+	// no outcome recorded, so Twilio may or may not have the message.
+	Attempts int
+	InFlight bool
+}
+
+// WaitsToBeSent reports whether the sender may attempt the message: it is
+// not final, no attempt is in flight and Twilio has not named it.
+func (m OutboundMessage) WaitsToBeSent() bool {
+	return !m.Status.Final() && !m.InFlight && m.SID == ""
+}
 
 // Evolve returns the state after event e. An event of a type it does not know
 // leaves the state as it was.
@@ -59,6 +92,50 @@ func Evolve(s State, e Event) State {
 	case ThreadUnarchived:
 		s.Thread = e.Thread
 		s.Archived = false
+	case OutboundMessageQueued:
+		s.Thread = e.Thread
+		if !e.Hidden {
+			s.LastActivityAt = later(s.LastActivityAt, e.QueuedAt)
+		}
+		s.Messages++
+		s.outbound = s.outbound.with(OutboundMessage{
+			MessageID: e.MessageID, From: e.From, To: e.To, Body: e.Body, App: e.App,
+			Automated: e.Automated, Hidden: e.Hidden, QueuedAt: e.QueuedAt, Status: StatusQueued,
+		})
+	case OutboundSendAttempted:
+		s.outbound = s.outbound.update(e.MessageID, func(m *OutboundMessage) {
+			m.Attempts, m.InFlight = e.Attempt, true
+			m.Status = higher(m.Status, StatusSending)
+		})
+	case OutboundSendDeferred:
+		s.outbound = s.outbound.update(e.MessageID, func(m *OutboundMessage) { m.InFlight = false })
+	case OutboundMessageSent:
+		s.outbound = s.outbound.update(e.MessageID, func(m *OutboundMessage) {
+			m.InFlight, m.SID = false, e.TwilioSID
+			m.Status = higher(m.Status, e.Status)
+			if e.ErrorCode != 0 {
+				m.ErrorCode = e.ErrorCode
+			}
+		})
+	case OutboundMessageStatusChanged:
+		s.outbound = s.outbound.update(e.MessageID, func(m *OutboundMessage) {
+			if m.SID == "" { // Twilio has it: no attempt is in doubt
+				m.SID, m.InFlight = e.TwilioSID, false
+			}
+			if e.Status.Rank() > m.Status.Rank() {
+				m.Status = e.Status
+				if e.ErrorCode != 0 {
+					m.ErrorCode = e.ErrorCode
+				}
+			}
+		})
+	case OutboundMessageFailed:
+		s.outbound = s.outbound.update(e.MessageID, func(m *OutboundMessage) {
+			m.InFlight = false
+			if !m.Status.Final() {
+				m.Status, m.ErrorCode = StatusFailed, e.ErrorCode
+			}
+		})
 	}
 	return s
 }
@@ -98,4 +175,41 @@ func (s sidSet) with(sid string) sidSet {
 		return s
 	}
 	return sidSet{head: &sidNode{sid: sid, next: s.head}}
+}
+
+// outboundList is an immutable list of a thread's outbound messages, newest
+// version first, for the same reasons as sidSet: with and update return a
+// new list (a node in front holds a message's new version and hides the old
+// one) and leave the old list as it was. get costs O(n), once per decision.
+type outboundList struct {
+	head *outboundNode
+}
+
+type outboundNode struct {
+	msg  OutboundMessage
+	next *outboundNode
+}
+
+func (l outboundList) get(id uuid.UUID) (OutboundMessage, bool) {
+	for n := l.head; n != nil; n = n.next {
+		if n.msg.MessageID == id {
+			return n.msg, true
+		}
+	}
+	return OutboundMessage{}, false
+}
+
+func (l outboundList) with(m OutboundMessage) outboundList {
+	return outboundList{head: &outboundNode{msg: m, next: l.head}}
+}
+
+// update returns the list with message id changed by f; the list as it was
+// when there is no such message.
+func (l outboundList) update(id uuid.UUID, f func(*OutboundMessage)) outboundList {
+	m, ok := l.get(id)
+	if !ok {
+		return l
+	}
+	f(&m)
+	return l.with(m)
 }

@@ -1,0 +1,313 @@
+package conversation
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/smsinbox/smsinbox/domain/phone"
+)
+
+// MaxBodyLength is the longest text smsinbox sends, in characters (Twilio's
+// limit for one message: 1,600).
+const MaxBodyLength = 1600
+
+// ErrMessageNotFound: the command names an outbound message the thread does
+// not hold.
+var ErrMessageNotFound = errors.New("outbound message not found")
+
+var outboundEventNamespace = uuid.MustParse("6f1c2a8e-3f4b-4b53-9d55-8a0f2f7c1e42")
+
+// OutboundEventID is the event ID of the OutboundMessageQueued that records
+// the message messageID (a UUID v5): a caller that queues the same message
+// again (a retry) appends the same event ID, which the store records once.
+func OutboundEventID(messageID uuid.UUID) uuid.UUID {
+	return uuid.NewSHA1(outboundEventNamespace, messageID[:])
+}
+
+// OutboundStatus is where an outbound message stands:
+//
+//	queued → sending → sent → delivered
+//	                        ↘ undelivered | failed   (with Twilio's error code)
+//
+// Twilio's callbacks may come late or out of order, so a status only ever
+// climbs (Rank); the three final statuses never change again: the first one
+// recorded stands.
+type OutboundStatus string
+
+const (
+	StatusQueued      OutboundStatus = "queued"      // recorded, not handed to Twilio yet
+	StatusSending     OutboundStatus = "sending"     // handed to Twilio (or being handed)
+	StatusSent        OutboundStatus = "sent"        // Twilio sent it to the carrier
+	StatusDelivered   OutboundStatus = "delivered"   // the carrier delivered it (final)
+	StatusUndelivered OutboundStatus = "undelivered" // the carrier could not (final)
+	StatusFailed      OutboundStatus = "failed"      // never sent (final)
+)
+
+// Rank orders statuses: queued 0, sending 1, sent 2, the final ones 3; -1 for
+// a status this package does not know.
+func (s OutboundStatus) Rank() int {
+	switch s {
+	case StatusQueued:
+		return 0
+	case StatusSending:
+		return 1
+	case StatusSent:
+		return 2
+	case StatusDelivered, StatusUndelivered, StatusFailed:
+		return 3
+	default:
+		return -1
+	}
+}
+
+// Final reports whether the status never changes again.
+func (s OutboundStatus) Final() bool { return s.Rank() == 3 }
+
+// FromTwilio reads Twilio's MessageStatus of an outbound message: accepted,
+// scheduled and queued are queued (Twilio holds it); sending, sent; delivered
+// and read (a read receipt comes after delivery) are delivered; undelivered;
+// failed and canceled are failed. ok is false for the statuses of inbound
+// messages (receiving, received) and anything unknown.
+func FromTwilio(twilioStatus string) (s OutboundStatus, ok bool) {
+	switch strings.ToLower(strings.TrimSpace(twilioStatus)) {
+	case "accepted", "scheduled", "queued":
+		return StatusQueued, true
+	case "sending":
+		return StatusSending, true
+	case "sent":
+		return StatusSent, true
+	case "delivered", "read":
+		return StatusDelivered, true
+	case "undelivered":
+		return StatusUndelivered, true
+	case "failed", "canceled":
+		return StatusFailed, true
+	default:
+		return "", false
+	}
+}
+
+// higher is the higher ranked of a and b (a when they rank the same).
+func higher(a, b OutboundStatus) OutboundStatus {
+	if b.Rank() > a.Rank() {
+		return b
+	}
+	return a
+}
+
+// QueueMessage records a text to the customer (status queued); the sender
+// then sends it. It opens the thread if there is none. Consent is the
+// caller's to check (consent is another stream): see commands.QueueOutbound.
+type QueueMessage struct {
+	// MessageID is the caller's: a retry with the same ID records nothing.
+	MessageID     uuid.UUID
+	CompanyID     string
+	CustomerPhone phone.Number
+	// From is the company's current messaging number.
+	From      phone.Number
+	Body      string // 1 to MaxBodyLength characters, not only white space
+	App       string // required: "dashboard", "automated", ...
+	Automated bool
+	Hidden    bool
+	At        time.Time
+}
+
+// StartSend records that the sender is about to call Twilio. It decides
+// nothing (and the sender must not call Twilio) unless the message waits to
+// be sent: not final, no attempt in flight, no SID known.
+type StartSend struct {
+	MessageID uuid.UUID
+	At        time.Time
+}
+
+// DeferSend records that the attempt in flight surely did not reach Twilio
+// (see OutboundSendDeferred); nothing when no attempt is in flight.
+type DeferSend struct {
+	MessageID  uuid.UUID
+	HTTPStatus int
+	ErrorCode  int
+	Reason     string
+	At         time.Time
+}
+
+// RecordSent records Twilio's answer to the send: its SID and status. The same
+// SID again records nothing; another SID is an error (a message has one).
+type RecordSent struct {
+	MessageID    uuid.UUID
+	TwilioSID    string
+	TwilioStatus string // Twilio's status in its answer ("queued"); may be empty
+	ErrorCode    int
+	At           time.Time
+}
+
+// FailSend records that the message will not be sent, or that Twilio refused
+// it; nothing when it is already final.
+type FailSend struct {
+	MessageID     uuid.UUID
+	ErrorCode     int
+	Reason        string // required
+	CarrierOptOut bool
+	At            time.Time
+}
+
+// ApplyStatus applies a Twilio status callback: it records a change only when
+// the status climbs (a late "sent" after "delivered" decides nothing), and
+// nothing for a status that is not an outbound one.
+type ApplyStatus struct {
+	MessageID    uuid.UUID
+	TwilioSID    string
+	TwilioStatus string
+	ErrorCode    int
+	At           time.Time
+}
+
+func (QueueMessage) isCommand() {}
+func (StartSend) isCommand()    {}
+func (DeferSend) isCommand()    {}
+func (RecordSent) isCommand()   {}
+func (FailSend) isCommand()     {}
+func (ApplyStatus) isCommand()  {}
+
+func queue(s State, c QueueMessage) ([]Event, error) {
+	c.Body, c.App = clean(c.Body), clean(c.App)
+	switch {
+	case c.MessageID == uuid.Nil:
+		return nil, invalid("message ID")
+	case c.CompanyID == "":
+		return nil, invalid("company ID")
+	case c.CustomerPhone == "":
+		return nil, invalid("customer phone")
+	case c.From == "":
+		return nil, invalid("messaging number")
+	case strings.TrimSpace(c.Body) == "":
+		return nil, invalid("body")
+	case utf8.RuneCountInString(c.Body) > MaxBodyLength:
+		return nil, fmt.Errorf("%w: the text is longer than %d characters", ErrInvalidCommand, MaxBodyLength)
+	case c.App == "":
+		return nil, invalid("app")
+	case c.At.IsZero():
+		return nil, invalid("time")
+	}
+	if s.Exists() && (s.CompanyID != c.CompanyID || s.CustomerPhone != c.CustomerPhone) {
+		return nil, fmt.Errorf("%w: message for %s/%s decided on thread %s/%s",
+			ErrInvalidCommand, c.CompanyID, c.CustomerPhone, s.CompanyID, s.CustomerPhone)
+	}
+	if _, known := s.Outbound(c.MessageID); known {
+		return nil, nil
+	}
+	return []Event{OutboundMessageQueued{
+		MessageID: c.MessageID,
+		Thread: Thread{
+			ThreadID:      ThreadID(c.CompanyID, c.CustomerPhone),
+			CompanyID:     c.CompanyID,
+			CustomerPhone: c.CustomerPhone,
+		},
+		From: c.From, To: c.CustomerPhone, Body: c.Body, App: c.App,
+		Automated: c.Automated, Hidden: c.Hidden, QueuedAt: c.At,
+	}}, nil
+}
+
+// outbound finds the message a status command is about.
+func outbound(s State, id uuid.UUID, at time.Time) (OutboundMessage, error) {
+	if !s.Exists() {
+		return OutboundMessage{}, ErrThreadNotFound
+	}
+	if id == uuid.Nil {
+		return OutboundMessage{}, invalid("message ID")
+	}
+	if at.IsZero() {
+		return OutboundMessage{}, invalid("time")
+	}
+	m, ok := s.Outbound(id)
+	if !ok {
+		return OutboundMessage{}, fmt.Errorf("%w: %s", ErrMessageNotFound, id)
+	}
+	return m, nil
+}
+
+func startSend(s State, c StartSend) ([]Event, error) {
+	m, err := outbound(s, c.MessageID, c.At)
+	if err != nil {
+		return nil, err
+	}
+	if !m.WaitsToBeSent() {
+		return nil, nil
+	}
+	return []Event{OutboundSendAttempted{MessageID: m.MessageID, Thread: s.Thread, Attempt: m.Attempts + 1, At: c.At}}, nil
+}
+
+func deferSend(s State, c DeferSend) ([]Event, error) {
+	m, err := outbound(s, c.MessageID, c.At)
+	if err != nil {
+		return nil, err
+	}
+	if !m.InFlight {
+		return nil, nil
+	}
+	return []Event{OutboundSendDeferred{MessageID: m.MessageID, Thread: s.Thread, Attempt: m.Attempts,
+		HTTPStatus: c.HTTPStatus, ErrorCode: c.ErrorCode, Reason: clean(c.Reason), At: c.At}}, nil
+}
+
+func recordSent(s State, c RecordSent) ([]Event, error) {
+	c.TwilioSID, c.TwilioStatus = clean(c.TwilioSID), clean(c.TwilioStatus)
+	m, err := outbound(s, c.MessageID, c.At)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case c.TwilioSID == "":
+		return nil, invalid("Twilio SID")
+	case m.SID == c.TwilioSID:
+		return nil, nil
+	case m.SID != "":
+		return nil, fmt.Errorf("%w: message %s is Twilio's %s, not %s", ErrInvalidCommand, m.MessageID, m.SID, c.TwilioSID)
+	}
+	// Twilio has it: at least sending, whatever its answer said ("queued").
+	status := higher(m.Status, StatusSending)
+	if answered, ok := FromTwilio(c.TwilioStatus); ok {
+		status = higher(status, answered)
+	}
+	return []Event{OutboundMessageSent{MessageID: m.MessageID, Thread: s.Thread, TwilioSID: c.TwilioSID,
+		TwilioStatus: c.TwilioStatus, Status: status, ErrorCode: c.ErrorCode, At: c.At}}, nil
+}
+
+func failSend(s State, c FailSend) ([]Event, error) {
+	m, err := outbound(s, c.MessageID, c.At)
+	if err != nil {
+		return nil, err
+	}
+	c.Reason = clean(c.Reason)
+	if strings.TrimSpace(c.Reason) == "" {
+		return nil, invalid("reason")
+	}
+	if m.Status.Final() {
+		return nil, nil
+	}
+	return []Event{OutboundMessageFailed{MessageID: m.MessageID, Thread: s.Thread, ErrorCode: c.ErrorCode,
+		Reason: c.Reason, CarrierOptOut: c.CarrierOptOut, At: c.At}}, nil
+}
+
+func applyStatus(s State, c ApplyStatus) ([]Event, error) {
+	c.TwilioSID, c.TwilioStatus = clean(c.TwilioSID), clean(c.TwilioStatus)
+	m, err := outbound(s, c.MessageID, c.At)
+	if err != nil {
+		return nil, err
+	}
+	if c.TwilioSID == "" {
+		return nil, invalid("Twilio SID")
+	}
+	if m.SID != "" && m.SID != c.TwilioSID {
+		return nil, fmt.Errorf("%w: message %s is Twilio's %s, not %s", ErrInvalidCommand, m.MessageID, m.SID, c.TwilioSID)
+	}
+	status, ok := FromTwilio(c.TwilioStatus)
+	if !ok || status.Rank() <= m.Status.Rank() {
+		return nil, nil
+	}
+	return []Event{OutboundMessageStatusChanged{MessageID: m.MessageID, Thread: s.Thread, TwilioSID: c.TwilioSID,
+		TwilioStatus: c.TwilioStatus, Status: status, ErrorCode: c.ErrorCode, At: c.At}}, nil
+}
