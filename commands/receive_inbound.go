@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -10,6 +11,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/smsinbox/smsinbox/adapters/twilio"
+	"github.com/smsinbox/smsinbox/domain/company"
+	"github.com/smsinbox/smsinbox/domain/consent"
 	"github.com/smsinbox/smsinbox/domain/conversation"
 	"github.com/smsinbox/smsinbox/domain/eventstore"
 	"github.com/smsinbox/smsinbox/domain/phone"
@@ -19,12 +22,17 @@ import (
 // Router finds the company that owns a messaging number, current or former.
 type Router func(ctx context.Context, number phone.Number) (companyID string, found bool, err error)
 
-// ReceiveInbound records a text that Twilio delivered.
+// ReceiveInbound records a text that Twilio delivered, then lets the
+// customer's consent decide on it and queues the automated texts it calls for.
 type ReceiveInbound struct {
 	Store  eventstore.Store
 	Route  Router
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Texts queues the automated texts of consent (confirmations, help
+	// reply). Without it none is queued and inbound texts that call for one
+	// fail (so that Twilio delivers them again once it is there).
+	Texts TextQueue
 }
 
 // InboundResult says where a text went.
@@ -47,7 +55,10 @@ func InboundMessageID(messageSID string) uuid.UUID {
 
 // Handle records in, once, however often Twilio delivers it: in the
 // company's conversation, or (when no company owns the number, or the
-// sender is not a phone number) in the unrouted stream.
+// sender is not a phone number) in the unrouted stream. A routed text then
+// goes to the customer's consent (whatever sms_enabled says, and whichever of
+// the company's numbers it was sent to: a STOP is never lost), and the
+// automated texts the consent events call for are queued.
 func (h ReceiveInbound) Handle(ctx context.Context, in twilio.Inbound) (InboundResult, error) {
 	now := h.Now().UTC()
 	from, to, err := in.E164()
@@ -81,7 +92,52 @@ func (h ReceiveInbound) Handle(ctx context.Context, in twilio.Inbound) (InboundR
 	if err != nil {
 		return InboundResult{}, fmt.Errorf("record inbound %s: %w", in.MessageSID, err)
 	}
-	return InboundResult{Routed: true, CompanyID: companyID, ThreadID: conversation.ThreadID(companyID, from), Position: res.Position}, nil
+	pos, err := h.consent(ctx, in, companyID, from, to, now)
+	if err != nil {
+		return InboundResult{}, fmt.Errorf("consent of inbound %s: %w", in.MessageSID, err)
+	}
+	return InboundResult{Routed: true, CompanyID: companyID, ThreadID: conversation.ThreadID(companyID, from), Position: max(res.Position, pos)}, nil
+}
+
+// consent runs consent.ReceiveInbound for the text on the customer's consent
+// stream, with event IDs from the MessageSid (a retried webhook records
+// nothing twice), and queues the automated texts of what it decided. On a
+// retry that decided nothing it queues again the texts of the events this
+// MessageSid caused, when they are still the stream's last: an earlier
+// attempt may have stopped before queuing them (queuing is idempotent).
+func (h ReceiveInbound) consent(ctx context.Context, in twilio.Inbound, companyID string, from, to phone.Number, now time.Time) (eventstore.Position, error) {
+	co, err := LoadCompany(ctx, h.Store, companyID)
+	if errors.Is(err, company.ErrCompanyNotFound) {
+		// An orphan claim (RouteNumber): no company to hold a consent.
+		h.Logger.Warn("inbound text to a number whose company does not exist; consent not evaluated",
+			"message_sid", in.MessageSID, "company_id", companyID)
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	cmd := consent.ReceiveInbound{
+		CompanyID: companyID, CustomerPhone: from, MessagingNumber: co.MessagingNumber, To: to,
+		CompanyName: co.Name, MessageSID: in.MessageSID, Body: in.Body, OptOutType: in.OptOutType,
+		At: consentTime(now),
+	}
+	out, err := executeConsent(ctx, h.Store, consentRun{
+		Stream:  consent.StreamID(companyID, from),
+		Command: cmd,
+		Meta:    eventstore.Metadata{CorrelationID: in.MessageSID, Actor: "customer:" + string(from)},
+		EventID: func(e consent.Event) uuid.UUID { return consent.InboundEventID(in.MessageSID, e.EventType()) },
+	})
+	if err != nil {
+		return 0, err
+	}
+	caused := out.Appended
+	if len(caused) == 0 {
+		caused = tail(out.History, func(r consentRecord) bool {
+			ev, ok := r.Event.Evidence().(consent.InboundEvidence)
+			return ok && ev.MessageSID == in.MessageSID
+		})
+	}
+	return queueTexts(ctx, h.Texts, automatedTexts(caused, in.MessageSID), out.Position)
 }
 
 func (h ReceiveInbound) unrouted(ctx context.Context, in twilio.Inbound, now time.Time, reason string) (InboundResult, error) {

@@ -82,7 +82,9 @@ func ParseCursor(s string) (Cursor, error) {
 	return c, nil
 }
 
-const threadColumns = `id, customer_phone, customer_name, lead_id, unread, archived, consent, last_activity_at, last_customer_reply_at, last_message_preview`
+// threadColumns reads a thread; its consent comes from the consent read
+// model: the status on the company's current messaging number, else no.
+const threadColumns = `id, customer_phone, customer_name, lead_id, unread, archived, ` + threadConsent + `, last_activity_at, last_customer_reply_at, last_message_preview`
 
 func scanThread(row pgx.Row) (Thread, error) {
 	var t Thread

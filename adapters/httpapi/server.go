@@ -47,6 +47,7 @@ type Deps struct {
 type Commands struct {
 	ChangeThread   commands.ChangeThread
 	ReceiveInbound commands.ReceiveInbound
+	Consent        ConsentCommands
 }
 
 type api struct {
@@ -82,6 +83,7 @@ func NewHandler(d Deps) http.Handler {
 	}
 
 	a.routeAdmin(api.PathPrefix("/admin").Subrouter())
+	a.routeConsent(api)
 
 	r.HandleFunc(twilio.InboundPath, a.inboundWebhook).Methods(http.MethodPost)
 

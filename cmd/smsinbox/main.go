@@ -4,6 +4,7 @@
 //	smsinbox serve              HTTP API, webhooks, projectors, sender
 //	smsinbox simulate inbound   post a signed Twilio webhook to a running server
 //	smsinbox rebuild [NAME...]  rebuild read models from the event store
+//	smsinbox audit consent      replay a customer's consent from the event store
 //
 // Data goes to stdout, logs to stderr. Configuration comes from the
 // environment (see README.md).
@@ -36,6 +37,8 @@ const usage = `usage: smsinbox COMMAND
              post a Twilio inbound webhook, signed, to a running server
   rebuild [PROJECTION...]
              rebuild read models from the event store (server stopped); sends nothing
+  audit consent --company ID --phone NUMBER [--at TIME] [--format json|csv]
+             replay a customer's consent history from the event store
 `
 
 func run(ctx context.Context, args []string, logger *slog.Logger) error {
@@ -59,6 +62,8 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 		return simulate(ctx, cfg, args[1:])
 	case "rebuild":
 		return rebuild(ctx, cfg, args[1:], logger)
+	case "audit":
+		return audit(ctx, cfg, args[1:], os.Stdout, logger)
 	case "help", "-h", "--help":
 		fmt.Fprint(os.Stdout, usage)
 		return nil

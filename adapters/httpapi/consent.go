@@ -1,0 +1,112 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/gorilla/mux"
+
+	"github.com/smsinbox/smsinbox/commands"
+	"github.com/smsinbox/smsinbox/domain/consent"
+	"github.com/smsinbox/smsinbox/domain/phone"
+)
+
+func init() {
+	errorMappings = append(errorMappings, []struct {
+		target  error
+		status  int
+		code    string
+		message string
+	}{
+		{consent.ErrInvalidCommand, http.StatusBadRequest, "invalid_request", ""},
+		{commands.ErrInvalidEmail, http.StatusBadRequest, "invalid_email", ""},
+		{commands.ErrInvalidForm, http.StatusBadRequest, "invalid_request", ""},
+	}...)
+}
+
+// ConsentCommands are the consent use cases of the HTTP surface.
+type ConsentCommands struct {
+	SubmitForm commands.SubmitFormHandler
+}
+
+// routeConsent adds the app forms, consent and consent audit endpoints.
+//
+// They are guarded by role only, not by sms_enabled: compliance must be able
+// to read consent and replay its history whatever the company's settings,
+// and a form from another app still records its lead (a company with
+// Messages turned off texts nothing, so its opt-in leaves consent no).
+func (a *api) routeConsent(api *mux.Router) {
+	api.HandleFunc("/forms/submissions", a.signedIn(writeMessages, a.submitForm)).Methods(http.MethodPost)
+	api.HandleFunc("/consent/{phone}", a.waitForPosition(a.signedIn(readMessages, a.getConsent))).Methods(http.MethodGet)
+	api.HandleFunc("/audit/consent/{phone}", a.signedIn(auditConsent, a.auditConsent)).Methods(http.MethodGet)
+}
+
+// signedIn guards an endpoint by a valid token and a role with access.
+func (a *api) signedIn(need access, h func(http.ResponseWriter, *http.Request, caller)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, err := a.authenticate(r)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		if !need.allows(c.User.Role) {
+			a.fail(w, r, errRole)
+			return
+		}
+		h(w, r, c)
+	}
+}
+
+// phoneOf reads the customer's number in the path, in the company's country.
+func phoneOf(r *http.Request, c caller) (phone.Number, error) {
+	return phone.Parse(mux.Vars(r)["phone"], c.Company.Country)
+}
+
+func (a *api) submitForm(w http.ResponseWriter, r *http.Request, c caller) {
+	var body struct {
+		Phone     string `json:"phone"`
+		FirstName string `json:"first_name"`
+		LastName  string `json:"last_name"`
+		Email     string `json:"email"`
+		OptIn     *bool  `json:"opt_in"`
+		App       string `json:"app"`
+		IP        string `json:"ip"`
+		UserAgent string `json:"user_agent"`
+	}
+	if err := decodeJSON(w, r, &body, false); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	customer, err := phone.Parse(body.Phone, c.Company.Country)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if body.OptIn == nil {
+		a.fail(w, r, newError(http.StatusBadRequest, "invalid_request", "opt_in is required: true when the opt-in box was ticked, else false."))
+		return
+	}
+	res, err := a.cmd.Consent.SubmitForm.Handle(r.Context(), commands.SubmitForm{
+		CompanyID: c.Company.ID, Phone: customer, FirstName: body.FirstName, LastName: body.LastName,
+		Email: body.Email, OptIn: *body.OptIn, App: body.App, IP: body.IP, UserAgent: body.UserAgent,
+		Actor: c.actor(),
+	})
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writePosition(w, http.StatusCreated, res.Position, map[string]any{"lead_id": res.LeadID, "consent": res.Consent})
+}
+
+func (a *api) getConsent(w http.ResponseWriter, r *http.Request, c caller) {
+	customer, err := phoneOf(r, c)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	v, err := a.queries.Consent(r.Context(), c.Company.ID, string(customer), c.Company.MessagingNumber)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
