@@ -1,0 +1,94 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/smsinbox/smsinbox/domain/consent"
+	"github.com/smsinbox/smsinbox/domain/conversation"
+	"github.com/smsinbox/smsinbox/domain/eventstore"
+	"github.com/smsinbox/smsinbox/domain/phone"
+)
+
+// AppDashboard is the app of a staff reply from the dashboard.
+const AppDashboard = "dashboard"
+
+// OutboundRequest is a text to send to a customer.
+type OutboundRequest struct {
+	CompanyID string
+	Customer  phone.Number
+	Body      string
+	App       string // "dashboard" for staff, "automated" for automated texts
+	Automated bool   // automated texts may go out whatever the consent status
+	Hidden    bool   // not shown in the thread (the opt-out confirmation); still in the audit
+	// MessageID is the caller's ID (deterministic for automated texts, so
+	// retries queue once).
+	MessageID     uuid.UUID
+	Actor         string
+	CorrelationID string // e.g. the triggering MessageSid
+}
+
+// outboundDecider is the conversation aggregate for the outbound commands:
+// conversationDecider, with the queued event's ID derived from the message ID,
+// so that a retried QueueOutbound (the consent texts' retries) records nothing
+// twice even when two copies race past Decide's check.
+var outboundDecider = func() Decider[conversation.State, conversation.Event, conversation.Command] {
+	d := conversationDecider
+	d.EventID = func(e conversation.Event) uuid.UUID {
+		if q, ok := e.(conversation.OutboundMessageQueued); ok {
+			return conversation.OutboundEventID(q.MessageID)
+		}
+		return conversationDecider.EventID(e)
+	}
+	return d
+}()
+
+// requireConsent is nil when staff may text customer from number: consent
+// yes on that number, as the consent stream in the event store says (not a
+// read model, which may lag). Else an error matching consent.ErrConsentRequired.
+func requireConsent(ctx context.Context, store eventstore.Store, companyID string, customer, number phone.Number) error {
+	s, err := LoadConsent(ctx, store, consent.StreamID(companyID, customer))
+	if err != nil {
+		return err
+	}
+	return consent.RequireConsent(s, number)
+}
+
+// QueueOutbound records the message as queued in the conversation (status queued) and returns its position.
+// Staff messages (Automated=false) require consent `yes` for (company, current messaging number, customer), decided from the
+// consent stream in the event store (commands.Load with the consent decider), else consent.ErrConsentRequired and nothing is recorded.
+//
+// The message goes out from the company's current messaging number. The
+// outbound sender (adapters/sender) sends it: it checks a staff message's
+// consent again just before sending, so a STOP that arrives meanwhile stops
+// it. sms_enabled is not checked here: the HTTP layer refuses staff requests
+// of a company with Messages off, and automated texts go out whatever it says
+// (a STOP must always be confirmed). Queuing a MessageID already recorded
+// records nothing and answers the stream's position.
+func QueueOutbound(ctx context.Context, store eventstore.Store, now func() time.Time, req OutboundRequest) (eventstore.Position, error) {
+	if req.CompanyID == "" || req.Customer == "" || req.MessageID == uuid.Nil {
+		return 0, fmt.Errorf("%w: an outbound text needs a company, a customer and a message ID", conversation.ErrInvalidCommand)
+	}
+	co, err := LoadCompany(ctx, store, req.CompanyID)
+	if err != nil {
+		return 0, err
+	}
+	if !req.Automated {
+		if err := requireConsent(ctx, store, req.CompanyID, req.Customer, co.MessagingNumber); err != nil {
+			return 0, err
+		}
+	}
+	cmd := conversation.QueueMessage{
+		MessageID: req.MessageID, CompanyID: req.CompanyID, CustomerPhone: req.Customer, From: co.MessagingNumber,
+		Body: req.Body, App: req.App, Automated: req.Automated, Hidden: req.Hidden, At: now().UTC(),
+	}
+	meta := eventstore.Metadata{Actor: req.Actor, CorrelationID: req.CorrelationID}
+	res, err := Execute(ctx, store, outboundDecider, conversation.StreamID(req.CompanyID, req.Customer), conversation.Command(cmd), meta)
+	if err != nil {
+		return 0, fmt.Errorf("queue text %s: %w", req.MessageID, err)
+	}
+	return res.Position, nil
+}
