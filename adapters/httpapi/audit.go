@@ -28,7 +28,7 @@ func (a *api) auditConsent(w http.ResponseWriter, r *http.Request, c caller) {
 		a.fail(w, r, err)
 		return
 	}
-	at := time.Now()
+	at := a.cmd.Consent.now()
 	if s := r.URL.Query().Get("at"); s != "" || r.URL.Query().Has("at") {
 		if at, err = ParseAuditTime(s); err != nil {
 			a.fail(w, r, newError(http.StatusBadRequest, "invalid_request",

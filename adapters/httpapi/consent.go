@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -26,6 +27,15 @@ func init() {
 // ConsentCommands are the consent use cases of the HTTP surface.
 type ConsentCommands struct {
 	SubmitForm commands.SubmitFormHandler
+	// Now is the clock of the audit's "now" (time.Now when nil).
+	Now func() time.Time
+}
+
+func (c ConsentCommands) now() time.Time {
+	if c.Now == nil {
+		return time.Now()
+	}
+	return c.Now()
 }
 
 // routeConsent adds the app forms, consent and consent audit endpoints.

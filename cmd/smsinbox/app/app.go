@@ -18,6 +18,7 @@ import (
 	"github.com/smsinbox/smsinbox/adapters/httpapi"
 	"github.com/smsinbox/smsinbox/adapters/twilio"
 	"github.com/smsinbox/smsinbox/commands"
+	"github.com/smsinbox/smsinbox/domain/company"
 	"github.com/smsinbox/smsinbox/domain/eventstore"
 	"github.com/smsinbox/smsinbox/domain/phone"
 	"github.com/smsinbox/smsinbox/projections"
@@ -68,7 +69,7 @@ func New(cfg Config) (*App, error) {
 		return nil, err
 	}
 	runner, err := projections.NewRunner(projections.RunnerConfig{
-		Pool: cfg.Pool, Store: store, Projectors: projections.All(), Logger: cfg.Logger, Registry: reg,
+		Pool: cfg.Pool, Store: store, Projectors: append(projections.All(), consentNumberReactor(store)), Logger: cfg.Logger, Registry: reg,
 	})
 	if err != nil {
 		return nil, err
@@ -89,10 +90,12 @@ func New(cfg Config) (*App, error) {
 		Verifier:   twilio.NewVerifier(authToken, cfg.PublicURL),
 		Commands: httpapi.Commands{
 			ChangeThread: commands.ChangeThread{Store: store, Now: now},
-			ReceiveInbound: commands.ReceiveInbound{Store: store, Now: now, Logger: cfg.Logger,
+			ReceiveInbound: commands.ReceiveInbound{Store: store, Now: now, Logger: cfg.Logger, Texts: commands.QueueAutomatedText(store, now),
 				Route: func(ctx context.Context, n phone.Number) (string, bool, error) {
 					return commands.RouteNumber(ctx, store, n)
 				}},
+			Consent: httpapi.ConsentCommands{Now: now,
+				SubmitForm: commands.SubmitFormHandler{Store: store, Now: now, Texts: commands.QueueAutomatedText(store, now)}},
 		},
 		Admin: adminCommands(store, now),
 		Ready: []httpapi.Check{
@@ -119,6 +122,17 @@ func adminCommands(store eventstore.Store, now func() time.Time) httpapi.AdminCo
 	add := commands.NewAddUserHandler(store, commands.RandomIDs)
 	add.Now = now
 	return httpapi.AdminCommands{CreateCompany: create, UpdateCompany: update, ChangeMessagingNumber: change, AddUser: add}
+}
+
+// consentNumberReactor voids every consent of a company whose messaging
+// number changed (projections.ConsentNumberReactor), in the Runner.
+func consentNumberReactor(store eventstore.Store) projections.Projector {
+	return projections.ConsentNumberReactor{
+		Void: func(ctx context.Context, change company.MessagingNumberChanged, cause eventstore.RecordedEvent, customer phone.Number) error {
+			_, err := commands.VoidConsentOnNumberChange(ctx, store, change, cause, customer)
+			return err
+		},
+	}
 }
 
 // Run runs the background work (the projectors) until ctx ends.

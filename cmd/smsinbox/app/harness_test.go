@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	pgstore "github.com/smsinbox/smsinbox/adapters/eventstore/postgres"
 	"github.com/smsinbox/smsinbox/adapters/postgres/pgtest"
 	"github.com/smsinbox/smsinbox/adapters/twilio"
@@ -68,6 +70,8 @@ type env struct {
 	// publicURL is what webhooks are signed against (the server's URL).
 	publicURL string
 	client    *http.Client
+	// pool is the database (read models and events).
+	pool *pgxpool.Pool
 }
 
 type envConfig struct {
@@ -112,7 +116,7 @@ func newEnvWith(t *testing.T, cfg envConfig) *env {
 	})
 	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, app: a, srv: srv, clock: clock, publicURL: srv.URL, client: srv.Client()}
+	e := &env{t: t, app: a, srv: srv, clock: clock, publicURL: srv.URL, client: srv.Client(), pool: pool}
 	if cfg.publicURL != "" {
 		e.publicURL = strings.TrimRight(cfg.publicURL, "/")
 	}
