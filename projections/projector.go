@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/smsinbox/smsinbox/adapters/eventstream"
+	"github.com/smsinbox/smsinbox/adapters/postgres/checkpoint"
 	"github.com/smsinbox/smsinbox/domain/eventstore"
 )
 
@@ -84,7 +84,7 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 			return nil, err
 		}
 	}
-	sub, err := eventstream.New(eventstream.Config{Store: cfg.Store, Claim: r.claim, Logger: cfg.Logger})
+	sub, err := eventstream.New(eventstream.Config{Store: cfg.Store, Claim: checkpoint.Claimer(cfg.Pool, r.log), Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
 	}
@@ -149,80 +149,15 @@ func (r *Runner) Names() []string {
 
 func (r *Runner) ensureCheckpoints(ctx context.Context) error {
 	for _, p := range r.cfg.Projectors {
-		if _, err := r.cfg.Pool.Exec(ctx, `INSERT INTO projection_checkpoints (projector, position) VALUES ($1, 0) ON CONFLICT DO NOTHING`, p.Name()); err != nil {
-			return fmt.Errorf("checkpoint of %s: %w", p.Name(), err)
+		if err := checkpoint.Ensure(ctx, r.cfg.Pool, p.Name()); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
 // lockKey is the advisory lock that one process holds while it runs a projector.
-func lockKey(projector string) int64 {
-	h := fnv.New64a()
-	h.Write([]byte("smsinbox.projector." + projector))
-	return int64(h.Sum64())
-}
-
-// claim waits for the projector's lock on a connection of its own, then
-// reads its checkpoint. Losing the connection loses the lock: the claimed
-// context ends and the router stops feeding that projector here.
-func (r *Runner) claim(ctx context.Context, name string) (eventstore.Position, context.Context, func(), error) {
-	for {
-		conn, err := r.cfg.Pool.Acquire(ctx)
-		if err != nil {
-			return 0, nil, nil, err
-		}
-		var got bool
-		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, lockKey(name)).Scan(&got); err != nil {
-			conn.Release()
-			return 0, nil, nil, err
-		}
-		if !got {
-			conn.Release()
-			r.log.Info("another instance runs this projector; waiting", "projector", name)
-			select {
-			case <-time.After(2 * time.Second):
-				continue
-			case <-ctx.Done():
-				return 0, nil, nil, ctx.Err()
-			}
-		}
-		var cp int64
-		if err := conn.QueryRow(ctx, `SELECT position FROM projection_checkpoints WHERE projector = $1`, name).Scan(&cp); err != nil {
-			conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, lockKey(name))
-			conn.Release()
-			return 0, nil, nil, fmt.Errorf("checkpoint of %s: %w", name, err)
-		}
-		claimed, cancel := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() { // the lock lives as long as its connection answers
-			defer close(done)
-			t := time.NewTicker(5 * time.Second)
-			defer t.Stop()
-			for {
-				select {
-				case <-claimed.Done():
-					return
-				case <-t.C:
-					if err := conn.Ping(claimed); err != nil && claimed.Err() == nil {
-						r.log.Error("lost the projector's lock", "projector", name, "err", err)
-						cancel()
-						return
-					}
-				}
-			}
-		}()
-		release := func() {
-			cancel()
-			<-done
-			uctx, ucancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer ucancel()
-			conn.Exec(uctx, `SELECT pg_advisory_unlock($1)`, lockKey(name))
-			conn.Release()
-		}
-		return eventstore.Position(cp), claimed, release, nil
-	}
-}
+func lockKey(projector string) int64 { return checkpoint.LockKey(projector) }
 
 // handler applies a message's events and moves the checkpoint in one
 // transaction.
