@@ -71,8 +71,17 @@ func Parse(input, defaultRegion string) (Number, error) {
 	if !phonenumbers.IsValidNumber(num) {
 		return "", invalid(input, "not a valid number")
 	}
-	return Number(phonenumbers.Format(num, phonenumbers.E164)), nil
+	e164 := phonenumbers.Format(num, phonenumbers.E164)
+	// libphonenumber accepts some national plans' longest numbers past
+	// E.164's limit of 15 digits (found by FuzzParse: +49 201 00000000000).
+	if len(e164)-1 > maxE164Digits {
+		return "", invalid(input, "longer than E.164's 15 digits")
+	}
+	return Number(e164), nil
 }
+
+// maxE164Digits is E.164's limit on a number's digits, country code included.
+const maxE164Digits = 15
 
 // MustParse is Parse for constants and tests: it panics on an invalid number.
 func MustParse(input, defaultRegion string) Number {
