@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/smsinbox/smsinbox/adapters/eventstream"
@@ -38,20 +39,26 @@ func Ensure(ctx context.Context, pool *pgxpool.Pool, name string) error {
 // pool: it waits for the consumer's lock on a connection of its own, then
 // reads its checkpoint. Losing the connection loses the lock: the claimed
 // context ends and the consumer stops here (another process takes over).
+//
+// The lock's connection is opened beside the pool (with its settings), not
+// taken from it: a held lock would otherwise keep a pool slot for the
+// consumer's whole life, and as many consumers as the pool has slots
+// (pgxpool's default is 4 on small machines) would leave none for their own
+// reads and transactions, and stall for ever.
 func Claimer(pool *pgxpool.Pool, logger *slog.Logger) eventstream.Claim {
 	return func(ctx context.Context, name string) (eventstore.Position, context.Context, func(), error) {
 		for {
-			conn, err := pool.Acquire(ctx)
+			conn, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
 			if err != nil {
 				return 0, nil, nil, err
 			}
 			var got bool
 			if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, LockKey(name)).Scan(&got); err != nil {
-				conn.Release()
+				conn.Close(context.WithoutCancel(ctx))
 				return 0, nil, nil, err
 			}
 			if !got {
-				conn.Release()
+				conn.Close(context.WithoutCancel(ctx))
 				logger.Info("another instance runs this consumer of the log; waiting", "consumer", name)
 				select {
 				case <-time.After(2 * time.Second):
@@ -62,8 +69,7 @@ func Claimer(pool *pgxpool.Pool, logger *slog.Logger) eventstream.Claim {
 			}
 			var cp int64
 			if err := conn.QueryRow(ctx, `SELECT position FROM projection_checkpoints WHERE projector = $1`, name).Scan(&cp); err != nil {
-				conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, LockKey(name))
-				conn.Release()
+				conn.Close(context.WithoutCancel(ctx)) // closing the session releases its lock
 				return 0, nil, nil, fmt.Errorf("checkpoint of %s: %w", name, err)
 			}
 			claimed, cancel := context.WithCancel(ctx)
@@ -91,7 +97,7 @@ func Claimer(pool *pgxpool.Pool, logger *slog.Logger) eventstream.Claim {
 				uctx, ucancel := context.WithTimeout(context.Background(), 5*time.Second)
 				defer ucancel()
 				conn.Exec(uctx, `SELECT pg_advisory_unlock($1)`, LockKey(name))
-				conn.Release()
+				conn.Close(uctx)
 			}
 			return eventstore.Position(cp), claimed, release, nil
 		}
