@@ -23,11 +23,17 @@ var files embed.FS
 // set is one directory of migrations and the table that records them.
 type set struct {
 	dir, table string
+	// outOfOrder applies a migration numbered below the newest applied one
+	// (goose refuses it by default). Read-model migrations each create their
+	// own tables and are numbered by parallel work (the consent issue took
+	// 00005 while 00004 was kept for outbound texts): one that lands late
+	// must still apply to a database that already has the higher number.
+	outOfOrder bool
 }
 
 var sets = []set{
 	{dir: "eventstore", table: "goose_eventstore_version"},
-	{dir: "readmodels", table: "goose_readmodels_version"},
+	{dir: "readmodels", table: "goose_readmodels_version", outOfOrder: true},
 }
 
 // Apply brings the schema to the newest version. It is idempotent, and safe
@@ -53,7 +59,8 @@ func apply(ctx context.Context, db *sql.DB, s set, logger *slog.Logger) error {
 		return err
 	}
 	p, err := goose.NewProvider(goose.DialectPostgres, db, fsys,
-		goose.WithTableName(s.table), goose.WithSessionLocker(locker), goose.WithDisableGlobalRegistry(true))
+		goose.WithTableName(s.table), goose.WithSessionLocker(locker), goose.WithDisableGlobalRegistry(true),
+		goose.WithAllowOutofOrder(s.outOfOrder))
 	if err != nil {
 		return fmt.Errorf("migrations %s: %w", s.dir, err)
 	}
