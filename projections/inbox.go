@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/smsinbox/smsinbox/domain/conversation"
@@ -37,7 +38,9 @@ func preview(body string, media int) string {
 func (Inbox) Apply(ctx context.Context, tx pgx.Tx, e eventstore.RecordedEvent) error {
 	switch e.Type {
 	case conversation.TypeMessageReceived, conversation.TypeThreadRead, conversation.TypeThreadMarkedUnread,
-		conversation.TypeThreadArchived, conversation.TypeThreadUnarchived:
+		conversation.TypeThreadArchived, conversation.TypeThreadUnarchived,
+		conversation.TypeOutboundMessageQueued, conversation.TypeOutboundSendAttempted, conversation.TypeOutboundMessageSent,
+		conversation.TypeOutboundMessageStatusChanged, conversation.TypeOutboundMessageFailed:
 	default:
 		return nil
 	}
@@ -56,6 +59,16 @@ func (Inbox) Apply(ctx context.Context, tx pgx.Tx, e eventstore.RecordedEvent) e
 		return setThread(ctx, tx, ev.ThreadID, "archived = true")
 	case conversation.ThreadUnarchived:
 		return setThread(ctx, tx, ev.ThreadID, "archived = false")
+	case conversation.OutboundMessageQueued:
+		return applyQueued(ctx, tx, ev, e.Position)
+	case conversation.OutboundSendAttempted:
+		return setStatus(ctx, tx, ev.MessageID, conversation.StatusSending, 0, "")
+	case conversation.OutboundMessageSent:
+		return setStatus(ctx, tx, ev.MessageID, ev.Status, ev.ErrorCode, ev.TwilioSID)
+	case conversation.OutboundMessageStatusChanged:
+		return setStatus(ctx, tx, ev.MessageID, ev.Status, ev.ErrorCode, ev.TwilioSID)
+	case conversation.OutboundMessageFailed:
+		return setStatus(ctx, tx, ev.MessageID, conversation.StatusFailed, ev.ErrorCode, "")
 	}
 	return nil
 }
@@ -104,4 +117,64 @@ func nonNilMedia(m []conversation.Media) []conversation.Media {
 		return []conversation.Media{}
 	}
 	return m
+}
+
+// applyQueued records an outbound message (status queued). Its thread, opened
+// if need be (neither unread nor archived), keeps its unread and archived
+// flags; its activity and preview move forward, unless the message is hidden
+// (the opt-out confirmation is not shown in the thread, so it moves neither).
+func applyQueued(ctx context.Context, tx pgx.Tx, m conversation.OutboundMessageQueued, pos eventstore.Position) error {
+	shownPreview := ""
+	if !m.Hidden {
+		shownPreview = preview(m.Body, 0)
+	}
+	_, err := tx.Exec(ctx, `
+INSERT INTO threads (id, company_id, customer_phone, unread, archived, last_activity_at, last_message_preview)
+VALUES ($1, $2, $3, false, false, $4, $5)
+ON CONFLICT (id) DO UPDATE SET
+    last_message_preview = CASE WHEN $6 AND excluded.last_activity_at >= threads.last_activity_at
+                                THEN excluded.last_message_preview ELSE threads.last_message_preview END,
+    last_activity_at = CASE WHEN $6 THEN greatest(threads.last_activity_at, excluded.last_activity_at)
+                            ELSE threads.last_activity_at END`,
+		m.ThreadID, m.CompanyID, string(m.CustomerPhone), m.QueuedAt, shownPreview, !m.Hidden)
+	if err != nil {
+		return fmt.Errorf("thread %s: %w", m.ThreadID, err)
+	}
+	_, err = tx.Exec(ctx, `
+INSERT INTO messages (id, thread_id, company_id, direction, from_number, to_number, body, status, automated, app, hidden, created_at, position)
+VALUES ($1, $2, $3, 'outbound', $4, $5, $6, 'queued', $7, $8, $9, $10, $11)
+ON CONFLICT (id) DO NOTHING`,
+		m.MessageID, m.ThreadID, m.CompanyID, string(m.From), string(m.To), m.Body, m.Automated, m.App, m.Hidden,
+		m.QueuedAt, int64(pos))
+	if err != nil {
+		return fmt.Errorf("message %s: %w", m.MessageID, err)
+	}
+	return nil
+}
+
+// statusRank is conversation.OutboundStatus.Rank in SQL, for the column.
+const statusRank = `(CASE status WHEN 'queued' THEN 0 WHEN 'sending' THEN 1 WHEN 'sent' THEN 2 ELSE 3 END)`
+
+// setStatus moves an outbound message's status forward only (a final status
+// never changes), with Twilio's error code when the move carries one, and
+// records its Twilio SID once known.
+func setStatus(ctx context.Context, tx pgx.Tx, id uuid.UUID, status conversation.OutboundStatus, errorCode int, sid string) error {
+	var code *int
+	var twilioSID *string
+	if errorCode != 0 {
+		code = &errorCode
+	}
+	if sid != "" {
+		twilioSID = &sid
+	}
+	_, err := tx.Exec(ctx, `
+UPDATE messages SET
+    error_code = CASE WHEN `+statusRank+` < $3 THEN coalesce($4::integer, error_code) ELSE error_code END,
+    status = CASE WHEN `+statusRank+` < $3 THEN $2 ELSE status END,
+    twilio_sid = coalesce(twilio_sid, $5)
+WHERE id = $1 AND direction = 'outbound'`, id, string(status), status.Rank(), code, twilioSID)
+	if err != nil {
+		return fmt.Errorf("message %s: %w", id, err)
+	}
+	return nil
 }

@@ -48,6 +48,7 @@ type Commands struct {
 	ChangeThread   commands.ChangeThread
 	ReceiveInbound commands.ReceiveInbound
 	Consent        ConsentCommands
+	Outbound       OutboundCommands
 }
 
 type api struct {
@@ -84,6 +85,7 @@ func NewHandler(d Deps) http.Handler {
 
 	a.routeAdmin(api.PathPrefix("/admin").Subrouter())
 	a.routeConsent(api)
+	a.routeMessages(r, api)
 
 	r.HandleFunc(twilio.InboundPath, a.inboundWebhook).Methods(http.MethodPost)
 

@@ -8,14 +8,17 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/smsinbox/smsinbox/adapters/eventstore/instrumented"
 	"github.com/smsinbox/smsinbox/adapters/httpapi"
+	"github.com/smsinbox/smsinbox/adapters/sender"
 	"github.com/smsinbox/smsinbox/adapters/twilio"
 	"github.com/smsinbox/smsinbox/commands"
 	"github.com/smsinbox/smsinbox/domain/company"
@@ -37,6 +40,9 @@ type Config struct {
 	// TwilioSID and TwilioToken: empty means sandbox.
 	TwilioSID, TwilioToken string
 	TwilioAPIURL           string
+	// TwilioHTTPClient carries the calls to Twilio's REST API (nil:
+	// http.DefaultTransport, twilio.DefaultTimeout); tests put hooks in it.
+	TwilioHTTPClient *http.Client
 	// Now is the clock (time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -52,6 +58,8 @@ type App struct {
 	Progress projections.Progress
 	Registry *prometheus.Registry
 	Store    eventstore.Store
+	// Sender sends the outbound texts (not a projector: rebuild never runs it).
+	Sender *sender.Sender
 }
 
 // New wires an App.
@@ -80,6 +88,10 @@ func New(cfg Config) (*App, error) {
 		authToken = SandboxToken
 	}
 	now := cfg.Now
+	snd, err := newSender(cfg, store)
+	if err != nil {
+		return nil, err
+	}
 	handler := httpapi.NewHandler(httpapi.Deps{
 		Logger:     cfg.Logger,
 		Registry:   reg,
@@ -96,6 +108,12 @@ func New(cfg Config) (*App, error) {
 				}},
 			Consent: httpapi.ConsentCommands{Now: now,
 				SubmitForm: commands.SubmitFormHandler{Store: store, Now: now, Texts: commands.QueueAutomatedText(store, now)}},
+			Outbound: httpapi.OutboundCommands{
+				Queue: func(ctx context.Context, req commands.OutboundRequest) (eventstore.Position, error) {
+					return commands.QueueOutbound(ctx, store, now, req)
+				},
+				Status: commands.RecordStatusCallback{Store: store, Now: now},
+			},
 		},
 		Admin: adminCommands(store, now),
 		Ready: []httpapi.Check{
@@ -107,9 +125,36 @@ func New(cfg Config) (*App, error) {
 				}
 				return nil
 			}},
+			{Name: "sender", Fn: func(context.Context) error {
+				if !snd.Running() {
+					return errors.New("the outbound sender is not running")
+				}
+				return nil
+			}},
 		},
 	})
-	return &App{Handler: handler, Runner: runner, Progress: progress, Registry: reg, Store: store}, nil
+	return &App{Handler: handler, Runner: runner, Progress: progress, Registry: reg, Store: store, Sender: snd}, nil
+}
+
+// newSender wires the outbound sender: Twilio's REST API with the
+// credentials, else the sandbox (texts marked sent without leaving the
+// machine). Status callbacks need PUBLIC_URL: without it none is asked for.
+func newSender(cfg Config, store eventstore.Store) (*sender.Sender, error) {
+	var tw twilio.Sender = twilio.SandboxSender{Logger: cfg.Logger}
+	if !cfg.Sandbox() {
+		rest, err := twilio.NewRESTSender(cfg.TwilioSID, cfg.TwilioToken, cfg.TwilioAPIURL, cfg.TwilioHTTPClient)
+		if err != nil {
+			return nil, err
+		}
+		tw = rest
+	}
+	callback := ""
+	if cfg.PublicURL != "" {
+		callback = strings.TrimRight(cfg.PublicURL, "/") + twilio.StatusPath
+	} else if !cfg.Sandbox() {
+		cfg.Logger.Warn("PUBLIC_URL is not set: texts are sent without a StatusCallback, so they stay \"sending\" (set PUBLIC_URL to the address Twilio reaches smsinbox at)")
+	}
+	return sender.New(sender.Config{Pool: cfg.Pool, Store: store, Twilio: tw, StatusCallback: callback, Now: cfg.Now, Logger: cfg.Logger})
 }
 
 func adminCommands(store eventstore.Store, now func() time.Time) httpapi.AdminCommands {
@@ -135,7 +180,11 @@ func consentNumberReactor(store eventstore.Store) projections.Projector {
 	}
 }
 
-// Run runs the background work (the projectors) until ctx ends.
+// Run runs the background work (the projectors, the outbound sender) until
+// ctx ends or one of them fails.
 func (a *App) Run(ctx context.Context) error {
-	return a.Runner.Run(ctx)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return a.Runner.Run(gctx) })
+	g.Go(func() error { return a.Sender.Run(gctx) })
+	return g.Wait()
 }

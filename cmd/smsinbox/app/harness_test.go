@@ -77,6 +77,9 @@ type env struct {
 type envConfig struct {
 	adminToken string
 	publicURL  string // "" derives it from the request
+	// configure, when set, changes the app's configuration (Twilio's
+	// credentials and API URL, ...) before it is built.
+	configure func(*app.Config)
 }
 
 func newEnv(t *testing.T) *env {
@@ -93,10 +96,14 @@ func newEnvWith(t *testing.T, cfg envConfig) *env {
 	}
 	t.Cleanup(func() { store.Close() })
 	clock := &fakeClock{now: time.Date(2030, 3, 4, 15, 0, 0, 0, time.UTC)}
-	a, err := app.New(app.Config{
+	acfg := app.Config{
 		Pool: pool, Store: store, PublicURL: cfg.publicURL, AdminToken: cfg.adminToken,
 		Now: clock.Now, Logger: logger,
-	})
+	}
+	if cfg.configure != nil {
+		cfg.configure(&acfg)
+	}
+	a, err := app.New(acfg)
 	if err != nil {
 		t.Fatalf("app.New: %v", err)
 	}

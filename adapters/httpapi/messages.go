@@ -1,0 +1,110 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/gorilla/mux"
+
+	"github.com/smsinbox/smsinbox/adapters/twilio"
+	"github.com/smsinbox/smsinbox/commands"
+	"github.com/smsinbox/smsinbox/domain/conversation"
+	"github.com/smsinbox/smsinbox/domain/eventstore"
+	"github.com/smsinbox/smsinbox/domain/phone"
+)
+
+func init() {
+	errorMappings = append(errorMappings, []struct {
+		target  error
+		status  int
+		code    string
+		message string
+	}{
+		{conversation.ErrMessageNotFound, http.StatusNotFound, "not_found", "There is no such message."},
+	}...)
+}
+
+// OutboundCommands are the use cases of outbound texts.
+type OutboundCommands struct {
+	// Queue is commands.QueueOutbound on the app's store and clock.
+	Queue func(ctx context.Context, req commands.OutboundRequest) (eventstore.Position, error)
+	// Status records Twilio's status callbacks.
+	Status commands.RecordStatusCallback
+}
+
+// routeMessages adds the outbound texts: staff replies under /api (api) and
+// Twilio's status callbacks at the root (root).
+func (a *api) routeMessages(root, api *mux.Router) {
+	api.HandleFunc("/threads/{thread_id}/messages", a.waitForPosition(a.messages(writeMessages, a.sendMessage))).Methods(http.MethodPost)
+	root.HandleFunc(twilio.StatusPath, a.statusWebhook).Methods(http.MethodPost)
+}
+
+// sendMessage queues a staff reply to the thread's customer: 202 with its ID
+// once it is recorded (status queued); the sender sends it. 409
+// consent_required, and nothing recorded, unless consent is yes.
+func (a *api) sendMessage(w http.ResponseWriter, r *http.Request, c caller) {
+	var body struct {
+		Body *string `json:"body"`
+	}
+	if err := decodeJSON(w, r, &body, false); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	switch {
+	case body.Body == nil || strings.TrimSpace(*body.Body) == "":
+		a.fail(w, r, newError(http.StatusBadRequest, "invalid_request", "body: write the text to send."))
+		return
+	case utf8.RuneCountInString(*body.Body) > conversation.MaxBodyLength:
+		a.fail(w, r, newError(http.StatusBadRequest, "invalid_request", "body: a text is at most 1600 characters."))
+		return
+	}
+	t, err := a.threadOf(r, c)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	id := uuid.Must(uuid.NewV7())
+	pos, err := a.cmd.Outbound.Queue(r.Context(), commands.OutboundRequest{
+		CompanyID: c.Company.ID, Customer: phone.Number(t.CustomerPhone), Body: *body.Body,
+		App: commands.AppDashboard, MessageID: id, Actor: c.actor(),
+	})
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writePosition(w, http.StatusAccepted, pos, map[string]any{"message_id": id})
+}
+
+// statusWebhook records a status callback (signed like the inbound webhook)
+// and answers 200 with empty TwiML once it is durably recorded, applied or
+// kept for a SID not known yet. Any failure answers 5xx, so Twilio calls again.
+func (a *api) statusWebhook(w http.ResponseWriter, r *http.Request) {
+	form, err := a.webhookForm(w, r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	sc, err := twilio.ParseStatus(form)
+	if errors.Is(err, twilio.ErrInvalidWebhook) {
+		a.fail(w, r, newError(http.StatusBadRequest, "invalid_webhook", err.Error()))
+		return
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	pos, err := a.cmd.Outbound.Status.Handle(r.Context(), sc)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.Header().Set(headerEventPosition, formatPosition(pos))
+	w.Header().Set("Content-Type", "text/xml")
+	w.WriteHeader(http.StatusOK)
+	bytes.NewBufferString(emptyTwiML).WriteTo(w)
+}
