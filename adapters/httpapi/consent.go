@@ -47,7 +47,7 @@ func (c ConsentCommands) now() time.Time {
 func (a *api) routeConsent(api *mux.Router) {
 	api.HandleFunc("/forms/submissions", a.signedIn(writeMessages, a.submitForm)).Methods(http.MethodPost)
 	api.HandleFunc("/consent/{phone}", a.waitForPosition(a.signedIn(readMessages, a.getConsent))).Methods(http.MethodGet)
-	api.HandleFunc("/audit/consent/{phone}", a.signedIn(auditConsent, a.auditConsent)).Methods(http.MethodGet)
+	api.HandleFunc("/audit/consent/{phone}", a.waitForPosition(a.signedIn(auditConsent, a.auditConsent))).Methods(http.MethodGet)
 }
 
 // signedIn guards an endpoint by a valid token and a role with access.
