@@ -688,3 +688,70 @@ func TestConsentTenancy(t *testing.T) {
 		t.Fatalf("B's STOP changed A's consent: %+v", c)
 	}
 }
+
+// The automated texts go out through Twilio (a fake of its REST API): the
+// confirmation request is shown in the thread, the opt-out confirmation is
+// not, and the audit shows the confirmation's Twilio SID once it is known.
+func TestConsentTextsSentThroughTwilio(t *testing.T) {
+	t.Parallel()
+	e := newOutEnv(t)
+	a := e.newTenant("Acme", numA)
+	compliance := e.addUser(a.ID, "compliance")
+
+	e.submitForm(a.agent, formBody(cust1, true))
+	eventually(t, "the confirmation request sent", func() bool { return len(e.fake.Sent()) == 1 })
+	sent := e.fake.Sent()[0]
+	if sent.From != numA || sent.To != cust1 || !strings.HasPrefix(sent.Body, "Acme: Reply YES") {
+		t.Fatalf("sent %+v", sent)
+	}
+	// The request opened the thread; it shows there, automated.
+	th := e.mustThread(a.agent, cust1)
+	if th.Consent != "pending" {
+		t.Fatalf("badge %q, want pending", th.Consent)
+	}
+	request := e.queued(a.ID, cust1)[0]
+	if sid := e.waitSent(a.ID, cust1, request.MessageID.String()); sid != sent.SID {
+		t.Fatalf("recorded SID %s, Twilio's %s", sid, sent.SID)
+	}
+	m, ok := e.messageIn(a.agent, th.ID, request.MessageID.String())
+	if !ok || m.Status != "sending" || !m.Automated || m.App != "automated" || m.Direction != "outbound" || m.Body != sent.Body || m.From != numA {
+		t.Fatalf("request in the thread %+v", m)
+	}
+
+	e.customerTexts(numA, cust1, "YES")
+	if th := e.mustThread(a.agent, cust1); th.Consent != "yes" {
+		t.Fatalf("badge %q, want yes", th.Consent)
+	}
+	e.customerTexts(numA, cust1, "STOP")
+	eventually(t, "the opt-out confirmation sent", func() bool { return len(e.fake.Sent()) == 2 })
+	confirmation := e.fake.Sent()[1]
+	if confirmation.To != cust1 || !strings.Contains(confirmation.Body, "unsubscribed") {
+		t.Fatalf("sent %+v", confirmation)
+	}
+	e.customerTexts(numA, cust1, "STOP") // again: nothing more
+	time.Sleep(200 * time.Millisecond)
+	if n := len(e.fake.Sent()); n != 2 {
+		t.Fatalf("%d texts sent, want 2: %q", n, bodies(e.fake.Sent()))
+	}
+	for _, msg := range e.get(a.agent, th.ID).Messages {
+		if strings.Contains(msg.Body, "unsubscribed") {
+			t.Fatalf("the opt-out confirmation shows in the thread: %+v", msg)
+		}
+	}
+	if th := e.mustThread(a.agent, cust1); th.Consent != "no" || th.LastMessagePreview != "STOP" {
+		t.Fatalf("thread after STOP %+v", th)
+	}
+	// The audit shows it, with Twilio's SID once the sender recorded it.
+	eventually(t, "the confirmation's SID in the audit", func() bool {
+		au := e.audit(compliance, cust1, "")
+		x := au.Events[2].AutomatedText
+		return x != nil && x.TwilioSID != nil && *x.TwilioSID == confirmation.SID && x.Text == confirmation.Body
+	})
+	au := e.audit(compliance, cust1, "")
+	if x := au.Events[0].AutomatedText; x == nil || x.TwilioSID == nil || *x.TwilioSID != sent.SID {
+		t.Fatalf("request's SID in the audit: %+v", x)
+	}
+	if !slices.Equal(au.types(), []string{"ConsentRequested", "ConsentConfirmed", "OptedOut", "OptedOut"}) || !au.Chain.Valid {
+		t.Fatalf("audit %v %+v", au.types(), au.Chain)
+	}
+}
