@@ -36,7 +36,9 @@ type MessageRef struct {
 	MessageID uuid.UUID
 }
 
-func (r MessageRef) stream() eventstore.StreamID { return conversation.StreamID(r.CompanyID, r.Customer) }
+func (r MessageRef) stream() eventstore.StreamID {
+	return conversation.StreamID(r.CompanyID, r.Customer)
+}
 
 func (r MessageRef) thread() conversation.Thread {
 	return conversation.Thread{ThreadID: conversation.ThreadID(r.CompanyID, r.Customer), CompanyID: r.CompanyID, CustomerPhone: r.Customer}
