@@ -257,28 +257,17 @@ func (e *env) outboundEvents(companyID, customer, id string) []conversation.Even
 		if err != nil {
 			e.t.Fatal(err)
 		}
+		var about struct {
+			MessageID string `json:"message_id"`
+		}
+		if json.Unmarshal(rec.Data, &about) != nil || about.MessageID != id || rec.Type == conversation.TypeMessageReceived {
+			continue
+		}
 		ev, err := conversation.Decode(rec.Type, rec.Data)
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		var mid string
-		switch ev := ev.(type) {
-		case conversation.OutboundMessageQueued:
-			mid = ev.MessageID.String()
-		case conversation.OutboundSendAttempted:
-			mid = ev.MessageID.String()
-		case conversation.OutboundSendDeferred:
-			mid = ev.MessageID.String()
-		case conversation.OutboundMessageSent:
-			mid = ev.MessageID.String()
-		case conversation.OutboundMessageStatusChanged:
-			mid = ev.MessageID.String()
-		case conversation.OutboundMessageFailed:
-			mid = ev.MessageID.String()
-		}
-		if mid == id {
-			out = append(out, ev)
-		}
+		out = append(out, ev)
 	}
 	return out
 }
