@@ -82,7 +82,10 @@ func New(cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	progress := projections.Progress{Pool: cfg.Pool, Names: runner.Names()}
+	// Reads wait for the read models only, not for the consent reactor
+	// (nor the sender): a number change of a large company must not hold
+	// X-Min-Position while every consent stream records its void.
+	progress := projections.Progress{Pool: cfg.Pool, Names: readModelNames()}
 	authToken := cfg.TwilioToken
 	if cfg.Sandbox() {
 		authToken = SandboxToken
@@ -167,6 +170,15 @@ func adminCommands(store eventstore.Store, now func() time.Time) httpapi.AdminCo
 	add := commands.NewAddUserHandler(store, commands.RandomIDs)
 	add.Now = now
 	return httpapi.AdminCommands{CreateCompany: create, UpdateCompany: update, ChangeMessagingNumber: change, AddUser: add}
+}
+
+// readModelNames are the projectors of projections.All().
+func readModelNames() []string {
+	var names []string
+	for _, p := range projections.All() {
+		names = append(names, p.Name())
+	}
+	return names
 }
 
 // consentNumberReactor voids every consent of a company whose messaging
