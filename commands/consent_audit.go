@@ -35,7 +35,8 @@ type AuditEntry struct {
 	MessagingNumber string    `json:"messaging_number"`
 	// Evidence is the event's evidence: the inbound text (message_sid, text,
 	// to, keyword, opt_out_type), the form (app, submitted_at, ip,
-	// user_agent) or the number change (previous_number).
+	// user_agent), the number change (previous_number) or Twilio's refusal
+	// of a carrier-level opt-out (carrier_opt_out, error_code, message_id).
 	Evidence json.RawMessage `json:"evidence"`
 	Actor    string          `json:"actor"`
 	// AutomatedText is the text the event called for, null when none.

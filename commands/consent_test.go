@@ -642,3 +642,68 @@ func TestAuditOfAStranger(t *testing.T) {
 		t.Fatalf("unknown company: %v", err)
 	}
 }
+
+// Twilio's 21610 on an outbound message: a carrier-level opt-out in the
+// chain, recorded once however often the sender retries, no text; from a
+// former number of the company, nothing.
+func TestRecordCarrierOptOut(t *testing.T) {
+	e := newConsentEnv(t)
+	ctx := context.Background()
+	e.submit(t, true)
+	e.now = e.now.Add(time.Minute)
+	e.text(t, numA, "YES", "")
+	texts := len(e.texts.kinds())
+	e.now = e.now.Add(time.Minute)
+	ref := commands.MessageRef{CompanyID: e.company, Customer: cust, MessageID: uuid.New()}
+	clock := fixedClock(&e.now)
+	for range 2 { // the sender's retry records nothing new
+		if _, err := commands.RecordCarrierOptOut(ctx, e.store, clock, ref, numA, twilio.OptedOutCode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := e.types(t); got != "ConsentRequested ConsentConfirmed OptedOut" {
+		t.Fatalf("events %s", got)
+	}
+	recs := e.events(t)
+	last := recs[len(recs)-1]
+	if last.ID != consent.CarrierOptOutEventID(ref.MessageID, consent.TypeOptedOut) || last.Metadata.Actor != consent.ActorTwilio {
+		t.Fatalf("event %s, actor %q", last.ID, last.Metadata.Actor)
+	}
+	ev, err := consent.Decode(last.Type, last.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := ev.(consent.OptedOut)
+	if out.Actor != consent.ActorTwilio || out.StatusBefore != consent.StatusYes || out.AutomatedText != consent.TextNone ||
+		out.Carrier == nil || out.Carrier.ErrorCode != twilio.OptedOutCode || out.Carrier.MessageID != ref.MessageID {
+		t.Fatalf("OptedOut %+v", out)
+	}
+	if s := e.state(t); s.Status != consent.StatusNo || !s.OptedOut {
+		t.Fatalf("state %+v", s)
+	}
+	if a := e.audit(t, e.now); !a.Chain.Valid || a.Chain.Length != 3 || a.Events[2].Actor != consent.ActorTwilio {
+		t.Fatalf("audit chain %+v, entries %+v", a.Chain, a.Events)
+	}
+	if got := len(e.texts.kinds()); got != texts {
+		t.Fatalf("%d texts queued, want %d", got, texts)
+	}
+	// START restores consent; the old refusal, recorded again, changes nothing.
+	e.now = e.now.Add(time.Minute)
+	e.text(t, numA, "START", "")
+	if _, err := commands.RecordCarrierOptOut(ctx, e.store, clock, ref, numA, twilio.OptedOutCode); err != nil {
+		t.Fatal(err)
+	}
+	if s := e.state(t); s.Status != consent.StatusYes {
+		t.Fatalf("after START and a repeated refusal: %+v", s)
+	}
+	// A refusal of a text from a former number records nothing.
+	before := e.types(t)
+	e.changeNumber(t, numB)
+	former := commands.MessageRef{CompanyID: e.company, Customer: cust, MessageID: uuid.New()}
+	if _, err := commands.RecordCarrierOptOut(ctx, e.store, clock, former, numA, twilio.OptedOutCode); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.types(t); got != before {
+		t.Fatalf("events %s after a refusal from a former number, want %s", got, before)
+	}
+}

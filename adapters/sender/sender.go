@@ -35,6 +35,7 @@ import (
 	"github.com/smsinbox/smsinbox/domain/consent"
 	"github.com/smsinbox/smsinbox/domain/conversation"
 	"github.com/smsinbox/smsinbox/domain/eventstore"
+	"github.com/smsinbox/smsinbox/domain/phone"
 )
 
 // Name is the sender's topic, checkpoint and lock.
@@ -191,6 +192,11 @@ func (s *Sender) process(ctx context.Context, q conversation.OutboundMessageQueu
 			_, err := commands.RecordSendResult(ctx, s.cfg.Store, s.cfg.Now, ref, m.SID, "", 0)
 			return err
 		case m.Status.Final():
+			if carrierOptedOut(m) {
+				// Twilio's 21610 is on the message: make sure it reached the
+				// consent too (a sender that stopped in between left it).
+				return s.carrierOptOut(ctx, ref, m.From, m.ErrorCode)
+			}
 			return nil
 		case m.InFlight:
 			// The attempt was recorded but not its outcome: Twilio may have
@@ -294,12 +300,15 @@ func (s *Sender) send(ctx context.Context, ref commands.MessageRef, m conversati
 	case twilio.IsOptedOut(err):
 		// 21610: the customer replied STOP to Twilio, which blocks every text
 		// from this number until START. Recorded on the message (error 21610,
-		// carrier opt-out); see ARCHITECTURE.md "Outbound texts".
+		// carrier opt-out), then on the consent as a carrier-level opt-out
+		// (no, actor twilio, no text); see ARCHITECTURE.md "Outbound texts".
 		log.Warn("Twilio refused: the customer opted out at the carrier (21610)")
 		return false, s.record(ctx, log, func(ctx context.Context) error {
-			_, err := commands.FailSend(ctx, s.cfg.Store, s.cfg.Now, ref, se.Code,
-				"Twilio refused: the customer has opted out of texts from this number (replied STOP); error 21610", true)
-			return err
+			if _, err := commands.FailSend(ctx, s.cfg.Store, s.cfg.Now, ref, se.Code,
+				"Twilio refused: the customer has opted out of texts from this number (replied STOP); error 21610", true); err != nil {
+				return err
+			}
+			return s.carrierOptOut(ctx, ref, m.From, se.Code)
 		})
 	case surelyNotTaken(err):
 		log.Warn("Twilio did not take the text; it will be attempted again", "err", err)
@@ -346,6 +355,20 @@ func (s *Sender) record(ctx context.Context, log *slog.Logger, step func(context
 		}
 		wait = min(2*wait, s.cfg.MaxBackoff)
 	}
+}
+
+// carrierOptedOut reports whether Twilio refused message m with 21610 (no
+// SID: Twilio never took it).
+func carrierOptedOut(m conversation.OutboundMessage) bool {
+	return m.Status == conversation.StatusFailed && m.ErrorCode == twilio.OptedOutCode && m.SID == ""
+}
+
+// carrierOptOut records Twilio's refusal (errorCode, 21610) of the message
+// sent from number from on the customer's consent: a carrier-level opt-out.
+// It records nothing when it is recorded already.
+func (s *Sender) carrierOptOut(ctx context.Context, ref commands.MessageRef, from phone.Number, errorCode int) error {
+	_, err := commands.RecordCarrierOptOut(ctx, s.cfg.Store, s.cfg.Now, ref, from, errorCode)
+	return err
 }
 
 // fail records that the message will not be sent (reason).

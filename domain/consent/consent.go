@@ -15,8 +15,9 @@
 // Decide for how a number change voids it.
 //
 // Events are the audit: each carries the status before and after, the
-// messaging number in use, the evidence (the inbound message or the form
-// submission), the actor, and the automated text to send (with its words).
+// messaging number in use, the evidence (the inbound message, the form
+// submission, or Twilio's refusal of a text), the actor, and the automated
+// text to send (with its words).
 // Whoever sends automated texts reacts to AutomatedText in the events; a
 // rebuild of read models must not send them again.
 package consent
@@ -39,8 +40,12 @@ const StreamPrefix = "consent-"
 // (eventstore.EventData.SchemaVersion).
 const SchemaVersion = 1
 
-// ActorSystem is the actor of a number change.
-const ActorSystem = "system"
+// ActorSystem is the actor of a number change; ActorTwilio that of a
+// carrier-level opt-out (row 7).
+const (
+	ActorSystem = "system"
+	ActorTwilio = "twilio"
+)
 
 // Errors of this package, matched with errors.Is; the HTTP layer maps them in
 // one place (ErrConsentRequired → 409 consent_required, ErrInvalidCommand →
@@ -57,7 +62,10 @@ var (
 	ErrUnknownEvent = errors.New("unknown consent event type")
 )
 
-var inboundEventNamespace = uuid.MustParse("2d827286-536a-40f3-ae59-fff279a343f7")
+var (
+	inboundEventNamespace       = uuid.MustParse("2d827286-536a-40f3-ae59-fff279a343f7")
+	carrierOptOutEventNamespace = uuid.MustParse("88e0965c-e50f-404d-86f0-180b6d6099ae")
+)
 
 // StreamID names the consent stream of a customer of a company:
 // "consent-<company>-<phone>". It holds the consent on every messaging number
@@ -72,6 +80,14 @@ func StreamID(companyID string, customer phone.Number) eventstore.StreamID {
 // same webhook thus records nothing new.
 func InboundEventID(messageSID, eventType string) uuid.UUID {
 	return uuid.NewSHA1(inboundEventNamespace, []byte(messageSID+"/"+eventType))
+}
+
+// CarrierOptOutEventID is the event ID of a consent event of type eventType
+// that Twilio's refusal of the outbound message messageID (error 21610, a
+// carrier-level opt-out) caused (a UUID v5). The sender's retry thus records
+// nothing new.
+func CarrierOptOutEventID(messageID uuid.UUID, eventType string) uuid.UUID {
+	return uuid.NewSHA1(carrierOptOutEventNamespace, []byte(messageID.String()+"/"+eventType))
 }
 
 // CanSend reports whether staff may text the customer from number: only when

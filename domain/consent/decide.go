@@ -4,11 +4,14 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/smsinbox/smsinbox/domain/phone"
 )
 
-// The consent table of DOMAIN.md, row for row; each row is a commented case
-// below (rows 2 to 5 in decideInbound, in this order).
+// The consent table of DOMAIN.md, row for row, and row 7, which is not
+// DOMAIN.md's (ARCHITECTURE.md, "Outbound texts"); each row is a commented
+// case below (rows 2 to 5 in decideInbound, in this order).
 //
 //	| # | now                 | what happens                                  | next      | automated text                           |
 //	|---|---------------------|-----------------------------------------------|-----------|------------------------------------------|
@@ -18,6 +21,7 @@ import (
 //	| 4 | no after an opt-out | customer sends an opt-in keyword (START, ...) | yes       | re-subscribed confirmation               |
 //	| 5 | any                 | customer sends HELP / INFO                    | unchanged | help reply                               |
 //	| 6 | any                 | company's messaging number changes            | no        | none                                     |
+//	| 7 | any                 | Twilio refuses a text: 21610, carrier opt-out | no        | none                                     |
 //
 // Readings of the table, decided here:
 //   - Everything else decides nothing: YES while no and never requested,
@@ -34,9 +38,17 @@ import (
 //   - Row 1 applies to every no, also after an opt-out: the form is a new
 //     request, and only the customer's YES gives consent.
 //   - Row 6: see Decide.
+//   - Row 7: Twilio answered a send with error 21610: the customer opted out
+//     of the number at the carrier / Twilio level (they replied STOP to
+//     Twilio). It is recorded as an OptedOut with the refusal as evidence,
+//     actor twilio, and no automated text (the customer must not be texted;
+//     Twilio would refuse it anyway). It sets the opt-out like row 3, so a
+//     later START restores consent (row 4). While no after an opt-out it
+//     decides nothing; while no otherwise it is recorded (no to no), as row 3
+//     records a STOP. A refusal already recorded decides nothing.
 
 // Command is what can be asked of a customer's consent: RequestConsent,
-// ReceiveInbound or ChangeNumber.
+// ReceiveInbound, ChangeNumber or RecordCarrierOptOut.
 //
 // Every command carries MessagingNumber, the company's current messaging
 // number, because consent belongs to the number in use (row 6).
@@ -98,6 +110,23 @@ type ChangeNumber struct {
 	At              time.Time
 }
 
+// RecordCarrierOptOut is Twilio's refusal of an outbound text with error
+// 21610 ("the recipient has opted out"): the customer has opted out of texts
+// from MessagingNumber at the carrier / Twilio level (row 7). MessageID is
+// the refused outbound message; ErrorCode is Twilio's (21610).
+//
+// MessagingNumber is, as for every command, the company's current number;
+// an opt-out of a former number concerns a consent that is void already, and
+// callers do not send it.
+type RecordCarrierOptOut struct {
+	CompanyID       string
+	CustomerPhone   phone.Number
+	MessagingNumber phone.Number
+	MessageID       uuid.UUID
+	ErrorCode       int
+	At              time.Time
+}
+
 // Decide returns the events that command c causes on consent s, in order;
 // none when it changes nothing.
 //
@@ -111,7 +140,8 @@ type ChangeNumber struct {
 // A stream with no event has no number yet and takes the command's.
 //
 // An inbound message whose MessageSid already caused an event decides nothing
-// (Twilio delivered the webhook again). A command that lacks what it needs
+// (Twilio delivered the webhook again), nor does a carrier opt-out whose
+// refused message already caused one (the sender recorded it again). A command that lacks what it needs
 // fails with ErrInvalidCommand.
 func Decide(s State, c Command) ([]Event, error) {
 	c = cleaned(c)
@@ -119,6 +149,9 @@ func Decide(s State, c Command) ([]Event, error) {
 		return nil, err
 	}
 	if in, ok := c.(ReceiveInbound); ok && s.HasMessage(in.MessageSID) {
+		return nil, nil
+	}
+	if co, ok := c.(RecordCarrierOptOut); ok && s.HasCarrierOptOut(co.MessageID) {
 		return nil, nil
 	}
 
@@ -140,6 +173,8 @@ func Decide(s State, c Command) ([]Event, error) {
 		e = decideForm(s, c)
 	case ReceiveInbound:
 		e = decideInbound(s, c)
+	case RecordCarrierOptOut:
+		e = decideCarrierOptOut(s, c)
 	}
 	if e != nil {
 		events = append(events, e)
@@ -214,6 +249,20 @@ func decideInbound(s State, c ReceiveInbound) Event {
 	}
 }
 
+// decideCarrierOptOut is row 7.
+func decideCarrierOptOut(s State, c RecordCarrierOptOut) Event {
+	// Row 7 | any | Twilio refuses a text: 21610, carrier opt-out | no | none
+	// No after an opt-out: the customer's opt-out stands already.
+	if s.Status == StatusNo && s.OptedOut {
+		return nil
+	}
+	return OptedOut{
+		Change: change(c.CompanyID, c.CustomerPhone, c.MessagingNumber, s.Status, StatusNo,
+			ActorTwilio, TextNone, "", c.At),
+		Carrier: &CarrierEvidence{CarrierOptOut: true, ErrorCode: c.ErrorCode, MessageID: c.MessageID},
+	}
+}
+
 // target is whose consent a command is about, on which number, and when.
 func (c RequestConsent) target() (string, phone.Number, phone.Number, time.Time) {
 	return c.CompanyID, c.CustomerPhone, c.MessagingNumber, c.At
@@ -224,6 +273,10 @@ func (c ReceiveInbound) target() (string, phone.Number, phone.Number, time.Time)
 }
 
 func (c ChangeNumber) target() (string, phone.Number, phone.Number, time.Time) {
+	return c.CompanyID, c.CustomerPhone, c.MessagingNumber, c.At
+}
+
+func (c RecordCarrierOptOut) target() (string, phone.Number, phone.Number, time.Time) {
 	return c.CompanyID, c.CustomerPhone, c.MessagingNumber, c.At
 }
 
@@ -255,6 +308,13 @@ func validate(s State, c Command) error {
 			return invalid("to")
 		}
 	case ChangeNumber:
+	case RecordCarrierOptOut:
+		switch {
+		case c.MessageID == uuid.Nil:
+			return invalid("message ID")
+		case c.ErrorCode == 0:
+			return invalid("error code")
+		}
 	default:
 		return fmt.Errorf("%w: unknown command %T", ErrInvalidCommand, c)
 	}

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/smsinbox/smsinbox/domain/consent"
 )
 
@@ -153,6 +155,10 @@ func TestRow4OptInAfterOptOut(t *testing.T) {
 			events(inboundOn(numA, numA, optIn, "SM1", "START", "START", kwOptIn, no, yes, noText, 10)), nil},
 		{"the opt-out does not follow the number: START on the new number is ordinary", optedOut, onB(text("SM1", "START", 10)),
 			events(voided(numA, numB, no, 10)), nil},
+		{"START after Twilio's 21610 (row 7) → yes, re-subscribed", carrierOptedOut, text("SM1", "START", 10),
+			events(inbound(optIn, "SM1", "START", kwOptIn, no, yes, resubText, 10)), nil},
+		{"START after Twilio's 21610, Twilio answered: yes, no text", carrierOptedOut, twilioText("SM1", "START", "START", 10),
+			events(inboundOn(numA, numA, optIn, "SM1", "START", "START", kwOptIn, no, yes, noText, 10)), nil},
 	}
 	for _, word := range []string{"START", "UNSTOP", "YES"} {
 		for _, body := range variants(word) {
@@ -213,6 +219,30 @@ func TestRow6NumberChange(t *testing.T) {
 	}
 }
 
+// Row 7 | any | Twilio refuses a text: 21610, carrier opt-out | no | none
+// (a START then restores consent: see TestRow4OptInAfterOptOut).
+func TestRow7CarrierOptOut(t *testing.T) {
+	afterStart := join(carrierOptedOut, events(inbound(optIn, "SMstart", "START", kwOptIn, no, yes, resubText, 3)))
+	for _, tt := range []spec{
+		{"yes → no, no text, actor twilio", isYes, refusal("M1", 10), events(carrierOut(numA, "M1", yes, 10)), nil},
+		{"pending → no, no text", isPending, refusal("M1", 10), events(carrierOut(numA, "M1", pending, 10)), nil},
+		{"pending again after an opt-out → no", pendingAgain, refusal("M1", 10), events(carrierOut(numA, "M1", pending, 10)), nil},
+		{"yes after re-subscribing → no", resubscribed, refusal("M1", 10), events(carrierOut(numA, "M1", yes, 10)), nil},
+		{"no (start) → no, recorded", fresh, refusal("M1", 10), events(carrierOut(numA, "M1", no, 10)), nil},
+		{"no after HELP → no, recorded", helpOnly, refusal("M1", 10), events(carrierOut(numA, "M1", no, 10)), nil},
+		{"already opted out (STOP): nothing", optedOut, refusal("M1", 10), nil, nil},
+		{"already opted out (STOP from no): nothing", optedOutNever, refusal("M1", 10), nil, nil},
+		{"already opted out at the carrier: nothing", carrierOptedOut, refusal("M1", 10), nil, nil},
+		{"the same refusal again: nothing", carrierOptedOut, refusal("M0", 10), nil, nil},
+		{"the same refusal again after START: nothing", afterStart, refusal("M0", 10), nil, nil},
+		{"another refusal after START → no", afterStart, refusal("M1", 10), events(carrierOut(numA, "M1", yes, 10)), nil},
+		{"on a new number: void, then recorded (no to no)", isYes, onB(refusal("M1", 10)),
+			events(voided(numA, numB, yes, 10), carrierOut(numB, "M1", no, 10)), nil},
+	} {
+		tt.run(t)
+	}
+}
+
 // What is not a row of the table decides nothing.
 func TestOrdinaryMessages(t *testing.T) {
 	tests := []spec{
@@ -257,6 +287,7 @@ func TestInvalidCommands(t *testing.T) {
 	inb := func(f func(*consent.ReceiveInbound)) consent.Command { c := text("SM1", "STOP", 10); f(&c); return c }
 	frm := func(f func(*consent.RequestConsent)) consent.Command { c := form(10); f(&c); return c }
 	chg := func(f func(*consent.ChangeNumber)) consent.Command { c := changeNumber(numB, 10); f(&c); return c }
+	ref := func(f func(*consent.RecordCarrierOptOut)) consent.Command { c := refusal("M1", 10); f(&c); return c }
 	for _, tt := range []spec{
 		{"inbound without company", isYes, inb(func(c *consent.ReceiveInbound) { c.CompanyID = "" }), nil, consent.ErrInvalidCommand},
 		{"inbound without customer", isYes, inb(func(c *consent.ReceiveInbound) { c.CustomerPhone = "" }), nil, consent.ErrInvalidCommand},
@@ -274,6 +305,11 @@ func TestInvalidCommands(t *testing.T) {
 		{"change without number", isYes, chg(func(c *consent.ChangeNumber) { c.MessagingNumber = "" }), nil, consent.ErrInvalidCommand},
 		{"change without time", isYes, chg(func(c *consent.ChangeNumber) { c.At = time.Time{} }), nil, consent.ErrInvalidCommand},
 		{"change of another customer", isYes, chg(func(c *consent.ChangeNumber) { c.CustomerPhone = numA }), nil, consent.ErrInvalidCommand},
+		{"refusal without message ID", isYes, ref(func(c *consent.RecordCarrierOptOut) { c.MessageID = uuid.Nil }), nil, consent.ErrInvalidCommand},
+		{"refusal without error code", isYes, ref(func(c *consent.RecordCarrierOptOut) { c.ErrorCode = 0 }), nil, consent.ErrInvalidCommand},
+		{"refusal without messaging number", isYes, ref(func(c *consent.RecordCarrierOptOut) { c.MessagingNumber = "" }), nil, consent.ErrInvalidCommand},
+		{"refusal without time", isYes, ref(func(c *consent.RecordCarrierOptOut) { c.At = time.Time{} }), nil, consent.ErrInvalidCommand},
+		{"refusal of another customer", isYes, ref(func(c *consent.RecordCarrierOptOut) { c.CustomerPhone = numB }), nil, consent.ErrInvalidCommand},
 		{"nil command", fresh, nil, nil, consent.ErrInvalidCommand},
 	} {
 		tt.run(t)
@@ -284,7 +320,7 @@ func TestInvalidCommands(t *testing.T) {
 // command handler's retry is harmless.
 func TestDecideIsIdempotent(t *testing.T) {
 	cmds := []consent.Command{
-		form(0), text("SM1", "HELP", 1), text("SM2", "YES", 2), form(3), text("SM3", "STOP", 4),
+		form(0), text("SM1", "HELP", 1), text("SM2", "YES", 2), form(3), refusal("M1", 3), text("SM3", "STOP", 4),
 		text("SM4", "STOP", 5), text("SM5", "START", 6), changeNumber(numB, 7), onB(form(8)),
 		onB(text("SM6", "yes", 9)), changeNumber(numA, 10), text("SM7", "info", 11),
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/smsinbox/smsinbox/domain/phone"
 )
 
@@ -33,8 +35,8 @@ type Event interface {
 	OccurredAt() time.Time
 	// Base is what every consent event records.
 	Base() Change
-	// Evidence is the event's evidence: an InboundEvidence, a FormEvidence or
-	// a NumberChange.
+	// Evidence is the event's evidence: an InboundEvidence, a FormEvidence,
+	// a NumberChange or (for a carrier-level OptedOut) a CarrierEvidence.
 	Evidence() any
 }
 
@@ -50,7 +52,8 @@ type Change struct {
 	StatusBefore    Status       `json:"status_before"`
 	StatusAfter     Status       `json:"status_after"`
 	// Actor is who or what caused the change: "customer:<phone>" for a text,
-	// the form's actor ("user:<id>", "app:<name>"), or "system".
+	// the form's actor ("user:<id>", "app:<name>"), "system", or "twilio"
+	// for a carrier-level opt-out.
 	Actor string `json:"actor"`
 	// AutomatedText is the text to send to the customer because of this
 	// event, from MessagingNumber; AutomatedTextBody holds its words ("" for
@@ -91,6 +94,17 @@ type FormEvidence struct {
 	UserAgent   string    `json:"user_agent,omitempty"`
 }
 
+// CarrierEvidence is the evidence of a carrier-level opt-out (row 7): Twilio
+// refused the outbound message MessageID with ErrorCode (21610, "the
+// recipient has opted out"), because the customer opted out of the number at
+// the carrier / Twilio. CarrierOptOut is always true: it tells this evidence
+// from a customer's text in the stored document.
+type CarrierEvidence struct {
+	CarrierOptOut bool      `json:"carrier_opt_out"`
+	ErrorCode     int       `json:"error_code"`
+	MessageID     uuid.UUID `json:"message_id"`
+}
+
 // NumberChange is the evidence of ConsentVoided: the company's messaging
 // number changed from PreviousNumber to Change.MessagingNumber.
 type NumberChange struct {
@@ -111,13 +125,62 @@ type ConsentConfirmed struct {
 	Inbound InboundEvidence `json:"evidence"`
 }
 
-// OptedOut: the customer sent an opt-out keyword (row 3). It is recorded even
-// when the status was already no (it changes nothing then, and calls for no
-// confirmation), because it is the customer's word, and it makes a later
-// opt-in keyword count (row 4).
+// OptedOut: the customer sent an opt-out keyword (row 3), or Twilio refused a
+// text because the customer opted out at the carrier (row 7). It is recorded
+// even when the status was already no (it changes nothing then, and calls
+// for no confirmation), because it is the customer's word, and it makes a
+// later opt-in keyword count (row 4).
+//
+// Its "evidence" is Inbound, or Carrier when that is set (a carrier-level
+// opt-out); see MarshalJSON.
 type OptedOut struct {
 	Change
-	Inbound InboundEvidence `json:"evidence"`
+	Inbound InboundEvidence
+	// Carrier is the evidence of a carrier-level opt-out, nil for a
+	// customer's text.
+	Carrier *CarrierEvidence
+}
+
+// MarshalJSON writes the fields of Change and "evidence": Carrier when set,
+// else Inbound.
+func (e OptedOut) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Change
+		Evidence any `json:"evidence"`
+	}{e.Change, e.Evidence()})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes: the evidence is a
+// CarrierEvidence when it says carrier_opt_out, else an InboundEvidence.
+func (e *OptedOut) UnmarshalJSON(data []byte) error {
+	var doc struct {
+		Change
+		Evidence json.RawMessage `json:"evidence"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return err
+	}
+	out := OptedOut{Change: doc.Change}
+	if len(doc.Evidence) > 0 && string(doc.Evidence) != "null" {
+		var kind struct {
+			CarrierOptOut bool `json:"carrier_opt_out"`
+		}
+		if err := json.Unmarshal(doc.Evidence, &kind); err != nil {
+			return err
+		}
+		var err error
+		if kind.CarrierOptOut {
+			out.Carrier = new(CarrierEvidence)
+			err = json.Unmarshal(doc.Evidence, out.Carrier)
+		} else {
+			err = json.Unmarshal(doc.Evidence, &out.Inbound)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	*e = out
+	return nil
 }
 
 // OptedIn: the customer sent an opt-in keyword after an opt-out (row 4).
@@ -149,10 +212,17 @@ func (ConsentVoided) EventType() string    { return TypeConsentVoided }
 
 func (e ConsentRequested) Evidence() any { return e.Form }
 func (e ConsentConfirmed) Evidence() any { return e.Inbound }
-func (e OptedOut) Evidence() any         { return e.Inbound }
 func (e OptedIn) Evidence() any          { return e.Inbound }
 func (e HelpRequested) Evidence() any    { return e.Inbound }
 func (e ConsentVoided) Evidence() any    { return e.NumberChange }
+
+// Evidence is Carrier (a CarrierEvidence) when set, else Inbound.
+func (e OptedOut) Evidence() any {
+	if e.Carrier != nil {
+		return *e.Carrier
+	}
+	return e.Inbound
+}
 
 // Decode reads a stored event back: eventType is eventstore.EventData.Type and
 // data its JSON document. An unknown type is an error matching ErrUnknownEvent;

@@ -10,7 +10,7 @@ import (
 )
 
 // startStates are the histories FuzzDecideInbound starts from.
-var startStates = [][]consent.Event{fresh, isPending, isYes, optedOut, optedOutNever, helpOnly, resubscribed, pendingAgain, voidedToB}
+var startStates = [][]consent.Event{fresh, isPending, isYes, optedOut, optedOutNever, helpOnly, resubscribed, pendingAgain, voidedToB, carrierOptedOut}
 
 // FuzzDecideInbound: any inbound text, in any state, on the number in use or
 // after a number change, with or without Twilio's OptOutType, decides a legal

@@ -3,6 +3,8 @@ package consent_test
 import (
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/smsinbox/smsinbox/domain/consent"
 	"github.com/smsinbox/smsinbox/domain/phone"
 )
@@ -59,8 +61,21 @@ func onB(c consent.Command) consent.Command {
 	case consent.ChangeNumber:
 		c.MessagingNumber = numB
 		return c
+	case consent.RecordCarrierOptOut:
+		c.MessagingNumber = numB
+		return c
 	}
 	return c
+}
+
+// msgID is the ID of the outbound message named name.
+func msgID(name string) uuid.UUID { return uuid.NewSHA1(uuid.NameSpaceOID, []byte(name)) }
+
+// refusal is Twilio's 21610 for the outbound message named msg, from numA.
+func refusal(msg string, min int) consent.RecordCarrierOptOut {
+	return consent.RecordCarrierOptOut{
+		CompanyID: company, CustomerPhone: customer, MessagingNumber: numA, MessageID: msgID(msg), ErrorCode: 21610, At: at(min),
+	}
 }
 
 func changeNumber(to phone.Number, min int) consent.ChangeNumber {
@@ -109,6 +124,14 @@ func inboundOn(number, to phone.Number, typ, sid, body, optOutType string, kw co
 	panic("not an inbound event type: " + typ)
 }
 
+// carrierOut is the OptedOut that Twilio's 21610 for the message named msg
+// caused on number: no text, actor twilio.
+func carrierOut(number phone.Number, msg string, before consent.Status, min int) consent.Event {
+	c := base(number, before, no, consent.ActorTwilio, consent.TextNone, min)
+	c.AutomatedTextBody = ""
+	return consent.OptedOut{Change: c, Carrier: &consent.CarrierEvidence{CarrierOptOut: true, ErrorCode: 21610, MessageID: msgID(msg)}}
+}
+
 func voided(from, to phone.Number, before consent.Status, min int) consent.Event {
 	c := base(to, before, no, consent.ActorSystem, consent.TextNone, min)
 	c.AutomatedTextBody = ""
@@ -143,4 +166,6 @@ var (
 	pendingAgain  = join(optedOut, []consent.Event{requested(numA, no, 3)})
 	// isYes on numA, then the company's number changed to numB.
 	voidedToB = join(isYes, []consent.Event{voided(numA, numB, yes, 2)})
+	// isYes, then Twilio refused message M0 with 21610.
+	carrierOptedOut = join(isYes, []consent.Event{carrierOut(numA, "M0", yes, 2)})
 )

@@ -3,6 +3,8 @@ package consent
 import (
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/smsinbox/smsinbox/domain/phone"
 )
 
@@ -26,11 +28,18 @@ type State struct {
 	UpdatedAt time.Time
 
 	sids sidSet
+	// refused holds the message IDs of the carrier opt-outs recorded.
+	refused sidSet
 }
 
 // HasMessage reports whether the inbound message with Twilio's MessageSid sid
 // already caused an event in this stream.
 func (s State) HasMessage(sid string) bool { return s.sids.has(sid) }
+
+// HasCarrierOptOut reports whether Twilio's refusal of the outbound message
+// messageID (a carrier-level opt-out, row 7) already caused an event in this
+// stream.
+func (s State) HasCarrierOptOut(messageID uuid.UUID) bool { return s.refused.has(messageID.String()) }
 
 // Evolve returns the state after event e. An event of a type it does not know
 // leaves the state as it was.
@@ -46,8 +55,11 @@ func Evolve(s State, e Event) State {
 	default:
 		return s
 	}
-	if ev, ok := e.Evidence().(InboundEvidence); ok {
+	switch ev := e.Evidence().(type) {
+	case InboundEvidence:
 		s.sids = s.sids.with(ev.MessageSID)
+	case CarrierEvidence:
+		s.refused = s.refused.with(ev.MessageID.String())
 	}
 	c := e.Base()
 	if c.StatusAfter != s.Status || c.MessagingNumber != s.MessagingNumber {
@@ -76,7 +88,7 @@ func StatusAt(events []Event, at time.Time) (Status, phone.Number) {
 	return s.Status, s.MessagingNumber
 }
 
-// sidSet is an immutable set of Twilio message SIDs: with returns a new set and
+// sidSet is an immutable set of Twilio message SIDs (or message IDs): with returns a new set and
 // leaves the old one as it was, so States that share a set never see each
 // other's additions. It is a linked list: adding costs O(1) (a replay is
 // linear), looking up O(n), done once per decision.

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/smsinbox/smsinbox/domain/consent"
 	"github.com/smsinbox/smsinbox/domain/phone"
 )
@@ -32,6 +34,8 @@ func TestEvolve(t *testing.T) {
 		{"pending after opt-out", pendingAgain, numA, pending, false, at(3)},
 		{"voided", voidedToB, numB, no, false, at(2)},
 		{"opt-out voided", join(optedOut, events(voided(numA, numB, no, 5))), numB, no, false, at(5)},
+		{"opted out at the carrier", carrierOptedOut, numA, no, true, at(2)},
+		{"START after the carrier opt-out", join(carrierOptedOut, events(inbound(optIn, "SMs", "START", kwOptIn, no, yes, resubText, 4))), numA, yes, false, at(4)},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := fold(tt.given)
@@ -85,6 +89,7 @@ func TestCanSend(t *testing.T) {
 		{"yes on another number", isYes, numB, false},
 		{"yes, empty number", isYes, "", false},
 		{"opted out", optedOut, numA, false},
+		{"opted out at the carrier", carrierOptedOut, numA, false},
 		{"help only", helpOnly, numA, false},
 		{"re-subscribed", resubscribed, numA, true},
 		{"voided, old number", voidedToB, numA, false},
@@ -128,7 +133,8 @@ func TestStatusAt(t *testing.T) {
 
 func allEvents() []consent.Event {
 	twilio := inboundOn(numB, numA, optOut, "SMx", "ARRET", "STOP", kwOptOut, yes, no, noText, 9)
-	return join(resubscribed, events(inbound(help, "SMh", "info", kwHelp, yes, yes, helpText, 4), voided(numA, numB, yes, 5), twilio))
+	return join(resubscribed, events(inbound(help, "SMh", "info", kwHelp, yes, yes, helpText, 4), voided(numA, numB, yes, 5), twilio,
+		inboundOn(numB, numB, optIn, "SMy", "START", "", kwOptIn, no, yes, resubText, 10), carrierOut(numB, "M1", yes, 11)))
 }
 
 func TestDecodeRoundTrip(t *testing.T) {
@@ -162,6 +168,7 @@ func TestEventJSON(t *testing.T) {
 		consent.TypeHelpRequested:    {"message_sid", "text", "to", "keyword"},
 		consent.TypeConsentVoided:    {"previous_number"},
 	}
+	carrierEvidence := []string{"carrier_opt_out", "error_code", "message_id"}
 	seen := map[string]bool{}
 	for _, e := range allEvents() {
 		seen[e.EventType()] = true
@@ -176,7 +183,11 @@ func TestEventJSON(t *testing.T) {
 			}
 		}
 		ev, _ := doc["evidence"].(map[string]any)
-		for _, k := range evidence[e.EventType()] {
+		keys := evidence[e.EventType()]
+		if _, ok := e.Evidence().(consent.CarrierEvidence); ok {
+			keys = carrierEvidence
+		}
+		for _, k := range keys {
 			if _, ok := ev[k]; !ok {
 				t.Errorf("%s evidence lacks %q: %s", e.EventType(), k, data)
 			}
@@ -199,6 +210,13 @@ func TestEventJSON(t *testing.T) {
 		`"occurred_at":"2026-11-24T09:00:00Z","evidence":{"app":"text_us_now","submitted_at":"2026-11-24T09:00:00Z","ip":"203.0.113.9","user_agent":"Mozilla/5.0"}}`
 	if string(data) != want {
 		t.Errorf("ConsentRequested JSON\n got %s\nwant %s", data, want)
+	}
+	data, _ = json.Marshal(carrierOut(numA, "M1", yes, 2))
+	want = `{"company_id":"company-1","customer_phone":"+12025550123","messaging_number":"+12025550199",` +
+		`"status_before":"yes","status_after":"no","actor":"twilio","automated_text":"none",` +
+		`"occurred_at":"2026-11-24T09:02:00Z","evidence":{"carrier_opt_out":true,"error_code":21610,"message_id":"` + msgID("M1").String() + `"}}`
+	if string(data) != want {
+		t.Errorf("carrier OptedOut JSON\n got %s\nwant %s", data, want)
 	}
 }
 
@@ -280,5 +298,14 @@ func TestIDs(t *testing.T) {
 	// Pinned: stored event IDs must never change.
 	if got := id.String(); got != "306637ba-0b2e-586e-b968-04dc6bb25c63" {
 		t.Errorf("InboundEventID changed: %s", got)
+	}
+	m := uuid.MustParse("0190f1c2-0000-7000-8000-000000000001")
+	cid := consent.CarrierOptOutEventID(m, consent.TypeOptedOut)
+	if cid.Version() != 5 || cid != consent.CarrierOptOutEventID(m, consent.TypeOptedOut) ||
+		cid == consent.CarrierOptOutEventID(m, consent.TypeConsentVoided) || cid == consent.InboundEventID(m.String(), consent.TypeOptedOut) {
+		t.Errorf("CarrierOptOutEventID %v is not a stable, distinct UUID v5", cid)
+	}
+	if got := cid.String(); got != "7d8dd810-bd5e-5215-8a19-0d43d16c069d" {
+		t.Errorf("CarrierOptOutEventID changed: %s", got)
 	}
 }

@@ -539,12 +539,24 @@ func TestOutboundCallbackBeforeTheSIDIsKnown(t *testing.T) {
 	}
 }
 
-// Twilio's 21610: the customer opted out at the carrier.
+// Twilio's 21610: the customer opted out at the carrier. The message is
+// failed, and the consent records a carrier-level opt-out: no, actor twilio,
+// in the audit's hash chain, with no confirmation texted; a START restores it.
 func TestOutboundCarrierOptOut(t *testing.T) {
 	t.Parallel()
 	e := newOutEnv(t)
 	a := e.newTenant("Acme", numA)
-	threadID := e.consentingThread(a, cust1)
+	compliance := e.addUser(a.ID, "compliance")
+	// Consent as production captures it (the form, then the customer's YES),
+	// so that every consent event is in the hash chain.
+	e.submitForm(a.agent, formBody(cust1, true))
+	eventually(t, "the confirmation request sent", func() bool { return len(e.fake.Sent()) == 1 })
+	e.customerTexts(numA, cust1, "YES")
+	if c := e.consentOf(a.agent, cust1); c.Status != "yes" {
+		t.Fatalf("consent before 21610: %+v", c)
+	}
+	threadID := e.mustThread(a.agent, cust1).ID
+
 	e.fake.FailNext(1, http.StatusBadRequest, 21610, "Attempt to send to unsubscribed recipient")
 	id := e.mustReply(a.agent, threadID, "Special offer!")
 	m := e.waitStatus(a.agent, threadID, id, "failed")
@@ -556,10 +568,54 @@ func TestOutboundCarrierOptOut(t *testing.T) {
 	if !ok || !f.CarrierOptOut || f.ErrorCode != 21610 {
 		t.Fatalf("last event %#v", evs[len(evs)-1])
 	}
-	time.Sleep(300 * time.Millisecond)
-	if n := len(e.fake.Requests()); n != 1 {
-		t.Fatalf("%d requests, want 1", n)
+
+	// The consent is no: a further staff reply is refused.
+	eventually(t, "consent no after 21610", func() bool { return e.consentOf(a.agent, cust1).Status == "no" })
+	expect(t, e.reply(a.agent, threadID, map[string]any{"body": "Still there?"}), http.StatusConflict, "consent_required")
+
+	// The audit: the carrier-level opt-out, by Twilio, in a valid chain.
+	au := e.audit(compliance, cust1, "")
+	if !slices.Equal(au.types(), []string{"ConsentRequested", "ConsentConfirmed", "OptedOut"}) || au.StatusAt != "no" ||
+		!au.Chain.Valid || au.Chain.Length != 3 || au.Chain.BrokenAt != nil {
+		t.Fatalf("audit %v, status %s, chain %+v", au.types(), au.StatusAt, au.Chain)
 	}
+	out := au.Events[2]
+	var evidence struct {
+		CarrierOptOut bool   `json:"carrier_opt_out"`
+		ErrorCode     int    `json:"error_code"`
+		MessageID     string `json:"message_id"`
+	}
+	if err := json.Unmarshal(out.Evidence, &evidence); err != nil {
+		t.Fatal(err)
+	}
+	wantID := consent.CarrierOptOutEventID(uuid.MustParse(id), consent.TypeOptedOut).String()
+	if out.Actor != "twilio" || out.StatusBefore != "yes" || out.StatusAfter != "no" || out.AutomatedText != nil ||
+		out.MessagingNumber != numA || out.EventID != wantID ||
+		!evidence.CarrierOptOut || evidence.ErrorCode != 21610 || evidence.MessageID != id {
+		t.Fatalf("OptedOut entry %+v, evidence %s", out, out.Evidence)
+	}
+
+	// No opt-out confirmation: the customer is not texted.
+	time.Sleep(300 * time.Millisecond)
+	if got := automatedKinds(e.queued(a.ID, cust1)); !slices.Equal(got, []string{"request", "staff"}) {
+		t.Fatalf("queued %v, want the confirmation request and the refused reply", got)
+	}
+	reqs := e.fake.Requests()
+	if len(reqs) != 2 {
+		t.Fatalf("%d requests, want 2: %q", len(reqs), bodies(reqs))
+	}
+	for _, r := range reqs {
+		if strings.Contains(r.Body, "unsubscribed") || r.Body == "Still there?" {
+			t.Fatalf("texted after 21610: %+v", r)
+		}
+	}
+
+	// The customer texts START (which Twilio forwards): yes again.
+	e.customerTexts(numA, cust1, "START")
+	if c := e.consentOf(a.agent, cust1); c.Status != "yes" {
+		t.Fatalf("consent after START: %+v", c)
+	}
+	e.mustReply(a.agent, threadID, "Welcome back!")
 }
 
 // Twilio answered 500: it did not take the text, which is sent again, once.
