@@ -92,7 +92,13 @@ func (h ReceiveInbound) Handle(ctx context.Context, in twilio.Inbound) (InboundR
 	if err != nil {
 		return InboundResult{}, fmt.Errorf("record inbound %s: %w", in.MessageSID, err)
 	}
-	pos, err := h.consent(ctx, in, companyID, from, to, now)
+	// A text that is no keyword, and that Twilio's Advanced Opt-Out did not
+	// answer, changes no consent (DOMAIN.md's table): the consent stream is
+	// not read. (A number change is voided by the reactor, not by texts.)
+	var pos eventstore.Position
+	if consent.Classify(in.Body) != consent.None || in.OptOutType != "" {
+		pos, err = h.consent(ctx, in, companyID, from, to, now)
+	}
 	if err != nil {
 		return InboundResult{}, fmt.Errorf("consent of inbound %s: %w", in.MessageSID, err)
 	}
