@@ -98,9 +98,8 @@ func (a *api) authenticate(r *http.Request) (caller, error) {
 	return caller{User: u, Company: c}, nil
 }
 
-// messages guards a Messages endpoint: a valid token, a role with access,
-// and Messages turned on for the company.
-func (a *api) messages(need access, h func(http.ResponseWriter, *http.Request, caller)) http.HandlerFunc {
+// signedIn guards an endpoint by a valid token and a role with access.
+func (a *api) signedIn(need access, h func(http.ResponseWriter, *http.Request, caller)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		c, err := a.authenticate(r)
 		if err != nil {
@@ -111,12 +110,20 @@ func (a *api) messages(need access, h func(http.ResponseWriter, *http.Request, c
 			a.fail(w, r, errRole)
 			return
 		}
+		h(w, r, c)
+	}
+}
+
+// messages guards a Messages endpoint: signedIn, and Messages turned on for
+// the company.
+func (a *api) messages(need access, h func(http.ResponseWriter, *http.Request, caller)) http.HandlerFunc {
+	return a.signedIn(need, func(w http.ResponseWriter, r *http.Request, c caller) {
 		if !c.Company.SMSEnabled {
 			a.fail(w, r, errDisabled)
 			return
 		}
 		h(w, r, c)
-	}
+	})
 }
 
 // admin guards /api/admin/*: the ADMIN_TOKEN, compared in constant time.

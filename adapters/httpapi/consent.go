@@ -50,21 +50,6 @@ func (a *api) routeConsent(api *mux.Router) {
 	api.HandleFunc("/audit/consent/{phone}", a.waitForPosition(a.signedIn(auditConsent, a.auditConsent))).Methods(http.MethodGet)
 }
 
-// signedIn guards an endpoint by a valid token and a role with access.
-func (a *api) signedIn(need access, h func(http.ResponseWriter, *http.Request, caller)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		c, err := a.authenticate(r)
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		if !need.allows(c.User.Role) {
-			a.fail(w, r, errRole)
-			return
-		}
-		h(w, r, c)
-	}
-}
 
 // phoneOf reads the customer's number in the path, in the company's country.
 func phoneOf(r *http.Request, c caller) (phone.Number, error) {

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"bytes"
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 	"unicode/utf8"
@@ -84,18 +83,8 @@ func (a *api) sendMessage(w http.ResponseWriter, r *http.Request, c caller) {
 // and answers 200 with empty TwiML once it is durably recorded, applied or
 // kept for a SID not known yet. Any failure answers 5xx, so Twilio calls again.
 func (a *api) statusWebhook(w http.ResponseWriter, r *http.Request) {
-	form, err := a.webhookForm(w, r)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	sc, err := twilio.ParseStatus(form)
-	if errors.Is(err, twilio.ErrInvalidWebhook) {
-		a.fail(w, r, newError(http.StatusBadRequest, "invalid_webhook", err.Error()))
-		return
-	}
-	if err != nil {
-		a.fail(w, r, err)
+	sc, ok := parseWebhook(a, w, r, twilio.ParseStatus)
+	if !ok {
 		return
 	}
 	pos, err := a.cmd.Outbound.Status.Handle(r.Context(), sc)

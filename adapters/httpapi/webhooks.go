@@ -32,21 +32,32 @@ func (a *api) webhookForm(w http.ResponseWriter, r *http.Request) (url.Values, e
 	return form, nil
 }
 
-// inboundWebhook records a text and answers empty TwiML once the event is
-// durably appended. Any failure answers 5xx, so Twilio delivers it again.
-func (a *api) inboundWebhook(w http.ResponseWriter, r *http.Request) {
+// parseWebhook reads, checks and parses a Twilio form; on failure it has
+// answered and returns false.
+func parseWebhook[T any](a *api, w http.ResponseWriter, r *http.Request, parse func(url.Values) (T, error)) (T, bool) {
+	var zero T
 	form, err := a.webhookForm(w, r)
 	if err != nil {
 		a.fail(w, r, err)
-		return
+		return zero, false
 	}
-	in, err := twilio.ParseInbound(form)
+	v, err := parse(form)
 	if errors.Is(err, twilio.ErrInvalidWebhook) {
 		a.fail(w, r, newError(http.StatusBadRequest, "invalid_webhook", err.Error()))
-		return
+		return zero, false
 	}
 	if err != nil {
 		a.fail(w, r, err)
+		return zero, false
+	}
+	return v, true
+}
+
+// inboundWebhook records a text and answers empty TwiML once the event is
+// durably appended. Any failure answers 5xx, so Twilio delivers it again.
+func (a *api) inboundWebhook(w http.ResponseWriter, r *http.Request) {
+	in, ok := parseWebhook(a, w, r, twilio.ParseInbound)
+	if !ok {
 		return
 	}
 	res, err := a.cmd.ReceiveInbound.Handle(r.Context(), in)

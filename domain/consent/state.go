@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/smsinbox/smsinbox/domain/idset"
 	"github.com/smsinbox/smsinbox/domain/phone"
 )
 
@@ -27,19 +28,19 @@ type State struct {
 	// UpdatedAt is when Status or MessagingNumber last changed.
 	UpdatedAt time.Time
 
-	sids sidSet
+	sids idset.Set
 	// refused holds the message IDs of the carrier opt-outs recorded.
-	refused sidSet
+	refused idset.Set
 }
 
 // HasMessage reports whether the inbound message with Twilio's MessageSid sid
 // already caused an event in this stream.
-func (s State) HasMessage(sid string) bool { return s.sids.has(sid) }
+func (s State) HasMessage(sid string) bool { return s.sids.Has(sid) }
 
 // HasCarrierOptOut reports whether Twilio's refusal of the outbound message
 // messageID (a carrier-level opt-out, row 7) already caused an event in this
 // stream.
-func (s State) HasCarrierOptOut(messageID uuid.UUID) bool { return s.refused.has(messageID.String()) }
+func (s State) HasCarrierOptOut(messageID uuid.UUID) bool { return s.refused.Has(messageID.String()) }
 
 // Evolve returns the state after event e. An event of a type it does not know
 // leaves the state as it was.
@@ -57,9 +58,9 @@ func Evolve(s State, e Event) State {
 	}
 	switch ev := e.Evidence().(type) {
 	case InboundEvidence:
-		s.sids = s.sids.with(ev.MessageSID)
+		s.sids = s.sids.With(ev.MessageSID)
 	case CarrierEvidence:
-		s.refused = s.refused.with(ev.MessageID.String())
+		s.refused = s.refused.With(ev.MessageID.String())
 	}
 	c := e.Base()
 	if c.StatusAfter != s.Status || c.MessagingNumber != s.MessagingNumber {
@@ -86,33 +87,4 @@ func StatusAt(events []Event, at time.Time) (Status, phone.Number) {
 		s = Evolve(s, e)
 	}
 	return s.Status, s.MessagingNumber
-}
-
-// sidSet is an immutable set of Twilio message SIDs (or message IDs): with returns a new set and
-// leaves the old one as it was, so States that share a set never see each
-// other's additions. It is a linked list: adding costs O(1) (a replay is
-// linear), looking up O(n), done once per decision.
-type sidSet struct {
-	head *sidNode
-}
-
-type sidNode struct {
-	sid  string
-	next *sidNode
-}
-
-func (s sidSet) has(sid string) bool {
-	for n := s.head; n != nil; n = n.next {
-		if n.sid == sid {
-			return true
-		}
-	}
-	return false
-}
-
-func (s sidSet) with(sid string) sidSet {
-	if sid == "" {
-		return s
-	}
-	return sidSet{head: &sidNode{sid: sid, next: s.head}}
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/smsinbox/smsinbox/domain/idset"
 	"github.com/smsinbox/smsinbox/domain/phone"
 )
 
@@ -28,7 +29,7 @@ type State struct {
 	// Messages counts the messages recorded in the thread, in and out.
 	Messages int
 
-	sids     sidSet
+	sids     idset.Set
 	outbound outboundList
 }
 
@@ -37,7 +38,7 @@ func (s State) Exists() bool { return s.ThreadID != uuid.Nil }
 
 // HasMessage reports whether an inbound message with Twilio's MessageSid sid
 // is recorded in the thread.
-func (s State) HasMessage(sid string) bool { return s.sids.has(sid) }
+func (s State) HasMessage(sid string) bool { return s.sids.Has(sid) }
 
 // Outbound returns the outbound message with ID id as its events describe it.
 func (s State) Outbound(id uuid.UUID) (OutboundMessage, bool) { return s.outbound.get(id) }
@@ -79,7 +80,7 @@ func Evolve(s State, e Event) State {
 		s.LastActivityAt = later(s.LastActivityAt, e.ReceivedAt)
 		s.LastCustomerReplyAt = later(s.LastCustomerReplyAt, e.ReceivedAt)
 		s.Messages++
-		s.sids = s.sids.with(e.MessageSID)
+		s.sids = s.sids.With(e.MessageSID)
 	case ThreadRead:
 		s.Thread = e.Thread
 		s.Unread = false
@@ -147,38 +148,8 @@ func later(a, b time.Time) time.Time {
 	return a
 }
 
-// sidSet is an immutable set of Twilio message SIDs: with returns a new set and
-// leaves the old one as it was, so States that share a set never see each
-// other's additions. It is a linked list: adding costs O(1) (a replay is
-// linear), looking up O(n), done once per decision. This is the same work as
-// reading the stream, which a decision does anyway.
-type sidSet struct {
-	head *sidNode
-}
-
-type sidNode struct {
-	sid  string
-	next *sidNode
-}
-
-func (s sidSet) has(sid string) bool {
-	for n := s.head; n != nil; n = n.next {
-		if n.sid == sid {
-			return true
-		}
-	}
-	return false
-}
-
-func (s sidSet) with(sid string) sidSet {
-	if sid == "" {
-		return s
-	}
-	return sidSet{head: &sidNode{sid: sid, next: s.head}}
-}
-
 // outboundList is an immutable list of a thread's outbound messages, newest
-// version first, for the same reasons as sidSet: with and update return a
+// version first, for the same reasons as idset.Set: with and update return a
 // new list (a node in front holds a message's new version and hides the old
 // one) and leave the old list as it was. get costs O(n), once per decision.
 type outboundList struct {
