@@ -86,6 +86,7 @@ func NewHandler(d Deps) http.Handler {
 	a.routeAdmin(api.PathPrefix("/admin").Subrouter())
 	a.routeConsent(api)
 	a.routeMessages(r, api)
+	a.routeExports(api)
 
 	r.HandleFunc(twilio.InboundPath, a.inboundWebhook).Methods(http.MethodPost)
 
