@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -289,4 +291,117 @@ func (s *benchServer) get(b *testing.B, path string) string {
 		b.Fatalf("GET %s: %s %s", path, resp.Status, sb.String())
 	}
 	return sb.String()
+}
+
+// BenchmarkExportAll: GET /api/messages/export.csv over N messages of one
+// thread, copied straight into the read model. It reports rows/s and the
+// peak heap in use while the export streams (sampled every 5 ms; the
+// server and the client share the process), which must not grow with N.
+func BenchmarkExportAll(b *testing.B) {
+	for _, n := range []int{10_000, 1_000_000} {
+		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) { benchExportAll(b, n) })
+	}
+}
+
+func benchExportAll(b *testing.B, n int) {
+	s := newBenchServer(b)
+	ctx := context.Background()
+	threadID := uuid.New()
+	customer := "+12025550187"
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if _, err := s.Pool.Exec(ctx, `INSERT INTO threads (id, company_id, customer_phone, customer_name, last_activity_at)
+		VALUES ($1, $2, $3, 'Ann Lee', $4)`, threadID, s.CompanyID, customer, base); err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	src := pgx.CopyFromFunc(func() ([]any, error) {
+		if i == n {
+			return nil, nil
+		}
+		i++
+		dir, from, to, status := "inbound", customer, benchNumber, "received"
+		if i%2 == 0 {
+			dir, from, to, status = "outbound", benchNumber, customer, "delivered"
+		}
+		return []any{uuid.New(), threadID, s.CompanyID, dir, from, to,
+			fmt.Sprintf("Message %d, with \"quotes\" and a comma, about the appointment", i), status, "dashboard",
+			base.Add(time.Duration(i) * time.Second), int64(i)}, nil
+	})
+	if _, err := s.Pool.CopyFrom(ctx, pgx.Identifier{"messages"},
+		[]string{"id", "thread_id", "company_id", "direction", "from_number", "to_number", "body", "status", "app", "created_at", "position"},
+		src); err != nil {
+		b.Fatal(err)
+	}
+	s.Pool.Exec(ctx, `ANALYZE messages`)
+
+	var peak atomic.Uint64
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	baseline := ms.HeapInuse
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		var m runtime.MemStats
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				runtime.ReadMemStats(&m)
+				if m.HeapInuse > peak.Load() {
+					peak.Store(m.HeapInuse)
+				}
+			}
+		}
+	}()
+	var bytes int64
+	b.ResetTimer()
+	t0 := time.Now()
+	for range b.N {
+		req, _ := http.NewRequest(http.MethodGet, s.URL+"/api/messages/export.csv", nil)
+		req.Header.Set("Authorization", "Bearer "+s.Token)
+		resp, err := s.client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		lines, size, err := countLines(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK || lines != n+1 {
+			b.Fatalf("export: %s, %d lines (want %d), %v", resp.Status, lines, n+1, err)
+		}
+		bytes = size
+	}
+	elapsed := time.Since(t0)
+	b.StopTimer()
+	close(stop)
+	<-sampled
+	b.ReportMetric(float64(n)*float64(b.N)/elapsed.Seconds(), "rows/s")
+	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MB")
+	b.ReportMetric(float64(baseline)/(1<<20), "baseline-heap-MB")
+	b.ReportMetric(float64(bytes)/(1<<20), "csv-MB")
+}
+
+// countLines reads r to its end and counts its CRLF-ended lines (message
+// bodies here hold no line break).
+func countLines(r io.Reader) (lines int, size int64, err error) {
+	buf := make([]byte, 64<<10)
+	for {
+		k, rerr := r.Read(buf)
+		size += int64(k)
+		for _, c := range buf[:k] {
+			if c == '\n' {
+				lines++
+			}
+		}
+		if rerr == io.EOF {
+			return lines, size, nil
+		}
+		if rerr != nil {
+			return lines, size, rerr
+		}
+	}
 }
