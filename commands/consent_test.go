@@ -189,7 +189,9 @@ func TestDoubleOptIn(t *testing.T) {
 		}
 		forms = append(forms, rec.Type+" "+string(rec.Data))
 	}
-	if len(forms) != 1 || !strings.Contains(forms[0], `"email":"ada@example.com"`) || !strings.Contains(forms[0], `"opt_in":true`) {
+	// The form, then the lead it created.
+	if len(forms) != 2 || !strings.Contains(forms[0], `"email":"ada@example.com"`) || !strings.Contains(forms[0], `"opt_in":true`) ||
+		!strings.HasPrefix(forms[1], "LeadCreated ") || !strings.Contains(forms[1], `"source":"app:text_us_now"`) {
 		t.Fatalf("lead stream %v", forms)
 	}
 }

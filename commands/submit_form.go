@@ -59,9 +59,9 @@ type FormResult struct {
 	Position eventstore.Position
 }
 
-// Leads are a later issue. Until then a form submission is kept as a
-// FormSubmitted event in the lead's stream, under the lead ID that the
-// leads issue adopts: one lead per (company, phone), a UUID v5 of both.
+// A form submission is kept as a FormSubmitted event in the lead's stream
+// (one lead per (company, phone), a UUID v5 of both), followed by the lead
+// it creates or updates (domain/lead).
 
 // TypeFormSubmitted is the type of the event that keeps a form submission.
 const TypeFormSubmitted = "FormSubmitted"
@@ -135,6 +135,11 @@ func (h SubmitFormHandler) Handle(ctx context.Context, cmd SubmitForm) (FormResu
 		return FormResult{}, fmt.Errorf("record form submission: %w", err)
 	}
 	out := FormResult{LeadID: form.LeadID, Position: res.Position}
+	leadPos, err := submitLead(ctx, h.Store, form, cmd.Actor)
+	if err != nil {
+		return FormResult{}, fmt.Errorf("record the form's lead: %w", err)
+	}
+	out.Position = max(out.Position, leadPos)
 	stream := consent.StreamID(cmd.CompanyID, cmd.Phone)
 	var state consent.State
 	if cmd.OptIn && co.SMSEnabled {
