@@ -41,9 +41,11 @@ func (q Queries) ExportMessages(ctx context.Context, companyID string, scope Exp
 		where += ` AND m.thread_id = $2 AND NOT m.hidden`
 		args = append(args, *scope.ThreadID)
 	}
-	rows, err := q.Pool.Query(ctx, `SELECT m.id, m.thread_id, m.created_at, t.customer_phone, `+threadCustomerName+`,
+	// The customer's name comes from the lead of the thread's customer.
+	rows, err := q.Pool.Query(ctx, `SELECT m.id, m.thread_id, m.created_at, t.customer_phone, l.first_name || ' ' || l.last_name,
 		m.from_number, m.to_number, m.direction, m.status, m.body
 		FROM messages m JOIN threads t ON t.id = m.thread_id AND t.company_id = m.company_id
+		LEFT JOIN leads l ON l.company_id = t.company_id AND l.customer_phone = t.customer_phone
 		WHERE `+where+`
 		ORDER BY m.created_at, m.position`, args...)
 	if err != nil {
@@ -66,6 +68,3 @@ func (q Queries) ExportMessages(ctx context.Context, companyID string, scope Exp
 	}
 	return nil
 }
-
-// threadCustomerName is the customer's name of thread t (alias t).
-const threadCustomerName = `t.customer_name`

@@ -82,9 +82,9 @@ func ParseCursor(s string) (Cursor, error) {
 	return c, nil
 }
 
-// threadColumns reads a thread; its consent comes from the consent read
-// model: the status on the company's current messaging number, else no.
-const threadColumns = `id, customer_phone, customer_name, lead_id, unread, archived, ` + threadConsent + `, last_activity_at, last_customer_reply_at, last_message_preview`
+// threadColumns reads a thread; its customer's name and lead come from the
+// leads read model, its consent from the consent read model: the status on the company's current messaging number, else no.
+const threadColumns = `id, customer_phone, ` + threadLead + `, unread, archived, ` + threadConsent + `, last_activity_at, last_customer_reply_at, last_message_preview`
 
 func scanThread(row pgx.Row) (Thread, error) {
 	var t Thread

@@ -49,6 +49,7 @@ type Commands struct {
 	ReceiveInbound commands.ReceiveInbound
 	Consent        ConsentCommands
 	Outbound       OutboundCommands
+	Leads          commands.CreateLeadHandler
 }
 
 type api struct {
@@ -87,6 +88,7 @@ func NewHandler(d Deps) http.Handler {
 	a.routeConsent(api)
 	a.routeMessages(r, api)
 	a.routeExports(api)
+	a.routeLeads(api)
 
 	r.HandleFunc(twilio.InboundPath, a.inboundWebhook).Methods(http.MethodPost)
 

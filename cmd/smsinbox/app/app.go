@@ -111,6 +111,7 @@ func New(cfg Config) (*App, error) {
 				}},
 			Consent: httpapi.ConsentCommands{Now: now,
 				SubmitForm: commands.SubmitFormHandler{Store: store, Now: now, Texts: commands.QueueAutomatedText(store, now)}},
+			Leads: commands.CreateLeadHandler{Store: store, Now: now},
 			Outbound: httpapi.OutboundCommands{
 				Queue: func(ctx context.Context, req commands.OutboundRequest) (eventstore.Position, error) {
 					return commands.QueueOutbound(ctx, store, now, req)

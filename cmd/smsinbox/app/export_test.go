@@ -4,7 +4,6 @@ package app_test
 // and Download All as CSV.
 
 import (
-	"context"
 	"encoding/csv"
 	"net/http"
 	"slices"
@@ -58,7 +57,9 @@ func TestExports(t *testing.T) {
 		body: map[string]any{"time_zone": "America/New_York"}}), http.StatusOK, "")
 
 	// 2030-03-04 15:00 UTC is 10:00 in New York (EST).
-	e.submitForm(a.agent, formBody(cust1, true)) // the confirmation request, outbound
+	form := formBody(cust1, true) // a lead, and the confirmation request (outbound)
+	form["first_name"], form["last_name"] = `Ann "Nan"`, "Lee, Jr"
+	e.submitForm(a.agent, form)
 	e.text(numA, cust1, `=HYPERLINK("http://x","y")`)
 	e.clock.Advance(12 * time.Hour) // 03:00 UTC the next day: still the 4th in New York
 	e.text(numA, cust1, "@SUM(A1)")
@@ -68,10 +69,10 @@ func TestExports(t *testing.T) {
 	e.text(numB, cust3, "Bolt's secret")
 
 	th := e.mustThread(a.agent, cust1)
-	// No leads yet: a linked name as the lead projection will fill it.
-	if _, err := e.pool.Exec(context.Background(), `UPDATE threads SET customer_name = $1 WHERE id = $2`, `Lee, "Ann"`, th.ID); err != nil {
-		t.Fatal(err)
-	}
+	// A lead whose name a spreadsheet would take for a formula.
+	th2 := e.mustThread(a.agent, cust2)
+	expect(t, e.do(req{method: "POST", path: "/api/threads/" + th2.ID + "/lead", token: a.agent,
+		body: map[string]any{"first_name": "=cmd|' /C calc'!A0", "last_name": "X", "email": "x@example.com"}}), http.StatusCreated, "")
 
 	r, rows := e.export(a.agent, "/api/threads/"+th.ID+"/export.csv")
 	shown := e.get(a.agent, th.ID).Messages
@@ -95,10 +96,10 @@ func TestExports(t *testing.T) {
 		}
 	}
 	formula := rowWith(t, rows, `'=HYPERLINK("http://x","y")`)
-	if !slices.Equal(formula[2:8], []string{"2030-03-04", "10:00:00", `Lee, "Ann" (` + cust1 + `)`, cust1, numA, "received"}) {
+	if !slices.Equal(formula[2:8], []string{"2030-03-04", "10:00:00", `Ann "Nan" Lee, Jr (` + cust1 + `)`, cust1, numA, "received"}) {
 		t.Fatalf("formula row %v", formula)
 	}
-	if !strings.Contains(string(r.body), `"Lee, ""Ann"" (`+cust1+`)"`) {
+	if !strings.Contains(string(r.body), `"Ann ""Nan"" Lee, Jr (`+cust1+`)"`) {
 		t.Fatalf("the name is not quoted as RFC 4180 says: %s", r.body)
 	}
 	at := rowWith(t, rows, "'@SUM(A1)")
@@ -124,8 +125,13 @@ func TestExports(t *testing.T) {
 		t.Fatalf("the hidden opt-out confirmation is not in Download All: %v", all)
 	}
 	plain := rowWith(t, all, `plain, "quoted" text`)
-	if plain[4] != cust2 || plain[5] != cust2 || plain[7] != "received" {
-		t.Fatalf("a thread without a lead: %v", plain)
+	if plain[4] != `'=cmd|' /C calc'!A0 X (`+cust2+`)` || plain[5] != cust2 || plain[7] != "received" {
+		t.Fatalf("a formula-like name: %v", plain)
+	}
+	for _, row := range all {
+		if row[7] != "received" && !strings.Contains(row[4], `Ann "Nan"`) {
+			t.Fatalf("an outbound message outside cust1's thread: %v", row)
+		}
 	}
 
 	// Company B sees only its own.

@@ -1,0 +1,79 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/smsinbox/smsinbox/domain/eventstore"
+	"github.com/smsinbox/smsinbox/domain/lead"
+)
+
+// Leads projects each customer's lead into the leads table. The thread's
+// customer_name and lead_id are joined from it by the thread queries.
+type Leads struct{}
+
+func (Leads) Name() string     { return "leads" }
+func (Leads) Tables() []string { return []string{"leads"} }
+
+func (Leads) Apply(ctx context.Context, tx pgx.Tx, e eventstore.RecordedEvent) error {
+	if e.Type != lead.TypeLeadCreated && e.Type != lead.TypeLeadUpdated {
+		return nil
+	}
+	ev, err := lead.Decode(e.Type, e.Data)
+	if err != nil {
+		return err
+	}
+	var d lead.Details
+	switch ev := ev.(type) {
+	case lead.LeadCreated:
+		d = ev.Details
+	case lead.LeadUpdated:
+		d = ev.Details
+	}
+	_, err = tx.Exec(ctx, `
+INSERT INTO leads (id, company_id, customer_phone, thread_id, first_name, last_name, email, source, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+ON CONFLICT (id) DO UPDATE SET
+    first_name = excluded.first_name, last_name = excluded.last_name, email = excluded.email,
+    source = excluded.source, updated_at = excluded.updated_at`,
+		d.LeadID, d.CompanyID, string(d.CustomerPhone), d.ThreadID, d.FirstName, d.LastName, d.Email, d.Source, d.At)
+	if err != nil {
+		return fmt.Errorf("leads %s: %w", e.Type, err)
+	}
+	return nil
+}
+
+// threadLead is a thread's customer_name and lead_id (column expressions
+// over threads), from its customer's lead.
+const threadLead = `(SELECT l.first_name || ' ' || l.last_name FROM leads l
+	WHERE l.company_id = threads.company_id AND l.customer_phone = threads.customer_phone) AS customer_name,
+	(SELECT l.id FROM leads l WHERE l.company_id = threads.company_id AND l.customer_phone = threads.customer_phone) AS lead_id`
+
+// LeadView is a lead as the leads read model holds it.
+type LeadView struct {
+	ID        uuid.UUID `json:"id"`
+	FirstName string    `json:"first_name"`
+	LastName  string    `json:"last_name"`
+	Email     string    `json:"email"`
+	Phone     string    `json:"phone"`
+	ThreadID  uuid.UUID `json:"thread_id"`
+}
+
+// Lead reads one lead of the company.
+func (q Queries) Lead(ctx context.Context, companyID string, id uuid.UUID) (LeadView, error) {
+	var l LeadView
+	err := q.Pool.QueryRow(ctx, `SELECT id, first_name, last_name, email, customer_phone, thread_id
+		FROM leads WHERE company_id = $1 AND id = $2`, companyID, id).
+		Scan(&l.ID, &l.FirstName, &l.LastName, &l.Email, &l.Phone, &l.ThreadID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return l, ErrNotFound
+	}
+	if err != nil {
+		return l, fmt.Errorf("read lead %s: %w", id, err)
+	}
+	return l, nil
+}
