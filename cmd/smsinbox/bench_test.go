@@ -294,7 +294,7 @@ func (s *benchServer) get(b *testing.B, path string) string {
 }
 
 // BenchmarkExportAll: GET /api/messages/export.csv over N messages of one
-// thread, copied straight into the read model. It reports rows/s and the
+// thread with a lead, copied straight into the read model. It reports rows/s and the
 // peak heap in use while the export streams (sampled every 5 ms; the
 // server and the client share the process), which must not grow with N.
 func BenchmarkExportAll(b *testing.B) {
@@ -309,8 +309,13 @@ func benchExportAll(b *testing.B, n int) {
 	threadID := uuid.New()
 	customer := "+12025550187"
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	if _, err := s.Pool.Exec(ctx, `INSERT INTO threads (id, company_id, customer_phone, customer_name, last_activity_at)
-		VALUES ($1, $2, $3, 'Ann Lee', $4)`, threadID, s.CompanyID, customer, base); err != nil {
+	if _, err := s.Pool.Exec(ctx, `INSERT INTO threads (id, company_id, customer_phone, last_activity_at)
+		VALUES ($1, $2, $3, $4)`, threadID, s.CompanyID, customer, base); err != nil {
+		b.Fatal(err)
+	}
+	// A lead, so that every row carries the customer's name.
+	if _, err := s.Pool.Exec(ctx, `INSERT INTO leads (id, company_id, customer_phone, thread_id, first_name, last_name, email, source, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, 'Ann', 'Lee', 'ann@example.com', 'dashboard', $5, $5)`, uuid.New(), s.CompanyID, customer, threadID, base); err != nil {
 		b.Fatal(err)
 	}
 	i := 0
