@@ -50,7 +50,6 @@ func (a *api) routeConsent(api *mux.Router) {
 	api.HandleFunc("/audit/consent/{phone}", a.waitForPosition(a.signedIn(auditConsent, a.auditConsent))).Methods(http.MethodGet)
 }
 
-
 // phoneOf reads the customer's number in the path, in the company's country.
 func phoneOf(r *http.Request, c caller) (phone.Number, error) {
 	return phone.Parse(mux.Vars(r)["phone"], c.Company.Country)
