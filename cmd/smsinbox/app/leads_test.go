@@ -148,3 +148,27 @@ func TestLeadFromForms(t *testing.T) {
 		t.Fatalf("two leads: %v", types)
 	}
 }
+
+// A form for a customer whose thread already exists (they texted first)
+// links the lead to that thread: it then carries the customer's name.
+func TestLeadFromFormLinksExistingThread(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	a := e.newTenant("Acme", numA)
+	e.text(numA, cust1, "Hello, do you open on Saturdays?")
+	before := e.mustThread(a.agent, cust1)
+	if before.CustomerName != nil || before.LeadID != nil {
+		t.Fatalf("thread without a lead shows %+v", before)
+	}
+	f := e.submitForm(a.agent, formBody(cust1, false))
+	after := e.mustThread(a.agent, cust1)
+	if after.ID != before.ID {
+		t.Fatalf("the form opened another thread: %s, was %s", after.ID, before.ID)
+	}
+	if after.CustomerName == nil || *after.CustomerName != "Ada Lovelace" || after.LeadID == nil || *after.LeadID != f.LeadID {
+		t.Fatalf("existing thread after the form: %+v (lead %s)", after, f.LeadID)
+	}
+	if after.Consent != "no" {
+		t.Fatalf("a form without the opt-in tick changed consent to %s", after.Consent)
+	}
+}
