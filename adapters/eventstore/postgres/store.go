@@ -280,6 +280,15 @@ func (s *Store) commit(ctx context.Context, reqs []*appendRequest) {
 	// A commit is not cut short by one caller's context: it serves many.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
+	if len(reqs) == 1 {
+		// Alone, an append takes the lean path. One that repeats a recorded
+		// event ID (the unique index refuses it, undoing nothing else) goes on
+		// to es_append_batch, which tells a retry from a clash.
+		if out, ok := s.appendAlone(ctx, reqs[0]); ok {
+			reqs[0].result <- out
+			return
+		}
+	}
 	outcomes, err := s.appendBatch(ctx, s.pool, reqs)
 	if err != nil && len(reqs) > 1 {
 		// The group's transaction failed as a whole: commit each append on
@@ -302,6 +311,63 @@ func (s *Store) commit(ctx context.Context, reqs []*appendRequest) {
 		}
 		r.result <- outcomes[i]
 	}
+}
+
+// aloneSQL appends one request's events in one plain statement, run after
+// the writers' lock was taken by the statement before it in the same
+// transaction, so its snapshot sees every earlier append. It inserts nothing
+// when the expected version does not hold (the caller then asks
+// es_append_batch, which tells a conflict from a retry).
+// Both lookups are ORDER BY ... LIMIT 1 on an index, a plan no cached
+// generic plan turns into a scan.
+const aloneSQL = `
+WITH cur AS (SELECT coalesce((SELECT e.version FROM es_events e WHERE e.stream_id = $1 ORDER BY e.version DESC LIMIT 1), -1) AS v),
+     head AS (SELECT coalesce((SELECT e.position FROM es_events e ORDER BY e.position DESC LIMIT 1), 0) AS p),
+     ok AS (SELECT cur.v, head.p FROM cur, head
+             WHERE $2 = -1 OR ($2 = -2 AND cur.v = -1) OR ($2 = -3 AND cur.v <> -1) OR ($2 >= 0 AND cur.v = $2)),
+     ins AS (INSERT INTO es_events (position, event_id, stream_id, version, type, schema_version, data, metadata, occurred_at)
+             SELECT ok.p + i.n, i.id, $1, ok.v + i.n, i.typ, i.sv, i.dat::json, i.meta::jsonb, i.occ
+               FROM ok, unnest($3::uuid[], $4::text[], $5::integer[], $6::text[], $7::text[], $8::timestamptz[])
+                    WITH ORDINALITY AS i(id, typ, sv, dat, meta, occ, n)
+             RETURNING position)
+SELECT cur.v, (SELECT max(position) FROM ins),
+       (SELECT pg_notify('es_appended', '') FROM ins LIMIT 1) IS NOT NULL
+  FROM cur`
+
+// appendAlone commits one append in one round trip: the lock, then
+// aloneSQL, as one implicit transaction. ok is false when it did not
+// append (a recorded event ID, a failed expected version, an error):
+// es_append_batch then answers, and finds an append that did commit after
+// all as a retry.
+func (s *Store) appendAlone(ctx context.Context, r *appendRequest) (appendOutcome, bool) {
+	if len(r.args.ids) == 0 {
+		return appendOutcome{}, false
+	}
+	b := &pgx.Batch{}
+	b.Queue(`SELECT pg_advisory_xact_lock(7190312400178520001)`)
+	b.Queue(aloneSQL, string(r.stream), encodeExpected(r.expected), r.args.ids, r.args.types,
+		r.args.versions, r.args.data, r.args.metadata, r.args.occurredAt)
+	results := s.pool.SendBatch(ctx, b)
+	if _, err := results.Exec(); err != nil {
+		results.Close()
+		return appendOutcome{}, false
+	}
+	var current int64
+	var last *int64
+	var notified bool
+	if err := results.QueryRow().Scan(&current, &last, &notified); err != nil {
+		results.Close()
+		return appendOutcome{}, false
+	}
+	if err := results.Close(); err != nil {
+		return appendOutcome{}, false
+	}
+	if last == nil {
+		// The expected version did not hold: a conflict, or a retry of an
+		// append that did commit; es_append_batch tells which.
+		return appendOutcome{}, false
+	}
+	return appendOutcome{res: eventstore.AppendResult{Version: uint64(current + int64(len(r.args.ids))), Position: eventstore.Position(*last)}}, true
 }
 
 type querier interface {
