@@ -8,6 +8,12 @@
 // its address to the command as DATABASE_URL, and stops and removes it
 // afterwards. Each test package then makes its own fresh databases there
 // (see adapters/postgres/pgtest), so packages run in parallel.
+//
+// It also makes sure a Chromium exists for the browser tests
+// (cmd/smsinbox/app/browser_test.go): CHROMIUM_PATH, else chromium,
+// chromium-browser or google-chrome on PATH; else, as root on a machine with
+// apt-get, it installs Debian's chromium. It passes the browser it found to
+// the command as CHROMIUM_PATH.
 package main
 
 import (
@@ -45,6 +51,11 @@ func run() int {
 	cmd := exec.Command(os.Args[1], os.Args[2:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+url)
+	// Without a browser the other tests still run: only the browser tests
+	// fail, and they say what to do.
+	if path := browser(logger); path != "" {
+		cmd.Env = append(cmd.Env, "CHROMIUM_PATH="+path)
+	}
 	if err := cmd.Start(); err != nil {
 		logger.Error("start", "command", os.Args[1], "err", err)
 		return 1
