@@ -281,7 +281,7 @@ func (p *page) poll(cond string, limit time.Duration) error {
 	var last error
 	for {
 		ctx, cancel := context.WithTimeout(p.ctx, time.Second)
-		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("!!(" + cond + ")"))
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("!!("+cond+")"))
 		cancel()
 		if err == nil && ok {
 			return nil
