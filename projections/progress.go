@@ -16,9 +16,18 @@ import (
 type Progress struct {
 	Pool  *pgxpool.Pool
 	Names []string
-	// Poll is how often WaitFor looks again (5 ms).
+	// Notifier, when set (and running), wakes waiters as soon as a projector
+	// commits.
+	Notifier *Notifier
+	// Poll is how often WaitFor looks again when nothing wakes it: 5 ms, or
+	// 100 ms with a Notifier (a fallback only: every commit notifies).
 	Poll time.Duration
 }
+
+// Changed returns a channel closed by the next projector commit (nil, never
+// closed, without a Notifier). Take it before reading Position, then wait on
+// it: a commit during the read is not missed.
+func (p Progress) Changed() <-chan struct{} { return p.Notifier.Changed() }
 
 // Position is the position every watched projector has reached.
 func (p Progress) Position(ctx context.Context) (eventstore.Position, error) {
@@ -38,10 +47,15 @@ func (p Progress) Position(ctx context.Context) (eventstore.Position, error) {
 // ErrBehind when ctx ends first.
 func (p Progress) WaitFor(ctx context.Context, position eventstore.Position) error {
 	poll := p.Poll
-	if poll <= 0 {
+	switch {
+	case poll > 0:
+	case p.Notifier != nil:
+		poll = 100 * time.Millisecond
+	default:
 		poll = 5 * time.Millisecond
 	}
 	for {
+		changed := p.Changed()
 		at, err := p.Position(ctx)
 		if err != nil && ctx.Err() == nil {
 			return err
@@ -52,6 +66,7 @@ func (p Progress) WaitFor(ctx context.Context, position eventstore.Position) err
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("%w: at %d, waited for %d", ErrBehind, at, position)
+		case <-changed:
 		case <-time.After(poll):
 		}
 	}

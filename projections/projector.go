@@ -212,10 +212,22 @@ func applyEvents(ctx context.Context, pool *pgxpool.Pool, p Projector, events []
 		return nil, nil
 	}
 	last := applied[len(applied)-1].Position
-	if _, err := tx.Exec(ctx, `UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE projector = $1`, p.Name(), int64(last)); err != nil {
+	// The checkpoint and the notification, in one round trip. PostgreSQL
+	// delivers the notification when (and only if) the transaction commits,
+	// so a listener that wakes reads the changes (Notifier).
+	batch := &pgx.Batch{}
+	batch.Queue(`UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE projector = $1`, p.Name(), int64(last))
+	batch.Queue(`SELECT pg_notify($1, $2)`, NotifyChannel, notifyPayload(p.Name(), last))
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
 	return applied, tx.Commit(ctx)
+}
+
+// notifyPayload says which projector reached which position (for people
+// reading logs; listeners only need the wake-up).
+func notifyPayload(projector string, position eventstore.Position) string {
+	return fmt.Sprintf("%s:%d", projector, position)
 }
 
 // setAside is the poison middleware: when a message still fails after its
@@ -257,7 +269,10 @@ func (r *Runner) poison(ctx context.Context, projector string, e eventstore.Reco
 			VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, projector, int64(e.Position), e.ID, e.Type, reason.Error()); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `UPDATE projection_checkpoints SET position = greatest(position, $2), updated_at = now() WHERE projector = $1`, projector, int64(e.Position))
+		if _, err := tx.Exec(ctx, `UPDATE projection_checkpoints SET position = greatest(position, $2), updated_at = now() WHERE projector = $1`, projector, int64(e.Position)); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, NotifyChannel, notifyPayload(projector, e.Position))
 		return err
 	})
 }
