@@ -1,0 +1,196 @@
+package web
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func get(t *testing.T, h http.Handler, method, path string, header http.Header) *http.Response {
+	t.Helper()
+	req := httptest.NewRequest(method, path, nil)
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Result()
+}
+
+func body(t *testing.T, res *http.Response) string {
+	t.Helper()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestServesThePageAndItsAssets(t *testing.T) {
+	h := Handler()
+	for _, tc := range []struct {
+		path, contentType, contains string
+	}{
+		{"/", "text/html; charset=utf-8", `<main id="app"`},
+		{"/assets/app.js", "text/javascript; charset=utf-8", "performance.mark(\"inbox-ready\")"},
+		{"/assets/sse.js", "text/javascript; charset=utf-8", "export class SSEParser"},
+		{"/assets/time.js", "text/javascript; charset=utf-8", "export function zonedToUTC"},
+		{"/assets/dom.js", "text/javascript; charset=utf-8", "export function h("},
+		{"/assets/app.css", "text/css; charset=utf-8", ".consent-badge"},
+	} {
+		res := get(t, h, http.MethodGet, tc.path, nil)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d", tc.path, res.StatusCode)
+		}
+		if got := res.Header.Get("Content-Type"); got != tc.contentType {
+			t.Errorf("GET %s: Content-Type %q, want %q", tc.path, got, tc.contentType)
+		}
+		if b := body(t, res); !strings.Contains(b, tc.contains) {
+			t.Errorf("GET %s: body lacks %q", tc.path, tc.contains)
+		}
+		if got := res.Header.Get("Cache-Control"); got != "no-cache" {
+			t.Errorf("GET %s: Cache-Control %q", tc.path, got)
+		}
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	h := Handler()
+	for _, path := range []string{"/", "/assets/app.js", "/assets/nope.js"} {
+		res := get(t, h, http.MethodGet, path, nil)
+		want := map[string]string{
+			"Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+			"X-Content-Type-Options":  "nosniff",
+			"Referrer-Policy":         "no-referrer",
+		}
+		for k, v := range want {
+			if got := res.Header.Get(k); got != v {
+				t.Errorf("GET %s: %s %q, want %q", path, k, got, v)
+			}
+		}
+	}
+}
+
+func TestStrongETagAndNotModified(t *testing.T) {
+	h := Handler()
+	first := get(t, h, http.MethodGet, "/assets/app.js", nil)
+	etag := first.Header.Get("ETag")
+	if !regexp.MustCompile(`^"[0-9a-f]{32}"$`).MatchString(etag) {
+		t.Fatalf("ETag %q is not a strong hash tag", etag)
+	}
+	again := get(t, h, http.MethodGet, "/assets/app.js", nil)
+	if again.Header.Get("ETag") != etag {
+		t.Fatalf("ETag changed between requests: %q, %q", etag, again.Header.Get("ETag"))
+	}
+	res := get(t, h, http.MethodGet, "/assets/app.js", http.Header{"If-None-Match": {etag}})
+	if res.StatusCode != http.StatusNotModified {
+		t.Fatalf("If-None-Match with the current ETag: %d, want 304", res.StatusCode)
+	}
+	if b := body(t, res); b != "" {
+		t.Fatalf("304 with a body of %d bytes", len(b))
+	}
+	res = get(t, h, http.MethodGet, "/assets/app.js", http.Header{"If-None-Match": {`"stale"`}})
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("If-None-Match with another ETag: %d, want 200", res.StatusCode)
+	}
+	page := get(t, h, http.MethodGet, "/", nil).Header.Get("ETag")
+	css := get(t, h, http.MethodGet, "/assets/app.css", nil).Header.Get("ETag")
+	if page == etag || css == etag || page == css {
+		t.Fatalf("files share an ETag: page %s, js %s, css %s", page, etag, css)
+	}
+}
+
+func TestHead(t *testing.T) {
+	h := Handler()
+	full := get(t, h, http.MethodGet, "/", nil)
+	n := len(body(t, full))
+	res := get(t, h, http.MethodHead, "/", nil)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("HEAD /: %d", res.StatusCode)
+	}
+	if b := body(t, res); b != "" {
+		t.Fatalf("HEAD / answered a body")
+	}
+	if res.Header.Get("Content-Type") != "text/html; charset=utf-8" || res.Header.Get("ETag") == "" {
+		t.Fatalf("HEAD / headers: %v", res.Header)
+	}
+	if got := res.Header.Get("Content-Length"); got != strconv.Itoa(n) {
+		t.Fatalf("HEAD / Content-Length %q, want %d", got, n)
+	}
+}
+
+func TestNotFoundAndMethods(t *testing.T) {
+	h := Handler()
+	for _, path := range []string{"/assets/nope.js", "/assets/", "/assets/index.html", "/index.html", "/assets/../app.js"} {
+		if res := get(t, h, http.MethodGet, path, nil); res.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s: %d, want 404", path, res.StatusCode)
+		}
+	}
+	res := get(t, h, http.MethodPost, "/", nil)
+	if res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") != "GET, HEAD" {
+		t.Fatalf("POST /: %d Allow %q", res.StatusCode, res.Header.Get("Allow"))
+	}
+}
+
+// The page must not reach for another host, nor hold inline script or
+// style (the policy would block them).
+func TestPageIsSelfContained(t *testing.T) {
+	h := Handler()
+	html := body(t, get(t, h, http.MethodGet, "/", nil))
+	for _, bad := range []string{"http://", "https://", "//cdn", " style=", "<style", "onclick=", "javascript:"} {
+		if strings.Contains(html, bad) {
+			t.Errorf("index.html holds %q", bad)
+		}
+	}
+	for _, m := range regexp.MustCompile(`<script[^>]*>`).FindAllString(html, -1) {
+		if !strings.Contains(m, `src="/assets/`) {
+			t.Errorf("inline or foreign script: %s", m)
+		}
+	}
+	for _, m := range regexp.MustCompile(`(?:src|href)="([^"]+)"`).FindAllStringSubmatch(html, -1) {
+		ref := m[1]
+		if ref == "data:," {
+			continue
+		}
+		if res := get(t, h, http.MethodGet, ref, nil); res.StatusCode != http.StatusOK {
+			t.Errorf("index.html refers to %s, which answers %d", ref, res.StatusCode)
+		}
+	}
+	for _, js := range []string{"/assets/app.js", "/assets/dom.js"} {
+		src := body(t, get(t, h, http.MethodGet, js, nil))
+		if strings.Contains(src, "innerHTML") || strings.Contains(src, "insertAdjacentHTML") {
+			t.Errorf("%s writes HTML from strings", js)
+		}
+	}
+}
+
+// The DOM hooks of README.md that are in the document from the start.
+func TestPageHasTheContractHooks(t *testing.T) {
+	html := body(t, get(t, Handler(), http.MethodGet, "/", nil))
+	for _, hook := range []string{
+		`<form id="signin"`, `id="token"`, `<label for="token">User token</label>`, `id="signin-error"`,
+		`<section id="blocked"`, `<main id="app"`, `id="company-name"`, `id="user-name"`, `id="signout"`,
+		`id="live" data-state="connecting"`, `role="tablist"`, `id="tab-inbox"`, `id="tab-archived"`,
+		`<ul id="threads"`, `id="download-all"`, `<section id="thread"`, `class="thread-title"`,
+		`id="mark-unread"`, `id="archive" type="button" data-action="archive"`, `id="download-thread"`,
+		`<ol id="messages"`, `<form id="reply"`, `<textarea id="reply-body"`, `id="reply-send"`,
+		`id="reply-error" class="error" role="alert"`, `<form id="lead-form"`, `id="lead-first-name"`,
+		`id="lead-last-name"`, `id="lead-email"`, `id="lead-first-name-error"`, `id="lead-last-name-error"`,
+		`id="lead-email-error"`, `id="lead-form-error"`, `<section id="lead-details"`, `class="lead-name"`,
+		`class="lead-email"`, `class="lead-phone"`, `<ol id="journey"`, `<section id="audit"`,
+		`id="audit-at" type="datetime-local"`, `id="audit-status"`, `<ol id="audit-events"`,
+	} {
+		if !strings.Contains(html, hook) {
+			t.Errorf("index.html lacks %s", hook)
+		}
+	}
+	for _, id := range []string{"signin-error", "reply-error"} {
+		if !regexp.MustCompile(`id="` + id + `"[^>]*role="alert"`).MatchString(html) {
+			t.Errorf("#%s is not role=alert", id)
+		}
+	}
+}
