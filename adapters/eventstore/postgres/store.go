@@ -208,14 +208,30 @@ const appendSQL = `SELECT status, version, position FROM es_append_batch($1, $2,
 
 // batchArgs flattens appends into es_append_batch's arguments.
 func batchArgs(reqs []*appendRequest) []any {
-	var streams []string
-	var expected []int64
-	var counts []int32
+	streams, expected := requestArgs(reqs)
+	counts := make([]int32, len(reqs))
+	for i, r := range reqs {
+		counts[i] = int32(len(r.args.ids))
+	}
+	all := joinEvents(reqs)
+	return []any{streams, expected, counts, all.ids, all.types, all.versions, all.data, all.metadata, all.occurredAt}
+}
+
+// requestArgs are the requests' streams and expected versions.
+func requestArgs(reqs []*appendRequest) (streams []string, expected []int64) {
+	streams = make([]string, len(reqs))
+	expected = make([]int64, len(reqs))
+	for i, r := range reqs {
+		streams[i] = string(r.stream)
+		expected[i] = encodeExpected(r.expected)
+	}
+	return streams, expected
+}
+
+// joinEvents puts the requests' events one after the other.
+func joinEvents(reqs []*appendRequest) appendArgs {
 	var all appendArgs
 	for _, r := range reqs {
-		streams = append(streams, string(r.stream))
-		expected = append(expected, encodeExpected(r.expected))
-		counts = append(counts, int32(len(r.args.ids)))
 		all.ids = append(all.ids, r.args.ids...)
 		all.types = append(all.types, r.args.types...)
 		all.versions = append(all.versions, r.args.versions...)
@@ -223,7 +239,7 @@ func batchArgs(reqs []*appendRequest) []any {
 		all.metadata = append(all.metadata, r.args.metadata...)
 		all.occurredAt = append(all.occurredAt, r.args.occurredAt...)
 	}
-	return []any{streams, expected, counts, all.ids, all.types, all.versions, all.data, all.metadata, all.occurredAt}
+	return all
 }
 
 // write is the store's single writer: it takes the appends waiting for it,
@@ -280,14 +296,13 @@ func (s *Store) commit(ctx context.Context, reqs []*appendRequest) {
 	// A commit is not cut short by one caller's context: it serves many.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	if len(reqs) == 1 {
-		// Alone, an append takes the lean path. One that repeats a recorded
-		// event ID (the unique index refuses it, undoing nothing else) goes on
-		// to es_append_batch, which tells a retry from a clash.
-		if out, ok := s.appendAlone(ctx, reqs[0]); ok {
-			reqs[0].result <- out
-			return
+	// The lean path first; a group it cannot take or does not append goes
+	// to es_append_batch, which tells a retry from a clash or a conflict.
+	if outs, ok := s.appendLean(ctx, reqs); ok {
+		for i, r := range reqs {
+			r.result <- outs[i]
 		}
+		return
 	}
 	outcomes, err := s.appendBatch(ctx, s.pool, reqs)
 	if err != nil && len(reqs) > 1 {
@@ -313,61 +328,128 @@ func (s *Store) commit(ctx context.Context, reqs []*appendRequest) {
 	}
 }
 
-// aloneSQL appends one request's events in one plain statement, run after
-// the writers' lock was taken by the statement before it in the same
-// transaction, so its snapshot sees every earlier append. It inserts nothing
-// when the expected version does not hold (the caller then asks
-// es_append_batch, which tells a conflict from a retry).
-// Both lookups are ORDER BY ... LIMIT 1 on an index, a plan no cached
-// generic plan turns into a scan.
-const aloneSQL = `
-WITH cur AS (SELECT coalesce((SELECT e.version FROM es_events e WHERE e.stream_id = $1 ORDER BY e.version DESC LIMIT 1), -1) AS v),
-     head AS (SELECT coalesce((SELECT e.position FROM es_events e ORDER BY e.position DESC LIMIT 1), 0) AS p),
-     ok AS (SELECT cur.v, head.p FROM cur, head
-             WHERE $2 = -1 OR ($2 = -2 AND cur.v = -1) OR ($2 = -3 AND cur.v <> -1) OR ($2 >= 0 AND cur.v = $2)),
-     ins AS (INSERT INTO es_events (position, event_id, stream_id, version, type, schema_version, data, metadata, occurred_at)
-             SELECT ok.p + i.n, i.id, $1, ok.v + i.n, i.typ, i.sv, i.dat::json, i.meta::jsonb, i.occ
-               FROM ok, unnest($3::uuid[], $4::text[], $5::integer[], $6::text[], $7::text[], $8::timestamptz[])
-                    WITH ORDINALITY AS i(id, typ, sv, dat, meta, occ, n)
-             RETURNING position)
-SELECT cur.v, (SELECT max(position) FROM ins),
-       (SELECT pg_notify('es_appended', '') FROM ins LIMIT 1) IS NOT NULL
-  FROM cur`
+// The lean path: the writers' lock as a statement of its own, then one
+// plain statement that appends every request of the group, in one implicit
+// transaction (one round trip). The lock comes first so that the second
+// statement's snapshot sees every earlier append. The statement inserts
+// nothing unless every request's expected version holds; then, and when an
+// event ID is recorded already (the unique index refuses it and the
+// transaction undoes itself), es_append_batch answers the group instead and
+// tells a conflict from a retry. Every lookup is ORDER BY ... LIMIT 1 on an
+// index: a plan no cached generic plan turns into a scan.
+const lockSQL = `SELECT pg_advisory_xact_lock(7190312400178520001)`
 
-// appendAlone commits one append in one round trip: the lock, then
-// aloneSQL, as one implicit transaction. ok is false when it did not
-// append (a recorded event ID, a failed expected version, an error):
-// es_append_batch then answers, and finds an append that did commit after
-// all as a retry.
-func (s *Store) appendAlone(ctx context.Context, r *appendRequest) (appendOutcome, bool) {
-	if len(r.args.ids) == 0 {
-		return appendOutcome{}, false
+// headSQL is the log's last position.
+const headSQL = `coalesce((SELECT e.position FROM es_events e ORDER BY e.position DESC LIMIT 1), 0)`
+
+// currentSQL is the last version of the stream named by %s, -1 for none.
+const currentSQL = `coalesce((SELECT e.version FROM es_events e WHERE e.stream_id = %s ORDER BY e.version DESC LIMIT 1), -1)`
+
+// holdsSQL is true when version v meets the expected version x (encodeExpected).
+const holdsSQL = `(x = -1 OR (x = -2 AND v = -1) OR (x = -3 AND v <> -1) OR (x >= 0 AND v = x))`
+
+// leanOneSQL appends one event: scalar parameters, which cost the lone
+// append less than arrays do. It answers as leanGroupSQL.
+var leanOneSQL = `
+WITH req AS (SELECT v, x FROM (SELECT ` + fmt.Sprintf(currentSQL, "$1") + ` AS v, $2::bigint AS x) r),
+     head AS (SELECT ` + headSQL + ` AS p),
+     ins AS (INSERT INTO es_events (position, event_id, stream_id, version, type, schema_version, data, metadata, occurred_at)
+             SELECT head.p + 1, $3, $1, req.v + 1, $4, $5, $6::json, $7::jsonb, $8
+               FROM head, req WHERE ` + holdsSQL + `
+             RETURNING position)
+SELECT ARRAY[req.v], head.p, (SELECT count(*) FROM ins),
+       (SELECT pg_notify('es_appended', '') FROM ins LIMIT 1) IS NOT NULL
+  FROM req, head`
+
+// leanGroupSQL appends the events of several requests on distinct streams:
+// $1/$2 one entry per request (stream, expected version), $3.. one per
+// event (its request's ordinal, its ordinal in the request, then the
+// event). It answers each stream's version before the append, the head
+// before it, and how many events it inserted (all or none).
+var leanGroupSQL = `
+WITH req AS (SELECT r.rn, r.stream, r.x, ` + fmt.Sprintf(currentSQL, "r.stream") + ` AS v
+               FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS r(stream, x, rn)),
+     head AS (SELECT ` + headSQL + ` AS p),
+     go AS (SELECT head.p FROM head WHERE NOT EXISTS (SELECT 1 FROM req WHERE NOT ` + holdsSQL + `)),
+     ins AS (INSERT INTO es_events (position, event_id, stream_id, version, type, schema_version, data, metadata, occurred_at)
+             SELECT go.p + i.n, i.id, req.stream, req.v + i.k, i.typ, i.sv, i.dat::json, i.meta::jsonb, i.occ
+               FROM go
+              CROSS JOIN unnest($3::integer[], $4::integer[], $5::uuid[], $6::text[], $7::integer[], $8::text[], $9::text[], $10::timestamptz[])
+                         WITH ORDINALITY AS i(rq, k, id, typ, sv, dat, meta, occ, n)
+               JOIN req ON req.rn = i.rq
+             RETURNING position)
+SELECT (SELECT array_agg(req.v ORDER BY req.rn) FROM req), head.p, (SELECT count(*) FROM ins),
+       (SELECT pg_notify('es_appended', '') FROM ins LIMIT 1) IS NOT NULL
+  FROM head`
+
+// leanFits tells whether the lean path can take the group: every request
+// appends at least one event, each to a stream of its own.
+func leanFits(reqs []*appendRequest) bool {
+	seen := make(map[eventstore.StreamID]struct{}, len(reqs))
+	for _, r := range reqs {
+		if len(r.args.ids) == 0 {
+			return false
+		}
+		if _, dup := seen[r.stream]; dup {
+			return false
+		}
+		seen[r.stream] = struct{}{}
+	}
+	return true
+}
+
+// appendLean commits a group in one round trip (see lockSQL). ok is false
+// when it appended nothing (a recorded event ID, an expected version that
+// did not hold, an error): es_append_batch then answers, and finds an
+// append that did commit after all as a retry.
+func (s *Store) appendLean(ctx context.Context, reqs []*appendRequest) ([]appendOutcome, bool) {
+	if !leanFits(reqs) {
+		return nil, false
 	}
 	b := &pgx.Batch{}
-	b.Queue(`SELECT pg_advisory_xact_lock(7190312400178520001)`)
-	b.Queue(aloneSQL, string(r.stream), encodeExpected(r.expected), r.args.ids, r.args.types,
-		r.args.versions, r.args.data, r.args.metadata, r.args.occurredAt)
+	b.Queue(lockSQL)
+	if r := reqs[0]; len(reqs) == 1 && len(r.args.ids) == 1 {
+		a := r.args
+		b.Queue(leanOneSQL, string(r.stream), encodeExpected(r.expected), a.ids[0], a.types[0], a.versions[0], a.data[0], a.metadata[0], a.occurredAt[0])
+	} else {
+		b.Queue(leanGroupSQL, leanGroupArgs(reqs)...)
+	}
 	results := s.pool.SendBatch(ctx, b)
 	if _, err := results.Exec(); err != nil {
 		results.Close()
-		return appendOutcome{}, false
+		return nil, false
 	}
-	var current int64
-	var last *int64
+	var versions []int64
+	var head, inserted int64
 	var notified bool
-	if err := results.QueryRow().Scan(&current, &last, &notified); err != nil {
+	if err := results.QueryRow().Scan(&versions, &head, &inserted, &notified); err != nil {
 		results.Close()
-		return appendOutcome{}, false
+		return nil, false
 	}
-	if err := results.Close(); err != nil {
-		return appendOutcome{}, false
+	if err := results.Close(); err != nil || inserted == 0 || len(versions) != len(reqs) {
+		return nil, false
 	}
-	if last == nil {
-		// The expected version did not hold: a conflict, or a retry of an
-		// append that did commit; es_append_batch tells which.
-		return appendOutcome{}, false
+	outs := make([]appendOutcome, len(reqs))
+	for i, r := range reqs {
+		n := int64(len(r.args.ids))
+		head += n
+		outs[i] = appendOutcome{res: eventstore.AppendResult{Version: uint64(versions[i] + n), Position: eventstore.Position(head)}}
 	}
-	return appendOutcome{res: eventstore.AppendResult{Version: uint64(current + int64(len(r.args.ids))), Position: eventstore.Position(*last)}}, true
+	return outs, true
+}
+
+// leanGroupArgs flattens a group into leanGroupSQL's arguments.
+func leanGroupArgs(reqs []*appendRequest) []any {
+	streams, expected := requestArgs(reqs)
+	var rq, k []int32
+	for i, r := range reqs {
+		for j := range r.args.ids {
+			rq = append(rq, int32(i+1))
+			k = append(k, int32(j+1))
+		}
+	}
+	all := joinEvents(reqs)
+	return []any{streams, expected, rq, k, all.ids, all.types, all.versions, all.data, all.metadata, all.occurredAt}
 }
 
 type querier interface {

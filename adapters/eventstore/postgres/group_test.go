@@ -1,0 +1,120 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/smsinbox/smsinbox/adapters/postgres/pgtest"
+	"github.com/smsinbox/smsinbox/domain/eventstore"
+)
+
+func groupEvent() eventstore.EventData {
+	return eventstore.EventData{ID: uuid.Must(uuid.NewV7()), Type: "Noted", SchemaVersion: 1, Data: []byte(`{}`), OccurredAt: time.Now()}
+}
+
+// TestCommitGroup commits groups as the writer does, on the lean path and
+// through es_append_batch, and checks every request's own outcome.
+func TestCommitGroup(t *testing.T) {
+	pool, err := pgxpool.New(context.Background(), pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	s, err := New(context.Background(), pool, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ctx := context.Background()
+	seed := groupEvent()
+	if _, err := s.Append(ctx, "seed", eventstore.NoStream(), seed, groupEvent()); err != nil {
+		t.Fatal(err)
+	}
+	// seed holds versions 0..1 at positions 1..2.
+
+	type want struct {
+		version  uint64
+		position eventstore.Position
+		err      error
+	}
+	tests := []struct {
+		name   string
+		stream []eventstore.StreamID
+		expect []eventstore.ExpectedVersion
+		events [][]eventstore.EventData
+		want   []want
+	}{
+		{
+			name:   "lean: distinct streams, every expectation holds",
+			stream: []eventstore.StreamID{"a", "seed", "b"},
+			expect: []eventstore.ExpectedVersion{eventstore.NoStream(), eventstore.Exact(1), eventstore.Any()},
+			events: [][]eventstore.EventData{{groupEvent(), groupEvent()}, {groupEvent()}, {groupEvent()}},
+			want:   []want{{version: 1, position: 4}, {version: 2, position: 5}, {version: 0, position: 6}},
+		},
+		{
+			name:   "one conflict refuses only its own request",
+			stream: []eventstore.StreamID{"c", "seed", "d"},
+			expect: []eventstore.ExpectedVersion{eventstore.Any(), eventstore.Exact(0), eventstore.StreamExists()},
+			events: [][]eventstore.EventData{{groupEvent()}, {groupEvent()}, {groupEvent()}},
+			want:   []want{{version: 0, position: 7}, {err: eventstore.ErrConcurrency}, {err: eventstore.ErrConcurrency}},
+		},
+		{
+			name:   "a recorded event id: a retry in its stream, a duplicate elsewhere",
+			stream: []eventstore.StreamID{"seed", "e", "f"},
+			expect: []eventstore.ExpectedVersion{eventstore.Any(), eventstore.Any(), eventstore.Any()},
+			events: [][]eventstore.EventData{{seed}, {groupEvent()}, {seed}},
+			want:   []want{{version: 0, position: 1}, {version: 0, position: 8}, {err: eventstore.ErrDuplicateEvent}},
+		},
+		{
+			name:   "one stream twice in a group keeps the order",
+			stream: []eventstore.StreamID{"g", "g"},
+			expect: []eventstore.ExpectedVersion{eventstore.NoStream(), eventstore.Exact(0)},
+			events: [][]eventstore.EventData{{groupEvent()}, {groupEvent()}},
+			want:   []want{{version: 0, position: 9}, {version: 1, position: 10}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			reqs := make([]*appendRequest, len(tt.stream))
+			for i := range reqs {
+				args, err := encodeEvents(tt.events[i])
+				if err != nil {
+					t.Fatal(err)
+				}
+				reqs[i] = &appendRequest{ctx: ctx, stream: tt.stream[i], expected: tt.expect[i], args: args, result: make(chan appendOutcome, 1)}
+			}
+			s.commit(ctx, reqs)
+			for i, r := range reqs {
+				out := <-r.result
+				w := tt.want[i]
+				if w.err != nil {
+					if !errors.Is(out.err, w.err) {
+						t.Errorf("request %d: err %v, want %v", i, out.err, w.err)
+					}
+					continue
+				}
+				if out.err != nil {
+					t.Errorf("request %d: %v", i, out.err)
+					continue
+				}
+				if out.res.Version != w.version || out.res.Position != w.position {
+					t.Errorf("request %d: version %d position %d, want %d and %d", i, out.res.Version, out.res.Position, w.version, w.position)
+				}
+			}
+		})
+	}
+
+	// The log holds each event once, gap-free.
+	var n, maxPos int64
+	if err := pool.QueryRow(ctx, `SELECT count(*), max(position) FROM es_events`).Scan(&n, &maxPos); err != nil {
+		t.Fatal(err)
+	}
+	if n != 10 || maxPos != 10 {
+		t.Errorf("log holds %d events up to position %d, want 10 and 10", n, maxPos)
+	}
+}
