@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -44,6 +45,10 @@ func (s *statusRecorder) Flush() {
 	}
 }
 
+// Unwrap lets http.ResponseController reach the connection's writer (write
+// deadlines of the live stream).
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
 // middleware counts requests by route template, so that IDs in paths do
 // not make a series each.
 func (m *metrics) middleware(next http.Handler) http.Handler {
@@ -58,6 +63,10 @@ func (m *metrics) middleware(next http.Handler) http.Handler {
 			}
 		}
 		m.requests.WithLabelValues(route, r.Method, strconv.Itoa(rec.status)).Inc()
-		m.latency.WithLabelValues(route, r.Method).Observe(time.Since(start).Seconds())
+		// A live stream lasts as long as its page is open: its duration is
+		// no latency.
+		if !strings.HasPrefix(rec.Header().Get("Content-Type"), eventStreamType) {
+			m.latency.WithLabelValues(route, r.Method).Observe(time.Since(start).Seconds())
+		}
 	})
 }

@@ -78,6 +78,8 @@ func NewHandler(d Deps) http.Handler {
 	r.Handle("/metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{})).Methods(http.MethodGet)
 
 	api := r.PathPrefix("/api").Subrouter()
+	api.HandleFunc("/me", a.me).Methods(http.MethodGet)
+	api.HandleFunc("/events", a.messages(readMessages, a.events)).Methods(http.MethodGet)
 	api.HandleFunc("/threads", a.waitForPosition(a.messages(readMessages, a.listThreads))).Methods(http.MethodGet)
 	api.HandleFunc("/threads/{thread_id}", a.waitForPosition(a.messages(readMessages, a.getThread))).Methods(http.MethodGet)
 	for _, action := range []commands.ThreadAction{commands.MarkRead, commands.MarkUnread, commands.Archive, commands.Unarchive} {

@@ -53,6 +53,9 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	g.Go(func() error {
 		<-gctx.Done()
 		logger.Info("shutting down")
+		// Shutdown waits for every request to finish. The live streams
+		// (GET /api/events) end by themselves here: a.Run stops the read
+		// models' notifier on the same gctx, and that ends them.
 		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(gctx), 15*time.Second)
 		defer cancel()
 		return srv.Shutdown(shutdownCtx)

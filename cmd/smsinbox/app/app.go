@@ -60,6 +60,9 @@ type App struct {
 	Store    eventstore.Store
 	// Sender sends the outbound texts (not a projector: rebuild never runs it).
 	Sender *sender.Sender
+	// Notifier wakes X-Min-Position waits and the live streams when a
+	// projector commits; the streams end when it stops (with Run).
+	Notifier *projections.Notifier
 }
 
 // New wires an App.
@@ -85,7 +88,8 @@ func New(cfg Config) (*App, error) {
 	// Reads wait for the read models only, not for the consent reactor
 	// (nor the sender): a number change of a large company must not hold
 	// X-Min-Position while every consent stream records its void.
-	progress := projections.Progress{Pool: cfg.Pool, Names: readModelNames()}
+	notifier := projections.NewNotifier(cfg.Pool, cfg.Logger)
+	progress := projections.Progress{Pool: cfg.Pool, Names: readModelNames(), Notifier: notifier}
 	authToken := cfg.TwilioToken
 	if cfg.Sandbox() {
 		authToken = SandboxToken
@@ -137,7 +141,7 @@ func New(cfg Config) (*App, error) {
 			}},
 		},
 	})
-	return &App{Handler: handler, Runner: runner, Progress: progress, Registry: reg, Store: store, Sender: snd}, nil
+	return &App{Handler: handler, Runner: runner, Progress: progress, Registry: reg, Store: store, Sender: snd, Notifier: notifier}, nil
 }
 
 // newSender wires the outbound sender: Twilio's REST API with the
@@ -193,10 +197,13 @@ func consentNumberReactor(store eventstore.Store) projections.Projector {
 	}
 }
 
-// Run runs the background work (the projectors, the outbound sender) until
-// ctx ends or one of them fails.
+// Run runs the background work (the projectors, the outbound sender, the
+// read models' notifier) until ctx ends or one of them fails. Once it
+// returns, the live streams (GET /api/events) end too: an http.Server's
+// Shutdown would otherwise wait for them.
 func (a *App) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return a.Notifier.Run(gctx) })
 	g.Go(func() error { return a.Runner.Run(gctx) })
 	g.Go(func() error { return a.Sender.Run(gctx) })
 	return g.Wait()

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smsinbox/smsinbox/adapters/postgres/pgtest"
+)
+
+// An open live stream (GET /api/events) does not hold serve's graceful
+// shutdown: http.Server.Shutdown waits for every request, and a stream
+// never ends by itself, so serve ends the streams when it stops.
+func TestServeShutdownEndsLiveStreams(t *testing.T) {
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	cfg := config{DatabaseURL: pgtest.NewDatabase(t), ListenAddr: fmt.Sprintf("127.0.0.1:%d", port), AdminToken: "admin"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	served := make(chan error, 1)
+	go func() { served <- serve(ctx, cfg, discardLogger()) }()
+
+	call := func(method, path, token, body string) *http.Response {
+		t.Helper()
+		req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+		return resp
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve is not ready: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	decode := func(resp *http.Response, v any) {
+		t.Helper()
+		defer resp.Body.Close()
+		if resp.StatusCode >= 300 {
+			t.Fatalf("%s: %d", resp.Request.URL.Path, resp.StatusCode)
+		}
+		if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var co struct{ ID string }
+	decode(call("POST", "/api/admin/companies", "admin", `{"name":"Acme","messaging_number":"+12025550123"}`), &co)
+	var user struct{ Token string }
+	decode(call("POST", "/api/admin/companies/"+co.ID+"/users", "admin", `{"name":"Ann","role":"agent"}`), &user)
+
+	stream := call("GET", "/api/events", user.Token, "")
+	defer stream.Body.Close()
+	if stream.StatusCode != http.StatusOK {
+		t.Fatalf("GET /api/events: %d", stream.StatusCode)
+	}
+	lines := bufio.NewScanner(stream.Body)
+	for lines.Scan() && lines.Text() != "event: ready" {
+	}
+
+	stopped := time.Now()
+	cancel() // what SIGTERM does
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("serve did not stop within 5 s with a live stream open")
+	}
+	for lines.Scan() {
+	}
+	if err := lines.Err(); err != nil {
+		t.Fatalf("the stream did not end cleanly: %v", err)
+	}
+	t.Logf("serve stopped in %s", time.Since(stopped))
+}
