@@ -10,16 +10,17 @@ import (
 	"github.com/smsinbox/smsinbox/domain/eventstore"
 )
 
-// Directory projects companies and their users: what sign-in, tenancy and
-// sms_enabled checks read.
+// Directory projects companies, their users and their app keys: what
+// sign-in, tenancy and sms_enabled checks read.
 type Directory struct{}
 
 func (Directory) Name() string     { return "directory" }
-func (Directory) Tables() []string { return []string{"users", "companies"} }
+func (Directory) Tables() []string { return []string{"app_keys", "users", "companies"} }
 
 func (Directory) Apply(ctx context.Context, tx pgx.Tx, e eventstore.RecordedEvent) error {
 	switch e.Type {
-	case company.TypeCompanyCreated, company.TypeCompanyUpdated, company.TypeMessagingNumberChanged, company.TypeUserAdded:
+	case company.TypeCompanyCreated, company.TypeCompanyUpdated, company.TypeMessagingNumberChanged, company.TypeUserAdded,
+		company.TypeAppKeyIssued, company.TypeAppKeyRevoked:
 	default:
 		return nil
 	}
@@ -41,6 +42,11 @@ func (Directory) Apply(ctx context.Context, tx pgx.Tx, e eventstore.RecordedEven
 		_, err = tx.Exec(ctx, `INSERT INTO users (id, company_id, name, role, token_hash, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
 			ev.UserID, ev.CompanyID, ev.Name, string(ev.Role), ev.TokenHash, ev.At)
+	case company.AppKeyIssued:
+		_, err = tx.Exec(ctx, `INSERT INTO app_keys (id, company_id, app, token_hash, created_at)
+			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`, ev.KeyID, ev.CompanyID, ev.App, ev.TokenHash, ev.At)
+	case company.AppKeyRevoked:
+		_, err = tx.Exec(ctx, `UPDATE app_keys SET revoked_at = coalesce(revoked_at, $3) WHERE id = $1 AND company_id = $2`, ev.KeyID, ev.CompanyID, ev.At)
 	}
 	if err != nil {
 		return fmt.Errorf("directory %s: %w", e.Type, err)

@@ -214,3 +214,25 @@ func (q Queries) UserByTokenHash(ctx context.Context, hash string) (User, error)
 	}
 	return u, nil
 }
+
+// AppKey is a company's key for one of its apps.
+type AppKey struct {
+	ID        string
+	CompanyID string
+	App       string
+}
+
+// AppKeyByTokenHash finds the live (not revoked) app key whose secret hashes
+// to hash.
+func (q Queries) AppKeyByTokenHash(ctx context.Context, hash string) (AppKey, error) {
+	var k AppKey
+	err := q.Pool.QueryRow(ctx, `SELECT id, company_id, app FROM app_keys WHERE token_hash = $1 AND revoked_at IS NULL`, hash).
+		Scan(&k.ID, &k.CompanyID, &k.App)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return k, ErrNotFound
+	}
+	if err != nil {
+		return k, fmt.Errorf("find app key: %w", err)
+	}
+	return k, nil
+}

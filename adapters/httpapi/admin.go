@@ -23,6 +23,7 @@ func init() {
 		{company.ErrNumberTaken, http.StatusConflict, "number_taken", ""},
 		{company.ErrCompanyExists, http.StatusConflict, "company_exists", ""},
 		{company.ErrUserExists, http.StatusConflict, "user_exists", ""},
+		{company.ErrAppKeyNotFound, http.StatusNotFound, "not_found", ""},
 	}...)
 }
 
@@ -32,6 +33,7 @@ type AdminCommands struct {
 	UpdateCompany         *commands.UpdateCompanyHandler
 	ChangeMessagingNumber *commands.ChangeMessagingNumberHandler
 	AddUser               *commands.AddUserHandler
+	AppKeys               *commands.AppKeyHandler
 }
 
 func (a *api) routeAdmin(r *mux.Router) {
@@ -39,6 +41,8 @@ func (a *api) routeAdmin(r *mux.Router) {
 	r.HandleFunc("/companies/{company_id}", a.admin(a.updateCompany)).Methods(http.MethodPatch)
 	r.HandleFunc("/companies/{company_id}/messaging-number", a.admin(a.changeNumber)).Methods(http.MethodPut)
 	r.HandleFunc("/companies/{company_id}/users", a.admin(a.addUser)).Methods(http.MethodPost)
+	r.HandleFunc("/companies/{company_id}/app-keys", a.admin(a.issueAppKey)).Methods(http.MethodPost)
+	r.HandleFunc("/companies/{company_id}/app-keys/{key_id}", a.admin(a.revokeAppKey)).Methods(http.MethodDelete)
 	r.HandleFunc("/unrouted", a.admin(a.listUnrouted)).Methods(http.MethodGet)
 }
 
@@ -140,6 +144,35 @@ func (a *api) addUser(w http.ResponseWriter, r *http.Request) {
 	writePosition(w, http.StatusCreated, res.Position, map[string]any{
 		"id": res.ID, "name": res.Name, "role": res.Role, "token": res.Token,
 	})
+}
+
+// issueAppKey issues a key for one of the company's apps; the answer holds
+// the key's only copy.
+func (a *api) issueAppKey(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		App string `json:"app"`
+	}
+	if err := decodeJSON(w, r, &body, false); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	res, err := a.admins.AppKeys.Issue(r.Context(), commands.IssueAppKey{CompanyID: mux.Vars(r)["company_id"], App: body.App})
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writePosition(w, http.StatusCreated, res.Position, map[string]any{"id": res.ID, "app": res.App, "key": res.Key})
+}
+
+// revokeAppKey revokes a key at once (again: nothing changes).
+func (a *api) revokeAppKey(w http.ResponseWriter, r *http.Request) {
+	v := mux.Vars(r)
+	pos, err := a.admins.AppKeys.Revoke(r.Context(), v["company_id"], v["key_id"], "")
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writePosition(w, http.StatusOK, pos, nil)
 }
 
 // listUnrouted lists the texts that no company could take, oldest first.

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smsinbox/smsinbox/commands"
+	"github.com/smsinbox/smsinbox/domain/company"
 	"github.com/smsinbox/smsinbox/projections"
 )
 
@@ -41,13 +43,20 @@ func (a access) allows(role string) bool {
 	return false
 }
 
-// caller is the signed-in user and their company.
+// caller is the signed-in user and their company, or, on the app forms
+// endpoint only, one of the company's app keys (then User is empty).
 type caller struct {
 	User    projections.User
 	Company projections.Company
+	AppKey  *projections.AppKey
 }
 
-func (c caller) actor() string { return "user:" + c.User.ID }
+func (c caller) actor() string {
+	if c.AppKey != nil {
+		return "app:" + c.AppKey.ID
+	}
+	return "user:" + c.User.ID
+}
 
 func bearer(r *http.Request) (string, bool) {
 	h := r.Header.Get("Authorization")
@@ -65,9 +74,27 @@ func hashToken(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// authenticate finds the caller. A user created a moment ago may not be in
-// the directory yet: on a miss it waits (briefly) for the directory to
+// findFresh looks a credential up in the directory. One issued a moment ago
+// may not be there yet: on a miss it waits (briefly) for the directory to
 // reach the log's head before it refuses.
+func findFresh[T any](ctx context.Context, a *api, find func(context.Context) (T, error)) (T, error) {
+	v, err := find(ctx)
+	if errors.Is(err, projections.ErrNotFound) {
+		if head, herr := a.store.Head(ctx); herr == nil {
+			wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			if a.progress.WaitFor(wctx, head) == nil {
+				v, err = find(ctx)
+			}
+			cancel()
+		}
+	}
+	if errors.Is(err, projections.ErrNotFound) {
+		return v, errBadToken
+	}
+	return v, err
+}
+
+// authenticate finds the calling user and their company.
 func (a *api) authenticate(r *http.Request) (caller, error) {
 	token, ok := bearer(r)
 	if !ok {
@@ -75,19 +102,7 @@ func (a *api) authenticate(r *http.Request) (caller, error) {
 	}
 	ctx := r.Context()
 	hash := hashToken(token)
-	u, err := a.queries.UserByTokenHash(ctx, hash)
-	if errors.Is(err, projections.ErrNotFound) {
-		if head, herr := a.store.Head(ctx); herr == nil {
-			wctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-			if a.progress.WaitFor(wctx, head) == nil {
-				u, err = a.queries.UserByTokenHash(ctx, hash)
-			}
-			cancel()
-		}
-	}
-	if errors.Is(err, projections.ErrNotFound) {
-		return caller{}, errBadToken
-	}
+	u, err := findFresh(ctx, a, func(ctx context.Context) (projections.User, error) { return a.queries.UserByTokenHash(ctx, hash) })
 	if err != nil {
 		return caller{}, err
 	}
@@ -96,6 +111,43 @@ func (a *api) authenticate(r *http.Request) (caller, error) {
 		return caller{}, err
 	}
 	return caller{User: u, Company: c}, nil
+}
+
+// submitter guards the app forms endpoint: a user whose role has access,
+// or an app key of the company (company.AppKeyPrefix) that is not revoked.
+func (a *api) submitter(need access, h func(http.ResponseWriter, *http.Request, caller)) http.HandlerFunc {
+	users := a.signedIn(need, h)
+	return func(w http.ResponseWriter, r *http.Request) {
+		token, ok := bearer(r)
+		if !ok || !strings.HasPrefix(token, company.AppKeyPrefix) {
+			users(w, r)
+			return
+		}
+		ctx := r.Context()
+		hash := hashToken(token)
+		k, err := findFresh(ctx, a, func(ctx context.Context) (projections.AppKey, error) { return a.queries.AppKeyByTokenHash(ctx, hash) })
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		// A revocation takes effect at once: the company's own stream, not
+		// the directory (which may lag a moment), says whether the key lives.
+		state, err := commands.LoadCompany(ctx, a.store, k.CompanyID)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		if live, ok := state.AppKey(k.ID); !ok || live.Revoked {
+			a.fail(w, r, errBadToken)
+			return
+		}
+		c, err := a.queries.Company(ctx, k.CompanyID)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		h(w, r, caller{Company: c, AppKey: &k})
+	}
 }
 
 // signedIn guards an endpoint by a valid token and a role with access.

@@ -45,7 +45,7 @@ func (c ConsentCommands) now() time.Time {
 // and a form from another app still records its lead (a company with
 // Messages turned off texts nothing, so its opt-in leaves consent no).
 func (a *api) routeConsent(api *mux.Router) {
-	api.HandleFunc("/forms/submissions", a.signedIn(writeMessages, a.submitForm)).Methods(http.MethodPost)
+	api.HandleFunc("/forms/submissions", a.submitter(writeMessages, a.submitForm)).Methods(http.MethodPost)
 	api.HandleFunc("/consent/{phone}", a.waitForPosition(a.signedIn(readMessages, a.getConsent))).Methods(http.MethodGet)
 	api.HandleFunc("/audit/consent/{phone}", a.waitForPosition(a.signedIn(auditConsent, a.auditConsent))).Methods(http.MethodGet)
 }
@@ -74,6 +74,17 @@ func (a *api) submitForm(w http.ResponseWriter, r *http.Request, c caller) {
 	if err != nil {
 		a.fail(w, r, err)
 		return
+	}
+	if c.AppKey != nil {
+		// A key speaks for its app only: the submission comes through it.
+		switch body.App {
+		case "":
+			body.App = c.AppKey.App
+		case c.AppKey.App:
+		default:
+			a.fail(w, r, newError(http.StatusBadRequest, "app_mismatch", "This app key belongs to the app "+c.AppKey.App+"; app must be that or left out."))
+			return
+		}
 	}
 	if body.OptIn == nil {
 		a.fail(w, r, newError(http.StatusBadRequest, "invalid_request", "opt_in is required: true when the opt-in box was ticked, else false."))

@@ -11,7 +11,8 @@
 // Two kinds of stream:
 //
 //   - "company-<companyID>" (StreamID) holds the company: CompanyCreated,
-//     CompanyUpdated, MessagingNumberChanged, UserAdded (and CompanyAbandoned,
+//     CompanyUpdated, MessagingNumberChanged, UserAdded, AppKeyIssued,
+//     AppKeyRevoked (and CompanyAbandoned,
 //     below).
 //   - "number-<E.164>" (NumberStreamID) holds the claims on one messaging
 //     number: NumberClaimed. A number belongs to at most one company, for
@@ -111,6 +112,7 @@ var (
 	abandonedNamespace = uuid.MustParse("907ae014-552c-4b50-8203-0a9e1f33fc81")
 	userNamespace      = uuid.MustParse("e9115185-a64f-4766-bcb0-a92cb396ddab")
 	claimNamespace     = uuid.MustParse("ab7ccdef-4bd9-4e8e-abce-2174185f5c75")
+	appKeyNamespace    = uuid.MustParse("5b0c4f53-8f0e-4d0a-9a59-3c1c7e2d8a41")
 )
 
 // StreamID names the stream of a company: "company-<companyID>".
@@ -134,7 +136,7 @@ func HashToken(token string) string {
 // EventID is the ID under which event e is appended. Events that can happen
 // only once get a name-based ID (UUID v5), so that a retried append records
 // nothing twice even when two copies race: a company's creation and its
-// abandonment (by company ID), a user's addition (by company and user ID), a
+// abandonment (by company ID), a user's addition (by company and user ID), an app key's issue (by company and key ID), a
 // company's claim on a number (by number and company). Other events get
 // uuid.Nil, which means a random ID.
 func EventID(e Event) uuid.UUID {
@@ -146,6 +148,8 @@ func EventID(e Event) uuid.UUID {
 	case UserAdded:
 		// IDs hold no "/" (see validID), so the join is unambiguous.
 		return uuid.NewSHA1(userNamespace, []byte(e.CompanyID+"/"+e.UserID))
+	case AppKeyIssued:
+		return uuid.NewSHA1(appKeyNamespace, []byte(e.CompanyID+"/"+e.KeyID))
 	case NumberClaimed:
 		return uuid.NewSHA1(claimNamespace, []byte(string(e.Number)+"/"+e.CompanyID))
 	default:

@@ -14,7 +14,7 @@ import (
 const OrphanAfter = time.Minute
 
 // Command is what can be asked of a company: CreateCompany, UpdateCompany,
-// ChangeMessagingNumber, AddUser or AbandonCompany.
+// ChangeMessagingNumber, AddUser, IssueAppKey, RevokeAppKey or AbandonCompany.
 type Command interface{ isCommand() }
 
 // CreateCompany creates the company. The caller makes its ID and claims its
@@ -88,6 +88,9 @@ func (AbandonCompany) isCommand()        {}
 //   - ChangeMessagingNumber records MessagingNumberChanged with the previous
 //     number; the same number decides nothing.
 //   - AddUser records UserAdded; a user ID the company has is ErrUserExists.
+//   - IssueAppKey records AppKeyIssued for a valid app (CheckApp);
+//     RevokeAppKey records AppKeyRevoked once (ErrAppKeyNotFound for a key
+//     the company never had).
 //   - UpdateCompany, ChangeMessagingNumber and AddUser need a company
 //     (ErrCompanyNotFound).
 //   - AbandonCompany records CompanyAbandoned on a stream with no company,
@@ -108,6 +111,10 @@ func Decide(s State, c Command) ([]Event, error) {
 		return addUser(s, c)
 	case AbandonCompany:
 		return abandon(s, c)
+	case IssueAppKey:
+		return issueAppKey(s, c)
+	case RevokeAppKey:
+		return revokeAppKey(s, c)
 	default:
 		return nil, invalidf("unknown company command %T", c)
 	}

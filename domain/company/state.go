@@ -27,6 +27,7 @@ type State struct {
 	abandoned bool
 	former    []phone.Number // oldest first; never the current number
 	users     map[string]Role
+	appKeys   map[string]AppKey
 }
 
 // Exists reports whether the company was created.
@@ -103,6 +104,13 @@ func Evolve(s State, e Event) State {
 		}
 		users[e.UserID] = e.Role
 		s.users = users
+	case AppKeyIssued:
+		s = evolveAppKey(s, e.KeyID, AppKey{App: e.App})
+	case AppKeyRevoked:
+		if k, ok := s.appKeys[e.KeyID]; ok {
+			k.Revoked = true
+			s = evolveAppKey(s, e.KeyID, k)
+		}
 	case CompanyAbandoned:
 		s.CompanyID = e.CompanyID
 		s.abandoned = true

@@ -20,6 +20,7 @@ import (
 	"github.com/smsinbox/smsinbox/adapters/httpapi"
 	"github.com/smsinbox/smsinbox/adapters/sender"
 	"github.com/smsinbox/smsinbox/adapters/twilio"
+	"github.com/smsinbox/smsinbox/adapters/web"
 	"github.com/smsinbox/smsinbox/commands"
 	"github.com/smsinbox/smsinbox/domain/company"
 	"github.com/smsinbox/smsinbox/domain/eventstore"
@@ -124,6 +125,7 @@ func New(cfg Config) (*App, error) {
 			},
 		},
 		Admin: adminCommands(store, now),
+		Page:  web.Handler(),
 		Ready: []httpapi.Check{
 			{Name: "database", Fn: func(ctx context.Context) error { return cfg.Pool.Ping(ctx) }},
 			{Name: "event_store", Fn: func(ctx context.Context) error { _, err := store.Head(ctx); return err }},
@@ -174,7 +176,9 @@ func adminCommands(store eventstore.Store, now func() time.Time) httpapi.AdminCo
 	change.Now = now
 	add := commands.NewAddUserHandler(store, commands.RandomIDs)
 	add.Now = now
-	return httpapi.AdminCommands{CreateCompany: create, UpdateCompany: update, ChangeMessagingNumber: change, AddUser: add}
+	keys := commands.NewAppKeyHandler(store, commands.RandomIDs)
+	keys.Now = now
+	return httpapi.AdminCommands{CreateCompany: create, UpdateCompany: update, ChangeMessagingNumber: change, AddUser: add, AppKeys: keys}
 }
 
 // readModelNames are the projectors of projections.All().
