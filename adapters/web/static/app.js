@@ -42,7 +42,8 @@ const state = {
   openId: null,
   openGen: 0,
   open: null, // the open thread, as GET /api/threads/{id} answered it
-  openPos: 0n, // the position the open thread is known to be at, at least
+  openPos: 0n, // the position the open thread's messages are known to be at, at least
+  headPos: 0n, // the same for its head (name, consent, archived), which live frames paint
   messageEls: new Map(), // message id → its elements, for the open thread
   drafts: new Map(), // thread id → unsent reply text
   refresh: { busy: false, again: false, minPos: 0n },
@@ -618,6 +619,7 @@ async function openThread(id, { measure = false } = {}) {
     state.openId = id;
     state.open = null;
     state.openPos = 0n;
+    state.headPos = 0n;
     hideLeadDetails();
     setText(el["thread-error"], "");
     setText(el["reply-error"], "");
@@ -672,6 +674,7 @@ function closeThread() {
   state.openId = null;
   state.open = null;
   state.openPos = 0n;
+  state.headPos = 0n;
   state.messageEls.clear();
   el.messages.replaceChildren();
   el.thread.hidden = true;
@@ -691,6 +694,21 @@ function renderThread(t, pos, switched) {
   state.openPos = pos;
   showThreadShell();
   el.thread.dataset.threadId = t.id;
+  paintHead(t, pos, switched);
+  if (switched) {
+    el["reply-body"].value = state.drafts.get(t.id) || "";
+    countReply();
+  }
+  renderMessages(t.messages || [], switched);
+}
+
+// paintHead shows the open thread's name, consent and actions. A live
+// frame paints them at once (the messages follow with a re-read), so the
+// head and the list never disagree for long.
+function paintHead(t, pos, force = false) {
+  if (!force && pos < state.headPos) return;
+  state.headPos = pos;
+  if (state.open) state.open = { ...state.open, ...t, messages: state.open.messages };
   setText(el["thread-title"], t.customer_name || t.customer_phone);
   setText(el.threadPhone, t.customer_name ? t.customer_phone : "");
   setBadge(el.threadBadge, t.consent);
@@ -699,11 +717,6 @@ function renderThread(t, pos, switched) {
   setText(el.archive, t.archived ? "Unarchive" : "Archive");
   syncLeadButton(t);
   syncReplyHint(t);
-  if (switched) {
-    el["reply-body"].value = state.drafts.get(t.id) || "";
-    countReply();
-  }
-  renderMessages(t.messages || [], switched);
 }
 
 function syncLeadButton(t) {
@@ -799,7 +812,7 @@ function buildMessage(m) {
   const time = h("time", { class: "message-time" });
   const status = h("span", { class: "message-status" });
   const error = h("span", { class: "message-error" });
-  const meta = h("p", { class: "message-meta" }, who, automated, time, status, error);
+  const meta = h("p", { class: "message-meta" }, who, time, status, error);
   const li = h("li", { class: "message", dataset: { messageId: m.id } }, h("div", { class: "bubble" }, body, media), meta);
   const parts = { li, body, media, automated, who, time, status, error, mediaKey: null };
   paintMessage(parts, m);
@@ -811,10 +824,12 @@ function paintMessage(p, m) {
   setAttr(li, "data-direction", m.direction);
   setAttr(li, "data-status", m.status);
   setAttr(li, "data-automated", m.automated ? "true" : "false");
-  setText(p.who, m.direction === "inbound" ? "From the customer." : m.automated ? "Sent automatically." : "Sent by your company.");
+  setText(p.who, m.direction === "inbound" ? "From the customer." : "Sent.");
   setText(p.body, m.body);
   p.body.hidden = !m.body;
-  p.automated.hidden = !m.automated;
+  // Only automated texts carry the mark (not hidden text: it would be read).
+  if (m.automated && !p.automated.isConnected) p.time.before(p.automated);
+  else if (!m.automated && p.automated.isConnected) p.automated.remove();
   setText(p.time, state.fmt.time(m.created_at));
   setAttr(p.time, "datetime", m.created_at);
   setAttr(p.time, "title", state.fmt.title(m.created_at));
@@ -1084,7 +1099,14 @@ function showLeadErrors(err) {
   const known = new Set(LEAD_FIELDS.map(([f]) => f));
   const others = Object.keys(fields).filter((f) => !known.has(f));
   if (!first || others.length) setText(el["lead-form-error"], err.message);
-  (first || el["lead-first-name"]).focus();
+  // The first wrong field gets the focus, its text selected: typing
+  // replaces it.
+  if (first) {
+    first.focus();
+    first.select();
+  } else {
+    el["lead-first-name"].focus();
+  }
 }
 
 function hideLeadDetails() {
@@ -1136,8 +1158,8 @@ function journeyText(j) {
   const change = d.status_before && d.status_after ? ` (${d.status_before} → ${d.status_after})` : "";
   const name = [d.first_name, d.last_name].filter(Boolean).join(" ");
   switch (j.type) {
-    case "LeadCreated": return `Lead created${name ? `: ${name}` : ""}${d.email ? `, ${d.email}` : ""}${d.source ? ` (from ${d.source})` : ""}`;
-    case "LeadUpdated": return `Lead updated${name ? `: ${name}` : ""}${d.email ? `, ${d.email}` : ""}${d.source ? ` (from ${d.source})` : ""}`;
+    case "LeadCreated": return `Lead created${name ? `: ${name}` : ""}${d.email ? `, ${d.email}` : ""}${source(d.source)}`;
+    case "LeadUpdated": return `Lead updated${name ? `: ${name}` : ""}${d.email ? `, ${d.email}` : ""}${source(d.source)}`;
     case "FormSubmitted": return `Form submitted${d.app ? ` in ${d.app}` : ""}${d.opt_in === true ? ", opted in to texts" : d.opt_in === false ? ", no opt-in" : ""}`;
     case "MessageReceived": return `Customer texted${d.body ? ` ${quote(d.body)}` : ""}`;
     case "OutboundMessageQueued": return `${d.automated ? "Automated text" : "Reply"} queued${d.body ? `: ${quote(d.body)}` : ""}`;
@@ -1158,6 +1180,13 @@ function journeyText(j) {
     case "ConsentVoided": return `Consent ended by a change of the company's number${change}`;
     default: return words(j.type) + change;
   }
+}
+
+// source says where a lead's details came from.
+function source(s) {
+  if (!s) return "";
+  if (s === "dashboard") return " (in Messages)";
+  return s.startsWith("app:") ? ` (from the app ${s.slice(4)})` : ` (from ${s})`;
 }
 
 // words turns "SomeEventType" into "Some event type".
@@ -1445,6 +1474,7 @@ function onThreadFrame(t, pos) {
     return;
   }
   const open = state.open;
+  if (open) paintHead(t, pos);
   refreshOpen(pos);
   if (open && (open.consent !== t.consent || open.last_customer_reply_at !== t.last_customer_reply_at) && !state.auditChosen) loadAudit();
 }
