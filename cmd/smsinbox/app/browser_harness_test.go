@@ -375,11 +375,13 @@ func (p *page) click(sel string) {
 	p.run("click "+sel, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
 }
 
-// typeInto clears a field, then types text into it.
+// typeInto empties a field (as selecting all and deleting would), then
+// types text into it key by key.
 func (p *page) typeInto(sel, text string) {
 	p.t.Helper()
 	p.waitVisible(sel)
-	p.run("type into "+sel, chromedp.Clear(chromedp.CSS(sel)), chromedp.SendKeys(chromedp.CSS(sel), text))
+	eval[bool](p, `(el => { el.focus(); el.value = ""; el.dispatchEvent(new Event("input", {bubbles: true})); return true })(document.querySelector(`+js(sel)+`))`)
+	p.run("type into "+sel, chromedp.SendKeys(chromedp.CSS(sel), text))
 }
 
 // screenshot saves the viewport as testdata/screenshots/<name>.png at the

@@ -454,7 +454,7 @@ func TestBrowserDownloadAll(t *testing.T) {
 	e.text(numB, cust3, "Another company's customer")
 	th := e.mustThread(a.agent, cust1)
 	e.giveConsent(a.ID, numA, cust1, true)
-	e.mustReply(a.agent, th.ID, "Answered")
+	e.waitStatus(a.agent, th.ID, e.mustReply(a.agent, th.ID, "Answered"), "sent") // the sandbox sends it
 	_, all := e.export(a.agent, "/api/messages/export.csv")
 	if len(all) != 4 {
 		t.Fatalf("the API's Download All has %d rows, want 4", len(all))
