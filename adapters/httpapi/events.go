@@ -25,6 +25,10 @@ const (
 	streamWriteTimeout = 30 * time.Second
 	// streamPage is how many changed threads one query reads.
 	streamPage = 200
+	// streamCoalesce is how long a woken stream lets further commits come
+	// before it looks: every projector commits a batch on its own, within
+	// milliseconds of the others, and one look serves them all.
+	streamCoalesce = 20 * time.Millisecond
 )
 
 var errBadLastEventID = newError(http.StatusBadRequest, "invalid_position",
@@ -123,6 +127,11 @@ func (a *api) follow(ctx context.Context, s *sse, c caller, last eventstore.Posi
 		case <-stopped:
 			return nil
 		case <-changed:
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(streamCoalesce):
+			}
 		case <-ping.C:
 			s.comment("ping")
 			if err := s.flush(); err != nil {
