@@ -41,6 +41,8 @@ type Deps struct {
 	Verifier   *twilio.Verifier
 	Commands   Commands
 	Admin      AdminCommands
+	// Page is the Messages page (adapters/web) at / and /assets/; nil: none.
+	Page http.Handler
 }
 
 // Commands are the use cases the HTTP surface issues.
@@ -93,6 +95,11 @@ func NewHandler(d Deps) http.Handler {
 	a.routeLeads(api)
 
 	r.HandleFunc(twilio.InboundPath, a.inboundWebhook).Methods(http.MethodPost)
+
+	if d.Page != nil {
+		r.Handle("/", d.Page).Methods(http.MethodGet, http.MethodHead)
+		r.PathPrefix("/assets/").Handler(d.Page).Methods(http.MethodGet, http.MethodHead)
+	}
 
 	for _, router := range []*mux.Router{r, api} {
 		router.NotFoundHandler = noRoute(r)
