@@ -208,7 +208,9 @@ function gate(node, on) {
 
 // ─────────────────────────── sign-in ───────────────────────────
 
-async function start(token) {
+// start opens a session with token. fromForm: the user just signed in, so
+// the focus (which was in the form, now gone) goes to the list.
+async function start(token, fromForm = false) {
   stopLive();
   const session = ++state.session;
   state.token = token;
@@ -265,6 +267,10 @@ async function start(token) {
   if (!state.inboxReady) {
     state.inboxReady = true;
     performance.mark("inbox-ready");
+  }
+  if (fromForm) {
+    if (state.order.length) focusThreadAt(0);
+    else el["tab-inbox"].focus();
   }
   connectLive();
 }
@@ -690,11 +696,12 @@ function closeThread() {
 // least; a switch renders from scratch, a refresh in place.
 function renderThread(t, pos, switched) {
   if (!switched && pos < state.openPos) return;
-  state.open = t;
   state.openPos = pos;
+  if (switched) state.open = null;
   showThreadShell();
   el.thread.dataset.threadId = t.id;
-  paintHead(t, pos, switched);
+  paintHead(t, pos, switched); // unless a live frame painted a newer head
+  state.open = { ...state.open, messages: t.messages || [] };
   if (switched) {
     el["reply-body"].value = state.drafts.get(t.id) || "";
     countReply();
@@ -708,7 +715,11 @@ function renderThread(t, pos, switched) {
 function paintHead(t, pos, force = false) {
   if (!force && pos < state.headPos) return;
   state.headPos = pos;
-  if (state.open) state.open = { ...state.open, ...t, messages: state.open.messages };
+  const before = state.open;
+  // A change of consent is a new entry in the audit (unless the user is
+  // looking at another instant).
+  if (!force && before && before.consent !== t.consent && !state.auditChosen) loadAudit();
+  state.open = { ...(before || {}), ...t, messages: t.messages || (before && before.messages) || [] };
   setText(el["thread-title"], t.customer_name || t.customer_phone);
   setText(el.threadPhone, t.customer_name ? t.customer_phone : "");
   setBadge(el.threadBadge, t.consent);
@@ -1456,7 +1467,11 @@ function onLiveEvent(live, ev, resumed) {
       state.lastEventId = ev.id;
       state.seenPos = maxPos(state.seenPos, pos);
       reloadList(pos);
-      if (state.openId) refreshOpen(pos);
+      if (state.openId) {
+        refreshOpen(pos);
+        // Company-wide: the number in use changed, so did the audit's now.
+        if (!state.auditChosen) loadAudit();
+      }
       return;
     default:
       if (ev.id) state.lastEventId = ev.id;
@@ -1474,9 +1489,10 @@ function onThreadFrame(t, pos) {
     return;
   }
   const open = state.open;
+  // A keyword (HELP, …) may add to the audit without changing consent.
+  if (open && open.consent === t.consent && open.last_customer_reply_at !== t.last_customer_reply_at && !state.auditChosen) loadAudit();
   if (open) paintHead(t, pos);
   refreshOpen(pos);
-  if (open && (open.consent !== t.consent || open.last_customer_reply_at !== t.last_customer_reply_at) && !state.auditChosen) loadAudit();
 }
 
 // ───────────────────────────── wiring ─────────────────────────────
@@ -1491,7 +1507,7 @@ function wire() {
       return;
     }
     setText(el["signin-error"], "");
-    start(token);
+    start(token, true);
   });
   el.signout.addEventListener("click", () => signOut(""));
 
