@@ -4,9 +4,13 @@
 // nothing else.
 //
 // Every file is read once at start: its body, its content type and a strong
-// ETag from its SHA-256. Answers carry Cache-Control: no-cache, so a browser
-// asks again each time (If-None-Match → 304 while the binary is the same)
-// and a new binary's page is picked up at once.
+// ETag from its SHA-256. The page (/) is served with Cache-Control:
+// no-cache, so a browser asks again each time (If-None-Match → 304 while
+// the binary is the same) and a new binary's page is picked up at once. The
+// page names its script and style sheet with their hash (?v=), and a module
+// its imports likewise: an answer to such a URL is cached for good, so a
+// reload costs one request. Without ?v= (or with another) an asset is
+// no-cache too.
 package web
 
 import (
@@ -14,10 +18,13 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"fmt"
 	"io/fs"
 	"mime"
 	"net/http"
 	"path"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -38,6 +45,7 @@ type asset struct {
 	name        string
 	body        []byte
 	contentType string
+	version     string // the hash of body, as ?v= names it
 	etag        string
 }
 
@@ -68,30 +76,86 @@ type handler struct {
 	byPath map[string]*asset
 }
 
-func newHandler(files embed.FS) (*handler, error) {
+// References to the page's own files, which carry the file's hash (?v=):
+// "/assets/app.css" in the HTML, "./sse.js" in a module's import.
+var (
+	htmlRef   = regexp.MustCompile(`"/assets/([A-Za-z0-9._-]+)"`)
+	importRef = regexp.MustCompile(`from "\./([A-Za-z0-9._-]+)"`)
+)
+
+// newHandler reads the files once. A reference from one file to another
+// gets the other's hash as ?v=, so that an answer to a versioned URL may be
+// cached for good (a new binary's page names new versions) while the page
+// itself is asked for again each time: a reload costs one request.
+func newHandler(files fs.FS) (*handler, error) {
 	root, err := fs.Sub(files, "static")
 	if err != nil {
 		return nil, err
 	}
-	h := &handler{byPath: map[string]*asset{}}
+	raw := map[string][]byte{}
 	err = fs.WalkDir(root, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		body, err := fs.ReadFile(root, name)
-		if err != nil {
-			return err
+		raw[name], err = fs.ReadFile(root, name)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	done := map[string]*asset{}
+	var build func(name string, seen []string) (*asset, error)
+	build = func(name string, seen []string) (*asset, error) {
+		if a, ok := done[name]; ok {
+			return a, nil
+		}
+		if slices.Contains(seen, name) {
+			return nil, fmt.Errorf("web: %s refers to itself through %v", name, seen)
+		}
+		body, ok := raw[name]
+		if !ok {
+			return nil, fmt.Errorf("web: %s refers to %s, which is not in static/", seen[len(seen)-1], name)
+		}
+		ref := importRef
+		if strings.HasSuffix(name, ".html") {
+			ref = htmlRef
+		} else if !strings.HasSuffix(name, ".js") {
+			ref = nil
+		}
+		if ref != nil {
+			var ferr error
+			body = ref.ReplaceAllFunc(body, func(m []byte) []byte {
+				dep := string(ref.FindSubmatch(m)[1])
+				a, err := build(dep, append(seen, name))
+				if err != nil {
+					ferr = err
+					return m
+				}
+				return []byte(strings.Replace(string(m), dep, dep+"?v="+a.version, 1))
+			})
+			if ferr != nil {
+				return nil, ferr
+			}
 		}
 		sum := sha256.Sum256(body)
-		a := &asset{name: name, body: body, contentType: contentType(name), etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
+		version := hex.EncodeToString(sum[:16])
+		a := &asset{name: name, body: body, contentType: contentType(name), version: version, etag: `"` + version + `"`}
+		done[name] = a
+		return a, nil
+	}
+	h := &handler{byPath: map[string]*asset{}}
+	for name := range raw {
+		a, err := build(name, nil)
+		if err != nil {
+			return nil, err
+		}
 		if name == "index.html" {
 			h.byPath["/"] = a
-			return nil
+		} else {
+			h.byPath[AssetsPrefix+name] = a
 		}
-		h.byPath[AssetsPrefix+name] = a
-		return nil
-	})
-	return h, err
+	}
+	return h, nil
 }
 
 func contentType(name string) string {
@@ -124,7 +188,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	hdr.Set("Content-Type", a.contentType)
 	hdr.Set("ETag", a.etag)
-	hdr.Set("Cache-Control", "no-cache")
+	if v := r.URL.Query().Get("v"); v != "" && v == a.version && r.URL.Path != "/" {
+		// This very content, named by its hash: it never changes.
+		hdr.Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		hdr.Set("Cache-Control", "no-cache")
+	}
 	// ServeContent answers If-None-Match with 304, HEAD without a body and
 	// ranges; the zero time leaves Last-Modified out (the ETag decides).
 	http.ServeContent(w, r, a.name, time.Time{}, bytes.NewReader(a.body))

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 func get(t *testing.T, h http.Handler, method, path string, header http.Header) *http.Response {
@@ -40,6 +41,7 @@ func TestServesThePageAndItsAssets(t *testing.T) {
 		{"/assets/sse.js", "text/javascript; charset=utf-8", "export class SSEParser"},
 		{"/assets/time.js", "text/javascript; charset=utf-8", "export function zonedToUTC"},
 		{"/assets/dom.js", "text/javascript; charset=utf-8", "export function h("},
+		{"/assets/boot.js", "text/javascript; charset=utf-8", "smsinboxEarly"},
 		{"/assets/app.css", "text/css; charset=utf-8", ".consent-badge"},
 	} {
 		res := get(t, h, http.MethodGet, tc.path, nil)
@@ -192,5 +194,75 @@ func TestPageHasTheContractHooks(t *testing.T) {
 		if !regexp.MustCompile(`id="` + id + `"[^>]*role="alert"`).MatchString(html) {
 			t.Errorf("#%s is not role=alert", id)
 		}
+	}
+}
+
+// The page names its files by hash: those answers are cached for good; a
+// module's imports are named by hash too, and the names change with the
+// content (a new binary's page asks for new files).
+func TestVersionedAssets(t *testing.T) {
+	h := Handler()
+	html := body(t, get(t, h, http.MethodGet, "/", nil))
+	if got := get(t, h, http.MethodGet, "/", nil).Header.Get("Cache-Control"); got != "no-cache" {
+		t.Fatalf("the page's Cache-Control is %q, want no-cache", got)
+	}
+	refs := regexp.MustCompile(`"(/assets/[a-z]+\.(?:js|css))\?v=([0-9a-f]{32})"`).FindAllStringSubmatch(html, -1)
+	if len(refs) < 2 {
+		t.Fatalf("index.html names %d versioned files: %q", len(refs), refs)
+	}
+	for _, ref := range refs {
+		res := get(t, h, http.MethodGet, ref[1]+"?v="+ref[2], nil)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s?v=%s: %d", ref[1], ref[2], res.StatusCode)
+		}
+		if got := res.Header.Get("Cache-Control"); got != "public, max-age=31536000, immutable" {
+			t.Errorf("GET %s with its version: Cache-Control %q", ref[1], got)
+		}
+		if etag := res.Header.Get("ETag"); etag != `"`+ref[2]+`"` {
+			t.Errorf("GET %s: ETag %s, want the version %s", ref[1], etag, ref[2])
+		}
+		if got := get(t, h, http.MethodGet, ref[1]+"?v=0123", nil).Header.Get("Cache-Control"); got != "no-cache" {
+			t.Errorf("GET %s with another version: Cache-Control %q, want no-cache", ref[1], got)
+		}
+	}
+	app := body(t, get(t, h, http.MethodGet, "/assets/app.js", nil))
+	imports := regexp.MustCompile(`from "\./([a-z]+\.js)\?v=([0-9a-f]{32})"`).FindAllStringSubmatch(app, -1)
+	if len(imports) == 0 || strings.Contains(app, `from "./sse.js"`) {
+		t.Fatalf("app.js imports are not versioned: %q", imports)
+	}
+	for _, imp := range imports {
+		res := get(t, h, http.MethodGet, "/assets/"+imp[1], nil)
+		if etag := res.Header.Get("ETag"); etag != `"`+imp[2]+`"` {
+			t.Errorf("app.js imports %s?v=%s, but its ETag is %s", imp[1], imp[2], etag)
+		}
+		if !strings.Contains(html, `/assets/`+imp[1]+`?v=`+imp[2]) {
+			t.Errorf("index.html does not preload %s at the version app.js imports", imp[1])
+		}
+	}
+}
+
+func TestVersionsFollowContent(t *testing.T) {
+	fsys := fstest.MapFS{
+		"static/index.html": {Data: []byte(`<script type="module" src="/assets/a.js"></script>`)},
+		"static/a.js":       {Data: []byte(`import { b } from "./b.js";`)},
+		"static/b.js":       {Data: []byte(`export const b = 1;`)},
+	}
+	one, err := newHandler(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys["static/b.js"] = &fstest.MapFile{Data: []byte(`export const b = 2;`)}
+	two, err := newHandler(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/", "/assets/a.js", "/assets/b.js"} {
+		if one.byPath[p].version == two.byPath[p].version {
+			t.Errorf("%s keeps its version when a file it refers to changes", p)
+		}
+	}
+	fsys["static/a.js"] = &fstest.MapFile{Data: []byte(`import { c } from "./c.js";`)}
+	if _, err := newHandler(fsys); err == nil {
+		t.Errorf("a reference to a missing file is not an error")
 	}
 }

@@ -118,15 +118,22 @@ async function api(path, { method = "GET", body, minPos = 0n, raw = false, signa
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
+  const request = fetch(path, init).then((res) => (raw && res.ok ? { res, text: null } : res.text().then((text) => ({ res, text }))));
+  return answer(request, session);
+}
+
+// answer turns a request ({res, text}: the response and its body read, as
+// boot.js also makes them; text null for a raw answer) into api()'s answer.
+async function answer(request, session) {
   let res;
+  let text;
   try {
-    res = await fetch(path, init);
+    ({ res, text } = await request);
   } catch (err) {
     if (err.name === "AbortError") throw err;
     throw new ApiError(0, "network", "smsinbox could not be reached. Check the connection and try again.");
   }
-  if (res.ok && raw) return res;
-  const text = await res.text();
+  if (text === null) return res;
   let data = null;
   try {
     data = text ? JSON.parse(text) : null;
@@ -216,9 +223,10 @@ async function start(token, fromForm = false) {
   state.token = token;
   resetSession();
   // Who we are and the first page, at once: the list is on screen one
-  // round trip after the page loaded.
-  const me = api("/api/me").then((v) => ({ v }), (err) => ({ err }));
-  const page = fetchPage("inbox", null).then((v) => ({ v }), (err) => ({ err }));
+  // round trip after the page loaded. boot.js may have asked already.
+  const early = takeEarly(token);
+  const me = (early ? answer(early.me, session) : api("/api/me")).then((v) => ({ v }), (err) => ({ err }));
+  const page = (early ? answer(early.threads, session) : fetchPage("inbox", null)).then((v) => ({ v }), (err) => ({ err }));
 
   const who = await me;
   if (session !== state.session) return;
@@ -273,6 +281,13 @@ async function start(token, fromForm = false) {
     else el["tab-inbox"].focus();
   }
   connectLive();
+}
+
+// takeEarly hands over, once, the requests boot.js started with token.
+function takeEarly(token) {
+  const early = window.smsinboxEarly;
+  window.smsinboxEarly = null;
+  return early && early.token === token ? early : null;
 }
 
 function resetSession() {
@@ -398,11 +413,9 @@ function paintThread(e) {
   if (t.last_customer_reply_at) {
     setText(els.time, state.fmt.listTime(t.last_customer_reply_at));
     setAttr(els.time, "datetime", t.last_customer_reply_at);
-    setAttr(els.time, "title", `Last reply: ${state.fmt.title(t.last_customer_reply_at)}`);
   } else {
     setText(els.time, "No reply yet");
     setAttr(els.time, "datetime", null);
-    setAttr(els.time, "title", null);
   }
   setBadge(els.consent, t.consent);
   setText(els.preview, t.last_message_preview || "");
@@ -843,7 +856,6 @@ function paintMessage(p, m) {
   else if (!m.automated && p.automated.isConnected) p.automated.remove();
   setText(p.time, state.fmt.time(m.created_at));
   setAttr(p.time, "datetime", m.created_at);
-  setAttr(p.time, "title", state.fmt.title(m.created_at));
   setText(p.status, STATUS_WORDS[m.status] || m.status);
   if (m.error_code !== null && m.error_code !== undefined) {
     const words = TWILIO_ERRORS[m.error_code];

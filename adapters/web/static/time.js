@@ -75,7 +75,17 @@ export class Formatter {
   listTime(iso) {
     const d = new Date(iso);
     if (Number.isNaN(d.getTime())) return "";
-    return this.year.format(d) === this.year.format(new Date()) ? this.short.format(d) : this.full.format(d);
+    return this.year.format(d) === this.thisYear() ? this.short.format(d) : this.full.format(d);
+  }
+
+  // thisYear is the zone's current year, looked at again after an hour.
+  thisYear() {
+    const now = Date.now();
+    if (!this.yearAt || now - this.yearAt > 3600e3) {
+      this.yearAt = now;
+      this.yearNow = this.year.format(new Date(now));
+    }
+    return this.yearNow;
   }
 
   // time is a date and time, as in a message.
