@@ -38,6 +38,7 @@ const state = {
   threads: new Map(), // id → entry {t, pos, key, els}
   order: [], // ids, most recent activity first
   nextCursor: null,
+  boundary: null, // the last thread of the pages loaded ({t, key}): the list covers up to it
   pagesLoaded: 0,
   openId: null,
   openGen: 0,
@@ -232,6 +233,12 @@ async function start(token, fromForm = false) {
   if (session !== state.session) return;
   if (who.err) {
     if (quiet(who.err)) return;
+    if (who.err.status === 0 || who.err.status >= 500) {
+      // smsinbox unreachable or unwell: the token may be fine, and stays
+      // (a reload tries it again).
+      showSignin(who.err.message);
+      return;
+    }
     if (who.err.status !== 404) {
       signOut(who.err.message);
       return;
@@ -358,6 +365,7 @@ function clearList() {
   state.threads.clear();
   state.order = [];
   state.nextCursor = null;
+  state.boundary = null;
   state.pagesLoaded = 0;
   el.threads.replaceChildren();
   setText(el["list-error"], "");
@@ -374,11 +382,19 @@ function renderFirstPage(page, pos) {
     frag.append(e.els.li);
   }
   el.threads.append(frag);
-  state.nextCursor = page.next_cursor;
+  setPageEnd(page);
   state.pagesLoaded = 1;
   syncMore();
   syncEmpty();
   syncTabStop();
+}
+
+// setPageEnd notes where the pages loaded end: the next page's cursor, and
+// the thread the list covers up to (what sorts after it is not loaded).
+function setPageEnd(page) {
+  state.nextCursor = page.next_cursor;
+  const last = page.threads[page.threads.length - 1];
+  if (last) state.boundary = { t: last, key: sortKey(last.last_activity_at) };
 }
 
 function newEntry(t, pos) {
@@ -445,9 +461,9 @@ function applyThread(t, pos) {
     if (before(state.threads.get(others[mid]), entry)) lo = mid + 1;
     else hi = mid;
   }
-  // Past the last loaded thread while there is another page: it belongs to
-  // a page not loaded yet ("Load more" brings it).
-  if (lo === others.length && state.nextCursor) {
+  // Past the pages loaded while there is another page: it belongs to a
+  // page not loaded yet ("Load more" brings it).
+  if (state.nextCursor && state.boundary && before(state.boundary, entry)) {
     if (e) removeThread(t.id);
     return;
   }
@@ -507,14 +523,9 @@ async function loadMore() {
     const base = maxPos(state.seenPos, state.minPos);
     const page = await fetchPage(state.folder, cursor);
     if (gen !== state.listGen) return;
-    state.nextCursor = page.next_cursor;
+    setPageEnd(page);
     state.pagesLoaded++;
-    // Appended in order: each comes after what is loaded (nextCursor is
-    // cleared first so that the last ones are not taken for "not loaded").
-    const cursorAfter = state.nextCursor;
-    state.nextCursor = null;
     for (const t of page.threads) applyThread(t, base);
-    state.nextCursor = cursorAfter;
     announce(`${page.threads.length} more conversations loaded.`);
   } catch (err) {
     if (!quiet(err)) setText(el["list-error"], err.message);
@@ -561,7 +572,7 @@ async function resync(pos) {
       const inRange = !page.next_cursor || !lastEntry || !before(lastEntry, e);
       if (inRange && !seen.has(id) && e.pos <= base) removeThread(id);
     }
-    if (state.pagesLoaded <= 1) state.nextCursor = page.next_cursor;
+    if (state.pagesLoaded <= 1) setPageEnd(page);
     for (const t of page.threads) applyThread(t, base);
     if (state.pagesLoaded === 0) state.pagesLoaded = 1;
     syncMore();
