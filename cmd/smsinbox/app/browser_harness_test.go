@@ -160,7 +160,7 @@ func newPage(t *testing.T, e *env) *page {
 		<-consoleDone
 		p.mu.Lock()
 		defer p.mu.Unlock()
-		if len(p.network) > 0 {
+		if len(p.network) > 0 && testing.Verbose() {
 			t.Logf("requests the browser saw fail (expected ones included):\n  %s", strings.Join(p.network, "\n  "))
 		}
 		if len(p.problems) > 0 {
@@ -173,6 +173,16 @@ func newPage(t *testing.T, e *env) *page {
 		}
 	})
 	return p
+}
+
+// takeProblems returns the JavaScript errors logged so far and forgets
+// them (for the harness's own test).
+func (p *page) takeProblems() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := p.problems
+	p.problems = nil
+	return out
 }
 
 // note sorts a console message: JavaScript errors fail the test; failed

@@ -94,6 +94,29 @@ func (p *page) checkBold(threadID string, unread bool) {
 	}
 }
 
+// The harness catches what the page logs: an uncaught exception, a
+// rejected promise and console.error would each fail a test.
+func TestBrowserHarnessCatchesPageErrors(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	p := newPage(t, e)
+	p.open()
+	p.waitVisible("form#signin")
+	eval[bool](p, `setTimeout(() => { throw new Error("thrown") }); Promise.reject(new Error("rejected")); console.error("logged"); true`)
+	deadline := time.Now().Add(uiWait)
+	var got []string
+	for len(got) < 3 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		got = append(got, p.takeProblems()...)
+	}
+	joined := strings.Join(got, "\n")
+	for _, want := range []string{"thrown", "rejected", "logged"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("the harness missed %q; it caught:\n%s", want, joined)
+		}
+	}
+}
+
 // Sign-in: a refused token says why (the API's words) and the form stays;
 // a good token opens the app with the user and the company; signing out
 // forgets the token, also across a reload.
