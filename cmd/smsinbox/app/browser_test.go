@@ -42,6 +42,17 @@ func errorMessage(t *testing.T, r response) string {
 	return e.Error.Message
 }
 
+// newTenantIn is newTenant for a company in a time zone.
+func (e *env) newTenantIn(name, number, zone string) tenant {
+	e.t.Helper()
+	r := e.do(req{method: "POST", path: "/api/admin/companies", token: adminTok,
+		body: map[string]any{"name": name, "messaging_number": number, "time_zone": zone}})
+	expect(e.t, r, http.StatusCreated, "")
+	var c company
+	r.json(e.t, &c)
+	return tenant{company: c, agent: e.addUser(c.ID, "agent")}
+}
+
 // rowSel is the Inbox / Archived list's item of a thread.
 func rowSel(threadID string) string {
 	return `ul#threads li.thread[data-thread-id="` + threadID + `"]`
@@ -194,7 +205,7 @@ func TestBrowserBlocked(t *testing.T) {
 func TestBrowserInboxLiveTextAndOpen(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	a := e.newTenant("Acme Dental", numA)
+	a := e.newTenantIn("Acme Dental", numA, "America/New_York") // 15:00 UTC is 10:00 there
 	e.text(numA, cust1, "Is Tuesday at 3 still ok?")
 	e.clock.Advance(time.Minute)
 	e.submitForm(a.agent, formBody(cust2, true)) // Ada Lovelace, pending
@@ -221,8 +232,8 @@ func TestBrowserInboxLiveTextAndOpen(t *testing.T) {
 	p.checkBadge(rowSel(th2.ID)+" .consent-badge", "pending")
 	p.checkBadge(rowSel(th3.ID)+" .consent-badge", "yes")
 	p.waitText(rowSel(th1.ID)+" .thread-preview", "Is Tuesday at 3 still ok?")
-	if p.text(rowSel(th1.ID)+" .thread-time") == "" {
-		p.fail("%s .thread-time is empty", rowSel(th1.ID))
+	if got := p.text(rowSel(th1.ID) + " .thread-time"); !strings.Contains(got, "10:00") {
+		p.fail("%s .thread-time says %q: the last reply (15:00 UTC) is 10:00 in the company's America/New_York", rowSel(th1.ID), got)
 	}
 
 	// A text arrives: its thread comes to the top, unread, without a reload.
@@ -243,8 +254,14 @@ func TestBrowserInboxLiveTextAndOpen(t *testing.T) {
 	if n := p.count(`ul#threads li.thread[aria-current="true"]`); n != 1 {
 		p.fail("%d threads are aria-current, want 1", n)
 	}
+	if got := p.text(`section#thread li.message .message-time`); !strings.Contains(got, "10:03") {
+		p.fail("the message's time says %q: 15:03 UTC is 10:03 in the company's America/New_York", got)
+	}
 	if th := e.mustThread(a.agent, cust4); th.Unread {
 		t.Fatalf("the page opened the thread but the server still has it unread")
+	}
+	if n := p.count("section#audit"); n != 0 {
+		p.fail("an agent sees the consent audit (admin and compliance only)")
 	}
 
 	// Another: the current one moves, the first stays read.
@@ -400,6 +417,47 @@ func TestBrowserDoubleOptInBadgeLive(t *testing.T) {
 		p.fail("a customer's message is marked automated")
 	}
 	p.screenshot("thread")
+
+	// A new messaging number: consent does not follow it, every badge
+	// turns No (the stream's reload frame).
+	expect(t, e.do(req{method: "PUT", path: "/api/admin/companies/" + a.ID + "/messaging-number", token: adminTok,
+		body: map[string]any{"messaging_number": numA2}}), http.StatusOK, "")
+	p.checkBadge(rowSel(th.ID)+" .consent-badge", "no")
+	p.checkBadge("section#thread .consent-badge", "no")
+}
+
+// The consent audit, for compliance: the history replayed, the status at a
+// past instant; no reply, no thread commands.
+func TestBrowserComplianceAudit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	a := e.newTenant("Acme", numA)
+	compliance := e.addUser(a.ID, "compliance")
+	e.text(numA, cust1, "Hello")
+	e.clock.Advance(time.Minute)
+	e.submitForm(a.agent, formBody(cust1, true)) // 15:01 pending
+	e.clock.Advance(time.Minute)
+	e.text(numA, cust1, "YES") // 15:02 yes
+	th := e.mustThread(a.agent, cust1)
+
+	p := newPage(t, e)
+	p.signInLive(compliance)
+	p.openThread(th.ID)
+	p.waitVisible("section#audit")
+	p.waitAttr("#audit-status", "data-consent", "yes")
+	p.waitVisible(`ol#audit-events li[data-type="ConsentRequested"]`)
+	p.waitVisible(`ol#audit-events li[data-type="ConsentConfirmed"]`)
+	if typ := p.attr("input#audit-at", "type"); typ != "datetime-local" {
+		p.fail(`input#audit-at has type %q, want "datetime-local"`, typ)
+	}
+	for _, sel := range []string{"form#reply", "#mark-unread", "#archive", "#create-lead"} {
+		if n := p.count(sel); n != 0 {
+			p.fail("compliance (read only) is shown %s", sel)
+		}
+	}
+	// Between the form (15:01) and the YES (15:02): pending.
+	eval[bool](p, `(i => { i.value = "2030-03-04T15:01:30"; i.dispatchEvent(new Event("change", {bubbles: true})); return true })(document.querySelector("#audit-at"))`)
+	p.waitAttr("#audit-status", "data-consent", "pending")
 }
 
 // Create Lead: a field the API refuses says why next to the field; then the
@@ -656,7 +714,15 @@ func TestBrowserPerformance10000Threads(t *testing.T) {
 	p := newPage(t, e)
 	p.signInLive(a.agent)
 	p.waitVisible("ul#threads li.thread")
-	p.waitVisible("button#threads-more") // 10,000 threads do not fit one page
+	// 10,000 threads do not fit one page: the next one comes on demand.
+	listed := `document.querySelectorAll("ul#threads li.thread").length`
+	first := eval[int](p, listed)
+	p.click("button#threads-more")
+	p.waitFor("a second page of threads", listed+` > `+fmt.Sprint(first))
+	if dup := eval[bool](p, `(ids => new Set(ids).size !== ids.length)(Array.from(document.querySelectorAll("ul#threads li.thread")).map(li => li.dataset.threadId))`); dup {
+		p.fail("a thread is listed twice after Load more")
+	}
+	p.waitVisible("button#threads-more")
 
 	// First loads: the token comes from sessionStorage, nothing is cached
 	// but the page's files (revalidated: Cache-Control no-cache).
