@@ -4,6 +4,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -264,5 +266,22 @@ func TestVersionsFollowContent(t *testing.T) {
 	fsys["static/a.js"] = &fstest.MapFile{Data: []byte(`import { c } from "./c.js";`)}
 	if _, err := newHandler(fsys); err == nil {
 		t.Errorf("a reference to a missing file is not an error")
+	}
+}
+
+// The page's pure modules, run with Node when it is installed (the browser
+// tests cover the rest of the page).
+func TestScriptsWithNode(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not installed")
+	}
+	for _, tz := range []string{"UTC", "Asia/Tokyo", "America/Los_Angeles"} {
+		cmd := exec.Command(node, "testdata/scripts_test.mjs")
+		cmd.Env = append(os.Environ(), "TZ="+tz)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("TZ=%s node testdata/scripts_test.mjs: %v\n%s", tz, err, out)
+		}
 	}
 }

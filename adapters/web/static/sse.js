@@ -22,6 +22,7 @@ export class SSEParser {
   // {type, data, id}: type "message" when the frame named none.
   feed(chunk) {
     const events = [];
+    if (!chunk) return events; // (and keep skipLF for the next one)
     let text = chunk;
     if (this.skipLF && text.startsWith("\n")) text = text.slice(1);
     this.skipLF = false;
