@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/smsinbox/smsinbox/commands"
@@ -339,13 +341,21 @@ func TestBrowserReplyRefusedWithoutConsent(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	a := e.newTenant("Acme", numA)
-	e.text(numA, cust1, "Can you call me back?")
+	const markup = `Can you call me back? <b>now</b> <img src=x onerror="console.error('injected')">`
+	e.text(numA, cust1, markup)
 	th := e.mustThread(a.agent, cust1)
 	want := errorMessage(t, e.reply(a.agent, th.ID, map[string]any{"body": "probe"})) // 409, records nothing
 
 	p := newPage(t, e)
 	p.signInLive(a.agent)
 	p.openThread(th.ID)
+	// A customer's text is text, never markup.
+	if got := eval[string](p, `document.querySelector("ol#messages li.message .message-body").textContent`); got != markup {
+		p.fail("the message body shows %q, want the text as sent %q", got, markup)
+	}
+	if n := p.count("ol#messages .message-body *, ul#threads .thread-preview *"); n != 0 {
+		p.fail("a customer's text became %d elements in the page", n)
+	}
 	p.checkBadge("section#thread .consent-badge", "no")
 	p.typeInto("form#reply textarea#reply-body", "Sure, at 4pm")
 	p.click("#reply-send")
@@ -372,6 +382,49 @@ func TestBrowserReplyRefusedWithoutConsent(t *testing.T) {
 	p.waitAttr(`ol#messages li.message[data-direction="outbound"]`, "data-status", "sent")
 	if msgs := e.get(a.agent, th.ID).Messages; len(msgs) != 2 || msgs[1].Body != "Sure, at 4pm" {
 		t.Fatalf("messages after the reply: %+v", msgs)
+	}
+}
+
+// The live stream resumes: the connection drops, the page says it is
+// reconnecting, a text arrives meanwhile; back live, the page asks for what
+// came after the last id it saw (Last-Event-ID) and shows the text.
+func TestBrowserLiveReconnects(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	a := e.newTenant("Acme", numA)
+	e.text(numA, cust1, "First")
+	p := newPage(t, e)
+	p.signInLive(a.agent)
+
+	ctx, cancel := context.WithTimeout(p.ctx, 3*uiWait)
+	defer cancel()
+	requests := chromedp.Events(ctx, network.RequestWillBeSent) // from now on
+	e.srv.CloseClientConnections()
+	p.waitAttr("#live", "data-state", "reconnecting")
+	e.clock.Advance(time.Minute)
+	e.text(numA, cust2, "Sent while the page was away")
+	th := e.mustThread(a.agent, cust2)
+	p.waitAttr("#live", "data-state", "live")
+	p.waitVisible(rowSel(th.ID))
+	p.checkBold(th.ID, true)
+
+	for ev, err := range requests {
+		if err != nil {
+			t.Fatalf("no request to /api/events with Last-Event-ID after the drop: %v", err)
+		}
+		if !strings.HasSuffix(ev.Request.URL, "/api/events") {
+			continue
+		}
+		for k, v := range ev.Request.Headers {
+			if strings.EqualFold(k, "Last-Event-ID") {
+				if id := fmt.Sprint(v); digits(id) != id || id == "" {
+					t.Fatalf("Last-Event-ID %q is not a position", id)
+				}
+				t.Logf("the page resumed with Last-Event-ID: %v", v)
+				return
+			}
+		}
+		t.Fatalf("the page reconnected to /api/events without Last-Event-ID: %v", ev.Request.Headers)
 	}
 }
 
