@@ -158,6 +158,13 @@ function noteCommand(answer) {
   return toPos(answer && answer.position);
 }
 
+// busy marks a button as working (or not). It stays focusable (a disabled
+// button would drop the keyboard's focus); its action checks isBusy.
+function busy(button, on) {
+  setAttr(button, "aria-disabled", on ? "true" : null);
+}
+const isBusy = (button) => button.getAttribute("aria-disabled") === "true";
+
 // quiet reports an error that was already dealt with (sign-out, blocked,
 // or a request made moot by a newer one).
 const quiet = (err) => err.name === "AbortError" || err.status === 401 || err.code === "sms_disabled";
@@ -516,8 +523,8 @@ function syncMore() {
 async function loadMore() {
   const gen = state.listGen;
   const cursor = state.nextCursor;
-  if (!cursor) return;
-  el.more.disabled = true;
+  if (!cursor || isBusy(el.more)) return;
+  busy(el.more, true);
   setText(el.more, "Loading…");
   try {
     const base = maxPos(state.seenPos, state.minPos);
@@ -530,7 +537,7 @@ async function loadMore() {
   } catch (err) {
     if (!quiet(err)) setText(el["list-error"], err.message);
   } finally {
-    el.more.disabled = false;
+    busy(el.more, false);
     setText(el.more, "Load more");
     syncMore();
   }
@@ -662,6 +669,14 @@ async function openThread(id, { measure = false } = {}) {
     t = await api(`/api/threads/${encodeURIComponent(id)}`);
   } catch (err) {
     if (gen !== state.openGen || quiet(err)) return;
+    if (switched) {
+      // Not the previous thread's messages under this one's selection.
+      state.messageEls.clear();
+      el.messages.replaceChildren();
+      el.thread.dataset.threadId = id;
+      const e = state.threads.get(id);
+      setText(el["thread-title"], e ? e.t.customer_name || e.t.customer_phone : "Conversation");
+    }
     showThreadShell();
     setText(el["thread-error"], err.message);
     return;
@@ -739,11 +754,11 @@ function renderThread(t, pos, switched) {
 function paintHead(t, pos, force = false) {
   if (!force && pos < state.headPos) return;
   state.headPos = pos;
-  const before = state.open;
+  const prev = state.open;
   // A change of consent is a new entry in the audit (unless the user is
   // looking at another instant).
-  if (!force && before && before.consent !== t.consent && !state.auditChosen) loadAudit();
-  state.open = { ...(before || {}), ...t, messages: t.messages || (before && before.messages) || [] };
+  if (!force && prev && prev.consent !== t.consent && !state.auditChosen) loadAudit();
+  state.open = { ...(prev || {}), ...t, messages: t.messages || (prev && prev.messages) || [] };
   setText(el["thread-title"], t.customer_name || t.customer_phone);
   setText(el.threadPhone, t.customer_name ? t.customer_phone : "");
   setBadge(el.threadBadge, t.consent);
@@ -937,6 +952,7 @@ async function refreshOpen(minPos = 0n) {
 // command sends a thread command (read, unread, archive, unarchive) and
 // reads the thread again at the position it answers.
 async function command(id, action) {
+  if (id === state.openId) setText(el["thread-error"], "");
   try {
     const answer = await api(`/api/threads/${encodeURIComponent(id)}/${action}`, { method: "POST", body: {} });
     const pos = noteCommand(answer);
@@ -965,9 +981,10 @@ async function toggleArchive() {
   const id = state.openId;
   if (!id) return;
   const action = el.archive.dataset.action;
-  el.archive.disabled = true;
+  if (isBusy(el.archive)) return;
+  busy(el.archive, true);
   const ok = await command(id, action);
-  el.archive.disabled = false;
+  busy(el.archive, false);
   if (ok) announce(action === "archive" ? "Archived." : "Moved back to the Inbox.");
 }
 
@@ -989,14 +1006,14 @@ async function sendReply(ev) {
   const id = state.openId;
   const box = el["reply-body"];
   const text = box.value;
-  if (!id) return;
+  if (!id || isBusy(el["reply-send"])) return;
   if (!text.trim()) {
     setText(el["reply-error"], "Write the text to send.");
     box.focus();
     return;
   }
   setText(el["reply-error"], "");
-  el["reply-send"].disabled = true;
+  busy(el["reply-send"], true);
   setAttr(el.reply, "aria-busy", "true");
   try {
     const answer = await api(`/api/threads/${encodeURIComponent(id)}/messages`, { method: "POST", body: { body: text } });
@@ -1016,7 +1033,7 @@ async function sendReply(ev) {
       box.focus();
     }
   } finally {
-    el["reply-send"].disabled = false;
+    busy(el["reply-send"], false);
     setAttr(el.reply, "aria-busy", null);
   }
 }
@@ -1026,8 +1043,9 @@ async function sendReply(ev) {
 // download fetches a CSV with the token (a plain link cannot send it) and
 // hands it to the browser as a file.
 async function download(button, path, fallbackName, errorEl) {
+  if (isBusy(button)) return;
   const label = button.textContent;
-  button.disabled = true;
+  busy(button, true);
   setAttr(button, "aria-busy", "true");
   setText(button, "Preparing…");
   setText(errorEl, "");
@@ -1045,7 +1063,7 @@ async function download(button, path, fallbackName, errorEl) {
   } catch (err) {
     if (!quiet(err)) setText(errorEl, err.message);
   } finally {
-    button.disabled = false;
+    busy(button, false);
     setAttr(button, "aria-busy", null);
     setText(button, label);
   }
@@ -1097,11 +1115,11 @@ function clearLeadErrors() {
 async function submitLead(ev) {
   ev.preventDefault();
   const t = state.open;
-  if (!t) return;
+  if (!t || isBusy(el["lead-submit"])) return;
   clearLeadErrors();
   const body = {};
   for (const [field, id] of LEAD_FIELDS) body[field] = el[id].value;
-  el["lead-submit"].disabled = true;
+  busy(el["lead-submit"], true);
   try {
     const answer = await api(`/api/threads/${encodeURIComponent(t.id)}/lead`, { method: "POST", body });
     const pos = noteCommand(answer);
@@ -1115,7 +1133,7 @@ async function submitLead(ev) {
     if (quiet(err)) return;
     showLeadErrors(err);
   } finally {
-    el["lead-submit"].disabled = false;
+    busy(el["lead-submit"], false);
   }
 }
 
