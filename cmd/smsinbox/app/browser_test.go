@@ -60,8 +60,10 @@ func rowSel(threadID string) string {
 	return `ul#threads li.thread[data-thread-id="` + threadID + `"]`
 }
 
+var nonDigits = regexp.MustCompile(`\D`)
+
 // digits keeps a text's digits (phone numbers may be shown formatted).
-func digits(s string) string { return regexp.MustCompile(`\D`).ReplaceAllString(s, "") }
+func digits(s string) string { return nonDigits.ReplaceAllString(s, "") }
 
 // signInLive signs in and waits until the page shows the app and its live
 // stream is connected.
