@@ -387,6 +387,51 @@ func TestBrowserReplyRefusedWithoutConsent(t *testing.T) {
 	}
 }
 
+// A reply's delivery, live, through Twilio (a fake REST API and its status
+// callbacks): queued, sent, delivered; another one undelivered with
+// Twilio's error code.
+func TestBrowserDeliveryStatusLive(t *testing.T) {
+	t.Parallel()
+	e := newOutEnv(t)
+	a := e.newTenant("Acme", numA)
+	threadID := e.consentingThread(a, cust1)
+	p := newPage(t, e.env)
+	p.signInLive(a.agent)
+	p.openThread(threadID)
+	p.checkBadge("section#thread .consent-badge", "yes")
+
+	send := func(text string) (id, sid string) {
+		t.Helper()
+		p.typeInto("form#reply textarea#reply-body", text)
+		p.click("#reply-send")
+		sel := `ol#messages li.message[data-direction="outbound"]:last-child`
+		p.waitText(sel+" .message-body", text)
+		id = p.attr(sel, "data-message-id")
+		return id, e.waitSent(a.ID, cust1, id)
+	}
+	msg := func(id string) string { return `ol#messages li.message[data-message-id="` + id + `"]` }
+
+	id, sid := send("See you Tuesday at 3")
+	m, _ := e.messageIn(a.agent, threadID, id) // Twilio took it: its answer's status
+	t.Logf("after Twilio's answer the API says %q", m.Status)
+	p.waitAttr(msg(id), "data-status", m.Status)
+	expect(t, e.statusCallback(sid, "sent", 0), http.StatusOK, "")
+	p.waitAttr(msg(id), "data-status", "sent")
+	expect(t, e.statusCallback(sid, "delivered", 0), http.StatusOK, "")
+	p.waitAttr(msg(id), "data-status", "delivered")
+	if got := p.text(msg(id) + " .message-status"); got == "" {
+		p.fail("%s .message-status is empty", msg(id))
+	}
+
+	id2, sid2 := send("Are you there?")
+	expect(t, e.statusCallback(sid2, "undelivered", 30003), http.StatusOK, "")
+	p.waitAttr(msg(id2), "data-status", "undelivered")
+	p.waitText(msg(id2)+" .message-error", "30003")
+	if n := p.count(msg(id) + " .message-error"); n != 0 && p.text(msg(id)+" .message-error") != "" {
+		p.fail("a delivered message shows an error: %q", p.text(msg(id)+" .message-error"))
+	}
+}
+
 // The live stream resumes: the connection drops, the page says it is
 // reconnecting, a text arrives meanwhile; back live, the page asks for what
 // came after the last id it saw (Last-Event-ID) and shows the text.
