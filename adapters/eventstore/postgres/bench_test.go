@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -171,4 +172,110 @@ func BenchmarkSubscribe(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(got)/time.Since(start).Seconds(), "events/s")
+}
+
+// BenchmarkVersusRaw compares one-event appends with the raw one-row INSERT
+// transactions of BenchmarkRawInsert in alternating rounds (1 s of each, 6
+// rounds), so that both meet the same moments of a machine whose fsync rate
+// drifts; it reports each side's median rate and their ratio. Run it with
+// -benchtime 1x: the rounds set its length.
+func BenchmarkVersusRaw(b *testing.B) {
+	const rounds = 6
+	const round = time.Second
+	for _, c := range []int{1, 16} {
+		b.Run(fmt.Sprintf("c=%d", c), func(b *testing.B) {
+			ctx := context.Background()
+			rawPool := benchPool(b)
+			if _, err := rawPool.Exec(ctx, `CREATE TABLE raw_insert (id bigserial PRIMARY KEY, payload text NOT NULL)`); err != nil {
+				b.Fatal(err)
+			}
+			payload := strings.Repeat("x", rowSize(benchEvent(), "conversation-00000000-0000-0000-0000-000000000000-+15551234567"))
+			s, err := New(ctx, benchPool(b), Config{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			// The events are made before each round, as the raw rows are: the
+			// rounds time the store, not the making of IDs and documents.
+			var streams, next atomic.Int64
+			var events []eventstore.EventData
+			raw := func() error {
+				_, err := rawPool.Exec(ctx, `INSERT INTO raw_insert (payload) VALUES ($1)`, payload)
+				return err
+			}
+			ours := func() error {
+				stream := eventstore.StreamID(fmt.Sprintf("conversation-%d", streams.Add(1)%1000))
+				e := benchEvent()
+				if i := next.Add(1) - 1; i < int64(len(events)) {
+					e = events[i]
+				}
+				_, err := s.Append(ctx, stream, eventstore.Any(), e)
+				return err
+			}
+			var rawRates, ourRates []float64
+			b.ResetTimer()
+			for r := 0; r < rounds; r++ {
+				rawRates = append(rawRates, rateFor(b, c, round, raw))
+				b.StopTimer()
+				events = make([]eventstore.EventData, 40000)
+				for i := range events {
+					events[i] = benchEvent()
+				}
+				next.Store(0)
+				b.StartTimer()
+				ourRates = append(ourRates, rateFor(b, c, round, ours))
+			}
+			b.StopTimer()
+			rawMed, ourMed := median(rawRates), median(ourRates)
+			b.ReportMetric(rawMed, "raw-inserts/s")
+			b.ReportMetric(ourMed, "appends/s")
+			b.ReportMetric(100*ourMed/rawMed, "%-of-raw")
+			b.Logf("c=%d rounds raw %v appends %v", c, rounded(rawRates), rounded(ourRates))
+		})
+	}
+}
+
+// rateFor runs fn on c goroutines for d and answers calls per second.
+func rateFor(b *testing.B, c int, d time.Duration, fn func() error) float64 {
+	var n atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, c)
+	stop := time.Now().Add(d)
+	start := time.Now()
+	for g := 0; g < c; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(stop) {
+				if err := fn(); err != nil {
+					errs <- err
+					return
+				}
+				n.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	return float64(n.Load()) / time.Since(start).Seconds()
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func rounded(v []float64) []int {
+	out := make([]int, len(v))
+	for i, x := range v {
+		out[i] = int(x + 0.5)
+	}
+	return out
 }

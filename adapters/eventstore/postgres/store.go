@@ -39,11 +39,21 @@ import (
 type Config struct {
 	// MaxBatch is how many waiting appends one transaction commits at most (128).
 	MaxBatch int
+	// GatherWait is how long the writer may wait for more appends once the
+	// first of a group has come, when the group before held several (200 µs):
+	// callers answered together come back a few microseconds apart, and
+	// without the wait the first of them would commit alone. A lone caller
+	// never waits.
+	GatherWait time.Duration
 	// PageSize is how many events one read fetches (512).
 	PageSize int
 	// PollInterval is how often an idle subscription looks for events when
 	// no notification woke it (1 s): a safety net, not the normal path.
 	PollInterval time.Duration
+	// AnnounceInterval is the least time between two announcements of new
+	// events to other processes (2 ms): appends committed meanwhile share
+	// one NOTIFY. Subscriptions in this process are woken at once.
+	AnnounceInterval time.Duration
 	// Logger receives the store's logs (slog.Default()).
 	Logger *slog.Logger
 }
@@ -52,11 +62,17 @@ func (c *Config) setDefaults() {
 	if c.MaxBatch <= 0 {
 		c.MaxBatch = 128
 	}
+	if c.GatherWait <= 0 {
+		c.GatherWait = 200 * time.Microsecond
+	}
 	if c.PageSize <= 0 {
 		c.PageSize = 512
 	}
 	if c.PollInterval <= 0 {
 		c.PollInterval = time.Second
+	}
+	if c.AnnounceInterval <= 0 {
+		c.AnnounceInterval = 2 * time.Millisecond
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -70,8 +86,11 @@ type Store struct {
 	log     *slog.Logger
 	appends chan *appendRequest
 	wake    *signal
-	stop    context.CancelFunc
-	done    sync.WaitGroup
+	// committed holds one token when appends committed since the last
+	// announcement (see announce).
+	committed chan struct{}
+	stop      context.CancelFunc
+	done      sync.WaitGroup
 }
 
 var _ eventstore.Store = (*Store)(nil)
@@ -85,16 +104,18 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Store, error) {
 	}
 	runCtx, stop := context.WithCancel(context.Background())
 	s := &Store{
-		pool:    pool,
-		cfg:     cfg,
-		log:     cfg.Logger.With("component", "eventstore.postgres"),
-		appends: make(chan *appendRequest),
-		wake:    newSignal(),
-		stop:    stop,
+		pool:      pool,
+		cfg:       cfg,
+		log:       cfg.Logger.With("component", "eventstore.postgres"),
+		appends:   make(chan *appendRequest),
+		wake:      newSignal(),
+		committed: make(chan struct{}, 1),
+		stop:      stop,
 	}
-	s.done.Add(2)
+	s.done.Add(3)
 	go func() { defer s.done.Done(); s.write(runCtx) }()
 	go func() { defer s.done.Done(); s.listen(runCtx) }()
+	go func() { defer s.done.Done(); s.announce(runCtx) }()
 	return s, nil
 }
 
@@ -246,6 +267,7 @@ func joinEvents(reqs []*appendRequest) appendArgs {
 // up to MaxBatch, and commits them in one transaction.
 func (s *Store) write(ctx context.Context) {
 	batch := make([]*appendRequest, 0, s.cfg.MaxBatch)
+	prev := 0 // the size of the group before
 	for {
 		batch = batch[:0]
 		select {
@@ -264,6 +286,10 @@ func (s *Store) write(ctx context.Context) {
 				break gather
 			}
 		}
+		if want := min(prev, s.cfg.MaxBatch); len(batch) < want {
+			batch = s.gatherMore(ctx, batch, want)
+		}
+		prev = len(batch)
 		live := batch[:0]
 		for _, r := range batch {
 			if err := r.ctx.Err(); err != nil {
@@ -277,7 +303,28 @@ func (s *Store) write(ctx context.Context) {
 		}
 		s.commit(ctx, live)
 		s.wake.Broadcast()
+		select {
+		case s.committed <- struct{}{}:
+		default: // an announcement is due already
+		}
 	}
+}
+
+// gatherMore waits up to GatherWait for the group to reach want appends.
+func (s *Store) gatherMore(ctx context.Context, batch []*appendRequest, want int) []*appendRequest {
+	timer := time.NewTimer(s.cfg.GatherWait)
+	defer timer.Stop()
+	for len(batch) < want {
+		select {
+		case r := <-s.appends:
+			batch = append(batch, r)
+		case <-timer.C:
+			return batch
+		case <-ctx.Done():
+			return batch
+		}
+	}
+	return batch
 }
 
 // refuseWaiting answers the appends that reach a closed store.
@@ -357,8 +404,22 @@ WITH req AS (SELECT v, x FROM (SELECT ` + fmt.Sprintf(currentSQL, "$1") + ` AS v
              SELECT head.p + 1, $3, $1, req.v + 1, $4, $5, $6::json, $7::jsonb, $8
                FROM head, req WHERE ` + holdsSQL + `
              RETURNING position)
-SELECT ARRAY[req.v], head.p, (SELECT count(*) FROM ins),
-       (SELECT pg_notify('es_appended', '') FROM ins LIMIT 1) IS NOT NULL
+SELECT ARRAY[req.v], head.p, (SELECT count(*) FROM ins)
+  FROM req, head`
+
+// leanLoneSQL appends several events of one request: cheaper than
+// leanGroupSQL, which pays for mapping events to requests (measured: 1.9k
+// against 1.3k ten-event appends a second). It answers as leanGroupSQL.
+var leanLoneSQL = `
+WITH req AS (SELECT ` + fmt.Sprintf(currentSQL, "$1") + ` AS v, $2::bigint AS x),
+     head AS (SELECT ` + headSQL + ` AS p),
+     ins AS (INSERT INTO es_events (position, event_id, stream_id, version, type, schema_version, data, metadata, occurred_at)
+             SELECT head.p + i.n, i.id, $1, req.v + i.n, i.typ, i.sv, i.dat::json, i.meta::jsonb, i.occ
+               FROM head, req, unnest($3::uuid[], $4::text[], $5::integer[], $6::text[], $7::text[], $8::timestamptz[])
+                    WITH ORDINALITY AS i(id, typ, sv, dat, meta, occ, n)
+              WHERE ` + holdsSQL + `
+             RETURNING position)
+SELECT ARRAY[req.v], head.p, (SELECT count(*) FROM ins)
   FROM req, head`
 
 // leanGroupSQL appends the events of several requests on distinct streams:
@@ -367,20 +428,19 @@ SELECT ARRAY[req.v], head.p, (SELECT count(*) FROM ins),
 // event). It answers each stream's version before the append, the head
 // before it, and how many events it inserted (all or none).
 var leanGroupSQL = `
-WITH req AS (SELECT r.rn, r.stream, r.x, ` + fmt.Sprintf(currentSQL, "r.stream") + ` AS v
+WITH req AS (SELECT ` + fmt.Sprintf(currentSQL, "r.stream") + ` AS v, r.x, r.rn
                FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS r(stream, x, rn)),
+     cur AS (SELECT array_agg(v ORDER BY rn) AS vs, bool_and(` + holdsSQL + `) AS ok FROM req),
      head AS (SELECT ` + headSQL + ` AS p),
-     go AS (SELECT head.p FROM head WHERE NOT EXISTS (SELECT 1 FROM req WHERE NOT ` + holdsSQL + `)),
      ins AS (INSERT INTO es_events (position, event_id, stream_id, version, type, schema_version, data, metadata, occurred_at)
-             SELECT go.p + i.n, i.id, req.stream, req.v + i.k, i.typ, i.sv, i.dat::json, i.meta::jsonb, i.occ
-               FROM go
-              CROSS JOIN unnest($3::integer[], $4::integer[], $5::uuid[], $6::text[], $7::integer[], $8::text[], $9::text[], $10::timestamptz[])
-                         WITH ORDINALITY AS i(rq, k, id, typ, sv, dat, meta, occ, n)
-               JOIN req ON req.rn = i.rq
+             SELECT head.p + i.n, i.id, ($1::text[])[i.rq], cur.vs[i.rq] + i.k, i.typ, i.sv, i.dat::json, i.meta::jsonb, i.occ
+               FROM head, cur,
+                    unnest($3::integer[], $4::integer[], $5::uuid[], $6::text[], $7::integer[], $8::text[], $9::text[], $10::timestamptz[])
+                    WITH ORDINALITY AS i(rq, k, id, typ, sv, dat, meta, occ, n)
+              WHERE cur.ok
              RETURNING position)
-SELECT (SELECT array_agg(req.v ORDER BY req.rn) FROM req), head.p, (SELECT count(*) FROM ins),
-       (SELECT pg_notify('es_appended', '') FROM ins LIMIT 1) IS NOT NULL
-  FROM head`
+SELECT cur.vs, head.p, (SELECT count(*) FROM ins)
+  FROM cur, head`
 
 // leanFits tells whether the lean path can take the group: every request
 // appends at least one event, each to a stream of its own.
@@ -408,10 +468,12 @@ func (s *Store) appendLean(ctx context.Context, reqs []*appendRequest) ([]append
 	}
 	b := &pgx.Batch{}
 	b.Queue(lockSQL)
-	if r := reqs[0]; len(reqs) == 1 && len(r.args.ids) == 1 {
-		a := r.args
+	switch r, a := reqs[0], reqs[0].args; {
+	case len(reqs) == 1 && len(a.ids) == 1:
 		b.Queue(leanOneSQL, string(r.stream), encodeExpected(r.expected), a.ids[0], a.types[0], a.versions[0], a.data[0], a.metadata[0], a.occurredAt[0])
-	} else {
+	case len(reqs) == 1:
+		b.Queue(leanLoneSQL, string(r.stream), encodeExpected(r.expected), a.ids, a.types, a.versions, a.data, a.metadata, a.occurredAt)
+	default:
 		b.Queue(leanGroupSQL, leanGroupArgs(reqs)...)
 	}
 	results := s.pool.SendBatch(ctx, b)
@@ -421,8 +483,7 @@ func (s *Store) appendLean(ctx context.Context, reqs []*appendRequest) ([]append
 	}
 	var versions []int64
 	var head, inserted int64
-	var notified bool
-	if err := results.QueryRow().Scan(&versions, &head, &inserted, &notified); err != nil {
+	if err := results.QueryRow().Scan(&versions, &head, &inserted); err != nil {
 		results.Close()
 		return nil, false
 	}
@@ -678,9 +739,9 @@ func (s *Store) Head(ctx context.Context) (eventstore.Position, error) {
 	return eventstore.Position(p), nil
 }
 
-// listen wakes subscriptions when another process commits: es_append
-// notifies es_appended once per transaction. While the connection is down the
-// subscriptions fall back to polling.
+// listen wakes subscriptions when another process appends: its store
+// announces (NOTIFY es_appended) after its commits. While the connection is
+// down the subscriptions fall back to polling.
 func (s *Store) listen(ctx context.Context) {
 	for ctx.Err() == nil {
 		err := s.listenOnce(ctx)
@@ -691,6 +752,33 @@ func (s *Store) listen(ctx context.Context) {
 		s.wake.Broadcast()
 		select {
 		case <-time.After(time.Second):
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// announce tells other processes that events were appended: NOTIFY
+// es_appended, after the commit, in a transaction of its own, at most once
+// per AnnounceInterval. A NOTIFY inside every append would cost each append
+// its share of the notification queue and of every listener's wake-up (about
+// a sixth of a lone append's time, measured); here a burst of appends shares
+// one, and the first append after a quiet spell is announced at once.
+// Should an announcement fail or never come (a crash right after a commit),
+// other processes' subscriptions find the events at their next poll: late by
+// at most PollInterval, never lost, because they read by position.
+func (s *Store) announce(ctx context.Context) {
+	for {
+		select {
+		case <-s.committed:
+		case <-ctx.Done():
+			return
+		}
+		if _, err := s.pool.Exec(ctx, `SELECT pg_notify('es_appended', '')`); err != nil && ctx.Err() == nil {
+			s.log.Warn("announcing appends failed; other processes find them at their next poll", "err", err)
+		}
+		select {
+		case <-time.After(s.cfg.AnnounceInterval):
 		case <-ctx.Done():
 			return
 		}
