@@ -12,9 +12,9 @@
 // over an append still in flight and needs no gap timeout.
 //
 // Throughput. One lock means one commit at a time per database; each process
-// therefore has a single writer goroutine that commits every append waiting
-// for it in one transaction (one fsync for many appends, as EventStoreDB's
-// single writer does). Each append in such a group keeps its own expected
+// therefore commits one group at a time, every append waiting in one
+// transaction (one fsync for many appends, as EventStoreDB's single writer
+// does), committed by one of the waiting callers (see Append). Each append in such a group keeps its own expected
 // version check: one refused append does not refuse the others.
 package postgres
 
@@ -39,7 +39,7 @@ import (
 type Config struct {
 	// MaxBatch is how many waiting appends one transaction commits at most (128).
 	MaxBatch int
-	// GatherWait is how long the writer may wait for more appends once the
+	// GatherWait is how long the committer may wait for more appends once the
 	// first of a group has come, when the group before held several (200 µs):
 	// callers answered together come back a few microseconds apart, and
 	// without the wait the first of them would commit alone. A lone caller
@@ -81,14 +81,20 @@ func (c *Config) setDefaults() {
 
 // Store is an eventstore.Store on PostgreSQL.
 type Store struct {
-	pool    *pgxpool.Pool
-	cfg     Config
-	log     *slog.Logger
-	appends chan *appendRequest
-	wake    *signal
+	pool *pgxpool.Pool
+	cfg  Config
+	log  *slog.Logger
+	// queue holds the appends waiting to be committed. Whoever holds
+	// committing takes them in groups (see Append).
+	queue      chan *appendRequest
+	committing sync.Mutex
+	freed      *signal // broadcast each time committing is released
+	prev       int     // the size of the group committed last; under committing
+	wake       *signal
 	// committed holds one token when appends committed since the last
 	// announcement (see announce).
 	committed chan struct{}
+	runCtx    context.Context
 	stop      context.CancelFunc
 	done      sync.WaitGroup
 }
@@ -107,19 +113,21 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Store, error) {
 		pool:      pool,
 		cfg:       cfg,
 		log:       cfg.Logger.With("component", "eventstore.postgres"),
-		appends:   make(chan *appendRequest),
+		queue:     make(chan *appendRequest, 4*cfg.MaxBatch),
+		freed:     newSignal(),
 		wake:      newSignal(),
 		committed: make(chan struct{}, 1),
+		runCtx:    runCtx,
 		stop:      stop,
 	}
-	s.done.Add(3)
-	go func() { defer s.done.Done(); s.write(runCtx) }()
+	s.done.Add(2)
 	go func() { defer s.done.Done(); s.listen(runCtx) }()
 	go func() { defer s.done.Done(); s.announce(runCtx) }()
 	return s, nil
 }
 
-// Close stops the writer and the listener. Appends after Close fail.
+// Close stops the listener and the announcer. Appends after Close fail;
+// appends under way finish.
 func (s *Store) Close() error {
 	s.stop()
 	s.done.Wait()
@@ -203,26 +211,48 @@ func validate(e eventstore.EventData) error {
 	return nil
 }
 
-// Append implements eventstore.Store. It hands the append to the store's
-// writer, which commits it together with any others waiting.
+// Append implements eventstore.Store. Appends are committed in groups, one
+// group at a time per store (EventStoreDB's single writer): the append joins
+// the queue, and if no group is committing, its own caller becomes the
+// writer and commits the waiting appends, group after group, until its own
+// is answered; otherwise it waits for its answer or its turn. A lone caller
+// thus commits its own append without handing it to another goroutine (two
+// thread wake-ups fewer on every append), and concurrent callers share
+// transactions.
 func (s *Store) Append(ctx context.Context, stream eventstore.StreamID, expected eventstore.ExpectedVersion, events ...eventstore.EventData) (eventstore.AppendResult, error) {
 	args, err := encodeEvents(events)
 	if err != nil {
 		return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, err)
 	}
+	if s.runCtx.Err() != nil {
+		return eventstore.AppendResult{}, fmt.Errorf("append %s: event store closed", stream)
+	}
 	req := &appendRequest{ctx: ctx, stream: stream, expected: expected, args: args, result: make(chan appendOutcome, 1)}
 	select {
-	case s.appends <- req:
+	case s.queue <- req:
 	case <-ctx.Done():
 		return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, ctx.Err())
 	}
-	// The writer always answers, even when ctx ends meanwhile: the caller
-	// must learn whether its events were committed.
-	out := <-req.result
-	if out.err != nil {
-		return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, out.err)
+	// Once queued, the append is always answered, even when ctx ends
+	// meanwhile: the caller must learn whether its events were committed.
+	// Every queued append's caller is either committing or waiting here to
+	// take over when committing is released, so the queue never stalls.
+	for {
+		freed := s.freed.Wait() // before trying, so a release is not missed
+		if s.committing.TryLock() {
+			s.commitQueued(req)
+			s.committing.Unlock()
+			s.freed.Broadcast()
+		}
+		select {
+		case out := <-req.result:
+			if out.err != nil {
+				return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, out.err)
+			}
+			return out.res, nil
+		case <-freed:
+		}
 	}
-	return out.res, nil
 }
 
 const appendSQL = `SELECT status, version, position FROM es_append_batch($1, $2, $3, $4::uuid[], $5, $6, $7, $8, $9)`
@@ -263,33 +293,30 @@ func joinEvents(reqs []*appendRequest) appendArgs {
 	return all
 }
 
-// write is the store's single writer: it takes the appends waiting for it,
-// up to MaxBatch, and commits them in one transaction.
-func (s *Store) write(ctx context.Context) {
+// commitQueued commits the queued appends, up to MaxBatch a group, until
+// mine is answered or the queue is empty; then a caller still waiting takes
+// over (woken by freed), so that no caller serves the others for ever. The
+// caller holds committing.
+func (s *Store) commitQueued(mine *appendRequest) {
 	batch := make([]*appendRequest, 0, s.cfg.MaxBatch)
-	prev := 0 // the size of the group before
-	for {
+	for len(mine.result) == 0 {
 		batch = batch[:0]
-		select {
-		case r := <-s.appends:
-			batch = append(batch, r)
-		case <-ctx.Done():
-			s.refuseWaiting()
-			return
-		}
 	gather:
 		for len(batch) < s.cfg.MaxBatch {
 			select {
-			case r := <-s.appends:
+			case r := <-s.queue:
 				batch = append(batch, r)
 			default:
 				break gather
 			}
 		}
-		if want := min(prev, s.cfg.MaxBatch); len(batch) < want {
-			batch = s.gatherMore(ctx, batch, want)
+		if len(batch) == 0 {
+			return
 		}
-		prev = len(batch)
+		if want := min(s.prev, s.cfg.MaxBatch); len(batch) < want {
+			batch = s.gatherMore(batch, want)
+		}
+		s.prev = len(batch)
 		live := batch[:0]
 		for _, r := range batch {
 			if err := r.ctx.Err(); err != nil {
@@ -301,7 +328,7 @@ func (s *Store) write(ctx context.Context) {
 		if len(live) == 0 {
 			continue
 		}
-		s.commit(ctx, live)
+		s.commit(s.runCtx, live)
 		s.wake.Broadcast()
 		select {
 		case s.committed <- struct{}{}:
@@ -311,32 +338,18 @@ func (s *Store) write(ctx context.Context) {
 }
 
 // gatherMore waits up to GatherWait for the group to reach want appends.
-func (s *Store) gatherMore(ctx context.Context, batch []*appendRequest, want int) []*appendRequest {
+func (s *Store) gatherMore(batch []*appendRequest, want int) []*appendRequest {
 	timer := time.NewTimer(s.cfg.GatherWait)
 	defer timer.Stop()
 	for len(batch) < want {
 		select {
-		case r := <-s.appends:
+		case r := <-s.queue:
 			batch = append(batch, r)
 		case <-timer.C:
-			return batch
-		case <-ctx.Done():
 			return batch
 		}
 	}
 	return batch
-}
-
-// refuseWaiting answers the appends that reach a closed store.
-func (s *Store) refuseWaiting() {
-	for {
-		select {
-		case r := <-s.appends:
-			r.result <- appendOutcome{err: errors.New("event store closed")}
-		default:
-			return
-		}
-	}
 }
 
 func (s *Store) commit(ctx context.Context, reqs []*appendRequest) {
