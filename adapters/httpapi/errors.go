@@ -63,8 +63,19 @@ func mapError(err error) (status int, code, message string) {
 	return http.StatusInternalServerError, "internal", "Something went wrong inside smsinbox; it has been logged."
 }
 
+// statusClientClosed answers a request whose client went away before the
+// answer (nginx's 499): nobody reads it, but metrics and logs tell it from a
+// failure of smsinbox.
+const statusClientClosed = 499
+
 // fail answers err in API.md's error shape and logs what the client cannot see.
 func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		// The client left (a closed tab, an aborted fetch): not an error.
+		a.log.DebugContext(r.Context(), "client went away", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeError(w, statusClientClosed, "client_closed_request", "The client closed the request before the answer.")
+		return
+	}
 	status, code, message := mapError(err)
 	switch {
 	case status == http.StatusServiceUnavailable:
