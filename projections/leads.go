@@ -27,13 +27,7 @@ func (Leads) Apply(ctx context.Context, tx pgx.Tx, e eventstore.RecordedEvent) e
 	if err != nil {
 		return err
 	}
-	var d lead.Details
-	switch ev := ev.(type) {
-	case lead.LeadCreated:
-		d = ev.Details
-	case lead.LeadUpdated:
-		d = ev.Details
-	}
+	d, _ := lead.DetailsOf(ev)
 	_, err = tx.Exec(ctx, `
 INSERT INTO leads (id, company_id, customer_phone, thread_id, first_name, last_name, email, source, created_at, updated_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)

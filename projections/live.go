@@ -83,13 +83,7 @@ func liveChangeOf(e eventstore.RecordedEvent) (ch liveChange, ok bool, err error
 		if err != nil {
 			return ch, false, err
 		}
-		var d lead.Details
-		switch ev := ev.(type) {
-		case lead.LeadCreated:
-			d = ev.Details
-		case lead.LeadUpdated:
-			d = ev.Details
-		}
+		d, _ := lead.DetailsOf(ev)
 		// The thread's name and lead are looked up by company and phone,
 		// so the thread is the phone's (which the lead also names).
 		return liveChange{companyID: d.CompanyID, threadID: conversation.ThreadID(d.CompanyID, d.CustomerPhone)}, true, nil

@@ -95,6 +95,18 @@ type LeadCreated struct{ Details }
 // LeadUpdated records a lead's new name or email (a form submitted again).
 type LeadUpdated struct{ Details }
 
+// DetailsOf is the lead as LeadCreated or LeadUpdated records it; false for
+// any other event.
+func DetailsOf(e Event) (Details, bool) {
+	switch e := e.(type) {
+	case LeadCreated:
+		return e.Details, true
+	case LeadUpdated:
+		return e.Details, true
+	}
+	return Details{}, false
+}
+
 // Ignored is an event of the stream that is no lead fact (FormSubmitted).
 type Ignored struct {
 	Type string

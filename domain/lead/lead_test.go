@@ -99,3 +99,15 @@ func TestDecode(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestDetailsOf(t *testing.T) {
+	d := Details{FirstName: "Ada"}
+	for _, e := range []Event{LeadCreated{d}, LeadUpdated{d}} {
+		if got, ok := DetailsOf(e); !ok || got != d {
+			t.Errorf("DetailsOf(%T) = %+v, %v", e, got, ok)
+		}
+	}
+	if _, ok := DetailsOf(Ignored{}); ok {
+		t.Errorf("DetailsOf(Ignored) is a lead")
+	}
+}
