@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/smsinbox/smsinbox/adapters/twilio"
+	apidoc "github.com/smsinbox/smsinbox/api"
 	"github.com/smsinbox/smsinbox/commands"
 	"github.com/smsinbox/smsinbox/domain/eventstore"
 	"github.com/smsinbox/smsinbox/projections"
@@ -77,6 +78,10 @@ func NewHandler(d Deps) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	}).Methods(http.MethodGet)
 	r.HandleFunc("/readyz", readyHandler(d.Ready)).Methods(http.MethodGet)
+	r.HandleFunc("/api/openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/yaml")
+		w.Write(apidoc.OpenAPI)
+	}).Methods(http.MethodGet)
 	r.Handle("/metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{})).Methods(http.MethodGet)
 
 	api := r.PathPrefix("/api").Subrouter()

@@ -1024,6 +1024,10 @@ async function sendReply(ev) {
       countReply();
     }
     announce("Reply sent.");
+    // Answering a thread is reading it: one left unread (a text came while
+    // it was open) is marked read. The reply itself changes no unread flag.
+    const entry = state.threads.get(id);
+    if (entry && entry.t.unread && state.canWrite) markRead(id);
     if (state.openId === id) await refreshOpen(pos);
   } catch (err) {
     if (quiet(err)) return;

@@ -378,12 +378,22 @@ func TestBrowserReplyRefusedWithoutConsent(t *testing.T) {
 	// Consent given: the badge turns live, and the same text goes out.
 	e.giveConsent(a.ID, numA, cust1, true)
 	p.checkBadge("section#thread .consent-badge", "yes")
+	// A text that comes while the thread is open leaves it unread; answering
+	// the thread reads it.
+	item := `ul#threads li.thread[data-thread-id="` + th.ID + `"]`
+	e.text(numA, cust1, "Is parking free?")
+	p.waitAttr(item, "data-unread", "true")
 	p.click("#reply-send")
 	p.waitText(`ol#messages li.message[data-direction="outbound"] .message-body`, "Sure, at 4pm")
 	p.waitGone("#reply-error")
 	p.waitAttr(`ol#messages li.message[data-direction="outbound"]`, "data-status", "sent")
-	if msgs := e.get(a.agent, th.ID).Messages; len(msgs) != 2 || msgs[1].Body != "Sure, at 4pm" {
+	p.waitAttr(item, "data-unread", "false")
+	after := e.get(a.agent, th.ID)
+	if msgs := after.Messages; len(msgs) != 3 || msgs[2].Body != "Sure, at 4pm" {
 		t.Fatalf("messages after the reply: %+v", msgs)
+	}
+	if after.Unread {
+		t.Fatalf("the thread is unread after the agent answered it")
 	}
 }
 
