@@ -53,6 +53,10 @@ type Subscriber struct {
 	cfg    Config
 	ctx    context.Context
 	cancel context.CancelFunc
+	// mu orders Subscribe's wg.Add before Close's wg.Wait: a Subscribe that
+	// races a Close either counts or is refused.
+	mu     sync.Mutex
+	closed bool
 	wg     sync.WaitGroup
 }
 
@@ -82,7 +86,13 @@ func New(cfg Config) (*Subscriber, error) {
 // subscriber closes.
 func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
 	out := make(chan *message.Message)
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, errors.New("eventstream: subscriber closed")
+	}
 	s.wg.Add(1)
+	s.mu.Unlock()
 	go func() {
 		defer s.wg.Done()
 		defer close(out)
@@ -194,6 +204,9 @@ func (s *Subscriber) deliver(ctx context.Context, batch []eventstore.RecordedEve
 
 // Close ends every subscription and waits for them.
 func (s *Subscriber) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
 	s.cancel()
 	s.wg.Wait()
 	return nil
