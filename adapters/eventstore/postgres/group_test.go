@@ -118,3 +118,80 @@ func TestCommitGroup(t *testing.T) {
 		t.Errorf("log holds %d events up to position %d, want 10 and 10", n, maxPos)
 	}
 }
+
+// TestLockedPathMeetsLeanInFlight: the lean path takes no lock, so a group
+// on the locked path (es_append_batch) can choose the position of a lean
+// append still in flight. The unique index makes it wait; when the lean one
+// commits, the group fails whole and is tried again, after it: nothing is
+// refused, and the positions follow on without a gap.
+func TestLockedPathMeetsLeanInFlight(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	pool, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	s, err := New(context.Background(), pool, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ctx := context.Background()
+
+	// Another process's lean append, in flight at position 1.
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	held, err := encodeEvents([]eventstore.EventData{groupEvent()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var versions []int64
+	var head, inserted int64
+	if err := tx.QueryRow(ctx, leanOneSQL, "lean", int64(-1), held.ids[0], held.types[0], held.versions[0], held.data[0], held.metadata[0], held.occurredAt[0]).
+		Scan(&versions, &head, &inserted); err != nil || inserted != 1 || head != 0 {
+		t.Fatalf("held lean append: inserted %d after head %d, err %v", inserted, head, err)
+	}
+
+	// Two appends to one stream, on the locked path (the lean path cannot
+	// take them together).
+	reqs := make([]*appendRequest, 2)
+	for i := range reqs {
+		args, err := encodeEvents([]eventstore.EventData{groupEvent()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reqs[i] = &appendRequest{ctx: ctx, stream: "locked", expected: eventstore.Any(), args: args}
+	}
+	type answer struct {
+		outs []appendOutcome
+		err  error
+	}
+	done := make(chan answer)
+	go func() {
+		outs, err := s.appendLocked(ctx, reqs)
+		done <- answer{outs, err}
+	}()
+	select {
+	case <-done:
+		t.Fatal("the locked path did not wait for the lean append in flight")
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := <-done
+	if got.err != nil {
+		t.Fatalf("locked path: %v", got.err)
+	}
+	for i, out := range got.outs {
+		if out.err != nil {
+			t.Fatalf("request %d: %v", i, out.err)
+		}
+		if want := eventstore.Position(i + 2); out.res.Position != want || out.res.Version != uint64(i) {
+			t.Errorf("request %d: position %d version %d, want %d and %d", i, out.res.Position, out.res.Version, want, i)
+		}
+	}
+}

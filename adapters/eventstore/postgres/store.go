@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/smsinbox/smsinbox/domain/eventstore"
@@ -364,13 +365,13 @@ func (s *Store) commit(ctx context.Context, reqs []*appendRequest) {
 		}
 		return
 	}
-	outcomes, err := s.appendBatch(ctx, s.pool, reqs)
+	outcomes, err := s.appendLocked(ctx, reqs)
 	if err != nil && len(reqs) > 1 {
 		// The group's transaction failed as a whole: commit each append on
 		// its own so that one bad append does not fail the others.
 		s.log.Warn("group commit failed; committing its appends one by one", "appends", len(reqs), "err", err)
 		for _, r := range reqs {
-			out, err := s.appendBatch(ctx, s.pool, []*appendRequest{r})
+			out, err := s.appendLocked(ctx, []*appendRequest{r})
 			if err != nil {
 				r.result <- appendOutcome{err: err}
 				continue
@@ -388,16 +389,38 @@ func (s *Store) commit(ctx context.Context, reqs []*appendRequest) {
 	}
 }
 
-// The lean path: the writers' lock as a statement of its own, then one
-// plain statement that appends every request of the group, in one implicit
-// transaction (one round trip). The lock comes first so that the second
-// statement's snapshot sees every earlier append. The statement inserts
+// uniqueViolation is PostgreSQL's SQLSTATE for a unique index's refusal.
+const uniqueViolation = "23505"
+
+// appendLocked runs es_append_batch, again when a lean append of another
+// process took a position, stream version or event ID that it chose
+// meanwhile: the lean path does not take the writers' lock, so the function
+// can meet one of its appends in flight, and the unique index that refuses
+// the second undoes the function's whole transaction. The next try reads
+// after that append.
+func (s *Store) appendLocked(ctx context.Context, reqs []*appendRequest) ([]appendOutcome, error) {
+	for attempt := 1; ; attempt++ {
+		out, err := s.appendBatch(ctx, s.pool, reqs)
+		var pgErr *pgconn.PgError
+		if err == nil || attempt == 8 || !errors.As(err, &pgErr) || pgErr.Code != uniqueViolation {
+			return out, err
+		}
+	}
+}
+
+// The lean path: one plain statement, one round trip, that appends every
+// request of a group, without the writers' lock. Its order rests on the
+// primary key instead: it writes position head+1 onwards, where head is the
+// last position its snapshot sees, so a position can only be written by a
+// transaction that saw every earlier one committed; one that read a stale
+// head (another process appended meanwhile, or has an append in flight)
+// collides with that append's position and fails, undoing itself, and the
+// group goes to es_append_batch, which takes the lock. The statement inserts
 // nothing unless every request's expected version holds; then, and when an
-// event ID is recorded already (the unique index refuses it and the
-// transaction undoes itself), es_append_batch answers the group instead and
-// tells a conflict from a retry. Every lookup is ORDER BY ... LIMIT 1 on an
-// index: a plan no cached generic plan turns into a scan.
-const lockSQL = `SELECT pg_advisory_xact_lock(7190312400178520001)`
+// event ID is recorded already (a unique index refuses it), es_append_batch
+// also answers the group, and tells a conflict from a retry. Every lookup is
+// ORDER BY ... LIMIT 1 on an index: a plan no cached generic plan turns into
+// a scan.
 
 // headSQL is the log's last position.
 const headSQL = `coalesce((SELECT e.position FROM es_events e ORDER BY e.position DESC LIMIT 1), 0)`
@@ -471,36 +494,28 @@ func leanFits(reqs []*appendRequest) bool {
 	return true
 }
 
-// appendLean commits a group in one round trip (see lockSQL). ok is false
+// appendLean commits a group in one statement (see leanOneSQL). ok is false
 // when it appended nothing (a recorded event ID, an expected version that
-// did not hold, an error): es_append_batch then answers, and finds an
-// append that did commit after all as a retry.
+// did not hold, a position taken by another append, an error):
+// es_append_batch then answers, and finds an append that did commit after
+// all as a retry.
 func (s *Store) appendLean(ctx context.Context, reqs []*appendRequest) ([]appendOutcome, bool) {
 	if !leanFits(reqs) {
 		return nil, false
 	}
-	b := &pgx.Batch{}
-	b.Queue(lockSQL)
+	var sql string
+	var args []any
 	switch r, a := reqs[0], reqs[0].args; {
 	case len(reqs) == 1 && len(a.ids) == 1:
-		b.Queue(leanOneSQL, string(r.stream), encodeExpected(r.expected), a.ids[0], a.types[0], a.versions[0], a.data[0], a.metadata[0], a.occurredAt[0])
+		sql, args = leanOneSQL, []any{string(r.stream), encodeExpected(r.expected), a.ids[0], a.types[0], a.versions[0], a.data[0], a.metadata[0], a.occurredAt[0]}
 	case len(reqs) == 1:
-		b.Queue(leanLoneSQL, string(r.stream), encodeExpected(r.expected), a.ids, a.types, a.versions, a.data, a.metadata, a.occurredAt)
+		sql, args = leanLoneSQL, []any{string(r.stream), encodeExpected(r.expected), a.ids, a.types, a.versions, a.data, a.metadata, a.occurredAt}
 	default:
-		b.Queue(leanGroupSQL, leanGroupArgs(reqs)...)
-	}
-	results := s.pool.SendBatch(ctx, b)
-	if _, err := results.Exec(); err != nil {
-		results.Close()
-		return nil, false
+		sql, args = leanGroupSQL, leanGroupArgs(reqs)
 	}
 	var versions []int64
 	var head, inserted int64
-	if err := results.QueryRow().Scan(&versions, &head, &inserted); err != nil {
-		results.Close()
-		return nil, false
-	}
-	if err := results.Close(); err != nil || inserted == 0 || len(versions) != len(reqs) {
+	if err := s.pool.QueryRow(ctx, sql, args...).Scan(&versions, &head, &inserted); err != nil || inserted == 0 || len(versions) != len(reqs) {
 		return nil, false
 	}
 	outs := make([]appendOutcome, len(reqs))
