@@ -41,10 +41,11 @@ type Config struct {
 	// MaxBatch is how many waiting appends one transaction commits at most (128).
 	MaxBatch int
 	// GatherWait is how long the committer may wait for more appends once the
-	// first of a group has come, when the group before held several (200 µs):
-	// callers answered together come back a few microseconds apart, and
-	// without the wait the first of them would commit alone. A lone caller
-	// never waits.
+	// first of a group has come, when the group before held several (500 µs):
+	// callers answered together come back some time apart, and without the
+	// wait the first of them would commit alone (measured at concurrency 16
+	// on 2 cores: 100 µs ≈ 93 % of the raw insert rate, 500 µs ≈ 110-118 %,
+	// 1 ms ≈ 104-114 %). A lone caller never waits.
 	GatherWait time.Duration
 	// PageSize is how many events one read fetches (512).
 	PageSize int
@@ -64,7 +65,7 @@ func (c *Config) setDefaults() {
 		c.MaxBatch = 128
 	}
 	if c.GatherWait <= 0 {
-		c.GatherWait = 200 * time.Microsecond
+		c.GatherWait = 500 * time.Microsecond
 	}
 	if c.PageSize <= 0 {
 		c.PageSize = 512
