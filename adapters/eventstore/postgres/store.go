@@ -1,21 +1,24 @@
 // Package postgres is the PostgreSQL event store: the default store of
 // smsinbox, and the one it embeds.
 //
-// Ordering. Positions are handed out by the es_append_batch function under a
-// transaction-scoped advisory lock, held until the appending transaction
-// ends (see the event store's migration). A later
-// position can therefore only be written after every earlier one has
-// committed (PostgreSQL makes a transaction visible before it releases its
-// locks) or rolled back (and given its positions back). Readers see the
-// global log grow strictly in order, gap-free, across any number of processes,
-// so a catch-up subscription that reads "position > checkpoint" never passes
-// over an append still in flight and needs no gap timeout.
+// Ordering. An append writes the positions after the head its snapshot
+// sees, and the position is the primary key: a position q is only ever
+// written by a transaction that saw q-1 committed (one that read a stale
+// head collides with the append it missed and fails, undoing itself; one
+// that meets an append in flight waits for it). Most appends take the lean
+// path, one plain statement; the others take es_append_batch, which also
+// holds an advisory lock to its commit (see the event store's migration).
+// Readers see the global log grow strictly in order, gap-free, across any
+// number of processes, so a catch-up subscription that reads "position >
+// checkpoint" never passes over an append still in flight and needs no gap
+// timeout.
 //
-// Throughput. One lock means one commit at a time per database; each process
+// Throughput. Concurrent appends would collide on positions; each process
 // therefore commits one group at a time, every append waiting in one
 // transaction (one fsync for many appends, as EventStoreDB's single writer
-// does), committed by one of the waiting callers (see Append). Each append in such a group keeps its own expected
-// version check: one refused append does not refuse the others.
+// does), committed by one of the waiting callers (see Append). Each append
+// in such a group keeps its own expected version check: one refused append
+// does not refuse the others.
 package postgres
 
 import (
