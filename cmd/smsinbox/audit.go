@@ -28,7 +28,7 @@ var errChainBroken = errors.New("the consent events' hash chain is broken: they 
 // GET /api/audit/consent/{phone} does, and writes it to out.
 func audit(ctx context.Context, cfg config, args []string, out io.Writer, logger *slog.Logger) error {
 	if len(args) == 0 || args[0] != "consent" {
-		return errors.New(auditUsage)
+		return usageError(auditUsage)
 	}
 	fs := flag.NewFlagSet("audit consent", flag.ContinueOnError)
 	companyID := fs.String("company", "", "the company's ID")
@@ -39,10 +39,10 @@ func audit(ctx context.Context, cfg config, args []string, out io.Writer, logger
 		return err
 	}
 	if *companyID == "" || *number == "" || fs.NArg() > 0 {
-		return errors.New(auditUsage)
+		return usageError(auditUsage)
 	}
 	if *format != "json" && *format != "csv" {
-		return fmt.Errorf("--format must be json or csv, not %q", *format)
+		return usageError(fmt.Sprintf("--format must be json or csv, not %q", *format))
 	}
 	at := time.Now()
 	if *atFlag != "" {

@@ -12,10 +12,13 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -23,12 +26,29 @@ func main() {
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], logger); err != nil {
+	err := run(ctx, os.Args[1:], logger)
+	var usage usageError
+	switch {
+	case err == nil:
+	case errors.Is(err, flag.ErrHelp): // the flags' usage is printed
+		stop()
+		os.Exit(0)
+	case errors.As(err, &usage): // a person's mistake: a sentence, not a log line
+		fmt.Fprintln(os.Stderr, usage.Error())
+		stop()
+		os.Exit(2)
+	default:
 		logger.Error("smsinbox failed", "err", err)
 		stop()
 		os.Exit(1)
 	}
 }
+
+// usageError is a command line smsinbox cannot run: it is told plainly on
+// stderr, and the exit status is 2.
+type usageError string
+
+func (e usageError) Error() string { return string(e) }
 
 const usage = `usage: smsinbox COMMAND
   migrate    create or upgrade the PostgreSQL schema (idempotent)
@@ -43,8 +63,7 @@ const usage = `usage: smsinbox COMMAND
 
 func run(ctx context.Context, args []string, logger *slog.Logger) error {
 	if len(args) == 0 {
-		fmt.Fprint(os.Stderr, usage)
-		return fmt.Errorf("no command")
+		return usageError(strings.TrimSpace(usage))
 	}
 	cfg := configFromEnv()
 	switch args[0] {
@@ -68,7 +87,6 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 		fmt.Fprint(os.Stdout, usage)
 		return nil
 	default:
-		fmt.Fprint(os.Stderr, usage)
-		return fmt.Errorf("unknown command %q", args[0])
+		return usageError(fmt.Sprintf("unknown command %q\n%s", args[0], strings.TrimSpace(usage)))
 	}
 }

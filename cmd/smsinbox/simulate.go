@@ -17,7 +17,7 @@ import (
 // simulate posts a signed Twilio inbound webhook to a running server.
 func simulate(ctx context.Context, cfg config, args []string) error {
 	if len(args) == 0 || args[0] != "inbound" {
-		return fmt.Errorf("usage: smsinbox simulate inbound --to NUMBER --from NUMBER --body TEXT [--url BASE]")
+		return usageError("usage: smsinbox simulate inbound --to NUMBER --from NUMBER --body TEXT [--url BASE]")
 	}
 	fs := flag.NewFlagSet("simulate inbound", flag.ContinueOnError)
 	to := fs.String("to", "", "the company's messaging number (Twilio's To)")
@@ -28,7 +28,7 @@ func simulate(ctx context.Context, cfg config, args []string) error {
 		return err
 	}
 	if *to == "" || *from == "" {
-		return fmt.Errorf("--to and --from are required")
+		return usageError("--to and --from are required\nusage: smsinbox simulate inbound --to NUMBER --from NUMBER --body TEXT [--url BASE]")
 	}
 	token := cfg.TwilioToken
 	if cfg.TwilioSID == "" || token == "" {
