@@ -53,6 +53,9 @@ func parseWebhook[T any](a *api, w http.ResponseWriter, r *http.Request, parse f
 	return v, true
 }
 
+// headerRouted says whether an inbound text reached a company (extension).
+const headerRouted = "X-Smsinbox-Routed"
+
 // inboundWebhook records a text and answers empty TwiML once the event is
 // durably appended. Any failure answers 5xx, so Twilio delivers it again.
 func (a *api) inboundWebhook(w http.ResponseWriter, r *http.Request) {
@@ -66,6 +69,11 @@ func (a *api) inboundWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set(headerEventPosition, formatPosition(res.Position))
+	if !res.Routed {
+		// Kept, but no company took it (Twilio ignores the header; a person
+		// simulating a text learns of the mistake).
+		w.Header().Set(headerRouted, "false")
+	}
 	w.Header().Set("Content-Type", "text/xml")
 	w.WriteHeader(http.StatusOK)
 	bytes.NewBufferString(emptyTwiML).WriteTo(w)

@@ -50,6 +50,9 @@ func simulate(ctx context.Context, cfg config, args []string) error {
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("the server answered %s", resp.Status)
 	}
+	if resp.Header.Get("X-Smsinbox-Routed") == "false" {
+		fmt.Fprintf(os.Stderr, "note: no company has the number %s (or %s is not a phone number): the text was kept as unrouted (GET /api/admin/unrouted lists them)\n", *to, *from)
+	}
 	return nil
 }
 

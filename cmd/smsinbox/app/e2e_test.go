@@ -610,7 +610,12 @@ func TestDuplicateMessageSidRecordedOnce(t *testing.T) {
 	// The same MessageSid for an unrouted text is kept once too.
 	p = e.inboundParams(numNone, cust3, "lost")
 	e.deliver(p)
-	e.deliver(p)
+	if r := e.postWebhook(p, nil); r.status != http.StatusOK || r.header.Get("X-Smsinbox-Routed") != "false" {
+		t.Fatalf("an unrouted text answered %d, X-Smsinbox-Routed %q; want 200 and false", r.status, r.header.Get("X-Smsinbox-Routed"))
+	}
+	if r := e.postWebhook(e.inboundParams(numA, cust3, "found"), nil); r.header.Get("X-Smsinbox-Routed") != "" {
+		t.Fatalf("a routed text answered X-Smsinbox-Routed %q", r.header.Get("X-Smsinbox-Routed"))
+	}
 	if n := len(e.unrouted()); n != 1 {
 		t.Fatalf("%d unrouted texts after a repeated webhook, want 1", n)
 	}
