@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/smsinbox/smsinbox/adapters/postgres/pgtest"
 	"github.com/smsinbox/smsinbox/domain/eventstore"
 )
@@ -15,19 +13,8 @@ import (
 // subscription in another at once, not at its next poll (here an hour away).
 func TestAnnounceWakesOtherProcesses(t *testing.T) {
 	url := pgtest.NewDatabase(t)
-	open := func() *Store {
-		pool, err := pgxpool.New(context.Background(), url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := New(context.Background(), pool, Config{PollInterval: time.Hour})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close(); pool.Close() })
-		return s
-	}
-	writer, reader := open(), open()
+	_, writer := openStore(t, url, Config{PollInterval: time.Hour})
+	_, reader := openStore(t, url, Config{PollInterval: time.Hour})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 

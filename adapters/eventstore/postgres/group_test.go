@@ -13,6 +13,23 @@ import (
 	"github.com/smsinbox/smsinbox/domain/eventstore"
 )
 
+// openStore opens a pool of its own on the database at url and a Store on
+// it, as a process would; both close when the test ends.
+func openStore(t *testing.T, url string, cfg Config) (*pgxpool.Pool, *Store) {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(context.Background(), pool, cfg)
+	if err != nil {
+		pool.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close(); pool.Close() })
+	return pool, s
+}
+
 func groupEvent() eventstore.EventData {
 	return eventstore.EventData{ID: uuid.Must(uuid.NewV7()), Type: "Noted", SchemaVersion: 1, Data: []byte(`{}`), OccurredAt: time.Now()}
 }
@@ -20,16 +37,7 @@ func groupEvent() eventstore.EventData {
 // TestCommitGroup commits groups as the writer does, on the lean path and
 // through es_append_batch, and checks every request's own outcome.
 func TestCommitGroup(t *testing.T) {
-	pool, err := pgxpool.New(context.Background(), pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	s, err := New(context.Background(), pool, Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	pool, s := openStore(t, pgtest.NewDatabase(t), Config{})
 	ctx := context.Background()
 	seed := groupEvent()
 	if _, err := s.Append(ctx, "seed", eventstore.NoStream(), seed, groupEvent()); err != nil {
@@ -125,17 +133,7 @@ func TestCommitGroup(t *testing.T) {
 // commits, the group fails whole and is tried again, after it: nothing is
 // refused, and the positions follow on without a gap.
 func TestLockedPathMeetsLeanInFlight(t *testing.T) {
-	url := pgtest.NewDatabase(t)
-	pool, err := pgxpool.New(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	s, err := New(context.Background(), pool, Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	pool, s := openStore(t, pgtest.NewDatabase(t), Config{})
 	ctx := context.Background()
 
 	// Another process's lean append, in flight at position 1.

@@ -1,10 +1,7 @@
 package postgres
 
 import (
-	"context"
 	"testing"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/smsinbox/smsinbox/adapters/eventstore/contract"
 	"github.com/smsinbox/smsinbox/adapters/postgres/pgtest"
@@ -19,15 +16,7 @@ func TestContract(t *testing.T) {
 	url := pgtest.NewDatabase(t)
 	open := func(t *testing.T) eventstore.Store {
 		t.Helper()
-		pool, err := pgxpool.New(context.Background(), url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := New(context.Background(), pool, Config{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close(); pool.Close() })
+		_, s := openStore(t, url, Config{})
 		return s
 	}
 	contract.Run(t, open, contract.Options{})
