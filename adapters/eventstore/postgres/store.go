@@ -56,8 +56,12 @@ type Config struct {
 	// no notification woke it (1 s): a safety net, not the normal path.
 	PollInterval time.Duration
 	// AnnounceInterval is the least time between two announcements of new
-	// events to other processes (2 ms): appends committed meanwhile share
-	// one NOTIFY. Subscriptions in this process are woken at once.
+	// events to other processes (10 ms): appends committed meanwhile share
+	// one NOTIFY, so another process learns of an append at most this late
+	// (the first after a quiet spell at once). Subscriptions in this process
+	// are woken at once. (Measured at concurrency 1: 2 ms ≈ 72 % of the raw
+	// insert rate, 50 ms ≈ 77 %: each announcement costs a round trip and
+	// every listener's wake-up on the same cores.)
 	AnnounceInterval time.Duration
 	// Logger receives the store's logs (slog.Default()).
 	Logger *slog.Logger
@@ -77,7 +81,7 @@ func (c *Config) setDefaults() {
 		c.PollInterval = time.Second
 	}
 	if c.AnnounceInterval <= 0 {
-		c.AnnounceInterval = 2 * time.Millisecond
+		c.AnnounceInterval = 10 * time.Millisecond
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
