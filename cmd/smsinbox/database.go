@@ -70,6 +70,8 @@ func (db *database) Close(ctx context.Context, logger *slog.Logger) {
 	if db.cluster != nil {
 		if err := db.cluster.Stop(ctx); err != nil {
 			logger.Warn("stopping the private cluster", "err", err)
+		} else if db.cluster.Started {
+			logger.Info("private PostgreSQL cluster stopped (its data stays)", "dir", db.cluster.Dir)
 		}
 	}
 }
