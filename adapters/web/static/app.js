@@ -35,6 +35,7 @@ const state = {
   canAudit: false,
   folder: "inbox",
   listGen: 0, // bumped when the list is reset (tab, reload)
+  framesDuringReload: null, // thread id → {t, pos}: live frames that came while the list was read again
   threads: new Map(), // id → entry {t, pos, key, els}
   order: [], // ids, most recent activity first
   nextCursor: null,
@@ -548,15 +549,21 @@ async function loadMore() {
 async function reloadList(minPos = 0n) {
   const gen = ++state.listGen;
   setAttr(el.threads, "aria-busy", "true");
+  // Live frames that come while the page is read are kept and applied over
+  // it: the page may have been read before their change.
+  const frames = new Map();
+  state.framesDuringReload = frames;
   try {
     const base = maxPos(state.seenPos, state.minPos, minPos);
     const page = await fetchPage(state.folder, null, minPos);
     if (gen !== state.listGen) return;
     renderFirstPage(page, base);
+    for (const f of frames.values()) if (f.pos > base) applyThread(f.t, f.pos);
     announce(`${page.threads.length}${page.next_cursor ? " or more" : ""} conversations in ${state.folder === "inbox" ? "the Inbox" : "Archived"}.`);
   } catch (err) {
     if (!quiet(err) && gen === state.listGen) setText(el["list-error"], err.message);
   } finally {
+    if (state.framesDuringReload === frames) state.framesDuringReload = null;
     setAttr(el.threads, "aria-busy", null);
   }
 }
@@ -1506,7 +1513,10 @@ function onLiveEvent(live, ev, resumed) {
     case "thread":
       state.lastEventId = ev.id;
       state.seenPos = maxPos(state.seenPos, pos);
-      if (data && data.id) onThreadFrame(data, pos);
+      if (data && data.id) {
+        if (state.framesDuringReload) state.framesDuringReload.set(data.id, { t: data, pos });
+        onThreadFrame(data, pos);
+      }
       return;
     case "reload":
       state.lastEventId = ev.id;

@@ -878,3 +878,54 @@ func TestBrowserPerformance10000Threads(t *testing.T) {
 		t.Errorf("thread switch: median %.1f ms is not under %v ms (all: %v)", med, limitMS, switches)
 	}
 }
+
+// A live frame that comes while the list is read again (here a tab switch)
+// is not lost under that read: the list read before the change answers
+// after the frame, and the frame's newer state must stay. The page's fetch
+// is wrapped so that the list's answer, read by the server before the text
+// came, is held until the text's frame has arrived.
+func TestBrowserFrameDuringReloadStays(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	a := e.newTenant("Acme", numA)
+	e.text(numA, cust1, "first text")
+	th := e.mustThread(a.agent, cust1)
+	p := newPage(t, e)
+	p.signInLive(a.agent)
+	preview := rowSel(th.ID) + " .thread-preview"
+	p.waitText(preview, "first text")
+
+	eval[bool](p, `(() => {
+		const plain = window.fetch;
+		window.__holdNextList = false;
+		window.fetch = async (...args) => {
+			// Decided when the request leaves, held once its answer is back.
+			const hold = window.__holdNextList && String(args[0]).startsWith("/api/threads?");
+			if (hold) window.__holdNextList = false;
+			const answer = await plain(...args);
+			if (hold) {
+				window.__listHeld = true;
+				await new Promise((release) => { window.__releaseList = release; });
+			}
+			return answer;
+		};
+		return true;
+	})()`)
+	p.click("#tab-archived")
+	p.waitAttr("#tab-archived", "aria-selected", "true")
+	p.waitFor("the Archived list rendered", `document.querySelector("ul#threads").getAttribute("aria-busy") === null`)
+	eval[bool](p, `window.__holdNextList = true`)
+	p.click("#tab-inbox")
+	p.waitFor("the Inbox's list answered and held", `window.__listHeld === true`)
+
+	// The server has answered the list (with "first text"); now the
+	// customer writes again, and its frame reaches the page.
+	e.text(numA, cust1, "second text")
+	p.waitText(preview, "second text")
+	eval[bool](p, `(window.__releaseList(), true)`)
+	p.waitFor("the held list rendered", `document.querySelector("ul#threads").getAttribute("aria-busy") === null`)
+	time.Sleep(300 * time.Millisecond)
+	if got := p.text(preview); got != "second text" {
+		p.fail("after the list read before the change, the thread shows %q, want the newer %q", got, "second text")
+	}
+}
