@@ -104,20 +104,24 @@ func (a *api) follow(ctx context.Context, s *sse, c caller, last eventstore.Posi
 			return err
 		}
 		if upTo > last {
-			companyWide, err := a.sendChanges(ctx, s, c.Company.ID, last, upTo)
+			sent, reloaded, err := a.sendChanges(ctx, s, c.Company.ID, last, upTo)
 			if err != nil {
 				return err
 			}
-			last = upTo
-			if companyWide {
+			last = sent
+			if reloaded {
 				co, err := a.queries.Company(ctx, c.Company.ID)
 				if err != nil {
 					return err
 				}
 				if !co.SMSEnabled {
-					// Access is checked at connect; the reconnect the page
-					// makes now answers 403 sms_disabled.
+					// Nothing after the change that turned Messages off is
+					// sent. Access is checked at connect; the reconnect the
+					// page makes now answers 403 sms_disabled.
 					return nil
+				}
+				if last < upTo {
+					continue // the changes after the reload, at once
 				}
 			}
 		}
@@ -142,45 +146,44 @@ func (a *api) follow(ctx context.Context, s *sse, c caller, last eventstore.Posi
 }
 
 // sendChanges sends the company's changes in (after, upTo], in position
-// order: each changed thread's state now, and a reload at the company's
-// company-wide change, if any (companyWide).
-func (a *api) sendChanges(ctx context.Context, s *sse, companyID string, after, upTo eventstore.Position) (companyWide bool, err error) {
+// order: each changed thread's state now, up to the company's company-wide
+// change, if any, which it sends as a reload and stops at (reloaded), so
+// that the caller decides whether the stream goes on (Messages may have been
+// turned off). sent is the position the stream has reached.
+func (a *api) sendChanges(ctx context.Context, s *sse, companyID string, after, upTo eventstore.Position) (sent eventstore.Position, reloaded bool, err error) {
 	reloadAt, err := a.queries.CompanyChange(ctx, companyID, after, upTo)
 	if err != nil {
-		return false, err
+		return after, false, err
 	}
-	companyWide = reloadAt != 0
-	reload := func() {
-		s.event(reloadAt, "reload", positionData(reloadAt))
-		reloadAt = 0
+	until := upTo
+	if reloadAt != 0 {
+		until = reloadAt // the threads changed up to the company-wide change, then it
 	}
-	for from := after; ; {
-		page, err := a.queries.ThreadChanges(ctx, companyID, from, upTo, streamPage)
+	for from := after; from < until; {
+		page, err := a.queries.ThreadChanges(ctx, companyID, from, until, streamPage)
 		if err != nil {
-			return companyWide, err
+			return after, false, err
 		}
 		for _, ch := range page {
-			if reloadAt != 0 && reloadAt < ch.Position {
-				reload()
-			}
 			data, err := json.Marshal(ch.Thread)
 			if err != nil {
-				return companyWide, fmt.Errorf("thread %s: %w", ch.Thread.ID, err)
+				return after, false, fmt.Errorf("thread %s: %w", ch.Thread.ID, err)
 			}
 			s.event(ch.Position, "thread", data)
 		}
 		if err := s.flush(); err != nil {
-			return companyWide, err
+			return after, false, err
 		}
 		if len(page) < streamPage {
 			break
 		}
 		from = page[len(page)-1].Position
 	}
-	if reloadAt != 0 {
-		reload()
+	if reloadAt == 0 {
+		return upTo, false, s.flush()
 	}
-	return companyWide, s.flush()
+	s.event(reloadAt, "reload", positionData(reloadAt))
+	return reloadAt, true, s.flush()
 }
 
 func positionData(p eventstore.Position) []byte {

@@ -707,12 +707,14 @@ func testStress(t *testing.T, open Open, opts Options) {
 			}
 		}(w)
 	}
-	got := sub.take(t, total, 3*time.Minute)
+	// The writers' own errors first: an append that failed is why the
+	// subscriber would come short.
 	wg.Wait()
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
 	}
+	got := sub.take(t, total, 3*time.Minute)
 	sub.quiet(t, 300*time.Millisecond)
 
 	seen := make(map[uuid.UUID]bool, total)

@@ -397,20 +397,27 @@ func (s *Store) commit(ctx context.Context, reqs []*appendRequest) {
 	}
 }
 
-// uniqueViolation is PostgreSQL's SQLSTATE for a unique index's refusal.
-const uniqueViolation = "23505"
+// SQLSTATEs after which the locked path tries again: a unique index's
+// refusal, and a deadlock (the lean path takes no lock, so a lean append of
+// another process and a locked one can each wait for a row of the other:
+// PostgreSQL breaks the cycle by failing one of them).
+const (
+	uniqueViolation  = "23505"
+	deadlockDetected = "40P01"
+)
 
 // appendLocked runs es_append_batch, again when a lean append of another
 // process took a position, stream version or event ID that it chose
 // meanwhile: the lean path does not take the writers' lock, so the function
 // can meet one of its appends in flight, and the unique index that refuses
-// the second undoes the function's whole transaction. The next try reads
-// after that append.
+// the second (or the deadlock detector, when each waits for a row of the
+// other) undoes the function's whole transaction. The next try reads after
+// that append.
 func (s *Store) appendLocked(ctx context.Context, reqs []*appendRequest) ([]appendOutcome, error) {
 	for attempt := 1; ; attempt++ {
 		out, err := s.appendBatch(ctx, s.pool, reqs)
 		var pgErr *pgconn.PgError
-		if err == nil || attempt == 8 || !errors.As(err, &pgErr) || pgErr.Code != uniqueViolation {
+		if err == nil || attempt == 8 || !errors.As(err, &pgErr) || (pgErr.Code != uniqueViolation && pgErr.Code != deadlockDetected) {
 			return out, err
 		}
 	}
