@@ -127,11 +127,10 @@ func TestCommitGroup(t *testing.T) {
 	}
 }
 
-// TestLockedPathMeetsLeanInFlight: the lean path takes no lock, so a group
-// on the locked path (es_append_batch) can choose the position of a lean
-// append still in flight. The unique index makes it wait; when the lean one
-// commits, the group fails whole and is tried again, after it: nothing is
-// refused, and the positions follow on without a gap.
+// TestLockedPathMeetsLeanInFlight: a lean append in flight (another
+// process's, holding the writers' lock) makes a group on the locked path
+// (es_append_batch) wait; once it commits, the group follows it, nothing
+// refused, positions without a gap.
 func TestLockedPathMeetsLeanInFlight(t *testing.T) {
 	pool, s := openStore(t, pgtest.NewDatabase(t), Config{})
 	ctx := context.Background()
@@ -144,6 +143,9 @@ func TestLockedPathMeetsLeanInFlight(t *testing.T) {
 	defer tx.Rollback(ctx)
 	held, err := encodeEvents([]eventstore.EventData{groupEvent()})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, lockSQL); err != nil {
 		t.Fatal(err)
 	}
 	var versions []int64
@@ -169,7 +171,7 @@ func TestLockedPathMeetsLeanInFlight(t *testing.T) {
 	}
 	done := make(chan answer)
 	go func() {
-		outs, err := s.appendLocked(ctx, reqs)
+		outs, err := s.appendBatch(ctx, s.pool, reqs)
 		done <- answer{outs, err}
 	}()
 	select {
