@@ -3,23 +3,33 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime"
+	"strconv"
+	"time"
 )
 
 // config is the environment of API.md; flags may override it.
 type config struct {
-	DatabaseURL   string
-	EventStoreURL string
-	ListenAddr    string
-	PublicURL     string
-	AdminToken    string
-	TwilioSID     string
-	TwilioToken   string
-	TwilioAPIURL  string
-	DataDir       string // where a private PostgreSQL cluster lives when none is given
-	PrivatePGPort int
+	DatabaseURL string
+	// DatabaseMaxConns is the size of the database pool (0: defaultMaxConns).
+	DatabaseMaxConns int32
+	EventStoreURL    string
+	ListenAddr       string
+	PublicURL        string
+	AdminToken       string
+	TwilioSID        string
+	TwilioToken      string
+	TwilioAPIURL     string
+	DataDir          string // where a private PostgreSQL cluster lives when none is given
+	PrivatePGPort    int
+	// CommandTimeout bounds every HTTP request that may change something (0:
+	// the HTTP surface's default).
+	CommandTimeout time.Duration
 }
 
-func configFromEnv() config {
+// configFromEnv reads the environment; a variable it cannot read is an error
+// (a mistyped limit must not silently become the default).
+func configFromEnv() (config, error) {
 	c := config{
 		DatabaseURL:   os.Getenv("DATABASE_URL"),
 		EventStoreURL: os.Getenv("EVENTSTORE_URL"),
@@ -35,7 +45,29 @@ func configFromEnv() config {
 	if p := os.Getenv("SMSINBOX_PG_PORT"); p != "" {
 		fmt.Sscanf(p, "%d", &c.PrivatePGPort)
 	}
-	return c
+	if v := os.Getenv("DATABASE_MAX_CONNS"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 32)
+		if err != nil || n < 1 {
+			return config{}, fmt.Errorf("DATABASE_MAX_CONNS=%q: want a whole number of connections, at least 1", v)
+		}
+		c.DatabaseMaxConns = int32(n)
+	}
+	if v := os.Getenv("COMMAND_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return config{}, fmt.Errorf("COMMAND_TIMEOUT=%q: want a positive duration such as 10s", v)
+		}
+		c.CommandTimeout = d
+	}
+	return c, nil
+}
+
+// defaultMaxConns sizes the database pool for the machine: four connections
+// per core the Go scheduler uses, and never fewer than eight, so that a few
+// slow requests (or a burst of webhooks) do not queue every other one.
+// pgxpool's own default is max(4, cores): four on a small machine.
+func defaultMaxConns() int32 {
+	return int32(max(8, 4*runtime.GOMAXPROCS(0)))
 }
 
 func envOr(name, def string) string {

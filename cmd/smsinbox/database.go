@@ -43,12 +43,18 @@ func openDatabase(ctx context.Context, cfg config, migrate bool, logger *slog.Lo
 		db.Close(ctx, logger)
 		return nil, err
 	}
-	pool, err := pgxpool.New(ctx, db.URL)
+	pcfg, err := poolConfig(db.URL, cfg.DatabaseMaxConns)
+	if err != nil {
+		db.Close(ctx, logger)
+		return nil, err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		db.Close(ctx, logger)
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	db.Pool = pool
+	logger.Info("database pool", "max_conns", pcfg.MaxConns)
 	if err := pool.Ping(ctx); err != nil {
 		db.Close(ctx, logger)
 		return nil, fmt.Errorf("reach database: %w", err)
@@ -60,6 +66,20 @@ func openDatabase(ctx context.Context, cfg config, migrate bool, logger *slog.Lo
 		}
 	}
 	return db, nil
+}
+
+// poolConfig is the pool's configuration for url: maxConns connections when
+// it is set (DATABASE_MAX_CONNS), else defaultMaxConns.
+func poolConfig(url string, maxConns int32) (*pgxpool.Config, error) {
+	pcfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	pcfg.MaxConns = defaultMaxConns()
+	if maxConns > 0 {
+		pcfg.MaxConns = maxConns
+	}
+	return pcfg, nil
 }
 
 // Close closes the pool and stops a private cluster this process started.

@@ -65,7 +65,10 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 	if len(args) == 0 {
 		return usageError(strings.TrimSpace(usage))
 	}
-	cfg := configFromEnv()
+	cfg, err := configFromEnv()
+	if err != nil {
+		return usageError(err.Error())
+	}
 	switch args[0] {
 	case "migrate":
 		db, err := openDatabase(ctx, cfg, true, logger)
