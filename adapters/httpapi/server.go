@@ -44,6 +44,9 @@ type Deps struct {
 	Admin      AdminCommands
 	// Page is the Messages page (adapters/web) at / and /assets/; nil: none.
 	Page http.Handler
+	// CommandTimeout bounds every request that may change something (0:
+	// DefaultCommandTimeout).
+	CommandTimeout time.Duration
 }
 
 // Commands are the use cases the HTTP surface issues.
@@ -73,6 +76,10 @@ func NewHandler(d Deps) http.Handler {
 	r := mux.NewRouter()
 	m := newMetrics(d.Registry)
 	r.Use(m.middleware)
+	if d.CommandTimeout <= 0 {
+		d.CommandTimeout = DefaultCommandTimeout
+	}
+	r.Use(boundCommands(d.CommandTimeout))
 
 	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

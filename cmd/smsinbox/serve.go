@@ -28,6 +28,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	acfg := app.Config{
 		Pool: db.Pool, Store: store, PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken,
 		TwilioSID: cfg.TwilioSID, TwilioToken: cfg.TwilioToken, TwilioAPIURL: cfg.TwilioAPIURL, Logger: logger,
+		CommandTimeout: cfg.CommandTimeout,
 	}
 	if acfg.Sandbox() {
 		logger.Warn("SANDBOX MODE: no Twilio credentials (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN); texts are recorded and marked sent without leaving this machine, and webhooks are checked with the token \"sandbox\"")

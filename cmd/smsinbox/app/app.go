@@ -47,6 +47,9 @@ type Config struct {
 	// Now is the clock (time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
+	// CommandTimeout bounds every HTTP request that may change something
+	// (0: httpapi.DefaultCommandTimeout).
+	CommandTimeout time.Duration
 }
 
 // Sandbox reports whether smsinbox runs without Twilio credentials.
@@ -124,8 +127,9 @@ func New(cfg Config) (*App, error) {
 				Status: commands.RecordStatusCallback{Store: store, Now: now},
 			},
 		},
-		Admin: adminCommands(store, now),
-		Page:  web.Handler(),
+		Admin:          adminCommands(store, now),
+		Page:           web.Handler(),
+		CommandTimeout: cfg.CommandTimeout,
 		Ready: []httpapi.Check{
 			{Name: "database", Fn: func(ctx context.Context) error { return cfg.Pool.Ping(ctx) }},
 			{Name: "event_store", Fn: func(ctx context.Context) error { _, err := store.Head(ctx); return err }},
