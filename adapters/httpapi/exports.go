@@ -1,7 +1,10 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/csv"
+	"errors"
+	"io"
 	"net/http"
 	"time"
 
@@ -13,8 +16,10 @@ import (
 // exportHeader is DOMAIN.md's header row, exactly.
 var exportHeader = []string{"Message ID", "Thread ID", "Created", "Time", "Full Name", "From", "To", "Status", "Message"}
 
-// exportFlushEvery is how many rows are written between flushes to the client.
-const exportFlushEvery = 500
+// exportPageSize is how many messages one page query reads (and how many
+// rows are written between flushes to the client). Smaller pages cost a
+// query each; larger ones memory.
+const exportPageSize = 1000
 
 // routeExports adds the CSV exports (Download Message and Download All).
 func (a *api) routeExports(api *mux.Router) {
@@ -24,6 +29,12 @@ func (a *api) routeExports(api *mux.Router) {
 
 // exportThread is Download Message: the messages the thread shows.
 func (a *api) exportThread(w http.ResponseWriter, r *http.Request, c caller) {
+	leave, ok := a.exports.enter(c.Company.ID)
+	if !ok {
+		a.refuseExport(w, r)
+		return
+	}
+	defer leave()
 	t, err := a.threadOf(r, c)
 	if err != nil {
 		a.fail(w, r, err)
@@ -35,10 +46,20 @@ func (a *api) exportThread(w http.ResponseWriter, r *http.Request, c caller) {
 // exportAll is Download All: every message of the company, hidden ones
 // (the opt-out confirmation) included, since it is the company's record.
 func (a *api) exportAll(w http.ResponseWriter, r *http.Request, c caller) {
+	leave, ok := a.exports.enter(c.Company.ID)
+	if !ok {
+		a.refuseExport(w, r)
+		return
+	}
+	defer leave()
 	a.writeExport(w, r, c, projections.ExportScope{}, "messages")
 }
 
-// writeExport streams the CSV. Once the header is out a failure cannot
+// writeExport streams the CSV a page at a time: each page is read by a
+// short query (its connection back in the pool before a byte is written)
+// and written under a deadline that every write moves on, so a client that
+// stops reading holds no connection and is cut off once it has taken
+// nothing for the idle timeout. Once the header is out a failure cannot
 // become an error answer: the connection is cut, so the client sees a
 // broken download rather than a short file it takes for whole.
 func (a *api) writeExport(w http.ResponseWriter, r *http.Request, c caller, scope projections.ExportScope, name string) {
@@ -54,37 +75,101 @@ func (a *api) writeExport(w http.ResponseWriter, r *http.Request, c caller, scop
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
 
-	cw := csv.NewWriter(w)
+	rc := http.NewResponseController(w)
+	out := &idleWriter{w: w, rc: rc, idle: a.exportIdle}
+	cw := csv.NewWriter(out)
 	cw.UseCRLF = true // RFC 4180 line breaks
-	flusher, _ := w.(http.Flusher)
 	_ = cw.Write(exportHeader)
-	n := 0
 	record := make([]string, len(exportHeader))
-	err = a.queries.ExportMessages(r.Context(), c.Company.ID, scope, func(row projections.ExportRow) error {
-		exportRecord(record, row, loc)
-		if err := cw.Write(record); err != nil {
-			return err
-		}
-		n++
-		if n%exportFlushEvery == 0 {
-			cw.Flush()
-			if err := cw.Error(); err != nil {
+	n := 0
+	err = a.exportPages(r.Context(), c.Company.ID, scope, func(page []projections.ExportRow) error {
+		for _, row := range page {
+			exportRecord(record, row, loc)
+			if err := cw.Write(record); err != nil {
 				return err
 			}
-			if flusher != nil {
-				flusher.Flush()
-			}
 		}
-		return nil
-	})
-	if err == nil {
+		n += len(page)
 		cw.Flush()
-		err = cw.Error()
-	}
+		if err := cw.Error(); err != nil {
+			return err
+		}
+		return rc.Flush()
+	})
 	if err != nil {
-		a.log.ErrorContext(r.Context(), "export cut short", "path", r.URL.Path, "rows", n, "err", err)
+		if out.err != nil || r.Context().Err() != nil {
+			// The client went away or stopped reading: not smsinbox's failure.
+			a.log.WarnContext(r.Context(), "export cut short: the client did not take it", "path", r.URL.Path, "rows", n, "err", err)
+		} else {
+			a.log.ErrorContext(r.Context(), "export cut short", "path", r.URL.Path, "rows", n, "err", err)
+		}
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// exportPages calls write with each page of the export, in order. It reads
+// the next page (within the exports' share of the pool) while write sends
+// this one to the client, so that the database and the client work at once,
+// as they did when one query streamed the whole export; two pages at most
+// are in memory. A read still under way when exportPages returns early ends
+// with ctx, which ends with the request.
+func (a *api) exportPages(ctx context.Context, companyID string, scope projections.ExportScope, write func([]projections.ExportRow) error) error {
+	type result struct {
+		rows []projections.ExportRow
+		err  error
+	}
+	read := func(after projections.ExportCursor, buf []projections.ExportRow) <-chan result {
+		done := make(chan result, 1)
+		go func() {
+			var res result
+			res.err = a.exports.page(ctx, func(ctx context.Context) error {
+				var err error
+				res.rows, err = a.queries.ExportPage(ctx, companyID, scope, after, exportPageSize, buf)
+				return err
+			})
+			done <- res
+		}()
+		return done
+	}
+	spare := make([]projections.ExportRow, 0, exportPageSize)
+	next := read(projections.ExportCursor{}, make([]projections.ExportRow, 0, exportPageSize))
+	for {
+		page := <-next
+		if page.err != nil {
+			return page.err
+		}
+		last := len(page.rows) < exportPageSize
+		if !last {
+			next = read(page.rows[len(page.rows)-1].Cursor(), spare)
+		}
+		if err := write(page.rows); err != nil || last {
+			return err
+		}
+		spare = page.rows
+	}
+}
+
+// idleWriter writes to the client under a deadline that each write moves
+// idle ahead: an export that its client takes slowly goes on, one that its
+// client stopped taking ends. The first error sticks.
+type idleWriter struct {
+	w    io.Writer
+	rc   *http.ResponseController
+	idle time.Duration
+	err  error
+}
+
+func (iw *idleWriter) Write(p []byte) (int, error) {
+	if iw.err != nil {
+		return 0, iw.err
+	}
+	if err := iw.rc.SetWriteDeadline(time.Now().Add(iw.idle)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		iw.err = err
+		return 0, err
+	}
+	n, err := iw.w.Write(p)
+	iw.err = err
+	return n, err
 }
 
 // exportRecord fills record with one message's cells.

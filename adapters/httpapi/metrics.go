@@ -45,6 +45,12 @@ func (s *statusRecorder) Flush() {
 	}
 }
 
+// FlushError is Flush that tells whether the client took it
+// (http.ResponseController prefers it to Flush).
+func (s *statusRecorder) FlushError() error {
+	return http.NewResponseController(s.ResponseWriter).Flush()
+}
+
 // Unwrap lets http.ResponseController reach the connection's writer (write
 // deadlines of the live stream).
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

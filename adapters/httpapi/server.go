@@ -47,6 +47,21 @@ type Deps struct {
 	// CommandTimeout bounds every request that may change something (0:
 	// DefaultCommandTimeout).
 	CommandTimeout time.Duration
+	// Exports bounds the CSV exports.
+	Exports ExportLimits
+}
+
+// ExportLimits bounds what the CSV exports take; zero fields take the defaults.
+type ExportLimits struct {
+	// PerCompany is how many exports of one company run at once (0:
+	// DefaultExportsPerCompany); the next answers 429 too_many_exports.
+	PerCompany int
+	// PageQueries is how many page queries all exports run at once, so how
+	// many of the pool's connections they may hold (0: one).
+	PageQueries int
+	// IdleTimeout is how long an export waits for its client to take more
+	// before it cuts the connection (0: DefaultExportIdleTimeout).
+	IdleTimeout time.Duration
 }
 
 // Commands are the use cases the HTTP surface issues.
@@ -67,12 +82,16 @@ type api struct {
 	verifier   *twilio.Verifier
 	cmd        Commands
 	admins     AdminCommands
+	exports    *exportGate
+	exportIdle time.Duration
 }
 
 // NewHandler builds the router.
 func NewHandler(d Deps) http.Handler {
+	lim := d.Exports.withDefaults()
 	a := &api{log: d.Logger, store: d.Store, queries: d.Queries, progress: d.Progress,
-		adminToken: d.AdminToken, verifier: d.Verifier, cmd: d.Commands, admins: d.Admin}
+		adminToken: d.AdminToken, verifier: d.Verifier, cmd: d.Commands, admins: d.Admin,
+		exports: newExportGate(lim.PerCompany, lim.PageQueries), exportIdle: lim.IdleTimeout}
 	r := mux.NewRouter()
 	m := newMetrics(d.Registry)
 	r.Use(m.middleware)

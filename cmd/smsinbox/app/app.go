@@ -50,6 +50,9 @@ type Config struct {
 	// CommandTimeout bounds every HTTP request that may change something
 	// (0: httpapi.DefaultCommandTimeout).
 	CommandTimeout time.Duration
+	// Exports bounds the CSV exports (zero fields: httpapi's defaults, and
+	// page queries on a quarter of the pool).
+	Exports httpapi.ExportLimits
 }
 
 // Sandbox reports whether smsinbox runs without Twilio credentials.
@@ -130,6 +133,7 @@ func New(cfg Config) (*App, error) {
 		Admin:          adminCommands(store, now),
 		Page:           web.Handler(),
 		CommandTimeout: cfg.CommandTimeout,
+		Exports:        exportLimits(cfg),
 		Ready: []httpapi.Check{
 			{Name: "database", Fn: func(ctx context.Context) error { return cfg.Pool.Ping(ctx) }},
 			{Name: "event_store", Fn: func(ctx context.Context) error { _, err := store.Head(ctx); return err }},
@@ -183,6 +187,17 @@ func adminCommands(store eventstore.Store, now func() time.Time) httpapi.AdminCo
 	keys := commands.NewAppKeyHandler(store, commands.RandomIDs)
 	keys.Now = now
 	return httpapi.AdminCommands{CreateCompany: create, UpdateCompany: update, ChangeMessagingNumber: change, AddUser: add, AppKeys: keys}
+}
+
+// exportLimits gives the exports' page queries a quarter of the pool (at
+// least one connection), unless cfg says otherwise: the rest stays free for
+// webhooks, commands and reads however many exports run.
+func exportLimits(cfg Config) httpapi.ExportLimits {
+	l := cfg.Exports
+	if l.PageQueries <= 0 {
+		l.PageQueries = max(1, int(cfg.Pool.Config().MaxConns)/4)
+	}
+	return l
 }
 
 // readModelNames are the projectors of projections.All().

@@ -1,0 +1,90 @@
+package projections
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/smsinbox/smsinbox/adapters/postgres/pgtest"
+)
+
+// ExportPage pages by (created_at, position): pages of any size, read one
+// after the other from each page's last row, give every message once, in
+// order, even where a page ends inside a run of equal times; a thread's
+// export leaves its hidden messages out, Download All keeps them, and no
+// page reaches another company.
+func TestExportPage(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.NewPool(t)
+	q := Queries{Pool: pool}
+	t0 := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	th, other := uuid.New(), uuid.New()
+	for _, r := range []struct {
+		id      uuid.UUID
+		company string
+	}{{th, "co"}, {other, "co-2"}} {
+		if _, err := pool.Exec(ctx, `INSERT INTO threads (id, company_id, customer_phone, last_activity_at) VALUES ($1, $2, '+12025550187', $3)`,
+			r.id, r.company, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type msg struct {
+		at     int // seconds after t0
+		pos    int64
+		hidden bool
+	}
+	// Inserted out of order; runs of equal times at 1 s and 3 s.
+	msgs := []msg{{3, 40, false}, {1, 12, false}, {1, 10, true}, {0, 5, false}, {3, 31, false}, {1, 11, false}, {2, 20, false}, {3, 30, true}}
+	ids := map[int64]uuid.UUID{}
+	for _, m := range msgs {
+		ids[m.pos] = uuid.New()
+		if _, err := pool.Exec(ctx, `INSERT INTO messages (id, thread_id, company_id, direction, from_number, to_number, body, status, app, hidden, created_at, position)
+			VALUES ($1, $2, 'co', 'inbound', '+12025550187', '+12025550123', 'x', 'received', 'sms', $3, $4, $5)`,
+			ids[m.pos], th, m.hidden, t0.Add(time.Duration(m.at)*time.Second), m.pos); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO messages (id, thread_id, company_id, direction, from_number, to_number, body, status, app, created_at, position)
+		VALUES ($1, $2, 'co-2', 'inbound', '+12025550187', '+12025550130', 'other', 'received', 'sms', $3, 1)`, uuid.New(), other, t0); err != nil {
+		t.Fatal(err)
+	}
+	all := []int64{5, 10, 11, 12, 20, 30, 31, 40}
+	shown := []int64{5, 11, 12, 20, 31, 40}
+	for _, c := range []struct {
+		name  string
+		scope ExportScope
+		want  []int64
+	}{{"Download All", ExportScope{}, all}, {"Download Message", ExportScope{ThreadID: &th}, shown}} {
+		for _, size := range []int{1, 2, 3, 100} {
+			var got []int64
+			var after ExportCursor
+			var page []ExportRow
+			for pages := 0; ; pages++ {
+				if pages > len(msgs)+1 {
+					t.Fatalf("%s, pages of %d: does not end: %v", c.name, size, got)
+				}
+				var err error
+				page, err = q.ExportPage(ctx, "co", c.scope, after, size, page)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, r := range page {
+					if r.ID != ids[r.Position] || r.ThreadID != th {
+						t.Fatalf("%s: row %+v is not message %d of the thread", c.name, r, r.Position)
+					}
+					got = append(got, r.Position)
+				}
+				if len(page) < size {
+					break
+				}
+				after = page[len(page)-1].Cursor()
+			}
+			if !slices.Equal(got, c.want) {
+				t.Fatalf("%s, pages of %d: positions %v, want %v", c.name, size, got, c.want)
+			}
+		}
+	}
+}
