@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/smsinbox/smsinbox/adapters/eventstore/postgres"
 	"github.com/smsinbox/smsinbox/adapters/postgres/pgtest"
@@ -21,12 +22,7 @@ import (
 // except for hidden messages, and unread and archived stay as they were.
 func TestInboxOutbound(t *testing.T) {
 	ctx := context.Background()
-	pool := pgtest.NewPool(t)
-	store, err := postgres.New(ctx, pool, postgres.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	pool, store := newStore(t)
 
 	const company = "co-1"
 	customer, ours := phone.Number("+12025550187"), phone.Number("+12025550123")
@@ -50,16 +46,7 @@ func TestInboxOutbound(t *testing.T) {
 		conversation.OutboundSendAttempted{MessageID: refused, Thread: th, Attempt: 1, At: at(6)},
 		conversation.OutboundMessageFailed{MessageID: refused, Thread: th, ErrorCode: 21610, Reason: "refused", CarrierOptOut: true, At: at(6)},
 	}
-	for _, ev := range events {
-		data, err := json.Marshal(ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := store.Append(ctx, conversation.StreamID(company, customer), eventstore.Any(), eventstore.EventData{
-			ID: uuid.New(), Type: ev.EventType(), SchemaVersion: conversation.SchemaVersion, Data: data, OccurredAt: ev.OccurredAt()}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	appendConversation(t, store, th, events...)
 	if _, err := Rebuild(ctx, pool, store, Inbox{}, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
@@ -105,22 +92,13 @@ func TestInboxOutbound(t *testing.T) {
 // An automated text may open a thread: read, not archived, no customer reply.
 func TestInboxOutboundOpensThread(t *testing.T) {
 	ctx := context.Background()
-	pool := pgtest.NewPool(t)
-	store, err := postgres.New(ctx, pool, postgres.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	pool, store := newStore(t)
 	customer := phone.Number("+12025550187")
 	th := conversation.Thread{ThreadID: conversation.ThreadID("co", customer), CompanyID: "co", CustomerPhone: customer}
 	at := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 	ev := conversation.OutboundMessageQueued{MessageID: uuid.New(), Thread: th, From: "+12025550123", To: customer,
 		Body: "Reply YES to receive texts", App: "automated", Automated: true, QueuedAt: at}
-	data, _ := json.Marshal(ev)
-	if _, err := store.Append(ctx, conversation.StreamID("co", customer), eventstore.NoStream(), eventstore.EventData{
-		ID: uuid.New(), Type: ev.EventType(), SchemaVersion: 1, Data: data, OccurredAt: at}); err != nil {
-		t.Fatal(err)
-	}
+	appendConversation(t, store, th, ev)
 	if _, err := Rebuild(ctx, pool, store, Inbox{}, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
@@ -131,5 +109,32 @@ func TestInboxOutboundOpensThread(t *testing.T) {
 	if thread.Unread || thread.Archived || thread.LastCustomerReplyAt != nil || !thread.LastActivityAt.Equal(at) ||
 		thread.LastMessagePreview != "Reply YES to receive texts" {
 		t.Fatalf("thread %+v", thread)
+	}
+}
+
+// newStore is a fresh database and the PostgreSQL event store on it.
+func newStore(t *testing.T) (*pgxpool.Pool, *postgres.Store) {
+	t.Helper()
+	pool := pgtest.NewPool(t)
+	store, err := postgres.New(context.Background(), pool, postgres.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return pool, store
+}
+
+// appendConversation appends events to the thread's conversation stream.
+func appendConversation(t *testing.T, store eventstore.Store, th conversation.Thread, events ...conversation.Event) {
+	t.Helper()
+	for _, ev := range events {
+		data, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.Append(context.Background(), conversation.StreamID(th.CompanyID, th.CustomerPhone), eventstore.Any(), eventstore.EventData{
+			ID: uuid.New(), Type: ev.EventType(), SchemaVersion: conversation.SchemaVersion, Data: data, OccurredAt: ev.OccurredAt()}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -2,17 +2,13 @@ package projections
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
-	"github.com/smsinbox/smsinbox/adapters/eventstore/postgres"
-	"github.com/smsinbox/smsinbox/adapters/postgres/pgtest"
 	"github.com/smsinbox/smsinbox/domain/conversation"
-	"github.com/smsinbox/smsinbox/domain/eventstore"
 	"github.com/smsinbox/smsinbox/domain/phone"
 )
 
@@ -26,12 +22,7 @@ func TestInboxOneSIDTwoMessages(t *testing.T) {
 		name := map[bool]string{false: "outbound first", true: "inbound first"}[inboundFirst]
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			pool := pgtest.NewPool(t)
-			store, err := postgres.New(ctx, pool, postgres.Config{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer store.Close()
+			pool, store := newStore(t)
 
 			numA, numB := phone.Number("+12025550123"), phone.Number("+12025550130")
 			// In A's conversation with B's number, and B's with A's.
@@ -49,25 +40,12 @@ func TestInboxOneSIDTwoMessages(t *testing.T) {
 			inbound := []conversation.Event{
 				conversation.MessageReceived{MessageID: in, Thread: thB, MessagingNumber: numB, MessageSID: sid, Body: "Hello B", App: "sms", ReceivedAt: at.Add(time.Second)},
 			}
-			appendAll := func(th conversation.Thread, events []conversation.Event) {
-				t.Helper()
-				for _, ev := range events {
-					data, err := json.Marshal(ev)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if _, err := store.Append(ctx, conversation.StreamID(th.CompanyID, th.CustomerPhone), eventstore.Any(), eventstore.EventData{
-						ID: uuid.New(), Type: ev.EventType(), SchemaVersion: conversation.SchemaVersion, Data: data, OccurredAt: ev.OccurredAt()}); err != nil {
-						t.Fatal(err)
-					}
-				}
-			}
 			if inboundFirst {
-				appendAll(thB, inbound)
-				appendAll(thA, outbound)
+				appendConversation(t, store, thB, inbound...)
+				appendConversation(t, store, thA, outbound...)
 			} else {
-				appendAll(thA, outbound)
-				appendAll(thB, inbound)
+				appendConversation(t, store, thA, outbound...)
+				appendConversation(t, store, thB, inbound...)
 			}
 			if _, err := Rebuild(ctx, pool, store, Inbox{}, slog.New(slog.DiscardHandler)); err != nil {
 				t.Fatalf("rebuild refused a log with one SID on two messages: %v", err)

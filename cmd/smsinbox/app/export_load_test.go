@@ -182,9 +182,9 @@ func TestExportsOfClientsThatStopReading(t *testing.T) {
 	logs := newLogTap()
 	e := newEnvWith(t, envConfig{adminToken: adminTok, configure: func(c *app.Config) { c.Logger = slog.New(logs) }})
 	a, b, c := e.newTenant("Acme", numA), e.newTenant("Bolt", numB), e.newTenant("Cove", numA2)
-	// About 6 MB of CSV each: more than the server's socket buffer and the
+	// About 8 MB of CSV each: twice what the server's socket buffer and the
 	// client's small receive buffer take together, so each export blocks.
-	const n = 4000
+	const n = 5000
 	seeded := map[string]seededThread{}
 	for _, tn := range []tenant{a, b, c} {
 		seeded[tn.ID] = seedExport(t, e, tn.ID, tn.MessagingNumber, cust5, n)
@@ -250,10 +250,10 @@ func TestExportCutsOffAClientThatStopsReading(t *testing.T) {
 	e := newEnvWith(t, envConfig{adminToken: adminTok, configure: func(c *app.Config) {
 		c.Logger = slog.New(logs)
 		c.Exports.PerCompany = 1
-		c.Exports.IdleTimeout = time.Second
+		c.Exports.IdleTimeout = 2 * time.Second
 	}})
 	a := e.newTenant("Acme", numA)
-	th := seedExport(t, e, a.ID, numA, cust5, 4000)
+	th := seedExport(t, e, a.ID, numA, cust5, 5000)
 	path := "/api/threads/" + th.id.String() + "/export.csv"
 	s := startStalledExport(t, e, a.agent, path, e.head())
 	if s.status != http.StatusOK {
