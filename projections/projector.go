@@ -122,6 +122,9 @@ var ErrStopped = errors.New("the projectors stopped")
 // them.
 func (r *Runner) Run(ctx context.Context) error {
 	if err := r.ensureCheckpoints(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
 		return err
 	}
 	go r.watchLag(ctx)

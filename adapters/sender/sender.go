@@ -118,6 +118,9 @@ func New(cfg Config) (*Sender, error) {
 // an error: the process must not run on without it.
 func (s *Sender) Run(ctx context.Context) error {
 	if err := checkpoint.Ensure(ctx, s.cfg.Pool, Name); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
 		return err
 	}
 	stopped := make(chan struct{})
