@@ -12,6 +12,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -67,11 +68,13 @@ func requestTypeNamed(name string) requestType {
 // decodeCodes are the error codes decodeJSON answers with.
 var decodeCodes = []string{"empty_body", "invalid_json", "unknown_field", "invalid_field", "invalid_body", "body_too_large"}
 
-// decodeBody runs decodeJSON on body as a handler would.
+// decodeBody runs decodeJSON on body as a handler would. (The request is
+// bare, and no ResponseWriter is needed under 1 MiB: a fuzz run spends its
+// time in decodeJSON, not in building requests.)
 func decodeBody(rt requestType, body []byte) (any, error) {
 	v := rt.new()
-	r := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
-	return v, decodeJSON(httptest.NewRecorder(), r, v, rt.allowEmpty)
+	r := &http.Request{Method: http.MethodPost, Body: io.NopCloser(bytes.NewReader(body))}
+	return v, decodeJSON(nil, r, v, rt.allowEmpty)
 }
 
 // checkMapped fails unless err is answered as a client error with one of
@@ -113,7 +116,7 @@ func FuzzDecodeJSON(f *testing.F) {
 	f.Add("sendMessageRequest", []byte(`{"body":null}`))
 	f.Add("createCompanyRequest", []byte(`{"NAME":"case","name":"twice"}`))
 	f.Fuzz(func(t *testing.T, name string, body []byte) {
-		rt, body := requestTypeNamed(clip(name, 64)), clip(body, 4096)
+		rt, body := requestTypeNamed(clip(name, 64)), clip(body, 1024)
 		v, err := decodeBody(rt, body)
 		if err != nil {
 			checkMapped(t, err, decodeCodes...)
