@@ -195,7 +195,6 @@ const (
 func newMatrix(t *testing.T) *matrix {
 	e := newEnv(t)
 	m := &matrix{e: e}
-	// B first: its data lies among A's, not after it.
 	m.b = m.tenant("Bolt Gym", numB, cust2, secretText, secretName)
 	m.a = m.tenant("Acme Dental", numA, cust1, "Is Tuesday free?", "Ada")
 	m.secrets = []string{m.b.ID, m.b.threadID, m.b.leadID, m.b.MessagingNumber, secretText, secretName}
@@ -232,7 +231,7 @@ func (m *matrix) tenant(name, number, customer, text, first string) *matrixTenan
 	return tn
 }
 
-// threadOf has from text the tenant and answers the thread's ID.
+// threadOf has the customer from text the tenant; it answers their thread's ID.
 func (m *matrix) threadOf(tn *matrixTenant, from, text string) string {
 	m.e.t.Helper()
 	m.e.text(tn.MessagingNumber, from, text)
