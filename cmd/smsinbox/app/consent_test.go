@@ -123,19 +123,26 @@ func (a auditAnswer) types() []string {
 // queued is what was queued to a customer, from the event store.
 func (e *env) queued(companyID, customer string) []conversation.OutboundMessageQueued {
 	e.t.Helper()
-	var out []conversation.OutboundMessageQueued
+	return conversationEvents[conversation.OutboundMessageQueued](e, companyID, customer, conversation.TypeOutboundMessageQueued)
+}
+
+// conversationEvents are the customer's conversation events of one type,
+// from the event store.
+func conversationEvents[T conversation.Event](e *env, companyID, customer, eventType string) []T {
+	e.t.Helper()
+	var out []T
 	for rec, err := range e.app.Store.ReadStream(context.Background(), conversation.StreamID(companyID, phone.Number(customer)), 0) {
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		if rec.Type != conversation.TypeOutboundMessageQueued {
+		if rec.Type != eventType {
 			continue
 		}
 		ev, err := conversation.Decode(rec.Type, rec.Data)
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		out = append(out, ev.(conversation.OutboundMessageQueued))
+		out = append(out, ev.(T))
 	}
 	return out
 }

@@ -17,7 +17,6 @@ import (
 	"github.com/smsinbox/smsinbox/adapters/twilio"
 	"github.com/smsinbox/smsinbox/cmd/smsinbox/app"
 	"github.com/smsinbox/smsinbox/domain/conversation"
-	"github.com/smsinbox/smsinbox/domain/phone"
 )
 
 // received lists the MessageSids of the inbound texts recorded in the
@@ -25,18 +24,8 @@ import (
 func (e *env) received(companyID, customer string) []string {
 	e.t.Helper()
 	var out []string
-	for rec, err := range e.app.Store.ReadStream(e.t.Context(), conversation.StreamID(companyID, phone.Number(customer)), 0) {
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		if rec.Type != conversation.TypeMessageReceived {
-			continue
-		}
-		ev, err := conversation.Decode(rec.Type, rec.Data)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		out = append(out, ev.(conversation.MessageReceived).MessageSID)
+	for _, m := range conversationEvents[conversation.MessageReceived](e, companyID, customer, conversation.TypeMessageReceived) {
+		out = append(out, m.MessageSID)
 	}
 	return out
 }
