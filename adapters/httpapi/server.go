@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -83,7 +84,7 @@ func NewHandler(d Deps) http.Handler {
 	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	}).Methods(http.MethodGet)
-	r.HandleFunc("/readyz", readyHandler(d.Ready)).Methods(http.MethodGet)
+	r.HandleFunc("/readyz", readyHandler(d.Ready, d.Logger)).Methods(http.MethodGet)
 	r.HandleFunc("/api/openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml")
 		w.Write(apidoc.OpenAPI)
@@ -149,15 +150,39 @@ func noRoute(root *mux.Router) http.HandlerFunc {
 	}
 }
 
-func readyHandler(checks []Check) http.HandlerFunc {
+// readyHandler answers /readyz: each check's name with "ok" or "not ok",
+// and 503 when any is not. Why a check fails is logged, never answered (the
+// endpoint has no token); it is logged when a check's answer changes, not at
+// every probe.
+func readyHandler(checks []Check, logger *slog.Logger) http.HandlerFunc {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	var mu sync.Mutex
+	failing := map[string]bool{}
+	note := func(name string, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case err != nil && !failing[name]:
+			logger.Warn("not ready", "check", name, "err", err)
+		case err == nil && failing[name]:
+			logger.Info("ready again", "check", name)
+		}
+		failing[name] = err != nil
+	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		status := map[string]string{}
 		ok := true
 		for _, c := range checks {
-			if err := c.Fn(ctx); err != nil {
-				status[c.Name] = err.Error()
+			err := c.Fn(ctx)
+			if r.Context().Err() == nil { // a probe that went away proves nothing
+				note(c.Name, err)
+			}
+			if err != nil {
+				status[c.Name] = "not ok"
 				ok = false
 			} else {
 				status[c.Name] = "ok"

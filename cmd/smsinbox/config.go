@@ -15,6 +15,7 @@ type config struct {
 	TwilioSID     string
 	TwilioToken   string
 	TwilioAPIURL  string
+	PprofAddr     string // the operator's address for net/http/pprof; empty: off
 	DataDir       string // where a private PostgreSQL cluster lives when none is given
 	PrivatePGPort int
 }
@@ -29,6 +30,7 @@ func configFromEnv() config {
 		TwilioSID:     os.Getenv("TWILIO_ACCOUNT_SID"),
 		TwilioToken:   os.Getenv("TWILIO_AUTH_TOKEN"),
 		TwilioAPIURL:  envOr("TWILIO_API_URL", "https://api.twilio.com"),
+		PprofAddr:     os.Getenv("PPROF_ADDR"),
 		DataDir:       envOr("SMSINBOX_DATA_DIR", "var"),
 		PrivatePGPort: 54329,
 	}

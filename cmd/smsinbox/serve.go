@@ -55,6 +55,17 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 		}
 		return nil
 	})
+	if cfg.PprofAddr != "" {
+		ops := pprofServer(cfg.PprofAddr)
+		g.Go(func() error {
+			logger.Info("profiles served for operators", "addr", cfg.PprofAddr, "path", "/debug/pprof/")
+			if err := ops.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("listen on PPROF_ADDR %s: %w", cfg.PprofAddr, err)
+			}
+			return nil
+		})
+		g.Go(func() error { <-gctx.Done(); return ops.Close() })
+	}
 	g.Go(func() error {
 		<-gctx.Done()
 		logger.Info("shutting down")

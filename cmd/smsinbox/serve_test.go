@@ -96,3 +96,44 @@ func TestServeShutdownEndsLiveStreams(t *testing.T) {
 	}
 	t.Logf("serve stopped in %s", time.Since(stopped))
 }
+
+// PPROF_ADDR serves Go's profiles on the operator's address, and only
+// there: the API's address does not answer them.
+func TestServeProfilesOnTheOperatorsAddress(t *testing.T) {
+	apiPort, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opsPort, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config{DatabaseURL: pgtest.NewDatabase(t), ListenAddr: fmt.Sprintf("127.0.0.1:%d", apiPort),
+		PprofAddr: fmt.Sprintf("127.0.0.1:%d", opsPort)}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- serve(ctx, cfg, discardLogger()) }()
+	defer func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	get := func(url string) int {
+		resp, err := http.Get(url)
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	ops := fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/cmdline", opsPort)
+	for deadline := time.Now().Add(20 * time.Second); get(ops) != http.StatusOK; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the operator's address never answered")
+		}
+	}
+	if code := get(fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/cmdline", apiPort)); code == http.StatusOK {
+		t.Fatal("the API's address serves the profiles too")
+	}
+}

@@ -19,7 +19,9 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/smsinbox/smsinbox/adapters/eventstore/instrumented"
+	"github.com/smsinbox/smsinbox/adapters/eventstream"
 	"github.com/smsinbox/smsinbox/adapters/httpapi"
+	"github.com/smsinbox/smsinbox/adapters/postgres/checkpoint"
 	"github.com/smsinbox/smsinbox/adapters/sender"
 	"github.com/smsinbox/smsinbox/adapters/twilio"
 	"github.com/smsinbox/smsinbox/adapters/web"
@@ -142,6 +144,18 @@ func New(cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Every consumer of the log is named in /readyz: claimed here, or by
+	// another live server that keeps up.
+	readiness := checkpoint.Readiness{Pool: cfg.Pool, Head: store.Head, Now: time.Now}
+	var projectors []checkpoint.Local
+	for _, name := range runner.Names() {
+		projectors = append(projectors, checkpoint.Local{Name: name, Status: func() eventstream.Status { return runner.Status(name) }})
+	}
+	sending := checkpoint.Local{Name: sender.Name, Status: snd.Status}
+	var consumerChecks []httpapi.Check
+	for _, c := range append(projectors, sending) {
+		consumerChecks = append(consumerChecks, httpapi.Check{Name: "consumer:" + c.Name, Fn: func(ctx context.Context) error { return readiness.Check(ctx, c) }})
+	}
 	handler := httpapi.NewHandler(httpapi.Deps{
 		Logger:     cfg.Logger,
 		Registry:   reg,
@@ -170,22 +184,12 @@ func New(cfg Config) (*App, error) {
 		},
 		Admin: adminCommands(store, now),
 		Page:  web.Handler(),
-		Ready: []httpapi.Check{
+		Ready: append([]httpapi.Check{
 			{Name: "database", Fn: func(ctx context.Context) error { return cfg.Pool.Ping(ctx) }},
 			{Name: "event_store", Fn: func(ctx context.Context) error { _, err := store.Head(ctx); return err }},
-			{Name: "projectors", Fn: func(context.Context) error {
-				if !runner.Running() {
-					return errors.New("projectors are not running")
-				}
-				return nil
-			}},
-			{Name: "sender", Fn: func(context.Context) error {
-				if !snd.Running() {
-					return errors.New("the outbound sender is not running")
-				}
-				return nil
-			}},
-		},
+			{Name: "projectors", Fn: func(ctx context.Context) error { return readiness.Check(ctx, projectors...) }},
+			{Name: "sender", Fn: func(ctx context.Context) error { return readiness.Check(ctx, sending) }},
+		}, consumerChecks...),
 	})
 	return &App{Handler: handler, Runner: runner, Progress: progress, Registry: reg, Store: store, Sender: snd, Notifier: notifier}, nil
 }
