@@ -171,6 +171,21 @@ type req struct {
 
 func (e *env) do(r req) response {
 	e.t.Helper()
+	resp, err := e.client.Do(e.request(r))
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", r.method, r.path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatalf("%s %s: read: %v", r.method, r.path, err)
+	}
+	return response{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+// request builds r as an *http.Request to the server.
+func (e *env) request(r req) *http.Request {
+	e.t.Helper()
 	var body io.Reader
 	switch b := r.body.(type) {
 	case nil:
@@ -198,16 +213,7 @@ func (e *env) do(r req) response {
 	for k, v := range r.header {
 		hr.Header.Set(k, v)
 	}
-	resp, err := e.client.Do(hr)
-	if err != nil {
-		e.t.Fatalf("%s %s: %v", r.method, r.path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		e.t.Fatalf("%s %s: read: %v", r.method, r.path, err)
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: b}
+	return hr
 }
 
 // expect fails the test unless the answer has status (and, for errors, code).
