@@ -21,6 +21,7 @@ import (
 
 	"github.com/smsinbox/smsinbox/adapters/eventstream"
 	"github.com/smsinbox/smsinbox/adapters/postgres/checkpoint"
+	"github.com/smsinbox/smsinbox/adapters/transient"
 	"github.com/smsinbox/smsinbox/domain/eventstore"
 )
 
@@ -113,9 +114,17 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 	return r, nil
 }
 
-// Run runs the projectors until ctx ends.
+// ErrStopped means the projectors stopped while they should have run on.
+var ErrStopped = errors.New("the projectors stopped")
+
+// Run runs the projectors until ctx ends. Should they stop before that (the
+// router closed), it returns an error: the process must not run on without
+// them.
 func (r *Runner) Run(ctx context.Context) error {
 	if err := r.ensureCheckpoints(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
 		return err
 	}
 	go r.watchLag(ctx)
@@ -132,11 +141,15 @@ func (r *Runner) Run(ctx context.Context) error {
 	err := r.router.Run(ctx)
 	close(stopped)
 	r.sub.Close()
+	if ctx.Err() == nil {
+		return fmt.Errorf("%w: %v", ErrStopped, err)
+	}
 	return err
 }
 
-// Running reports whether the router runs (for /readyz).
-func (r *Runner) Running() bool { return r.router.IsRunning() }
+// Status reports what the projector name's subscription is doing in this
+// process (for /readyz).
+func (r *Runner) Status(name string) eventstream.Status { return r.sub.Status(name) }
 
 // Names lists the projectors' names.
 func (r *Runner) Names() []string {
@@ -236,10 +249,15 @@ func notifyPayload(projector string, position eventstore.Position) string {
 // projection_poison and moving the checkpoint past it, so that one bad event
 // neither stops the projector nor costs it the events around it. An operator
 // fixes the cause and rebuilds the projector.
+//
+// A failure that a retry can mend (the database restarting, a connection
+// lost: package transient) sets nothing aside: the message is nacked and
+// comes again, with backoff, until the database is back, however long that
+// takes. Only an event that fails while the database answers is set aside.
 func (r *Runner) setAside(p Projector, h message.HandlerFunc) message.HandlerFunc {
 	return func(msg *message.Message) ([]*message.Message, error) {
 		_, err := h(msg)
-		if err == nil || msg.Context().Err() != nil {
+		if err == nil || msg.Context().Err() != nil || transient.Is(err) {
 			return nil, err
 		}
 		events, derr := eventstream.Events(msg)
@@ -251,6 +269,9 @@ func (r *Runner) setAside(p Projector, h message.HandlerFunc) message.HandlerFun
 			single.SetContext(msg.Context())
 			if len(events) > 1 {
 				_, err = h(single)
+			}
+			if err != nil && (msg.Context().Err() != nil || transient.Is(err)) {
+				return nil, err // the database, not the event: the message comes again
 			}
 			if err != nil {
 				if perr := r.poison(msg.Context(), p.Name(), e, err); perr != nil {

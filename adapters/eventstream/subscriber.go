@@ -1,8 +1,16 @@
 // Package eventstream is a Watermill Subscriber over the event store's own
 // global log: each topic is one consumer (a projector, the sender) that
 // resumes after its checkpoint and receives every event, in position order,
-// in messages that each hold the consecutive events available at the time. There is no second publish beside the append: what a
-// consumer receives is what the store committed, in the store's order.
+// in messages that each hold the consecutive events available at the time.
+// There is no second publish beside the append: what a consumer receives is
+// what the store committed, in the store's order.
+//
+// A subscription is supervised: when its claim is lost or the log cannot be
+// read (the database restarted, a connection dropped), it releases what it
+// holds, waits (with backoff) and claims the topic again, resuming from the
+// checkpoint, for as long as the subscription lasts. Its channel closes only
+// when the caller's context ends or the subscriber closes, so a Watermill
+// router never sees its consumers vanish.
 package eventstream
 
 import (
@@ -41,8 +49,24 @@ type Config struct {
 	Claim Claim
 	// Filter narrows what every topic receives (all events by default).
 	Filter eventstore.Filter
-	// RedeliveryDelay is the pause before a nacked message comes again (100 ms).
+	// RedeliveryDelay is the pause before a nacked message comes again
+	// (100 ms); it doubles with each nack of the same message, up to
+	// MaxDelay.
 	RedeliveryDelay time.Duration
+	// ClaimBackoff is the pause before a subscription that ended (its
+	// claim lost, the log unreadable) claims its topic again (100 ms); it
+	// doubles with each failure in a row, up to MaxDelay.
+	ClaimBackoff time.Duration
+	// MaxDelay bounds both backoffs (5 s).
+	MaxDelay time.Duration
+	// StallAfter is how many nacks in a row of one message make its
+	// topic's Status stalled (3): the consumer is claimed but not moving.
+	StallAfter int
+	// AckWait bounds how long a subscription whose claim ended waits for the
+	// handler of the message in its hands to ack or nack before it releases
+	// the claim (2 min): another process must not start on what this one
+	// may still be doing.
+	AckWait time.Duration
 	// MaxBatch is how many events one message holds at most (256).
 	MaxBatch int
 	Logger   *slog.Logger
@@ -58,6 +82,19 @@ type Subscriber struct {
 	mu     sync.Mutex
 	closed bool
 	wg     sync.WaitGroup
+	// topics holds each subscribed topic's status (under mu).
+	topics map[string]*Status
+}
+
+// Status is what a subscription is doing now.
+type Status struct {
+	// Claimed: this process holds the topic and streams it.
+	Claimed bool
+	// Nacks counts the nacks in a row of the message in the handler's hands.
+	Nacks int
+	// Stalled: claimed, but the same message keeps failing (StallAfter
+	// nacks in a row): the consumer is not moving.
+	Stalled bool
 }
 
 var _ message.Subscriber = (*Subscriber)(nil)
@@ -70,6 +107,18 @@ func New(cfg Config) (*Subscriber, error) {
 	if cfg.RedeliveryDelay <= 0 {
 		cfg.RedeliveryDelay = 100 * time.Millisecond
 	}
+	if cfg.ClaimBackoff <= 0 {
+		cfg.ClaimBackoff = 100 * time.Millisecond
+	}
+	if cfg.MaxDelay <= 0 {
+		cfg.MaxDelay = 5 * time.Second
+	}
+	if cfg.StallAfter <= 0 {
+		cfg.StallAfter = 3
+	}
+	if cfg.AckWait <= 0 {
+		cfg.AckWait = 2 * time.Minute
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -77,13 +126,14 @@ func New(cfg Config) (*Subscriber, error) {
 		cfg.MaxBatch = 256
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Subscriber{cfg: cfg, ctx: ctx, cancel: cancel}, nil
+	return &Subscriber{cfg: cfg, ctx: ctx, cancel: cancel, topics: map[string]*Status{}}, nil
 }
 
 // Subscribe streams the log to topic's consumer from its checkpoint, in
 // messages of consecutive events. The next message comes only once the
-// previous one is acked; a nacked one comes again. The channel closes when ctx ends, the claim is lost or the
-// subscriber closes.
+// previous one is acked; a nacked one comes again. A lost claim or a failed
+// read of the log is retried, with backoff, for as long as the subscription
+// lasts: the channel closes only when ctx ends or the subscriber closes.
 func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
 	out := make(chan *message.Message)
 	s.mu.Lock()
@@ -105,21 +155,84 @@ func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 			case <-ctx.Done():
 			}
 		}()
-		s.stream(ctx, topic, out)
+		s.supervise(ctx, topic, out)
 	}()
 	return out, nil
 }
 
-func (s *Subscriber) stream(ctx context.Context, topic string, out chan<- *message.Message) {
+// Status reports what topic's subscription is doing now (the zero Status
+// for a topic not subscribed).
+func (s *Subscriber) Status(topic string) Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st, ok := s.topics[topic]; ok {
+		return *st
+	}
+	return Status{}
+}
+
+func (s *Subscriber) setStatus(topic string, change func(*Status)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.topics[topic]
+	if !ok {
+		st = &Status{}
+		s.topics[topic] = st
+	}
+	change(st)
+	st.Stalled = st.Claimed && st.Nacks >= s.cfg.StallAfter
+}
+
+// errClaim marks a stream that ended because its topic could not be claimed.
+var errClaim = errors.New("claim")
+
+// supervise streams topic, claiming it again whenever a stream ends before
+// ctx does. The first failure of a run is a warning; the ones that follow
+// while it lasts (a database that stays down) are logged at debug, so that
+// an outage is one line per consumer, not one per retry.
+func (s *Subscriber) supervise(ctx context.Context, topic string, out chan<- *message.Message) {
 	log := s.cfg.Logger.With("topic", topic)
+	backoff := s.cfg.ClaimBackoff
+	failures := 0
+	for {
+		consumed, err := s.stream(ctx, topic, out, log)
+		s.setStatus(topic, func(st *Status) { st.Claimed, st.Nacks = false, 0 })
+		if ctx.Err() != nil {
+			return
+		}
+		if consumed {
+			backoff, failures = s.cfg.ClaimBackoff, 0
+		}
+		failures++
+		// A lost lock was warned of where it was lost; a claim that cannot
+		// even be made is warned of here. Either way, once per outage.
+		level := slog.LevelInfo
+		switch {
+		case failures > 1:
+			level = slog.LevelDebug
+		case errors.Is(err, errClaim):
+			level = slog.LevelWarn
+		}
+		log.Log(ctx, level, "a consumer of the log stopped; claiming it again", "err", err, "retry_in", backoff.String())
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return
+		}
+		backoff = min(2*backoff, s.cfg.MaxDelay)
+	}
+}
+
+// stream claims topic and streams it until ctx ends, the claim is lost or
+// the log cannot be read; it says why it stopped, and whether it had
+// delivered anything (a stream that worked for a while resets the backoff).
+func (s *Subscriber) stream(ctx context.Context, topic string, out chan<- *message.Message, log *slog.Logger) (consumed bool, err error) {
 	after, claimed, release, err := s.cfg.Claim(ctx, topic)
 	if err != nil {
-		if ctx.Err() == nil {
-			log.Error("claiming the topic failed", "err", err)
-		}
-		return
+		return false, fmt.Errorf("%w: %w", errClaim, err)
 	}
 	defer release()
+	s.setStatus(topic, func(st *Status) { st.Claimed, st.Nacks = true, 0 })
 	log.Info("consuming the event log", "after", after)
 
 	// A reader fills a buffer from the log; the delivery loop hands over
@@ -130,14 +243,13 @@ func (s *Subscriber) stream(ctx context.Context, topic string, out chan<- *messa
 	defer cancel()
 	buf := make(chan eventstore.RecordedEvent, 4*s.cfg.MaxBatch)
 	readerDone := make(chan struct{})
+	var readErr error // set by the reader before it closes buf
 	go func() {
 		defer close(readerDone)
 		defer close(buf)
 		for e, err := range s.cfg.Store.Subscribe(ctx, after, s.cfg.Filter) {
 			if err != nil {
-				if ctx.Err() == nil {
-					log.Error("event log subscription failed", "err", err)
-				}
+				readErr = fmt.Errorf("read the log: %w", err)
 				return
 			}
 			select {
@@ -148,16 +260,31 @@ func (s *Subscriber) stream(ctx context.Context, topic string, out chan<- *messa
 		}
 	}()
 	defer func() { cancel(); <-readerDone }()
+	// why says why the stream ended: the reader's error, or the claim's end
+	// (which includes the subscription's own end: supervise looks at that).
+	why := func() error {
+		lost := claimed.Err() != nil
+		cancel()
+		<-readerDone // readErr is the reader's until it is done
+		// A lost claim makes the reader fail too: say the cause.
+		if lost {
+			return errors.New("the claim ended")
+		}
+		if readErr != nil {
+			return readErr
+		}
+		return errors.New("the log's subscription ended")
+	}
 	for {
 		var batch []eventstore.RecordedEvent
 		select {
 		case e, ok := <-buf:
 			if !ok {
-				return
+				return consumed, why()
 			}
 			batch = append(batch, e)
 		case <-ctx.Done():
-			return
+			return consumed, why()
 		}
 	gather:
 		for len(batch) < s.cfg.MaxBatch {
@@ -171,14 +298,20 @@ func (s *Subscriber) stream(ctx context.Context, topic string, out chan<- *messa
 				break gather
 			}
 		}
-		if !s.deliver(ctx, batch, out) {
-			return
+		if !s.deliver(ctx, topic, batch, out, log) {
+			return consumed, why()
 		}
+		consumed = true
 	}
 }
 
-// deliver hands one batch over until it is acked.
-func (s *Subscriber) deliver(ctx context.Context, batch []eventstore.RecordedEvent, out chan<- *message.Message) bool {
+// deliver hands one batch over until it is acked, backing off while it is
+// nacked. When ctx ends with the batch in the handler's hands, it waits for
+// the handler to finish (its context has ended too) before it returns: the
+// claim is released only after that, so no other process starts on what
+// this one may still be doing (the sender's call to Twilio, above all).
+func (s *Subscriber) deliver(ctx context.Context, topic string, batch []eventstore.RecordedEvent, out chan<- *message.Message, log *slog.Logger) bool {
+	delay := s.cfg.RedeliveryDelay
 	for {
 		msg := ToMessage(batch...)
 		msg.SetContext(ctx)
@@ -189,14 +322,24 @@ func (s *Subscriber) deliver(ctx context.Context, batch []eventstore.RecordedEve
 		}
 		select {
 		case <-msg.Acked():
+			s.setStatus(topic, func(st *Status) { st.Nacks = 0 })
 			return true
 		case <-msg.Nacked():
+			s.setStatus(topic, func(st *Status) { st.Nacks++ })
 			select {
-			case <-time.After(s.cfg.RedeliveryDelay):
+			case <-time.After(delay):
 			case <-ctx.Done():
 				return false
 			}
+			delay = min(2*delay, s.cfg.MaxDelay)
 		case <-ctx.Done():
+			select {
+			case <-msg.Acked():
+			case <-msg.Nacked():
+			case <-time.After(s.cfg.AckWait):
+				log.Error("the handler did not finish its message in time after the claim ended; releasing the claim anyway",
+					"first_position", msg.Metadata.Get(KeyFirstPosition), "waited", s.cfg.AckWait)
+			}
 			return false
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -40,8 +41,12 @@ type Deps struct {
 	Progress   projections.Progress
 	AdminToken string
 	Verifier   *twilio.Verifier
-	Commands   Commands
-	Admin      AdminCommands
+	// TwilioAccount is the account SID every webhook must name
+	// (TWILIO_ACCOUNT_SID); empty in the sandbox, where any well-formed one
+	// is taken.
+	TwilioAccount string
+	Commands      Commands
+	Admin         AdminCommands
 	// Page is the Messages page (adapters/web) at / and /assets/; nil: none.
 	Page http.Handler
 	// CommandTimeout bounds every request that may change something (0:
@@ -80,17 +85,19 @@ type api struct {
 	progress   projections.Progress
 	adminToken string
 	verifier   *twilio.Verifier
-	cmd        Commands
-	admins     AdminCommands
-	exports    *exportGate
-	exportIdle time.Duration
+	// twilioAccount: see Deps.TwilioAccount.
+	twilioAccount string
+	cmd           Commands
+	admins        AdminCommands
+	exports       *exportGate
+	exportIdle    time.Duration
 }
 
 // NewHandler builds the router.
 func NewHandler(d Deps) http.Handler {
 	lim := d.Exports.withDefaults()
 	a := &api{log: d.Logger, store: d.Store, queries: d.Queries, progress: d.Progress,
-		adminToken: d.AdminToken, verifier: d.Verifier, cmd: d.Commands, admins: d.Admin,
+		adminToken: d.AdminToken, verifier: d.Verifier, twilioAccount: d.TwilioAccount, cmd: d.Commands, admins: d.Admin,
 		exports: newExportGate(lim.PerCompany, lim.PageQueries), exportIdle: lim.IdleTimeout}
 	r := mux.NewRouter()
 	m := newMetrics(d.Registry)
@@ -103,7 +110,7 @@ func NewHandler(d Deps) http.Handler {
 	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	}).Methods(http.MethodGet)
-	r.HandleFunc("/readyz", readyHandler(d.Ready)).Methods(http.MethodGet)
+	r.HandleFunc("/readyz", readyHandler(d.Ready, d.Logger)).Methods(http.MethodGet)
 	r.HandleFunc("/api/openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml")
 		w.Write(apidoc.OpenAPI)
@@ -169,15 +176,39 @@ func noRoute(root *mux.Router) http.HandlerFunc {
 	}
 }
 
-func readyHandler(checks []Check) http.HandlerFunc {
+// readyHandler answers /readyz: each check's name with "ok" or "not ok",
+// and 503 when any is not. Why a check fails is logged, never answered (the
+// endpoint has no token); it is logged when a check's answer changes, not at
+// every probe.
+func readyHandler(checks []Check, logger *slog.Logger) http.HandlerFunc {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	var mu sync.Mutex
+	failing := map[string]bool{}
+	note := func(name string, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case err != nil && !failing[name]:
+			logger.Warn("not ready", "check", name, "err", err)
+		case err == nil && failing[name]:
+			logger.Info("ready again", "check", name)
+		}
+		failing[name] = err != nil
+	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		status := map[string]string{}
 		ok := true
 		for _, c := range checks {
-			if err := c.Fn(ctx); err != nil {
-				status[c.Name] = err.Error()
+			err := c.Fn(ctx)
+			if r.Context().Err() == nil { // a probe that went away proves nothing
+				note(c.Name, err)
+			}
+			if err != nil {
+				status[c.Name] = "not ok"
 				ok = false
 			} else {
 				status[c.Name] = "ok"

@@ -114,9 +114,13 @@ func New(cfg Config) (*Sender, error) {
 	return s, nil
 }
 
-// Run sends until ctx ends.
+// Run sends until ctx ends. Should the sender stop before that, it returns
+// an error: the process must not run on without it.
 func (s *Sender) Run(ctx context.Context) error {
 	if err := checkpoint.Ensure(ctx, s.cfg.Pool, Name); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
 		return err
 	}
 	stopped := make(chan struct{})
@@ -130,11 +134,15 @@ func (s *Sender) Run(ctx context.Context) error {
 	err := s.router.Run(ctx)
 	close(stopped)
 	s.sub.Close()
+	if ctx.Err() == nil {
+		return fmt.Errorf("the outbound sender stopped: %v", err)
+	}
 	return err
 }
 
-// Running reports whether the sender's router runs (for /readyz).
-func (s *Sender) Running() bool { return s.router.IsRunning() }
+// Status reports what the sender's subscription is doing in this process
+// (for /readyz).
+func (s *Sender) Status() eventstream.Status { return s.sub.Status(Name) }
 
 // handle sends the queued messages of one message of the log, in order, then
 // moves the checkpoint. An error nacks the message: it comes again, and the

@@ -20,6 +20,7 @@ type config struct {
 	TwilioSID        string
 	TwilioToken      string
 	TwilioAPIURL     string
+	PprofAddr        string // the operator's address for net/http/pprof; empty: off
 	DataDir          string // where a private PostgreSQL cluster lives when none is given
 	PrivatePGPort    int
 	// CommandTimeout bounds every HTTP request that may change something (0:
@@ -39,6 +40,7 @@ func configFromEnv() (config, error) {
 		TwilioSID:     os.Getenv("TWILIO_ACCOUNT_SID"),
 		TwilioToken:   os.Getenv("TWILIO_AUTH_TOKEN"),
 		TwilioAPIURL:  envOr("TWILIO_API_URL", "https://api.twilio.com"),
+		PprofAddr:     os.Getenv("PPROF_ADDR"),
 		DataDir:       envOr("SMSINBOX_DATA_DIR", "var"),
 		PrivatePGPort: 54329,
 	}

@@ -14,6 +14,15 @@ import (
 )
 
 func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
+	acfg := app.Config{
+		PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken,
+		TwilioSID: cfg.TwilioSID, TwilioToken: cfg.TwilioToken, TwilioAPIURL: cfg.TwilioAPIURL, Logger: logger,
+		CommandTimeout: cfg.CommandTimeout,
+	}
+	// Refused before anything starts (the database included), in words.
+	if err := acfg.Validate(); err != nil {
+		return usageError("smsinbox serve refuses to start: " + err.Error())
+	}
 	db, err := openDatabase(ctx, cfg, true, logger)
 	if err != nil {
 		return err
@@ -25,11 +34,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	}
 	defer store.Close()
 
-	acfg := app.Config{
-		Pool: db.Pool, Store: store, PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken,
-		TwilioSID: cfg.TwilioSID, TwilioToken: cfg.TwilioToken, TwilioAPIURL: cfg.TwilioAPIURL, Logger: logger,
-		CommandTimeout: cfg.CommandTimeout,
-	}
+	acfg.Pool, acfg.Store = db.Pool, store
 	if acfg.Sandbox() {
 		logger.Warn("SANDBOX MODE: no Twilio credentials (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN); texts are recorded and marked sent without leaving this machine, and webhooks are checked with the token \"sandbox\"")
 	}
@@ -51,6 +56,17 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 		}
 		return nil
 	})
+	if cfg.PprofAddr != "" {
+		ops := pprofServer(cfg.PprofAddr)
+		g.Go(func() error {
+			logger.Info("profiles served for operators", "addr", cfg.PprofAddr, "path", "/debug/pprof/")
+			if err := ops.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("listen on PPROF_ADDR %s: %w", cfg.PprofAddr, err)
+			}
+			return nil
+		})
+		g.Go(func() error { <-gctx.Done(); return ops.Close() })
+	}
 	g.Go(func() error {
 		<-gctx.Done()
 		logger.Info("shutting down")

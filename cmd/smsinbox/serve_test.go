@@ -22,7 +22,7 @@ func TestServeShutdownEndsLiveStreams(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	cfg := config{DatabaseURL: pgtest.NewDatabase(t), ListenAddr: fmt.Sprintf("127.0.0.1:%d", port), AdminToken: "admin"}
+	cfg := config{DatabaseURL: pgtest.NewDatabase(t), ListenAddr: fmt.Sprintf("127.0.0.1:%d", port), AdminToken: adminToken}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	served := make(chan error, 1)
@@ -66,9 +66,9 @@ func TestServeShutdownEndsLiveStreams(t *testing.T) {
 		}
 	}
 	var co struct{ ID string }
-	decode(call("POST", "/api/admin/companies", "admin", `{"name":"Acme","messaging_number":"+12025550123"}`), &co)
+	decode(call("POST", "/api/admin/companies", adminToken, `{"name":"Acme","messaging_number":"+12025550123"}`), &co)
 	var user struct{ Token string }
-	decode(call("POST", "/api/admin/companies/"+co.ID+"/users", "admin", `{"name":"Ann","role":"agent"}`), &user)
+	decode(call("POST", "/api/admin/companies/"+co.ID+"/users", adminToken, `{"name":"Ann","role":"agent"}`), &user)
 
 	stream := call("GET", "/api/events", user.Token, "")
 	defer stream.Body.Close()
@@ -95,4 +95,45 @@ func TestServeShutdownEndsLiveStreams(t *testing.T) {
 		t.Fatalf("the stream did not end cleanly: %v", err)
 	}
 	t.Logf("serve stopped in %s", time.Since(stopped))
+}
+
+// PPROF_ADDR serves Go's profiles on the operator's address, and only
+// there: the API's address does not answer them.
+func TestServeProfilesOnTheOperatorsAddress(t *testing.T) {
+	apiPort, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	opsPort, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config{DatabaseURL: pgtest.NewDatabase(t), ListenAddr: fmt.Sprintf("127.0.0.1:%d", apiPort),
+		PprofAddr: fmt.Sprintf("127.0.0.1:%d", opsPort)}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- serve(ctx, cfg, discardLogger()) }()
+	defer func() {
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	get := func(url string) int {
+		resp, err := http.Get(url)
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	ops := fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/cmdline", opsPort)
+	for deadline := time.Now().Add(20 * time.Second); get(ops) != http.StatusOK; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the operator's address never answered")
+		}
+	}
+	if code := get(fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/cmdline", apiPort)); code == http.StatusOK {
+		t.Fatal("the API's address serves the profiles too")
+	}
 }

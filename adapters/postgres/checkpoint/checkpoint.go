@@ -38,68 +38,145 @@ func Ensure(ctx context.Context, pool *pgxpool.Pool, name string) error {
 // Claimer returns the eventstream.Claim of consumers whose checkpoints live in
 // pool: it waits for the consumer's lock on a connection of its own, then
 // reads its checkpoint. Losing the connection loses the lock: the claimed
-// context ends and the consumer stops here (another process takes over).
+// context ends, and the subscription claims the consumer again once it can
+// (here or in another process).
 //
 // The lock's connection is opened beside the pool (with its settings), not
 // taken from it: a held lock would otherwise keep a pool slot for the
-// consumer's whole life, and as many consumers as the pool has slots
-// (pgxpool's default is 4 on small machines) would leave none for their own
-// reads and transactions, and stall for ever.
+// consumer's whole life, and as many consumers as the pool has slots would
+// leave none for their own reads and transactions, and stall for ever.
 func Claimer(pool *pgxpool.Pool, logger *slog.Logger) eventstream.Claim {
+	return ClaimerWith(pool, logger, ClaimTiming{})
+}
+
+// ClaimTiming sets how often a claim looks again: Standby, for the lock
+// another process holds (1 s); Ping, whether a held lock's connection still
+// answers (1 s).
+type ClaimTiming struct {
+	Standby, Ping time.Duration
+}
+
+// ClaimerWith is Claimer with other timings.
+func ClaimerWith(pool *pgxpool.Pool, logger *slog.Logger, timing ClaimTiming) eventstream.Claim {
+	if timing.Standby <= 0 {
+		timing.Standby = time.Second
+	}
+	if timing.Ping <= 0 {
+		timing.Ping = time.Second
+	}
 	return func(ctx context.Context, name string) (eventstore.Position, context.Context, func(), error) {
-		for {
-			conn, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
-			if err != nil {
-				return 0, nil, nil, err
-			}
+		conn, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
+		if err != nil {
+			return 0, nil, nil, err
+		}
+		closeConn := func() {
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			conn.Close(cctx) // closing the session releases its lock
+		}
+		// A standby says so once, not at every look.
+		for said := false; ; said = true {
 			var got bool
 			if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, LockKey(name)).Scan(&got); err != nil {
-				conn.Close(context.WithoutCancel(ctx))
+				closeConn()
 				return 0, nil, nil, err
 			}
-			if !got {
-				conn.Close(context.WithoutCancel(ctx))
-				logger.Info("another instance runs this consumer of the log; waiting", "consumer", name)
+			if got {
+				break
+			}
+			if !said {
+				logger.Info("another instance runs this consumer of the log; standing by", "consumer", name)
+			}
+			select {
+			case <-time.After(timing.Standby):
+			case <-ctx.Done():
+				closeConn()
+				return 0, nil, nil, ctx.Err()
+			}
+		}
+		var cp int64
+		if err := conn.QueryRow(ctx, `SELECT position FROM projection_checkpoints WHERE projector = $1`, name).Scan(&cp); err != nil {
+			closeConn()
+			return 0, nil, nil, fmt.Errorf("checkpoint of %s: %w", name, err)
+		}
+		claimed, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { // the lock lives as long as its connection answers
+			defer close(done)
+			t := time.NewTicker(timing.Ping)
+			defer t.Stop()
+			for {
 				select {
-				case <-time.After(2 * time.Second):
-					continue
-				case <-ctx.Done():
-					return 0, nil, nil, ctx.Err()
-				}
-			}
-			var cp int64
-			if err := conn.QueryRow(ctx, `SELECT position FROM projection_checkpoints WHERE projector = $1`, name).Scan(&cp); err != nil {
-				conn.Close(context.WithoutCancel(ctx)) // closing the session releases its lock
-				return 0, nil, nil, fmt.Errorf("checkpoint of %s: %w", name, err)
-			}
-			claimed, cancel := context.WithCancel(ctx)
-			done := make(chan struct{})
-			go func() { // the lock lives as long as its connection answers
-				defer close(done)
-				t := time.NewTicker(5 * time.Second)
-				defer t.Stop()
-				for {
-					select {
-					case <-claimed.Done():
+				case <-claimed.Done():
+					return
+				case <-t.C:
+					if err := conn.Ping(claimed); err != nil && claimed.Err() == nil {
+						logger.Warn("lost the lock of a consumer of the log; it will be claimed again", "consumer", name, "err", err)
+						cancel()
 						return
-					case <-t.C:
-						if err := conn.Ping(claimed); err != nil && claimed.Err() == nil {
-							logger.Error("lost the lock of a consumer of the log", "consumer", name, "err", err)
-							cancel()
-							return
-						}
 					}
 				}
-			}()
-			release := func() {
-				cancel()
-				<-done
-				uctx, ucancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer ucancel()
-				conn.Exec(uctx, `SELECT pg_advisory_unlock($1)`, LockKey(name))
-				conn.Close(uctx)
 			}
-			return eventstore.Position(cp), claimed, release, nil
+		}()
+		release := func() {
+			cancel()
+			<-done
+			uctx, ucancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer ucancel()
+			conn.Exec(uctx, `SELECT pg_advisory_unlock($1)`, LockKey(name))
+			conn.Close(uctx)
 		}
+		return eventstore.Position(cp), claimed, release, nil
 	}
+}
+
+// Standing is where a consumer stands in the database, whichever process
+// runs it.
+type Standing struct {
+	// Held: a live session holds the consumer's lock (this process or
+	// another).
+	Held bool
+	// Position is its checkpoint; UpdatedAt when it last moved.
+	Position  eventstore.Position
+	UpdatedAt time.Time
+}
+
+// Standings reads the standing of the consumers names: their checkpoints,
+// and whether a session holds each one's lock (pg_locks: an advisory lock
+// on a bigint key shows its high half as classid, its low half as objid).
+func Standings(ctx context.Context, pool *pgxpool.Pool, names []string) (map[string]Standing, error) {
+	keys := make([]int64, len(names))
+	for i, n := range names {
+		keys[i] = LockKey(n)
+	}
+	rows, err := pool.Query(ctx, `
+		SELECT n.name, c.position, c.updated_at,
+		       EXISTS (SELECT 1 FROM pg_locks l
+		               WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+		                 AND ((l.classid::bigint << 32) | l.objid::bigint) = n.key)
+		FROM unnest($1::text[], $2::bigint[]) AS n(name, key)
+		LEFT JOIN projection_checkpoints c ON c.projector = n.name`, names, keys)
+	if err != nil {
+		return nil, fmt.Errorf("consumers' standing: %w", err)
+	}
+	out := make(map[string]Standing, len(names))
+	for rows.Next() {
+		var name string
+		var pos *int64
+		var at *time.Time
+		var held bool
+		if err := rows.Scan(&name, &pos, &at, &held); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("consumers' standing: %w", err)
+		}
+		st := Standing{Held: held}
+		if pos != nil {
+			st.Position = eventstore.Position(*pos)
+		}
+		if at != nil {
+			st.UpdatedAt = *at
+		}
+		out[name] = st
+	}
+	return out, rows.Err()
 }

@@ -6,10 +6,12 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,7 +19,9 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/smsinbox/smsinbox/adapters/eventstore/instrumented"
+	"github.com/smsinbox/smsinbox/adapters/eventstream"
 	"github.com/smsinbox/smsinbox/adapters/httpapi"
+	"github.com/smsinbox/smsinbox/adapters/postgres/checkpoint"
 	"github.com/smsinbox/smsinbox/adapters/sender"
 	"github.com/smsinbox/smsinbox/adapters/twilio"
 	"github.com/smsinbox/smsinbox/adapters/web"
@@ -31,14 +35,21 @@ import (
 // SandboxToken checks webhook signatures when no Twilio credentials are set.
 const SandboxToken = "sandbox"
 
+// MinAdminTokenLength is the shortest ADMIN_TOKEN smsinbox accepts: the
+// admin API creates companies and users, and a short token can be guessed.
+const MinAdminTokenLength = 32
+
 // Config is what an App needs from outside.
 type Config struct {
 	Pool  *pgxpool.Pool
 	Store eventstore.Store
 	// PublicURL is the base URL Twilio calls (for signatures); empty: derived.
-	PublicURL  string
+	PublicURL string
+	// AdminToken guards /api/admin/*: empty turns the admin API off; else at
+	// least MinAdminTokenLength characters.
 	AdminToken string
-	// TwilioSID and TwilioToken: empty means sandbox.
+	// TwilioSID and TwilioToken: both empty means sandbox; one without the
+	// other is refused (Validate).
 	TwilioSID, TwilioToken string
 	TwilioAPIURL           string
 	// TwilioHTTPClient carries the calls to Twilio's REST API (nil:
@@ -55,8 +66,38 @@ type Config struct {
 	Exports httpapi.ExportLimits
 }
 
-// Sandbox reports whether smsinbox runs without Twilio credentials.
-func (c Config) Sandbox() bool { return c.TwilioSID == "" || c.TwilioToken == "" }
+// Sandbox reports whether smsinbox runs without Twilio credentials: neither
+// the account SID nor the auth token is set. (With only one of them, Validate
+// refuses the configuration: a half-set account must never fall back to the
+// sandbox, whose webhook token "sandbox" anyone can sign with.)
+func (c Config) Sandbox() bool { return c.TwilioSID == "" && c.TwilioToken == "" }
+
+// Validate refuses a configuration smsinbox must not start with, naming the
+// environment variable to fix: one Twilio credential without the other, or an
+// ADMIN_TOKEN shorter than MinAdminTokenLength characters.
+func (c Config) Validate() error {
+	if err := c.CheckTwilio(); err != nil {
+		return err
+	}
+	if n := utf8.RuneCountInString(c.AdminToken); n > 0 && n < MinAdminTokenLength {
+		return fmt.Errorf("ADMIN_TOKEN is %d characters long; it needs at least %d (make one with: openssl rand -hex 32), or leave it unset to turn the admin API off",
+			n, MinAdminTokenLength)
+	}
+	return nil
+}
+
+// CheckTwilio refuses one Twilio credential without the other, naming the
+// missing environment variable.
+func (c Config) CheckTwilio() error {
+	const both = "set both to use Twilio, or neither for the sandbox"
+	switch {
+	case c.TwilioSID != "" && c.TwilioToken == "":
+		return errors.New("TWILIO_AUTH_TOKEN is not set, but TWILIO_ACCOUNT_SID is: " + both)
+	case c.TwilioSID == "" && c.TwilioToken != "":
+		return errors.New("TWILIO_ACCOUNT_SID is not set, but TWILIO_AUTH_TOKEN is: " + both)
+	}
+	return nil
+}
 
 // App is a wired smsinbox.
 type App struct {
@@ -72,8 +113,11 @@ type App struct {
 	Notifier *projections.Notifier
 }
 
-// New wires an App.
+// New wires an App. It refuses a configuration that Validate refuses.
 func New(cfg Config) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -106,6 +150,18 @@ func New(cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Every consumer of the log is named in /readyz: claimed here, or by
+	// another live server that keeps up.
+	readiness := checkpoint.Readiness{Pool: cfg.Pool, Head: store.Head, Now: time.Now}
+	var projectors []checkpoint.Local
+	for _, name := range runner.Names() {
+		projectors = append(projectors, checkpoint.Local{Name: name, Status: func() eventstream.Status { return runner.Status(name) }})
+	}
+	sending := checkpoint.Local{Name: sender.Name, Status: snd.Status}
+	var consumerChecks []httpapi.Check
+	for _, c := range append(projectors, sending) {
+		consumerChecks = append(consumerChecks, httpapi.Check{Name: "consumer:" + c.Name, Fn: func(ctx context.Context) error { return readiness.Check(ctx, c) }})
+	}
 	handler := httpapi.NewHandler(httpapi.Deps{
 		Logger:     cfg.Logger,
 		Registry:   reg,
@@ -114,6 +170,8 @@ func New(cfg Config) (*App, error) {
 		Progress:   progress,
 		AdminToken: cfg.AdminToken,
 		Verifier:   twilio.NewVerifier(authToken, cfg.PublicURL),
+		// Empty in the sandbox: any well-formed AccountSid.
+		TwilioAccount: cfg.TwilioSID,
 		Commands: httpapi.Commands{
 			ChangeThread: commands.ChangeThread{Store: store, Now: now},
 			ReceiveInbound: commands.ReceiveInbound{Store: store, Now: now, Logger: cfg.Logger, Texts: commands.QueueAutomatedText(store, now),
@@ -134,22 +192,12 @@ func New(cfg Config) (*App, error) {
 		Page:           web.Handler(),
 		CommandTimeout: cfg.CommandTimeout,
 		Exports:        exportLimits(cfg),
-		Ready: []httpapi.Check{
+		Ready: append([]httpapi.Check{
 			{Name: "database", Fn: func(ctx context.Context) error { return cfg.Pool.Ping(ctx) }},
 			{Name: "event_store", Fn: func(ctx context.Context) error { _, err := store.Head(ctx); return err }},
-			{Name: "projectors", Fn: func(context.Context) error {
-				if !runner.Running() {
-					return errors.New("projectors are not running")
-				}
-				return nil
-			}},
-			{Name: "sender", Fn: func(context.Context) error {
-				if !snd.Running() {
-					return errors.New("the outbound sender is not running")
-				}
-				return nil
-			}},
-		},
+			{Name: "projectors", Fn: func(ctx context.Context) error { return readiness.Check(ctx, projectors...) }},
+			{Name: "sender", Fn: func(ctx context.Context) error { return readiness.Check(ctx, sending) }},
+		}, consumerChecks...),
 	})
 	return &App{Handler: handler, Runner: runner, Progress: progress, Registry: reg, Store: store, Sender: snd, Notifier: notifier}, nil
 }

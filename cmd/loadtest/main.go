@@ -1,0 +1,139 @@
+// Command loadtest measures smsinbox black-box, as an operator would: it
+// starts what it needs as the tests do (a private PostgreSQL cluster unless
+// DATABASE_URL is set, the real `smsinbox serve` binary, a fake Twilio on
+// loopback), drives it over HTTP with signed webhooks and dashboard reads,
+// measures pgbench's one-row INSERT rate on the same database in the same
+// run as the yardstick, and prints each figure beside its target.
+//
+//	go run ./cmd/loadtest                 # every figure, about four minutes
+//	go run ./cmd/loadtest -phase 4s -threads 5000 -long 1000   # a quicker run
+//
+// Every loop is bounded in time and in requests, and every address is on
+// loopback. Figures vary between runs on a shared machine: the load average
+// is printed beside them, and a comparison holds only within one run.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+// options are the run's sizes and durations.
+type options struct {
+	phase      time.Duration // each timed phase
+	threads    int           // customers (threads) seeded before the reads
+	long       int           // texts in the one long thread
+	rates      []int         // texts/s at which lag is measured
+	keep       bool          // leave the cluster's directory behind
+	serverLogs bool
+}
+
+func main() {
+	var o options
+	flag.DurationVar(&o.phase, "phase", 8*time.Second, "length of each timed phase")
+	flag.IntVar(&o.threads, "threads", 20000, "threads (customers) seeded before the thread-list and export figures")
+	flag.IntVar(&o.long, "long", 3000, "texts in the one long thread (first 200 vs last 200)")
+	rate1 := flag.Int("rate-low", 300, "the lower texts/s rate at which lag is measured")
+	rate2 := flag.Int("rate-high", 1000, "the higher texts/s rate at which lag is measured")
+	flag.BoolVar(&o.serverLogs, "server-logs", false, "pass the server's logs through to stderr")
+	flag.Parse()
+	o.rates = []int{*rate1, *rate2}
+
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, o, logger); err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, o options, logger *slog.Logger) error {
+	env, err := startEnv(ctx, o, logger)
+	if err != nil {
+		return err
+	}
+	defer env.Close()
+
+	r := &report{started: time.Now()}
+	if err := measure(ctx, env, o, r, logger); err != nil {
+		r.print(os.Stdout)
+		return err
+	}
+	r.print(os.Stdout)
+	return nil
+}
+
+// measure runs the phases in order, each adding its rows to r.
+func measure(ctx context.Context, env *env, o options, r *report, logger *slog.Logger) error {
+	step := func(name string) { logger.Info("phase", "name", name, "load_average", loadAverage()) }
+
+	step("raw INSERT (pgbench)")
+	raw1, err := env.pgbench(ctx, 1, o.phase)
+	if err != nil {
+		return err
+	}
+	raw16, err := env.pgbench(ctx, 16, o.phase)
+	if err != nil {
+		return err
+	}
+
+	step("webhooks, concurrency 1")
+	c1 := env.hammer(ctx, 1, o.phase, o.threads)
+	step("webhooks, concurrency 16")
+	c16 := env.hammer(ctx, 16, o.phase, o.threads)
+	r.add("webhooks acked/s ÷ raw INSERT tx/s, c1", fmt.Sprintf("%.2f (%.0f vs %.0f)", c1.rate()/raw1, c1.rate(), raw1), "≥ 0.5")
+	r.add("the same at c16", fmt.Sprintf("%.2f (%.0f vs %.0f)", c16.rate()/raw16, c16.rate(), raw16), "≥ 0.5")
+	r.add("webhook ack p99 at c16", ms(c16.latencies.p(99)), "< 20 ms")
+	if c1.failed+c16.failed > 0 {
+		r.note(fmt.Sprintf("webhooks not acknowledged: %d at c1, %d at c16", c1.failed, c16.failed))
+	}
+
+	step("seeding threads")
+	if err := env.seed(ctx, o.threads); err != nil {
+		return err
+	}
+	for _, rate := range o.rates {
+		step(fmt.Sprintf("lag at %d texts/s", rate))
+		lag := env.lag(ctx, rate, o.phase, o.threads)
+		r.add(fmt.Sprintf("lag webhook 200 → visible, p99, at %d/s", rate),
+			fmt.Sprintf("%s (p50 %s; achieved %.0f/s; ack p99 %s; %d sampled)", ms(lag.visible.p(99)), ms(lag.visible.p(50)),
+				lag.achieved, ms(lag.acks.p(99)), lag.visible.n()), "< 50 ms at 1,000/s")
+	}
+
+	step("thread list under writes")
+	list := env.listUnderWrites(ctx, 8, o.phase, o.threads)
+	r.add(fmt.Sprintf("thread list first page p99, 8 readers, %d threads", env.threadsSeen()),
+		fmt.Sprintf("%s (p50 %s, %d reads)", ms(list.p(99)), ms(list.p(50)), list.n()), "< 10 ms at 100,000 threads")
+
+	step("one long thread")
+	ratio, first, last, err := env.longThread(ctx, o.long)
+	if err != nil {
+		return err
+	}
+	r.add(fmt.Sprintf("median ack, last 200 ÷ first 200 of %d texts in one thread", o.long),
+		fmt.Sprintf("%.2f (%s → %s)", ratio, ms(first), ms(last)), "≤ 1.5")
+
+	step("Download All")
+	exp, err := env.exportAll(ctx)
+	if err != nil {
+		return err
+	}
+	r.add(fmt.Sprintf("Download All, %d rows", exp.rows),
+		fmt.Sprintf("%.0f rows/s (server RSS %+.1f MiB)", exp.rowsPerSecond(), exp.rssDeltaMiB), "≥ 400,000 rows/s, memory flat")
+
+	step("rebuild")
+	events, took, err := env.rebuild(ctx)
+	if err != nil {
+		return err
+	}
+	r.add(fmt.Sprintf("smsinbox rebuild, %d events", events), fmt.Sprintf("%.0f events/s (%s)", float64(events)/took.Seconds(), took.Round(time.Millisecond)), "≥ 50,000 events/s")
+	r.note("load average at the end: " + loadAverage())
+	return nil
+}

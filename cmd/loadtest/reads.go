@@ -1,0 +1,82 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// listUnderWrites reads the first page of the thread list from readers
+// callers, as fast as answers come, for d, while four writers post texts.
+func (e *env) listUnderWrites(ctx context.Context, readers int, d time.Duration, threads int) *samples {
+	lat := &samples{}
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				e.next(ctx)
+			}
+		}()
+	}
+	for range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				t0 := time.Now()
+				if err := e.call(ctx, "GET", "/api/threads?limit=50", e.userToken, "", nil); err == nil {
+					lat.add(time.Since(t0))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return lat
+}
+
+// export is what Download All measured.
+type export struct {
+	rows        int
+	took        time.Duration
+	rssDeltaMiB float64
+}
+
+func (x export) rowsPerSecond() float64 { return float64(x.rows) / x.took.Seconds() }
+
+// exportAll downloads every message of the company as CSV, counting rows,
+// and the server's resident memory before and after.
+func (e *env) exportAll(ctx context.Context) (export, error) {
+	before := e.serverRSS()
+	req, err := http.NewRequestWithContext(ctx, "GET", e.base+"/api/messages/export.csv", nil)
+	if err != nil {
+		return export{}, err
+	}
+	req.Header.Set("Authorization", "Bearer "+e.userToken)
+	began := time.Now()
+	resp, err := e.client.Do(req)
+	if err != nil {
+		return export{}, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return export{}, fmt.Errorf("Download All answered %d", resp.StatusCode)
+	}
+	lines := bufio.NewScanner(resp.Body)
+	lines.Buffer(make([]byte, 1<<20), 1<<20)
+	rows := -1 // the header
+	for lines.Scan() {
+		rows++
+	}
+	if err := lines.Err(); err != nil {
+		return export{}, err
+	}
+	took := time.Since(began)
+	return export{rows: rows, took: took, rssDeltaMiB: e.serverRSS() - before}, nil
+}
