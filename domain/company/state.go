@@ -25,8 +25,8 @@ type State struct {
 	CreatedAt time.Time
 
 	abandoned bool
-	former    []phone.Number // oldest first; never the current number
-	users     map[string]Role
+	former    []phone.Number  // oldest first; never the current number
+	users     map[string]User // current and removed
 	appKeys   map[string]AppKey
 }
 
@@ -47,14 +47,38 @@ func (s State) Owns(n phone.Number) bool {
 	return n != "" && (n == s.MessagingNumber || slices.Contains(s.former, n))
 }
 
-// UserRole returns the role of the company's user userID.
+// UserRole returns the role of the company's current user userID (not a
+// removed one).
 func (s State) UserRole(userID string) (Role, bool) {
-	r, ok := s.users[userID]
-	return r, ok
+	u, ok := s.users[userID]
+	if !ok || u.Removed {
+		return "", false
+	}
+	return u.Role, true
 }
 
-// Users returns the company's users, ID → role (a copy).
-func (s State) Users() map[string]Role { return maps.Clone(s.users) }
+// Users returns the company's current users, ID → role.
+func (s State) Users() map[string]Role {
+	out := make(map[string]Role, len(s.users))
+	for id, u := range s.users {
+		if !u.Removed {
+			out[id] = u.Role
+		}
+	}
+	return out
+}
+
+// withUser returns s with user id set to u; the users of s are not
+// changed (copy on write).
+func withUser(s State, id string, u User) State {
+	users := maps.Clone(s.users)
+	if users == nil {
+		users = make(map[string]User, 1)
+	}
+	users[id] = u
+	s.users = users
+	return s
+}
 
 // Location is the company's time zone; UTC if it cannot be loaded (Decide
 // records only zones that load).
@@ -98,12 +122,11 @@ func Evolve(s State, e Event) State {
 		s.former = former
 		s.MessagingNumber = e.MessagingNumber
 	case UserAdded:
-		users := maps.Clone(s.users)
-		if users == nil {
-			users = make(map[string]Role, 1)
-		}
-		users[e.UserID] = e.Role
-		s.users = users
+		s = withUser(s, e.UserID, User{Role: e.Role, TokenHash: e.TokenHash})
+	case UserRemoved:
+		s = evolveUser(s, e.UserID, func(u *User) { u.Removed = true })
+	case UserTokenRotated:
+		s = evolveUser(s, e.UserID, func(u *User) { u.TokenHash = e.TokenHash })
 	case AppKeyIssued:
 		s = evolveAppKey(s, e.KeyID, AppKey{App: e.App})
 	case AppKeyRevoked:
