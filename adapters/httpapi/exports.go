@@ -18,8 +18,8 @@ const exportFlushEvery = 500
 
 // routeExports adds the CSV exports (Download Message and Download All).
 func (a *api) routeExports(api *mux.Router) {
-	api.HandleFunc("/threads/{thread_id}/export.csv", a.waitForPosition(a.messages(readMessages, a.exportThread))).Methods(http.MethodGet)
-	api.HandleFunc("/messages/export.csv", a.waitForPosition(a.messages(readMessages, a.exportAll))).Methods(http.MethodGet)
+	api.HandleFunc("/threads/{thread_id}/export.csv", longLived(a.waitForPosition(a.messages(readMessages, a.exportThread)))).Methods(http.MethodGet)
+	api.HandleFunc("/messages/export.csv", longLived(a.waitForPosition(a.messages(readMessages, a.exportAll)))).Methods(http.MethodGet)
 }
 
 // exportThread is Download Message: the messages the thread shows.
@@ -57,6 +57,8 @@ func (a *api) writeExport(w http.ResponseWriter, r *http.Request, c caller, scop
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true // RFC 4180 line breaks
 	flusher, _ := w.(http.Flusher)
+	rc := http.NewResponseController(w) // each chunk gets its own write deadline (longLived)
+	_ = extendWrite(rc)
 	_ = cw.Write(exportHeader)
 	n := 0
 	record := make([]string, len(exportHeader))
@@ -74,6 +76,7 @@ func (a *api) writeExport(w http.ResponseWriter, r *http.Request, c caller, scop
 			if flusher != nil {
 				flusher.Flush()
 			}
+			return extendWrite(rc)
 		}
 		return nil
 	})

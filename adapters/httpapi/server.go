@@ -49,6 +49,8 @@ type Deps struct {
 	Admin         AdminCommands
 	// Page is the Messages page (adapters/web) at / and /assets/; nil: none.
 	Page http.Handler
+	// SignIns limits failed sign-ins (zero: the defaults).
+	SignIns SignInLimits
 }
 
 // Commands are the use cases the HTTP surface issues.
@@ -71,12 +73,22 @@ type api struct {
 	twilioAccount string
 	cmd           Commands
 	admins        AdminCommands
+	// states is the companies' streams, for checks that must not lag.
+	states  *commands.CompanyStates
+	signIns *signInGuard
+	waits   *waitSlots
+	streams *liveStreams
 }
 
 // NewHandler builds the router.
 func NewHandler(d Deps) http.Handler {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
 	a := &api{log: d.Logger, store: d.Store, queries: d.Queries, progress: d.Progress,
-		adminToken: d.AdminToken, verifier: d.Verifier, twilioAccount: d.TwilioAccount, cmd: d.Commands, admins: d.Admin}
+		adminToken: d.AdminToken, verifier: d.Verifier, twilioAccount: d.TwilioAccount, cmd: d.Commands, admins: d.Admin,
+		states: commands.NewCompanyStates(d.Store), signIns: newSignInGuard(d.SignIns, d.Logger),
+		waits: newWaitSlots(maxWaitsPerUser, d.Registry), streams: newLiveStreams(maxStreamsPerUser)}
 	r := mux.NewRouter()
 	m := newMetrics(d.Registry)
 	r.Use(m.middleware)
@@ -93,7 +105,7 @@ func NewHandler(d Deps) http.Handler {
 
 	api := r.PathPrefix("/api").Subrouter()
 	api.HandleFunc("/me", a.me).Methods(http.MethodGet)
-	api.HandleFunc("/events", a.messages(readMessages, a.events)).Methods(http.MethodGet)
+	api.HandleFunc("/events", longLived(a.messages(readMessages, a.events))).Methods(http.MethodGet)
 	api.HandleFunc("/threads", a.waitForPosition(a.messages(readMessages, a.listThreads))).Methods(http.MethodGet)
 	api.HandleFunc("/threads/{thread_id}", a.waitForPosition(a.messages(readMessages, a.getThread))).Methods(http.MethodGet)
 	for _, action := range []commands.ThreadAction{commands.MarkRead, commands.MarkUnread, commands.Archive, commands.Unarchive} {

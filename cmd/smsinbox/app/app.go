@@ -56,8 +56,11 @@ type Config struct {
 	// http.DefaultTransport, twilio.DefaultTimeout); tests put hooks in it.
 	TwilioHTTPClient *http.Client
 	// Now is the clock (time.Now).
-	Now    func() time.Time
-	Logger *slog.Logger
+	Now func() time.Time
+	// SignIns limits failed sign-ins per client address and token prefix
+	// (zero: httpapi's defaults).
+	SignIns httpapi.SignInLimits
+	Logger  *slog.Logger
 }
 
 // Sandbox reports whether smsinbox runs without Twilio credentials: neither
@@ -182,8 +185,9 @@ func New(cfg Config) (*App, error) {
 				Status: commands.RecordStatusCallback{Store: store, Now: now},
 			},
 		},
-		Admin: adminCommands(store, now),
-		Page:  web.Handler(),
+		Admin:   adminCommands(store, now),
+		Page:    web.Handler(),
+		SignIns: cfg.SignIns,
 		Ready: append([]httpapi.Check{
 			{Name: "database", Fn: func(ctx context.Context) error { return cfg.Pool.Ping(ctx) }},
 			{Name: "event_store", Fn: func(ctx context.Context) error { _, err := store.Head(ctx); return err }},
@@ -226,7 +230,9 @@ func adminCommands(store eventstore.Store, now func() time.Time) httpapi.AdminCo
 	add.Now = now
 	keys := commands.NewAppKeyHandler(store, commands.RandomIDs)
 	keys.Now = now
-	return httpapi.AdminCommands{CreateCompany: create, UpdateCompany: update, ChangeMessagingNumber: change, AddUser: add, AppKeys: keys}
+	users := commands.NewUserHandler(store, commands.RandomIDs)
+	users.Now = now
+	return httpapi.AdminCommands{CreateCompany: create, UpdateCompany: update, ChangeMessagingNumber: change, AddUser: add, AppKeys: keys, Users: users}
 }
 
 // readModelNames are the projectors of projections.All().

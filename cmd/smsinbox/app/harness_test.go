@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	pgstore "github.com/smsinbox/smsinbox/adapters/eventstore/postgres"
+	"github.com/smsinbox/smsinbox/adapters/httpapi"
 	"github.com/smsinbox/smsinbox/adapters/postgres/pgtest"
 	"github.com/smsinbox/smsinbox/adapters/twilio"
 	"github.com/smsinbox/smsinbox/cmd/smsinbox/app"
@@ -83,6 +84,10 @@ type envConfig struct {
 	// configure, when set, changes the app's configuration (Twilio's
 	// credentials and API URL, ...) before it is built.
 	configure func(*app.Config)
+	// signIns are the failed sign-in limits. Zero: so many failures that
+	// no test of refusals (every route with a bad token, from one address)
+	// meets them; the tests of the limits set them.
+	signIns httpapi.SignInLimits
 }
 
 func newEnv(t *testing.T) *env {
@@ -99,9 +104,12 @@ func newEnvWith(t *testing.T, cfg envConfig) *env {
 	}
 	t.Cleanup(func() { store.Close() })
 	clock := &fakeClock{now: time.Date(2030, 3, 4, 15, 0, 0, 0, time.UTC)}
+	if cfg.signIns.Burst == 0 {
+		cfg.signIns.Burst = 1 << 20
+	}
 	acfg := app.Config{
 		Pool: pool, Store: store, PublicURL: cfg.publicURL, AdminToken: cfg.adminToken,
-		Now: clock.Now, Logger: logger,
+		Now: clock.Now, Logger: logger, SignIns: cfg.signIns,
 	}
 	if cfg.configure != nil {
 		cfg.configure(&acfg)
