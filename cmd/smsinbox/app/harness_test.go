@@ -76,6 +76,9 @@ type env struct {
 	// account is the Twilio account SID the app is configured with ("" in
 	// the sandbox): the AccountSid of the webhooks the tests post.
 	account string
+	// stopRun stops the app's background work (projectors, sender,
+	// notifier): the read models stay as they are.
+	stopRun func()
 }
 
 type envConfig struct {
@@ -121,20 +124,24 @@ func newEnvWith(t *testing.T, cfg envConfig) *env {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil && !errors.Is(err, context.Canceled) {
-				t.Errorf("App.Run: %v", err)
+	var stopOnce sync.Once
+	stop := func() {
+		stopOnce.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil && !errors.Is(err, context.Canceled) {
+					t.Errorf("App.Run: %v", err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Errorf("App.Run did not stop")
 			}
-		case <-time.After(20 * time.Second):
-			t.Errorf("App.Run did not stop")
-		}
-	})
+		})
+	}
+	t.Cleanup(stop)
 	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, app: a, srv: srv, clock: clock, publicURL: srv.URL, client: srv.Client(), pool: pool, account: acfg.TwilioSID}
+	e := &env{t: t, app: a, srv: srv, clock: clock, publicURL: srv.URL, client: srv.Client(), pool: pool, account: acfg.TwilioSID, stopRun: stop}
 	if cfg.publicURL != "" {
 		e.publicURL = strings.TrimRight(cfg.publicURL, "/")
 	}
