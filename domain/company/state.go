@@ -68,16 +68,19 @@ func (s State) Users() map[string]Role {
 	return out
 }
 
-// withUser returns s with user id set to u; the users of s are not
-// changed (copy on write).
+// withUser returns s with user id set to u.
 func withUser(s State, id string, u User) State {
-	users := maps.Clone(s.users)
-	if users == nil {
-		users = make(map[string]User, 1)
-	}
-	users[id] = u
-	s.users = users
+	s.users = withEntry(s.users, id, u)
 	return s
+}
+
+// withEntry returns a copy of m with k set to v: m itself is not changed,
+// so States that shared it never see each other's changes (copy on write).
+func withEntry[V any](m map[string]V, k string, v V) map[string]V {
+	out := make(map[string]V, len(m)+1)
+	maps.Copy(out, m)
+	out[k] = v
+	return out
 }
 
 // Location is the company's time zone; UTC if it cannot be loaded (Decide

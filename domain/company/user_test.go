@@ -1,7 +1,6 @@
 package company_test
 
 import (
-	"reflect"
 	"testing"
 
 	"github.com/smsinbox/smsinbox/domain/company"
@@ -19,14 +18,7 @@ func TestDecideUsers(t *testing.T) {
 	withUser := events(created(), userAdded(user1, company.RoleAgent, 1))
 	removed := append(withUser, userRemoved(user1, 2))
 	hash3 := company.HashToken("smi_token-3")
-	tests := []struct {
-		name  string
-		given []company.Event
-		when  company.Command
-		then  []company.Event
-		err   error
-		msg   string
-	}{
+	tests := []decideCase{
 		{"remove a user", withUser, company.RemoveUser{UserID: user1, At: at(2)}, events(userRemoved(user1, 2)), nil, ""},
 		{"remove an unknown user", withUser, company.RemoveUser{UserID: "user-9", At: at(2)}, nil, company.ErrUserNotFound, "no user user-9"},
 		{"remove a removed user", removed, company.RemoveUser{UserID: user1, At: at(3)}, nil, company.ErrUserNotFound, "no user user-1"},
@@ -45,17 +37,7 @@ func TestDecideUsers(t *testing.T) {
 
 		{"a removed user's ID is not used again", removed, addUserCmd(user1, company.RoleAdmin, 3), nil, company.ErrUserExists, "already exists"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			state := given(tt.given...)
-			before := given(tt.given...)
-			got, err := company.Decide(state, tt.when)
-			checkDecision(t, got, err, tt.then, tt.err, tt.msg)
-			if !reflect.DeepEqual(state, before) {
-				t.Fatalf("Decide changed its state")
-			}
-		})
-	}
+	runDecide(t, tests)
 }
 
 // SignsIn is what sign-in asks of the company's stream: only the current

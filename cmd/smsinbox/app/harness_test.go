@@ -264,17 +264,7 @@ func (e *env) createCompany(name, number string) company {
 
 func (e *env) addUser(companyID, role string) string {
 	e.t.Helper()
-	r := e.do(req{method: "POST", path: "/api/admin/companies/" + companyID + "/users", token: adminTok,
-		body: map[string]any{"name": "A " + role, "role": role}})
-	expect(e.t, r, http.StatusCreated, "")
-	var u struct {
-		Token string `json:"token"`
-	}
-	r.json(e.t, &u)
-	if u.Token == "" {
-		e.t.Fatalf("no token: %s", r.body)
-	}
-	return u.Token
+	return e.newUser(companyID, role).Token
 }
 
 // tenant is a company with an agent.

@@ -27,6 +27,9 @@ func (e *env) newUser(companyID, role string) user {
 	expect(e.t, r, http.StatusCreated, "")
 	var u user
 	r.json(e.t, &u)
+	if u.ID == "" || u.Token == "" {
+		e.t.Fatalf("no user ID or token: %s", r.body)
+	}
 	return u
 }
 
@@ -154,11 +157,7 @@ func TestRevocationDoesNotWaitForTheReadModels(t *testing.T) {
 
 // A removed user's live stream ends at once, with a closed frame.
 func TestRemovedUserLiveStreamEnds(t *testing.T) {
-	e := newEnv(t)
-	a := e.newTenant("Acme Dental", numA)
-	ann := e.newUser(a.ID, "agent")
-	s := e.events(ann.Token, "", nil)
-	s.start()
+	e, a, ann, s := streamingUser(t)
 	other := e.events(a.agent, "", nil)
 	other.start()
 
@@ -173,17 +172,11 @@ func TestRemovedUserLiveStreamEnds(t *testing.T) {
 // A token rotated away ends the streams it opened; one opened with the new
 // token lives on.
 func TestRotatedTokenLiveStreamEnds(t *testing.T) {
-	e := newEnv(t)
-	a := e.newTenant("Acme Dental", numA)
-	ann := e.newUser(a.ID, "agent")
-	s := e.events(ann.Token, "", nil)
-	s.start()
+	e, a, ann, s := streamingUser(t)
 	r := e.rotateToken(a.ID, ann.ID)
 	expect(t, r, http.StatusOK, "")
 	s.closedFor("signed_out")
-	var rotated struct {
-		Token string `json:"token"`
-	}
+	var rotated user
 	r.json(t, &rotated)
 	fresh := e.events(rotated.Token, "", nil)
 	fresh.start()
@@ -195,11 +188,7 @@ func TestRotatedTokenLiveStreamEnds(t *testing.T) {
 // case run on the store directly) ends the stream before its next frame:
 // the change that would have been that frame never reaches the removed user.
 func TestRemovedElsewhereLiveStreamEnds(t *testing.T) {
-	e := newEnv(t)
-	a := e.newTenant("Acme Dental", numA)
-	ann := e.newUser(a.ID, "agent")
-	s := e.events(ann.Token, "", nil)
-	s.start()
+	e, a, ann, s := streamingUser(t)
 	if _, err := commands.NewUserHandler(e.app.Store, commands.RandomIDs).Remove(context.Background(), a.ID, ann.ID, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -210,6 +199,17 @@ func TestRemovedElsewhereLiveStreamEnds(t *testing.T) {
 			t.Fatalf("a removed user got %+v", f)
 		}
 	}
+}
+
+// streamingUser is a company with a second agent, ann, whose live stream
+// is open and started.
+func streamingUser(t *testing.T) (*env, tenant, user, *eventStream) {
+	e := newEnv(t)
+	a := e.newTenant("Acme Dental", numA)
+	ann := e.newUser(a.ID, "agent")
+	s := e.events(ann.Token, "", nil)
+	s.start()
+	return e, a, ann, s
 }
 
 // closedFor reads frames until the server's closed frame, checks its
