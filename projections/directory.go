@@ -20,7 +20,7 @@ func (Directory) Tables() []string { return []string{"app_keys", "users", "compa
 func (Directory) Apply(ctx context.Context, tx pgx.Tx, e eventstore.RecordedEvent) error {
 	switch e.Type {
 	case company.TypeCompanyCreated, company.TypeCompanyUpdated, company.TypeMessagingNumberChanged, company.TypeUserAdded,
-		company.TypeAppKeyIssued, company.TypeAppKeyRevoked:
+		company.TypeUserRemoved, company.TypeUserTokenRotated, company.TypeAppKeyIssued, company.TypeAppKeyRevoked:
 	default:
 		return nil
 	}
@@ -42,6 +42,10 @@ func (Directory) Apply(ctx context.Context, tx pgx.Tx, e eventstore.RecordedEven
 		_, err = tx.Exec(ctx, `INSERT INTO users (id, company_id, name, role, token_hash, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
 			ev.UserID, ev.CompanyID, ev.Name, string(ev.Role), ev.TokenHash, ev.At)
+	case company.UserRemoved:
+		_, err = tx.Exec(ctx, `UPDATE users SET removed_at = coalesce(removed_at, $3) WHERE id = $1 AND company_id = $2`, ev.UserID, ev.CompanyID, ev.At)
+	case company.UserTokenRotated:
+		_, err = tx.Exec(ctx, `UPDATE users SET token_hash = $3 WHERE id = $1 AND company_id = $2`, ev.UserID, ev.CompanyID, ev.TokenHash)
 	case company.AppKeyIssued:
 		_, err = tx.Exec(ctx, `INSERT INTO app_keys (id, company_id, app, token_hash, created_at)
 			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`, ev.KeyID, ev.CompanyID, ev.App, ev.TokenHash, ev.At)

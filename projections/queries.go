@@ -201,10 +201,12 @@ type User struct {
 	Role      string
 }
 
-// UserByTokenHash finds the user whose token hashes to hash.
+// UserByTokenHash finds the current (not removed) user whose token hashes
+// to hash. The directory may lag the company's stream a moment: sign-in
+// checks the stream too (company.State.SignsIn).
 func (q Queries) UserByTokenHash(ctx context.Context, hash string) (User, error) {
 	var u User
-	err := q.Pool.QueryRow(ctx, `SELECT id, company_id, name, role FROM users WHERE token_hash = $1`, hash).
+	err := q.Pool.QueryRow(ctx, `SELECT id, company_id, name, role FROM users WHERE token_hash = $1 AND removed_at IS NULL`, hash).
 		Scan(&u.ID, &u.CompanyID, &u.Name, &u.Role)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return u, ErrNotFound

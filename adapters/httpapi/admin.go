@@ -24,6 +24,7 @@ func init() {
 		{company.ErrCompanyExists, http.StatusConflict, "company_exists", ""},
 		{company.ErrUserExists, http.StatusConflict, "user_exists", ""},
 		{company.ErrAppKeyNotFound, http.StatusNotFound, "not_found", ""},
+		{company.ErrUserNotFound, http.StatusNotFound, "user_not_found", ""},
 	}...)
 }
 
@@ -34,6 +35,7 @@ type AdminCommands struct {
 	ChangeMessagingNumber *commands.ChangeMessagingNumberHandler
 	AddUser               *commands.AddUserHandler
 	AppKeys               *commands.AppKeyHandler
+	Users                 *commands.UserHandler
 }
 
 func (a *api) routeAdmin(r *mux.Router) {
@@ -41,6 +43,8 @@ func (a *api) routeAdmin(r *mux.Router) {
 	r.HandleFunc("/companies/{company_id}", a.admin(a.updateCompany)).Methods(http.MethodPatch)
 	r.HandleFunc("/companies/{company_id}/messaging-number", a.admin(a.changeNumber)).Methods(http.MethodPut)
 	r.HandleFunc("/companies/{company_id}/users", a.admin(a.addUser)).Methods(http.MethodPost)
+	r.HandleFunc("/companies/{company_id}/users/{user_id}", a.admin(a.removeUser)).Methods(http.MethodDelete)
+	r.HandleFunc("/companies/{company_id}/users/{user_id}/token", a.admin(a.rotateToken)).Methods(http.MethodPost)
 	r.HandleFunc("/companies/{company_id}/app-keys", a.admin(a.issueAppKey)).Methods(http.MethodPost)
 	r.HandleFunc("/companies/{company_id}/app-keys/{key_id}", a.admin(a.revokeAppKey)).Methods(http.MethodDelete)
 	r.HandleFunc("/unrouted", a.admin(a.listUnrouted)).Methods(http.MethodGet)
@@ -160,6 +164,42 @@ func (a *api) addUser(w http.ResponseWriter, r *http.Request) {
 		"id": res.ID, "name": res.Name, "role": res.Role, "token": res.Token,
 	})
 }
+
+// removeUser removes a user: their token signs nothing in from the answer
+// on, and their live streams on this server end now (on other servers, at
+// their next frame or ping).
+func (a *api) removeUser(w http.ResponseWriter, r *http.Request) {
+	v := mux.Vars(r)
+	pos, err := a.admins.Users.Remove(r.Context(), v["company_id"], v["user_id"], "")
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.streams.endStale(v["user_id"], "")
+	writePosition(w, http.StatusOK, pos, nil)
+}
+
+// rotateToken gives a user a new token, answered once; the old one signs
+// nothing in from the answer on, and the streams it opened end.
+func (a *api) rotateToken(w http.ResponseWriter, r *http.Request) {
+	var body rotateTokenRequest
+	if err := decodeJSON(w, r, &body, true); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	v := mux.Vars(r)
+	res, err := a.admins.Users.RotateToken(r.Context(), v["company_id"], v["user_id"], "")
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.streams.endStale(v["user_id"], hashToken(res.Token))
+	writePosition(w, http.StatusOK, res.Position, map[string]any{"token": res.Token})
+}
+
+// rotateTokenRequest is the body of POST
+// /api/admin/companies/{company_id}/users/{user_id}/token: none, or {}.
+type rotateTokenRequest struct{}
 
 // issueAppKeyRequest is the body of POST
 // /api/admin/companies/{company_id}/app-keys.

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/smsinbox/smsinbox/commands"
 	"github.com/smsinbox/smsinbox/domain/company"
 	"github.com/smsinbox/smsinbox/projections"
 )
@@ -49,6 +48,8 @@ type caller struct {
 	User    projections.User
 	Company projections.Company
 	AppKey  *projections.AppKey
+	// tokenHash is the HashToken of the token that signed the caller in.
+	tokenHash string
 }
 
 func (c caller) actor() string {
@@ -94,23 +95,44 @@ func findFresh[T any](ctx context.Context, a *api, find func(context.Context) (T
 	return v, err
 }
 
-// authenticate finds the calling user and their company.
+// authenticate finds the calling user and their company. The directory
+// finds the token's user; the company's stream says whether that token still
+// signs them in (not removed, not rotated away), so that a removal or a
+// rotation holds from the moment it is answered, however far the directory
+// lags. Failures count towards the sign-in limits (signInGuard).
 func (a *api) authenticate(r *http.Request) (caller, error) {
 	token, ok := bearer(r)
 	if !ok {
 		return caller{}, errNoToken
 	}
-	ctx := r.Context()
+	if err := a.signIns.allow(r, token); err != nil {
+		return caller{}, err
+	}
+	c, err := a.signInUser(r.Context(), token)
+	if errors.Is(err, errBadToken) {
+		a.signIns.failed(r, token, "user")
+	}
+	return c, err
+}
+
+func (a *api) signInUser(ctx context.Context, token string) (caller, error) {
 	hash := hashToken(token)
 	u, err := findFresh(ctx, a, func(ctx context.Context) (projections.User, error) { return a.queries.UserByTokenHash(ctx, hash) })
 	if err != nil {
 		return caller{}, err
 	}
+	state, err := a.states.Load(ctx, u.CompanyID)
+	if err != nil {
+		return caller{}, err
+	}
+	if !state.SignsIn(u.ID, hash) {
+		return caller{}, errBadToken
+	}
 	c, err := a.queries.Company(ctx, u.CompanyID)
 	if err != nil {
 		return caller{}, err
 	}
-	return caller{User: u, Company: c}, nil
+	return caller{User: u, Company: c, tokenHash: hash}, nil
 }
 
 // submitter guards the app forms endpoint: a user whose role has access,
@@ -123,31 +145,42 @@ func (a *api) submitter(need access, h func(http.ResponseWriter, *http.Request, 
 			users(w, r)
 			return
 		}
-		ctx := r.Context()
-		hash := hashToken(token)
-		k, err := findFresh(ctx, a, func(ctx context.Context) (projections.AppKey, error) { return a.queries.AppKeyByTokenHash(ctx, hash) })
-		if err != nil {
+		if err := a.signIns.allow(r, token); err != nil {
 			a.fail(w, r, err)
 			return
 		}
-		// A revocation takes effect at once: the company's own stream, not
-		// the directory (which may lag a moment), says whether the key lives.
-		state, err := commands.LoadCompany(ctx, a.store, k.CompanyID)
+		c, err := a.signInAppKey(r.Context(), token)
 		if err != nil {
+			if errors.Is(err, errBadToken) {
+				a.signIns.failed(r, token, "app_key")
+			}
 			a.fail(w, r, err)
 			return
 		}
-		if live, ok := state.AppKey(k.ID); !ok || live.Revoked {
-			a.fail(w, r, errBadToken)
-			return
-		}
-		c, err := a.queries.Company(ctx, k.CompanyID)
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		h(w, r, caller{Company: c, AppKey: &k})
+		h(w, r, c)
 	}
+}
+
+func (a *api) signInAppKey(ctx context.Context, token string) (caller, error) {
+	hash := hashToken(token)
+	k, err := findFresh(ctx, a, func(ctx context.Context) (projections.AppKey, error) { return a.queries.AppKeyByTokenHash(ctx, hash) })
+	if err != nil {
+		return caller{}, err
+	}
+	// A revocation takes effect at once: the company's own stream, not
+	// the directory (which may lag a moment), says whether the key lives.
+	state, err := a.states.Load(ctx, k.CompanyID)
+	if err != nil {
+		return caller{}, err
+	}
+	if live, ok := state.AppKey(k.ID); !ok || live.Revoked {
+		return caller{}, errBadToken
+	}
+	c, err := a.queries.Company(ctx, k.CompanyID)
+	if err != nil {
+		return caller{}, err
+	}
+	return caller{Company: c, AppKey: &k, tokenHash: hash}, nil
 }
 
 // signedIn guards an endpoint by a valid token and a role with access.
@@ -190,7 +223,12 @@ func (a *api) admin(h http.HandlerFunc) http.HandlerFunc {
 			a.fail(w, r, errNoToken)
 			return
 		}
+		if err := a.signIns.allow(r, token); err != nil {
+			a.fail(w, r, err)
+			return
+		}
 		if subtle.ConstantTimeCompare([]byte(hashToken(token)), []byte(hashToken(a.adminToken))) != 1 {
+			a.signIns.failed(r, token, "admin")
 			a.fail(w, r, errBadToken)
 			return
 		}

@@ -80,6 +80,10 @@ func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	status, code, message := mapError(err)
+	var later *retryLater
+	if errors.As(err, &later) {
+		w.Header().Set("Retry-After", retryAfterSeconds(later.after))
+	}
 	switch {
 	case status == http.StatusServiceUnavailable:
 		// The client asked for more than smsinbox had in time: worth a

@@ -58,13 +58,18 @@ func lastEventID(r *http.Request) (pos eventstore.Position, ok bool, err error) 
 // change; `reload` when something company-wide changed. It wakes when a
 // projector commits (projections.Notifier), at every ping, and ends when the
 // client leaves, the server stops or the company's Messages are turned off.
+// The server closes it, with a final `closed` frame, when the caller's token
+// stops signing them in (checked before any frame is sent and at every
+// ping; at once when the user is removed or given a new token through this
+// server) or when the user opens more than maxStreamsPerUser.
 func (a *api) events(w http.ResponseWriter, r *http.Request, c caller) {
-	ctx := r.Context()
 	start, resumed, err := lastEventID(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
+	ctx, closeStream := a.streams.open(r.Context(), c.User.ID, c.tokenHash)
+	defer closeStream()
 	if !resumed {
 		if start, err = a.progress.Position(ctx); err != nil {
 			a.fail(w, r, err)
@@ -83,9 +88,36 @@ func (a *api) events(w http.ResponseWriter, r *http.Request, c caller) {
 	if err := s.flush(); err != nil {
 		return // the client left
 	}
-	if err := a.follow(ctx, s, c, start); err != nil && ctx.Err() == nil {
+	err = a.follow(ctx, s, c, start)
+	if cause := context.Cause(ctx); errors.Is(cause, errStreamReplaced) || errors.Is(cause, errSignedOut) {
+		err = cause
+	}
+	switch {
+	case errors.Is(err, errStreamReplaced), errors.Is(err, errSignedOut):
+		// No id: the client's Last-Event-ID stays where it was.
+		s.write("event: closed\ndata: " + string(reasonData(err)) + "\n\n")
+		s.flush()
+	case err != nil && ctx.Err() == nil:
 		a.log.WarnContext(ctx, "live stream ended", "company", c.Company.ID, "err", err)
 	}
+}
+
+func reasonData(reason error) []byte {
+	b, _ := json.Marshal(map[string]string{"reason": reason.Error()})
+	return b
+}
+
+// stillSignedIn answers errSignedOut once the token that opened the stream no
+// longer signs its user in, as the company's stream says now.
+func (a *api) stillSignedIn(ctx context.Context, c caller) error {
+	state, err := a.states.Load(ctx, c.Company.ID)
+	if err != nil {
+		return err
+	}
+	if !state.SignsIn(c.User.ID, c.tokenHash) {
+		return errSignedOut
+	}
+	return nil
 }
 
 // follow sends the changes after last as the read models apply them, until
@@ -104,7 +136,7 @@ func (a *api) follow(ctx context.Context, s *sse, c caller, last eventstore.Posi
 			return err
 		}
 		if upTo > last {
-			sent, reloaded, err := a.sendChanges(ctx, s, c.Company.ID, last, upTo)
+			sent, reloaded, err := a.sendChanges(ctx, s, c, last, upTo)
 			if err != nil {
 				return err
 			}
@@ -137,6 +169,9 @@ func (a *api) follow(ctx context.Context, s *sse, c caller, last eventstore.Posi
 			case <-time.After(streamCoalesce):
 			}
 		case <-ping.C:
+			if err := a.stillSignedIn(ctx, c); err != nil {
+				return err
+			}
 			s.comment("ping")
 			if err := s.flush(); err != nil {
 				return err
@@ -149,11 +184,22 @@ func (a *api) follow(ctx context.Context, s *sse, c caller, last eventstore.Posi
 // order: each changed thread's state now, up to the company's company-wide
 // change, if any, which it sends as a reload and stops at (reloaded), so
 // that the caller decides whether the stream goes on (Messages may have been
-// turned off). sent is the position the stream has reached.
-func (a *api) sendChanges(ctx context.Context, s *sse, companyID string, after, upTo eventstore.Position) (sent eventstore.Position, reloaded bool, err error) {
+// turned off). sent is the position the stream has reached. Before the first
+// frame it checks that the caller's token still signs them in
+// (errSignedOut otherwise): nothing reaches a removed user.
+func (a *api) sendChanges(ctx context.Context, s *sse, c caller, after, upTo eventstore.Position) (sent eventstore.Position, reloaded bool, err error) {
+	companyID := c.Company.ID
 	reloadAt, err := a.queries.CompanyChange(ctx, companyID, after, upTo)
 	if err != nil {
 		return after, false, err
+	}
+	checked := false
+	check := func() error {
+		if checked {
+			return nil
+		}
+		checked = true
+		return a.stillSignedIn(ctx, c)
 	}
 	until := upTo
 	if reloadAt != 0 {
@@ -163,6 +209,11 @@ func (a *api) sendChanges(ctx context.Context, s *sse, companyID string, after, 
 		page, err := a.queries.ThreadChanges(ctx, companyID, from, until, streamPage)
 		if err != nil {
 			return after, false, err
+		}
+		if len(page) > 0 {
+			if err := check(); err != nil {
+				return after, false, err
+			}
 		}
 		for _, ch := range page {
 			data, err := json.Marshal(ch.Thread)
@@ -181,6 +232,9 @@ func (a *api) sendChanges(ctx context.Context, s *sse, companyID string, after, 
 	}
 	if reloadAt == 0 {
 		return upTo, false, s.flush()
+	}
+	if err := check(); err != nil {
+		return after, false, err
 	}
 	s.event(reloadAt, "reload", positionData(reloadAt))
 	return reloadAt, true, s.flush()

@@ -23,8 +23,8 @@ const exportPageSize = 1000
 
 // routeExports adds the CSV exports (Download Message and Download All).
 func (a *api) routeExports(api *mux.Router) {
-	api.HandleFunc("/threads/{thread_id}/export.csv", a.waitForPosition(a.messages(readMessages, a.exportThread))).Methods(http.MethodGet)
-	api.HandleFunc("/messages/export.csv", a.waitForPosition(a.messages(readMessages, a.exportAll))).Methods(http.MethodGet)
+	api.HandleFunc("/threads/{thread_id}/export.csv", longLived(a.waitForPosition(a.messages(readMessages, a.exportThread)))).Methods(http.MethodGet)
+	api.HandleFunc("/messages/export.csv", longLived(a.waitForPosition(a.messages(readMessages, a.exportAll)))).Methods(http.MethodGet)
 }
 
 // exportThread is Download Message: the messages the thread shows.

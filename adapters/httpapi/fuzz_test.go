@@ -52,6 +52,7 @@ var requestTypes = []requestType{
 	decodes[createLeadRequest](false),
 	decodes[sendMessageRequest](false),
 	decodes[threadActionRequest](true),
+	decodes[rotateTokenRequest](true),
 }
 
 // requestTypeNamed is the type of that name; a name the fuzzer made up

@@ -54,6 +54,8 @@ type Deps struct {
 	CommandTimeout time.Duration
 	// Exports bounds the CSV exports.
 	Exports ExportLimits
+	// SignIns limits failed sign-ins (zero: the defaults).
+	SignIns SignInLimits
 }
 
 // ExportLimits bounds what the CSV exports take; zero fields take the defaults.
@@ -91,14 +93,24 @@ type api struct {
 	admins        AdminCommands
 	exports       *exportGate
 	exportIdle    time.Duration
+	// states is the companies' streams, for checks that must not lag.
+	states  *commands.CompanyStates
+	signIns *signInGuard
+	waits   *waitSlots
+	streams *liveStreams
 }
 
 // NewHandler builds the router.
 func NewHandler(d Deps) http.Handler {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
 	lim := d.Exports.withDefaults()
 	a := &api{log: d.Logger, store: d.Store, queries: d.Queries, progress: d.Progress,
 		adminToken: d.AdminToken, verifier: d.Verifier, twilioAccount: d.TwilioAccount, cmd: d.Commands, admins: d.Admin,
-		exports: newExportGate(lim.PerCompany, lim.PageQueries), exportIdle: lim.IdleTimeout}
+		exports: newExportGate(lim.PerCompany, lim.PageQueries), exportIdle: lim.IdleTimeout,
+		states: commands.NewCompanyStates(d.Store), signIns: newSignInGuard(d.SignIns, d.Logger),
+		waits: newWaitSlots(maxWaitsPerUser, d.Registry), streams: newLiveStreams(maxStreamsPerUser)}
 	r := mux.NewRouter()
 	m := newMetrics(d.Registry)
 	r.Use(m.middleware)
@@ -119,7 +131,7 @@ func NewHandler(d Deps) http.Handler {
 
 	api := r.PathPrefix("/api").Subrouter()
 	api.HandleFunc("/me", a.me).Methods(http.MethodGet)
-	api.HandleFunc("/events", a.messages(readMessages, a.events)).Methods(http.MethodGet)
+	api.HandleFunc("/events", longLived(a.messages(readMessages, a.events))).Methods(http.MethodGet)
 	api.HandleFunc("/threads", a.waitForPosition(a.messages(readMessages, a.listThreads))).Methods(http.MethodGet)
 	api.HandleFunc("/threads/{thread_id}", a.waitForPosition(a.messages(readMessages, a.getThread))).Methods(http.MethodGet)
 	for _, action := range []commands.ThreadAction{commands.MarkRead, commands.MarkUnread, commands.Archive, commands.Unarchive} {

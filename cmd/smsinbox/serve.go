@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -22,6 +23,10 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	// Refused before anything starts (the database included), in words.
 	if err := acfg.Validate(); err != nil {
 		return usageError("smsinbox serve refuses to start: " + err.Error())
+	}
+	timeouts, err := httpTimeouts(os.Getenv)
+	if err != nil {
+		return err
 	}
 	db, err := openDatabase(ctx, cfg, true, logger)
 	if err != nil {
@@ -46,7 +51,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 		return err
 	}
 
-	srv := &http.Server{Addr: cfg.ListenAddr, Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := app.NewServer(cfg.ListenAddr, a.Handler, timeouts)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.Run(gctx) })
 	g.Go(func() error {

@@ -3,7 +3,6 @@ package company
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"regexp"
 	"strings"
 	"time"
@@ -116,12 +115,7 @@ func (s State) AppKey(keyID string) (AppKey, bool) {
 }
 
 func evolveAppKey(s State, id string, k AppKey) State {
-	keys := maps.Clone(s.appKeys)
-	if keys == nil {
-		keys = make(map[string]AppKey, 1)
-	}
-	keys[id] = k
-	s.appKeys = keys
+	s.appKeys = withEntry(s.appKeys, id, k)
 	return s
 }
 

@@ -2,7 +2,6 @@ package company_test
 
 import (
 	"errors"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -25,14 +24,7 @@ func keyRevoked(id string, min int) company.AppKeyRevoked {
 func TestDecideAppKeys(t *testing.T) {
 	exists := events(created())
 	withKey := events(created(), keyIssued("key-1", "text_us_now", 1))
-	tests := []struct {
-		name  string
-		given []company.Event
-		when  company.Command
-		then  []company.Event
-		err   error
-		msg   string
-	}{
+	tests := []decideCase{
 		{"issue a key", exists, issueKey("key-1", "text_us_now", 1), events(keyIssued("key-1", "text_us_now", 1)), nil, ""},
 		{"a second key for the same app", withKey, issueKey("key-2", "text_us_now", 2), events(keyIssued("key-2", "text_us_now", 2)), nil, ""},
 		{"a key ID the company has", withKey, issueKey("key-1", "schedule_genie", 2), nil, company.ErrInvalidCommand, "already exists"},
@@ -54,17 +46,7 @@ func TestDecideAppKeys(t *testing.T) {
 		{"revoke an unknown key", withKey, company.RevokeAppKey{KeyID: "key-9", At: at(5)}, nil, company.ErrAppKeyNotFound, "no app key key-9"},
 		{"revoke without a company", nil, company.RevokeAppKey{KeyID: "key-1", At: at(5)}, nil, company.ErrCompanyNotFound, ""},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			state := given(tt.given...)
-			before := given(tt.given...)
-			got, err := company.Decide(state, tt.when)
-			checkDecision(t, got, err, tt.then, tt.err, tt.msg)
-			if !reflect.DeepEqual(state, before) {
-				t.Fatalf("Decide changed its state")
-			}
-		})
-	}
+	runDecide(t, tests)
 }
 
 func TestAppKeyState(t *testing.T) {

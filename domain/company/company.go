@@ -11,8 +11,8 @@
 // Two kinds of stream:
 //
 //   - "company-<companyID>" (StreamID) holds the company: CompanyCreated,
-//     CompanyUpdated, MessagingNumberChanged, UserAdded, AppKeyIssued,
-//     AppKeyRevoked (and CompanyAbandoned,
+//     CompanyUpdated, MessagingNumberChanged, UserAdded, UserRemoved,
+//     UserTokenRotated, AppKeyIssued, AppKeyRevoked (and CompanyAbandoned,
 //     below).
 //   - "number-<E.164>" (NumberStreamID) holds the claims on one messaging
 //     number: NumberClaimed. A number belongs to at most one company, for
@@ -87,8 +87,12 @@ var (
 	ErrInvalidCommand = errors.New("invalid company command")
 	// ErrNumberTaken: the messaging number belongs to another company.
 	ErrNumberTaken = errors.New("messaging number taken")
-	// ErrUserExists: AddUser with a user ID the company already has.
+	// ErrUserExists: AddUser with a user ID the company already has (or
+	// had: a removed user's ID is not used again).
 	ErrUserExists = errors.New("user already exists")
+	// ErrUserNotFound: RemoveUser or RotateUserToken names a user the
+	// company does not have, or no longer has.
+	ErrUserNotFound = errors.New("user not found")
 	// ErrUnknownEvent: Decode was given an event type this package does not
 	// define.
 	ErrUnknownEvent = errors.New("unknown company event type")
@@ -113,6 +117,7 @@ var (
 	userNamespace      = uuid.MustParse("e9115185-a64f-4766-bcb0-a92cb396ddab")
 	claimNamespace     = uuid.MustParse("ab7ccdef-4bd9-4e8e-abce-2174185f5c75")
 	appKeyNamespace    = uuid.MustParse("5b0c4f53-8f0e-4d0a-9a59-3c1c7e2d8a41")
+	removedNamespace   = uuid.MustParse("0c6f1e7a-3d2b-4f58-9a41-7e2c5b9d8f13")
 )
 
 // StreamID names the stream of a company: "company-<companyID>".
@@ -136,9 +141,10 @@ func HashToken(token string) string {
 // EventID is the ID under which event e is appended. Events that can happen
 // only once get a name-based ID (UUID v5), so that a retried append records
 // nothing twice even when two copies race: a company's creation and its
-// abandonment (by company ID), a user's addition (by company and user ID), an app key's issue (by company and key ID), a
-// company's claim on a number (by number and company). Other events get
-// uuid.Nil, which means a random ID.
+// abandonment (by company ID), a user's addition and removal (by company and
+// user ID), an app key's issue (by company and key ID), a company's claim on
+// a number (by number and company). Other events (a token rotation may
+// happen any number of times) get uuid.Nil, which means a random ID.
 func EventID(e Event) uuid.UUID {
 	switch e := e.(type) {
 	case CompanyCreated:
@@ -148,6 +154,8 @@ func EventID(e Event) uuid.UUID {
 	case UserAdded:
 		// IDs hold no "/" (see validID), so the join is unambiguous.
 		return uuid.NewSHA1(userNamespace, []byte(e.CompanyID+"/"+e.UserID))
+	case UserRemoved:
+		return uuid.NewSHA1(removedNamespace, []byte(e.CompanyID+"/"+e.UserID))
 	case AppKeyIssued:
 		return uuid.NewSHA1(appKeyNamespace, []byte(e.CompanyID+"/"+e.KeyID))
 	case NumberClaimed:

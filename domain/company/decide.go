@@ -14,7 +14,8 @@ import (
 const OrphanAfter = time.Minute
 
 // Command is what can be asked of a company: CreateCompany, UpdateCompany,
-// ChangeMessagingNumber, AddUser, IssueAppKey, RevokeAppKey or AbandonCompany.
+// ChangeMessagingNumber, AddUser, RemoveUser, RotateUserToken, IssueAppKey,
+// RevokeAppKey or AbandonCompany.
 type Command interface{ isCommand() }
 
 // CreateCompany creates the company. The caller makes its ID and claims its
@@ -87,11 +88,15 @@ func (AbandonCompany) isCommand()        {}
 //     when nothing changes it decides nothing.
 //   - ChangeMessagingNumber records MessagingNumberChanged with the previous
 //     number; the same number decides nothing.
-//   - AddUser records UserAdded; a user ID the company has is ErrUserExists.
+//   - AddUser records UserAdded; a user ID the company has, or had, is
+//     ErrUserExists.
+//   - RemoveUser records UserRemoved; RotateUserToken records
+//     UserTokenRotated with a hash that differs from the current one. Both
+//     need a current user: an unknown or removed one is ErrUserNotFound.
 //   - IssueAppKey records AppKeyIssued for a valid app (CheckApp);
 //     RevokeAppKey records AppKeyRevoked once (ErrAppKeyNotFound for a key
 //     the company never had).
-//   - UpdateCompany, ChangeMessagingNumber and AddUser need a company
+//   - Every command but CreateCompany and AbandonCompany needs a company
 //     (ErrCompanyNotFound).
 //   - AbandonCompany records CompanyAbandoned on a stream with no company,
 //     only when Orphaned says the claim is an orphan; a company that exists
@@ -109,6 +114,10 @@ func Decide(s State, c Command) ([]Event, error) {
 		return changeNumber(s, c)
 	case AddUser:
 		return addUser(s, c)
+	case RemoveUser:
+		return removeUser(s, c)
+	case RotateUserToken:
+		return rotateToken(s, c)
 	case AbandonCompany:
 		return abandon(s, c)
 	case IssueAppKey:
@@ -238,7 +247,7 @@ func addUser(s State, c AddUser) ([]Event, error) {
 	if err := checkTokenHash(c.TokenHash); err != nil {
 		return nil, err
 	}
-	if _, ok := s.UserRole(c.UserID); ok {
+	if _, ok := s.User(c.UserID); ok {
 		return nil, &Error{Err: ErrUserExists, Message: fmt.Sprintf("user %s already exists", c.UserID)}
 	}
 	return []Event{UserAdded{

@@ -15,14 +15,7 @@ func TestDecide(t *testing.T) {
 	exists := events(created())
 	orphanClaim := company.Claim{Number: numA, CompanyID: other, ClaimedAt: at(0)}
 
-	tests := []struct {
-		name  string
-		given []company.Event
-		when  company.Command
-		then  []company.Event
-		err   error
-		msg   string // in the error's text, when not empty
-	}{
+	tests := []decideCase{
 		// CreateCompany: defaults UTC, sms_enabled true, country US.
 		{"create with defaults", nil, createCmd(), events(created()), nil, ""},
 		{"create with every setting", nil, createWith(func(c *company.CreateCompany) {
@@ -126,6 +119,25 @@ func TestDecide(t *testing.T) {
 		{"abandon without a claim", nil, company.AbandonCompany{At: at(5)}, nil, company.ErrInvalidCommand, ""},
 		{"abandon without time", nil, company.AbandonCompany{Claim: orphanClaim}, nil, company.ErrInvalidCommand, "time"},
 	}
+	runDecide(t, tests)
+}
+
+// decideCase is one row of a Decide table: given these events, when this
+// command, then these events, or an error matching err whose text holds
+// msg.
+type decideCase struct {
+	name  string
+	given []company.Event
+	when  company.Command
+	then  []company.Event
+	err   error
+	msg   string // in the error's text, when not empty
+}
+
+// runDecide runs each row on the state its events make, and checks that
+// Decide leaves that state as it was.
+func runDecide(t *testing.T, tests []decideCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			state := given(tt.given...)

@@ -23,7 +23,7 @@ const (
 func EventTypes() []string {
 	return []string{
 		TypeCompanyCreated, TypeCompanyUpdated, TypeMessagingNumberChanged, TypeUserAdded,
-		TypeAppKeyIssued, TypeAppKeyRevoked, TypeCompanyAbandoned, TypeNumberClaimed,
+		TypeUserRemoved, TypeUserTokenRotated, TypeAppKeyIssued, TypeAppKeyRevoked, TypeCompanyAbandoned, TypeNumberClaimed,
 	}
 }
 
@@ -132,6 +132,10 @@ func Decode(eventType string, data []byte) (Event, error) {
 		return decode[MessagingNumberChanged](eventType, data)
 	case TypeUserAdded:
 		return decode[UserAdded](eventType, data)
+	case TypeUserRemoved:
+		return decode[UserRemoved](eventType, data)
+	case TypeUserTokenRotated:
+		return decode[UserTokenRotated](eventType, data)
 	case TypeAppKeyIssued:
 		return decode[AppKeyIssued](eventType, data)
 	case TypeAppKeyRevoked:

@@ -25,8 +25,8 @@ type State struct {
 	CreatedAt time.Time
 
 	abandoned bool
-	former    []phone.Number // oldest first; never the current number
-	users     map[string]Role
+	former    []phone.Number  // oldest first; never the current number
+	users     map[string]User // current and removed
 	appKeys   map[string]AppKey
 }
 
@@ -47,14 +47,41 @@ func (s State) Owns(n phone.Number) bool {
 	return n != "" && (n == s.MessagingNumber || slices.Contains(s.former, n))
 }
 
-// UserRole returns the role of the company's user userID.
+// UserRole returns the role of the company's current user userID (not a
+// removed one).
 func (s State) UserRole(userID string) (Role, bool) {
-	r, ok := s.users[userID]
-	return r, ok
+	u, ok := s.users[userID]
+	if !ok || u.Removed {
+		return "", false
+	}
+	return u.Role, true
 }
 
-// Users returns the company's users, ID → role (a copy).
-func (s State) Users() map[string]Role { return maps.Clone(s.users) }
+// Users returns the company's current users, ID → role.
+func (s State) Users() map[string]Role {
+	out := make(map[string]Role, len(s.users))
+	for id, u := range s.users {
+		if !u.Removed {
+			out[id] = u.Role
+		}
+	}
+	return out
+}
+
+// withUser returns s with user id set to u.
+func withUser(s State, id string, u User) State {
+	s.users = withEntry(s.users, id, u)
+	return s
+}
+
+// withEntry returns a copy of m with k set to v: m itself is not changed,
+// so States that shared it never see each other's changes (copy on write).
+func withEntry[V any](m map[string]V, k string, v V) map[string]V {
+	out := make(map[string]V, len(m)+1)
+	maps.Copy(out, m)
+	out[k] = v
+	return out
+}
 
 // Location is the company's time zone; UTC if it cannot be loaded (Decide
 // records only zones that load).
@@ -98,12 +125,11 @@ func Evolve(s State, e Event) State {
 		s.former = former
 		s.MessagingNumber = e.MessagingNumber
 	case UserAdded:
-		users := maps.Clone(s.users)
-		if users == nil {
-			users = make(map[string]Role, 1)
-		}
-		users[e.UserID] = e.Role
-		s.users = users
+		s = withUser(s, e.UserID, User{Role: e.Role, TokenHash: e.TokenHash})
+	case UserRemoved:
+		s = evolveUser(s, e.UserID, func(u *User) { u.Removed = true })
+	case UserTokenRotated:
+		s = evolveUser(s, e.UserID, func(u *User) { u.TokenHash = e.TokenHash })
 	case AppKeyIssued:
 		s = evolveAppKey(s, e.KeyID, AppKey{App: e.App})
 	case AppKeyRevoked:

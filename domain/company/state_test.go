@@ -125,6 +125,8 @@ func TestDecodeRoundTrip(t *testing.T) {
 		company.CompanyUpdated{CompanyID: co, SMSEnabled: ptr(true), At: at(1)},
 		numberChanged(numA, numB, 2),
 		userAdded(user1, company.RoleCompliance, 3),
+		userRemoved(user1, 3),
+		tokenRotated(user1, hash2, 3),
 		keyIssued("key-1", "text_us_now", 3),
 		keyRevoked("key-1", 4),
 		abandoned(other, numA, 4),

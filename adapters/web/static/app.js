@@ -1376,7 +1376,7 @@ function syncSide() {
 
 function setLive(s) {
   setAttr(el.live, "data-state", s);
-  setText(el.live, { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…" }[s] || s);
+  setText(el.live, { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…", closed: "Live updates paused (open in other tabs)" }[s] || s);
 }
 
 function stopLive() {
@@ -1413,6 +1413,12 @@ async function runLive(live) {
       }
     }
     if (live.stopped) return;
+    if (live.closedReason === "too_many_streams") {
+      // The user opened more streams elsewhere and this was the oldest: a
+      // reconnection would close another one in turn. A reload resumes.
+      setLive("closed");
+      return;
+    }
     setLive("reconnecting");
     const pause = Math.min(LIVE_RETRY_CAP_MS, live.retry * 2 ** Math.min(live.attempts, 6));
     live.attempts++;
@@ -1514,6 +1520,11 @@ function onLiveEvent(live, ev, resumed) {
         if (state.framesDuringReload) state.framesDuringReload.set(data.id, { t: data, pos });
         onThreadFrame(data, pos);
       }
+      return;
+    case "closed":
+      // The server's last frame: why it closes the stream. signed_out
+      // reconnects, and the reconnection's 401 signs the page out.
+      live.closedReason = data && data.reason;
       return;
     case "reload":
       state.lastEventId = ev.id;

@@ -64,6 +64,9 @@ type Config struct {
 	// Exports bounds the CSV exports (zero fields: httpapi's defaults, and
 	// page queries on a quarter of the pool).
 	Exports httpapi.ExportLimits
+	// SignIns limits failed sign-ins per client address and token prefix
+	// (zero: httpapi's defaults).
+	SignIns httpapi.SignInLimits
 }
 
 // Sandbox reports whether smsinbox runs without Twilio credentials: neither
@@ -192,6 +195,7 @@ func New(cfg Config) (*App, error) {
 		Page:           web.Handler(),
 		CommandTimeout: cfg.CommandTimeout,
 		Exports:        exportLimits(cfg),
+		SignIns:        cfg.SignIns,
 		Ready: append([]httpapi.Check{
 			{Name: "database", Fn: func(ctx context.Context) error { return cfg.Pool.Ping(ctx) }},
 			{Name: "event_store", Fn: func(ctx context.Context) error { _, err := store.Head(ctx); return err }},
@@ -234,7 +238,9 @@ func adminCommands(store eventstore.Store, now func() time.Time) httpapi.AdminCo
 	add.Now = now
 	keys := commands.NewAppKeyHandler(store, commands.RandomIDs)
 	keys.Now = now
-	return httpapi.AdminCommands{CreateCompany: create, UpdateCompany: update, ChangeMessagingNumber: change, AddUser: add, AppKeys: keys}
+	users := commands.NewUserHandler(store, commands.RandomIDs)
+	users.Now = now
+	return httpapi.AdminCommands{CreateCompany: create, UpdateCompany: update, ChangeMessagingNumber: change, AddUser: add, AppKeys: keys, Users: users}
 }
 
 // exportLimits gives the exports' page queries a quarter of the pool (at

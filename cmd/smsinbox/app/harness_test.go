@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	pgstore "github.com/smsinbox/smsinbox/adapters/eventstore/postgres"
+	"github.com/smsinbox/smsinbox/adapters/httpapi"
 	"github.com/smsinbox/smsinbox/adapters/postgres/pgtest"
 	"github.com/smsinbox/smsinbox/adapters/twilio"
 	"github.com/smsinbox/smsinbox/cmd/smsinbox/app"
@@ -75,6 +76,9 @@ type env struct {
 	// account is the Twilio account SID the app is configured with ("" in
 	// the sandbox): the AccountSid of the webhooks the tests post.
 	account string
+	// stopRun stops the app's background work (projectors, sender,
+	// notifier): the read models stay as they are.
+	stopRun func()
 }
 
 type envConfig struct {
@@ -83,6 +87,10 @@ type envConfig struct {
 	// configure, when set, changes the app's configuration (Twilio's
 	// credentials and API URL, ...) before it is built.
 	configure func(*app.Config)
+	// signIns are the failed sign-in limits. Zero: so many failures that
+	// no test of refusals (every route with a bad token, from one address)
+	// meets them; the tests of the limits set them.
+	signIns httpapi.SignInLimits
 }
 
 func newEnv(t *testing.T) *env {
@@ -99,9 +107,12 @@ func newEnvWith(t *testing.T, cfg envConfig) *env {
 	}
 	t.Cleanup(func() { store.Close() })
 	clock := &fakeClock{now: time.Date(2030, 3, 4, 15, 0, 0, 0, time.UTC)}
+	if cfg.signIns.Burst == 0 {
+		cfg.signIns.Burst = 1 << 20
+	}
 	acfg := app.Config{
 		Pool: pool, Store: store, PublicURL: cfg.publicURL, AdminToken: cfg.adminToken,
-		Now: clock.Now, Logger: logger,
+		Now: clock.Now, Logger: logger, SignIns: cfg.signIns,
 	}
 	if cfg.configure != nil {
 		cfg.configure(&acfg)
@@ -113,20 +124,24 @@ func newEnvWith(t *testing.T, cfg envConfig) *env {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil && !errors.Is(err, context.Canceled) {
-				t.Errorf("App.Run: %v", err)
+	var stopOnce sync.Once
+	stop := func() {
+		stopOnce.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil && !errors.Is(err, context.Canceled) {
+					t.Errorf("App.Run: %v", err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Errorf("App.Run did not stop")
 			}
-		case <-time.After(20 * time.Second):
-			t.Errorf("App.Run did not stop")
-		}
-	})
+		})
+	}
+	t.Cleanup(stop)
 	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, app: a, srv: srv, clock: clock, publicURL: srv.URL, client: srv.Client(), pool: pool, account: acfg.TwilioSID}
+	e := &env{t: t, app: a, srv: srv, clock: clock, publicURL: srv.URL, client: srv.Client(), pool: pool, account: acfg.TwilioSID, stopRun: stop}
 	if cfg.publicURL != "" {
 		e.publicURL = strings.TrimRight(cfg.publicURL, "/")
 	}
@@ -249,17 +264,7 @@ func (e *env) createCompany(name, number string) company {
 
 func (e *env) addUser(companyID, role string) string {
 	e.t.Helper()
-	r := e.do(req{method: "POST", path: "/api/admin/companies/" + companyID + "/users", token: adminTok,
-		body: map[string]any{"name": "A " + role, "role": role}})
-	expect(e.t, r, http.StatusCreated, "")
-	var u struct {
-		Token string `json:"token"`
-	}
-	r.json(e.t, &u)
-	if u.Token == "" {
-		e.t.Fatalf("no token: %s", r.body)
-	}
-	return u.Token
+	return e.newUser(companyID, role).Token
 }
 
 // tenant is a company with an agent.

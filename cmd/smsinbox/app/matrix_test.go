@@ -107,6 +107,8 @@ var matrixRoutes = []matrixRoute{
 	// the replies below need.
 	{"PUT", "/api/admin/companies/{company_id}/messaging-number", adminToken, owned, 200, onCompany("/messaging-number", func(tn *matrixTenant) any { return map[string]any{"messaging_number": tn.MessagingNumber} }), nil},
 	{"POST", "/api/admin/companies/{company_id}/users", adminToken, owned, 201, onCompany("/users", func(*matrixTenant) any { return map[string]any{"name": "Matrix", "role": "agent"} }), nil},
+	{"DELETE", "/api/admin/companies/{company_id}/users/{user_id}", adminToken, owned, 200, freshUser(""), nil},
+	{"POST", "/api/admin/companies/{company_id}/users/{user_id}/token", adminToken, owned, 200, freshUser("/token"), nil},
 	{"POST", "/api/admin/companies/{company_id}/app-keys", adminToken, owned, 201, onCompany("/app-keys", func(*matrixTenant) any { return map[string]any{"app": "text_us_now"} }), nil},
 	{"DELETE", "/api/admin/companies/{company_id}/app-keys/{key_id}", adminToken, owned, 200, freshAppKey, nil},
 	{"GET", "/api/admin/unrouted", adminToken, noResource, 200, fixed("/api/admin/unrouted"), nil},
@@ -308,6 +310,15 @@ func newCompany(m *matrix, _ *matrixTenant) req {
 func freshAppKey(m *matrix, tn *matrixTenant) req {
 	k := m.e.issueAppKey(tn.ID, "schedule_genie")
 	return req{path: "/api/admin/companies/" + tn.ID + "/app-keys/" + k.ID}
+}
+
+// freshUser names a user added for the request (then suffix): removing
+// one of the callers, or rotating their token, would lock that caller out.
+func freshUser(suffix string) matrixBuild {
+	return func(m *matrix, tn *matrixTenant) req {
+		u := m.e.newUser(tn.ID, "agent")
+		return req{path: "/api/admin/companies/" + tn.ID + "/users/" + u.ID + suffix}
+	}
 }
 
 // freshThreadLead creates the lead of a new thread: a thread has one lead.
