@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/smsinbox/smsinbox/domain/consent"
 	"github.com/smsinbox/smsinbox/domain/conversation"
 	"github.com/smsinbox/smsinbox/domain/phone"
@@ -307,5 +309,23 @@ func TestRetryPolicyWait(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("waits %v, want %v", got, want)
+	}
+}
+
+// The staff texts whose call may be under way, which an opt-out waits for.
+func TestCallsUnderWay(t *testing.T) {
+	automated := queued("A1", 1)
+	automated.App, automated.Automated = "automated", true
+	unknown := conversation.OutboundSendOutcomeUnknown{MessageID: outID("M3"), Thread: thread, Attempt: 1, Reason: "timeout", At: at(6)}
+	s := given(
+		queued("M1", 1), attempted("M1", 1, 5), // under way
+		queued("M2", 1), attempted("M2", 1, 2), // too old
+		queued("M3", 1), attempted("M3", 1, 5), unknown, // its call ended
+		queued("M4", 1), attempted("M4", 1, 5), sent("M4", "SMa", "queued", conversation.StatusSending, 6), // answered
+		queued("M5", 1),                  // not attempted
+		automated, attempted("A1", 1, 5), // automated
+	)
+	if got := s.CallsUnderWay(at(4)); !slices.Equal(got, []uuid.UUID{outID("M1")}) {
+		t.Fatalf("CallsUnderWay = %v, want M1 %v", got, outID("M1"))
 	}
 }

@@ -52,6 +52,26 @@ func (s State) HasMessage(sid string) bool { return s.sids.Has(sid) }
 // Outbound returns the outbound message with ID id as its events describe it.
 func (s State) Outbound(id uuid.UUID) (OutboundMessage, bool) { return s.outbound.get(id) }
 
+// CallsUnderWay returns the staff texts (not automated) whose call to Twilio
+// may be under way: an attempt in flight, made at or after since, whose call
+// is not known to have ended. An opt-out's webhook waits for them, so that no
+// staff text reaches Twilio after it answered (commands.ReceiveInbound).
+func (s State) CallsUnderWay(since time.Time) []uuid.UUID {
+	var out []uuid.UUID
+	seen := map[uuid.UUID]bool{}
+	for n := s.outbound.head; n != nil; n = n.next {
+		m := n.msg
+		if seen[m.MessageID] {
+			continue // an older version of a message already looked at
+		}
+		seen[m.MessageID] = true
+		if !m.Automated && m.InFlight && !m.OutcomeUnknown && !m.LastAttemptAt.Before(since) {
+			out = append(out, m.MessageID)
+		}
+	}
+	return out
+}
+
 // OutboundMessage is one outbound message of a thread.
 type OutboundMessage struct {
 	MessageID uuid.UUID
