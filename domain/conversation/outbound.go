@@ -292,15 +292,15 @@ func deferSend(s State, c DeferSend) ([]Event, error) {
 	p := c.Policy
 	next := c.At.Add(max(c.RetryAfter, p.Wait(m.Attempts)))
 	if (p.MaxAttempts > 0 && m.Attempts >= p.MaxAttempts) || (p.GiveUpAfter > 0 && next.Sub(m.FirstAttemptAt) > p.GiveUpAfter) {
-		reason := fmt.Sprintf("not sent: Twilio did not take the text in %d attempts over %s", m.Attempts, c.At.Sub(m.FirstAttemptAt).Round(time.Second))
+		why := fmt.Sprintf("not sent: Twilio did not take the text in %d attempts over %s", m.Attempts, c.At.Sub(m.FirstAttemptAt).Round(time.Second))
 		if c.RetryAfter > 0 && next.Sub(m.FirstAttemptAt) > p.GiveUpAfter && p.GiveUpAfter > 0 {
-			reason += fmt.Sprintf(" (it asked to wait %s more)", c.RetryAfter.Round(time.Second))
+			why += fmt.Sprintf(" (it asked to wait %s more)", c.RetryAfter.Round(time.Second))
 		}
 		if c.Reason != "" {
-			reason += "; last answer: " + c.Reason
+			why += "; last answer: " + c.Reason
 		}
 		return []Event{OutboundMessageFailed{MessageID: m.MessageID, Thread: s.Thread, ErrorCode: c.ErrorCode,
-			Reason: reason, ReasonCode: ReasonUnavailable, At: c.At}}, nil
+			Reason: why, ReasonCode: ReasonUnavailable, At: c.At}}, nil
 	}
 	return []Event{OutboundSendDeferred{MessageID: m.MessageID, Thread: s.Thread, Attempt: m.Attempts,
 		HTTPStatus: c.HTTPStatus, ErrorCode: c.ErrorCode, Reason: c.Reason, RetryAt: next, At: c.At}}, nil
@@ -311,14 +311,22 @@ func recordOutcomeUnknown(s State, c RecordOutcomeUnknown) ([]Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.Reason = clean(c.Reason)
-	if strings.TrimSpace(c.Reason) == "" {
-		return nil, invalid("reason")
+	if c.Reason, err = reason(c.Reason); err != nil {
+		return nil, err
 	}
 	if !m.InFlight || m.OutcomeUnknown {
 		return nil, nil
 	}
 	return []Event{OutboundSendOutcomeUnknown{MessageID: m.MessageID, Thread: s.Thread, Attempt: m.Attempts, Reason: c.Reason, At: c.At}}, nil
+}
+
+// reason is a command's reason, cleaned; required.
+func reason(r string) (string, error) {
+	r = clean(r)
+	if strings.TrimSpace(r) == "" {
+		return "", invalid("reason")
+	}
+	return r, nil
 }
 
 func expireOutcome(s State, c ExpireOutcome) ([]Event, error) {
@@ -332,9 +340,9 @@ func expireOutcome(s State, c ExpireOutcome) ([]Event, error) {
 	if NextStep(m, c.At, c.Wait).Kind != StepExpireOutcome {
 		return nil, nil
 	}
-	reason := fmt.Sprintf("outcome unknown: no answer from Twilio to attempt %d and no status callback within %s; not sent again, so as never to send twice",
+	why := fmt.Sprintf("outcome unknown: no answer from Twilio to attempt %d and no status callback within %s; not sent again, so as never to send twice",
 		m.Attempts, c.Wait)
-	return []Event{OutboundMessageFailed{MessageID: m.MessageID, Thread: s.Thread, Reason: reason, ReasonCode: ReasonOutcomeUnknown, At: c.At}}, nil
+	return []Event{OutboundMessageFailed{MessageID: m.MessageID, Thread: s.Thread, Reason: why, ReasonCode: ReasonOutcomeUnknown, At: c.At}}, nil
 }
 
 func recordSent(s State, c RecordSent) ([]Event, error) {
@@ -365,9 +373,8 @@ func failSend(s State, c FailSend) ([]Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.Reason = clean(c.Reason)
-	if strings.TrimSpace(c.Reason) == "" {
-		return nil, invalid("reason")
+	if c.Reason, err = reason(c.Reason); err != nil {
+		return nil, err
 	}
 	if m.Status.Final() {
 		return nil, nil

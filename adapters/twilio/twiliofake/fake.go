@@ -153,11 +153,7 @@ func (f *Fake) releaseAll() {
 func (f *Fake) Arrived() []Request {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := make([]Request, len(f.arrived))
-	for i, r := range f.arrived {
-		out[i] = cloneRequest(r)
-	}
-	return out
+	return cloneRequests(f.arrived)
 }
 
 // WaitFor waits until cond holds, looking again whenever a request arrives
@@ -220,11 +216,7 @@ func (f *Fake) Sent() []Request {
 func (f *Fake) Requests() []Request {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := make([]Request, len(f.requests))
-	for i, r := range f.requests {
-		out[i] = cloneRequest(r)
-	}
-	return out
+	return cloneRequests(f.requests)
 }
 
 // Unexpected returns every call to anything but the Messages resource
@@ -406,6 +398,14 @@ func newSID(prefix string) string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return prefix + hex.EncodeToString(b[:])
+}
+
+func cloneRequests(rs []Request) []Request {
+	out := make([]Request, len(rs))
+	for i, r := range rs {
+		out[i] = cloneRequest(r)
+	}
+	return out
 }
 
 func cloneRequest(r Request) Request {

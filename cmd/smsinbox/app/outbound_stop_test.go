@@ -120,6 +120,29 @@ func (e *outEnv) postAsync(path string, form url.Values) <-chan response {
 	return out
 }
 
+// holdFirstCall holds the app's first call to Twilio before it leaves:
+// entered is closed when it is held, and closing release lets it go.
+func (e *outEnv) holdFirstCall() (entered, release chan struct{}) {
+	entered, release = make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	e.hooks.set(func(*http.Request) {
+		once.Do(func() {
+			close(entered)
+			<-release
+		})
+	}, nil)
+	return entered, release
+}
+
+func waitEntered(t *testing.T, entered <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-entered:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the sender did not call Twilio")
+	}
+}
+
 // waitFake waits until cond holds of the fake Twilio's requests.
 func (e *outEnv) waitFake(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -274,20 +297,9 @@ func TestOutboundStopAnswersAfterTheTextBeingHandedOver(t *testing.T) {
 	e := newOutEnv(t)
 	a := e.newTenant("Acme", numA)
 	threadID := e.consentingThread(a, cust1)
-	entered, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	e.hooks.set(func(*http.Request) {
-		once.Do(func() {
-			close(entered)
-			<-release
-		})
-	}, nil)
+	entered, release := e.holdFirstCall()
 	id := e.mustReply(a.agent, threadID, "Between its attempt and Twilio")
-	select {
-	case <-entered:
-	case <-time.After(20 * time.Second):
-		t.Fatal("the sender did not call Twilio")
-	}
+	waitEntered(t, entered)
 	// The attempt is recorded; its request has not reached Twilio.
 	type answer struct {
 		r       response

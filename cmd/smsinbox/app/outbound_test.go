@@ -745,20 +745,9 @@ func TestOutboundStopWhileQueued(t *testing.T) {
 	threadID := e.consentingThread(a, cust1)
 
 	// Hold the sender in its first call to Twilio.
-	entered, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	e.hooks.set(func(*http.Request) {
-		once.Do(func() {
-			close(entered)
-			<-release
-		})
-	}, nil)
+	entered, release := e.holdFirstCall()
 	first := e.mustReply(a.agent, threadID, "First")
-	select {
-	case <-entered:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the sender did not call Twilio")
-	}
+	waitEntered(t, entered)
 	second := e.mustReply(a.agent, threadID, "Second") // consent is still yes
 	// The STOP's webhook answers only once "First", whose call is under way,
 	// has been handed to Twilio: let it go when the webhook waits for it.
