@@ -183,6 +183,9 @@ func (s *Subscriber) setStatus(topic string, change func(*Status)) {
 	st.Stalled = st.Claimed && st.Nacks >= s.cfg.StallAfter
 }
 
+// errClaim marks a stream that ended because its topic could not be claimed.
+var errClaim = errors.New("claim")
+
 // supervise streams topic, claiming it again whenever a stream ends before
 // ctx does. The first failure of a run is a warning; the ones that follow
 // while it lasts (a database that stays down) are logged at debug, so that
@@ -201,11 +204,16 @@ func (s *Subscriber) supervise(ctx context.Context, topic string, out chan<- *me
 			backoff, failures = s.cfg.ClaimBackoff, 0
 		}
 		failures++
-		level := slog.LevelWarn
-		if failures > 1 {
+		// A lost lock was warned of where it was lost; a claim that cannot
+		// even be made is warned of here. Either way, once per outage.
+		level := slog.LevelInfo
+		switch {
+		case failures > 1:
 			level = slog.LevelDebug
+		case errors.Is(err, errClaim):
+			level = slog.LevelWarn
 		}
-		log.Log(ctx, level, "a consumer of the log stopped; claiming it again", "err", err, "retry_in", backoff)
+		log.Log(ctx, level, "a consumer of the log stopped; claiming it again", "err", err, "retry_in", backoff.String())
 		select {
 		case <-time.After(backoff):
 		case <-ctx.Done():
@@ -221,7 +229,7 @@ func (s *Subscriber) supervise(ctx context.Context, topic string, out chan<- *me
 func (s *Subscriber) stream(ctx context.Context, topic string, out chan<- *message.Message, log *slog.Logger) (consumed bool, err error) {
 	after, claimed, release, err := s.cfg.Claim(ctx, topic)
 	if err != nil {
-		return false, fmt.Errorf("claim: %w", err)
+		return false, fmt.Errorf("%w: %w", errClaim, err)
 	}
 	defer release()
 	s.setStatus(topic, func(st *Status) { st.Claimed, st.Nacks = true, 0 })
@@ -258,11 +266,12 @@ func (s *Subscriber) stream(ctx context.Context, topic string, out chan<- *messa
 		lost := claimed.Err() != nil
 		cancel()
 		<-readerDone // readErr is the reader's until it is done
-		if readErr != nil {
-			return readErr
-		}
+		// A lost claim makes the reader fail too: say the cause.
 		if lost {
 			return errors.New("the claim ended")
+		}
+		if readErr != nil {
+			return readErr
 		}
 		return errors.New("the log's subscription ended")
 	}

@@ -5,6 +5,9 @@ import (
 	"net"
 )
 
+// adminToken is ADMIN_TOKEN in these tests (32 characters or more).
+const adminToken = "test-admin-token-0123456789abcdef"
+
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

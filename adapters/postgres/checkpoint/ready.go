@@ -35,39 +35,40 @@ type Readiness struct {
 }
 
 // Check returns nil when every consumer is being run, else an error naming
-// those that are not.
+// those that are not. Whoever runs a consumer, a live session must hold its
+// lock: a consumer this process believes it holds, on a connection that died
+// a moment ago, is not run until it is claimed again.
 func (r Readiness) Check(ctx context.Context, consumers ...Local) error {
-	var remote []string
+	names := make([]string, len(consumers))
+	for i, c := range consumers {
+		names[i] = c.Name
+	}
+	standings, err := Standings(ctx, r.Pool, names)
+	if err != nil {
+		return err
+	}
+	var head eventstore.Position
+	headRead := false
 	var errs []error
 	for _, c := range consumers {
-		st := c.Status()
-		switch {
-		case st.Stalled:
-			errs = append(errs, fmt.Errorf("%s: claimed here, but its handler has failed %d times in a row", c.Name, st.Nacks))
-		case !st.Claimed:
-			remote = append(remote, c.Name)
-		}
-	}
-	if len(remote) == 0 {
-		return errors.Join(errs...)
-	}
-	standings, err := Standings(ctx, r.Pool, remote)
-	if err != nil {
-		return err
-	}
-	head, err := r.Head(ctx)
-	if err != nil {
-		return err
-	}
-	now := r.Now()
-	for _, name := range remote {
-		st := standings[name]
+		st, local := standings[c.Name], c.Status()
 		switch {
 		case !st.Held:
-			errs = append(errs, fmt.Errorf("%s: no live process holds it", name))
-		case st.Position < head && now.Sub(st.UpdatedAt) > StaleAfter:
-			errs = append(errs, fmt.Errorf("%s: held by another process, but its checkpoint (%d, behind %d) has not moved since %s",
-				name, st.Position, head, st.UpdatedAt.UTC().Format(time.RFC3339)))
+			errs = append(errs, fmt.Errorf("%s: no live session holds it", c.Name))
+		case local.Stalled:
+			errs = append(errs, fmt.Errorf("%s: claimed here, but its handler has failed %d times in a row", c.Name, local.Nacks))
+		case local.Claimed:
+		default: // another process runs it: it must keep up
+			if !headRead {
+				if head, err = r.Head(ctx); err != nil {
+					return err
+				}
+				headRead = true
+			}
+			if st.Position < head && r.Now().Sub(st.UpdatedAt) > StaleAfter {
+				errs = append(errs, fmt.Errorf("%s: held by another process, but its checkpoint (%d, behind %d) has not moved since %s",
+					c.Name, st.Position, head, st.UpdatedAt.UTC().Format(time.RFC3339)))
+			}
 		}
 	}
 	return errors.Join(errs...)

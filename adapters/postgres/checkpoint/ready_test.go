@@ -34,13 +34,14 @@ func TestReadiness(t *testing.T) {
 	if _, err := pool.Exec(ctx, `UPDATE projection_checkpoints SET position = 4, updated_at = $1 WHERE projector = 'stuck'`, now.Add(-2*StaleAfter)); err != nil {
 		t.Fatal(err)
 	}
-	// Another process: a session of its own holding two consumers' locks.
+	// A session holding the locks: this process's for "here" and "stalled",
+	// another's for "elsewhere" and "stuck" (the lock is the same either way).
 	other, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer other.Close(ctx)
-	for _, name := range []string{"elsewhere", "stuck"} {
+	for _, name := range []string{"here", "stalled", "elsewhere", "stuck"} {
 		if _, err := other.Exec(ctx, `SELECT pg_advisory_lock($1)`, LockKey(name)); err != nil {
 			t.Fatal(err)
 		}
@@ -57,7 +58,7 @@ func TestReadiness(t *testing.T) {
 		{Local{"stalled", status(eventstream.Status{Claimed: true, Nacks: 3, Stalled: true})}, "failed 3 times in a row"},
 		{Local{"elsewhere", status(eventstream.Status{})}, ""},
 		{Local{"stuck", status(eventstream.Status{})}, "has not moved"},
-		{Local{"orphan", status(eventstream.Status{})}, "no live process holds it"},
+		{Local{"orphan", status(eventstream.Status{})}, "no live session holds it"},
 	} {
 		err := r.Check(ctx, c.consumer)
 		switch {
@@ -67,9 +68,12 @@ func TestReadiness(t *testing.T) {
 			t.Errorf("%s: err = %v, want one saying %q", c.consumer.Name, err, c.notReady)
 		}
 	}
-	// Once the other process is gone, its consumers are held by nobody.
+	// Once the session is gone, its consumers are held by nobody, even one
+	// this process still believes it holds (its connection just died).
 	other.Close(ctx)
-	if err := r.Check(ctx, Local{"elsewhere", status(eventstream.Status{})}); err == nil || !strings.Contains(err.Error(), "no live process") {
-		t.Fatalf("after the holder left: %v", err)
+	for _, c := range []Local{{"elsewhere", status(eventstream.Status{})}, {"here", status(eventstream.Status{Claimed: true})}} {
+		if err := r.Check(ctx, c); err == nil || !strings.Contains(err.Error(), "no live session") {
+			t.Fatalf("%s after its session ended: %v", c.Name, err)
+		}
 	}
 }
