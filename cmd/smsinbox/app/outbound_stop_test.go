@@ -218,9 +218,12 @@ func TestOutboundNoReplyAfterTheStopAnswered(t *testing.T) {
 	e.waitFake(t, "the opt-out confirmation", func() bool {
 		return slices.ContainsFunc(e.fake.Sent(), func(r twiliofake.Request) bool { return strings.Contains(r.Body, "unsubscribed") })
 	})
-	after := e.fake.Arrived()[atAnswer:]
-	if len(after) != 1 || !strings.Contains(after[0].Body, "unsubscribed") {
-		t.Fatalf("after the STOP answered, Twilio got %q; want only the opt-out confirmation", bodies(after))
+	// The confirmation may leave before the answer reaches the test; no
+	// reply may leave after it.
+	for _, r := range e.fake.Arrived()[atAnswer:] {
+		if !strings.Contains(r.Body, "unsubscribed") {
+			t.Fatalf("after the STOP answered, Twilio got %q", r.Body)
+		}
 	}
 }
 
