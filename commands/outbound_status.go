@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/smsinbox/smsinbox/adapters/twilio"
 	"github.com/smsinbox/smsinbox/domain/conversation"
 	"github.com/smsinbox/smsinbox/domain/eventstore"
+	"github.com/smsinbox/smsinbox/domain/phone"
 )
 
 // RecordStatusCallback records a Twilio status callback
@@ -24,7 +27,18 @@ type RecordStatusCallback struct {
 // known yet, because Twilio called back before smsinbox recorded its answer to
 // the send, is kept in the index; RecordSendResult applies it once the SID is
 // known. Nothing is lost, and a repeated callback is kept once.
+//
+// A callback whose URL names the message (sc.CompanyID, sc.MessageID, with
+// the customer in its To) goes straight to it: when the message's SID is not
+// known yet (Twilio's answer to the send was never seen: a time-out, a
+// dropped connection), the callback's SID is recorded as Twilio's answer
+// would have been (RecordSendResult: the SID, the index, kept callbacks),
+// which settles an unknown outcome; then its status is applied. A reference
+// that names no message of that conversation falls back to the SID index.
 func (h RecordStatusCallback) Handle(ctx context.Context, sc twilio.StatusCallback) (eventstore.Position, error) {
+	if pos, ok, err := h.byReference(ctx, sc); ok || err != nil {
+		return pos, err
+	}
 	at := h.Now().UTC()
 	stream := conversation.SIDStreamID(sc.MessageSID)
 	kept := conversation.StatusCallbackKept{TwilioSID: sc.MessageSID, TwilioStatus: sc.MessageStatus,
@@ -50,4 +64,37 @@ func (h RecordStatusCallback) Handle(ctx context.Context, sc twilio.StatusCallba
 		}
 		return res.Position, nil
 	}
+}
+
+// byReference applies a callback whose URL names its message; ok is false
+// when it names none that the conversation holds with that SID or none.
+func (h RecordStatusCallback) byReference(ctx context.Context, sc twilio.StatusCallback) (eventstore.Position, bool, error) {
+	if sc.CompanyID == "" || sc.MessageID == uuid.Nil {
+		return 0, false, nil
+	}
+	customer, err := phone.Parse(sc.To, phone.DefaultRegion)
+	if err != nil {
+		return 0, false, nil
+	}
+	ref := MessageRef{CompanyID: sc.CompanyID, Customer: customer, MessageID: sc.MessageID}
+	m, err := LoadOutbound(ctx, h.Store, ref)
+	if errors.Is(err, conversation.ErrMessageNotFound) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	if m.SID != "" && m.SID != sc.MessageSID {
+		return 0, false, nil
+	}
+	kept := conversation.StatusCallbackKept{TwilioSID: sc.MessageSID, TwilioStatus: sc.MessageStatus,
+		ErrorCode: sc.ErrorCode, ErrorMessage: sc.ErrorMessage, At: h.Now().UTC()}
+	var pos eventstore.Position
+	if m.SID == "" {
+		if pos, err = RecordSendResult(ctx, h.Store, h.Now, ref, sc.MessageSID, "", 0); err != nil {
+			return 0, true, err
+		}
+	}
+	p, err := applyStatus(ctx, h.Store, ref, kept)
+	return max(pos, p), true, err
 }

@@ -66,6 +66,18 @@ func (e *outboundEnv) ref(id uuid.UUID) commands.MessageRef {
 	return commands.MessageRef{CompanyID: e.companyID, Customer: outCustomer, MessageID: id}
 }
 
+// start runs StartSend with the checks read from the store, and reports
+// whether it recorded an attempt.
+func (e *outboundEnv) start(ctx context.Context, now func() time.Time, id uuid.UUID) (bool, error) {
+	checks, err := commands.SendChecksFor(ctx, e.store, e.ref(id))
+	if err != nil {
+		return false, err
+	}
+	ev, err := commands.StartSend(ctx, e.store, now, e.ref(id), checks)
+	_, ok := ev.(conversation.OutboundSendAttempted)
+	return ok, err
+}
+
 func (e *outboundEnv) types(t *testing.T) []string {
 	t.Helper()
 	var out []string
@@ -162,18 +174,18 @@ func TestSendSteps(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := e.clock()
-	ok, err := commands.StartSend(ctx, e.store, now, e.ref(id))
+	ok, err := e.start(ctx, now, id)
 	if err != nil || !ok {
 		t.Fatalf("start: %v %v", ok, err)
 	}
 	// In flight: no second attempt.
-	if ok, err := commands.StartSend(ctx, e.store, now, e.ref(id)); err != nil || ok {
+	if ok, err := e.start(ctx, now, id); err != nil || ok {
 		t.Fatalf("second start: %v %v", ok, err)
 	}
-	if err := commands.DeferSend(ctx, e.store, now, e.ref(id), 503, 0, "Twilio answered 503"); err != nil {
+	if _, err := commands.DeferSend(ctx, e.store, now, e.ref(id), commands.Deferral{HTTPStatus: 503, Reason: "Twilio answered 503"}, conversation.RetryPolicy{}); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := commands.StartSend(ctx, e.store, now, e.ref(id)); err != nil || !ok {
+	if ok, err := e.start(ctx, now, id); err != nil || !ok {
 		t.Fatalf("start after a deferral: %v %v", ok, err)
 	}
 	if _, err := commands.RecordSendResult(ctx, e.store, now, e.ref(id), "SM1", "queued", 0); err != nil {
@@ -183,7 +195,7 @@ func TestSendSteps(t *testing.T) {
 	if _, err := commands.RecordSendResult(ctx, e.store, now, e.ref(id), "SM1", "", 0); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := commands.StartSend(ctx, e.store, now, e.ref(id)); err != nil || ok {
+	if ok, err := e.start(ctx, now, id); err != nil || ok {
 		t.Fatalf("start once Twilio has it: %v %v", ok, err)
 	}
 	if got := e.types(t); !slices.Equal(got, []string{"OutboundMessageQueued", "OutboundSendAttempted", "OutboundSendDeferred",
@@ -208,7 +220,7 @@ func TestStatusCallbackBeforeAndAfterTheSID(t *testing.T) {
 	if _, err := commands.QueueOutbound(ctx, e.store, now, e.request(id, true)); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := commands.StartSend(ctx, e.store, now, e.ref(id)); err != nil || !ok {
+	if ok, err := e.start(ctx, now, id); err != nil || !ok {
 		t.Fatal(ok, err)
 	}
 	// Twilio calls back before its answer is recorded: kept, once.
@@ -263,7 +275,7 @@ func TestStatusCallbacksRaceTheSID(t *testing.T) {
 		if _, err := commands.QueueOutbound(ctx, e.store, now, e.request(id, true)); err != nil {
 			t.Fatal(err)
 		}
-		if ok, err := commands.StartSend(ctx, e.store, now, e.ref(id)); err != nil || !ok {
+		if ok, err := e.start(ctx, now, id); err != nil || !ok {
 			t.Fatal(ok, err)
 		}
 		status := commands.RecordStatusCallback{Store: e.store, Now: now}

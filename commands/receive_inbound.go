@@ -33,7 +33,15 @@ type ReceiveInbound struct {
 	// reply). Without it none is queued and inbound texts that call for one
 	// fail (so that Twilio delivers them again once it is there).
 	Texts TextQueue
+	// HandOverWait bounds how long the answer to an opt-out text waits for
+	// the staff texts whose call to Twilio was under way when it was
+	// recorded (DefaultHandOverWait when 0; negative: no wait).
+	HandOverWait time.Duration
 }
+
+// DefaultHandOverWait is ReceiveInbound.HandOverWait's default: below
+// Twilio's 15 s webhook time-out.
+const DefaultHandOverWait = 10 * time.Second
 
 // InboundResult says where a text went.
 type InboundResult struct {
@@ -85,6 +93,7 @@ func (h ReceiveInbound) Handle(ctx context.Context, in twilio.Inbound) (InboundR
 		Body:            in.Body,
 		Media:           media,
 		NumSegments:     in.NumSegments,
+		OptOutType:      in.OptOutType,
 		ReceivedAt:      now,
 	}
 	meta := eventstore.Metadata{CorrelationID: in.MessageSID, Actor: "customer:" + string(from)}
@@ -101,6 +110,11 @@ func (h ReceiveInbound) Handle(ctx context.Context, in twilio.Inbound) (InboundR
 	}
 	if err != nil {
 		return InboundResult{}, fmt.Errorf("consent of inbound %s: %w", in.MessageSID, err)
+	}
+	if consent.InboundKeyword(in.Body, in.OptOutType) == consent.OptOut {
+		if err := h.awaitHandOver(ctx, companyID, from, now, in.MessageSID); err != nil {
+			return InboundResult{}, fmt.Errorf("opt-out %s: %w", in.MessageSID, err)
+		}
 	}
 	return InboundResult{Routed: true, CompanyID: companyID, ThreadID: conversation.ThreadID(companyID, from), Position: max(res.Position, pos)}, nil
 }
@@ -164,4 +178,60 @@ func (h ReceiveInbound) unrouted(ctx context.Context, in twilio.Inbound, now tim
 	}
 	h.Logger.Warn("inbound text kept as unrouted", "message_sid", in.MessageSID, "to", in.To, "reason", reason)
 	return InboundResult{Position: res.Position}, nil
+}
+
+// awaitHandOver returns once no staff text of the customer's conversation is
+// in the middle of being handed to Twilio, or after HandOverWait.
+//
+// Why: the opt-out is recorded in the conversation before the sender's next
+// decision, and that decision refuses a staff text (conversation.SendChecks),
+// so no attempt is recorded after it. But an attempt recorded just before
+// may not have reached Twilio yet: its call starts right after the append.
+// Waiting here until each such call has an outcome recorded makes "once the
+// opt-out's webhook has answered, no staff text reaches Twilio" hold
+// strictly, not only almost always. The wait is bounded (a call that hangs
+// has reached Twilio already, and Twilio gives up on a webhook after 15 s);
+// only attempts made within the bound before the opt-out count (an older one
+// without an outcome is a sender that died mid-call, whose call is over).
+func (h ReceiveInbound) awaitHandOver(ctx context.Context, companyID string, customer phone.Number, now time.Time, sid string) error {
+	wait := h.HandOverWait
+	if wait == 0 {
+		wait = DefaultHandOverWait
+	}
+	if wait < 0 {
+		return nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	stream := conversation.StreamID(companyID, customer)
+	pause, logged := 5*time.Millisecond, false
+	for {
+		s, _, _, err := Load(wctx, h.Store, conversationDecider, stream)
+		if err != nil && wctx.Err() == nil {
+			return err
+		}
+		var under []uuid.UUID
+		if err == nil {
+			under = s.CallsUnderWay(now.Add(-wait))
+			if len(under) == 0 {
+				return nil
+			}
+			if !logged {
+				h.Logger.Info("an opt-out waits for staff texts being handed to Twilio before it answers",
+					"message_sid", sid, "texts", len(under))
+				logged = true
+			}
+		}
+		select {
+		case <-time.After(pause):
+			pause = min(2*pause, 100*time.Millisecond)
+		case <-wctx.Done():
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			h.Logger.Warn("an opt-out answers while a staff text's call to Twilio has no outcome yet",
+				"message_sid", sid, "texts", len(under), "waited", wait)
+			return nil
+		}
+	}
 }

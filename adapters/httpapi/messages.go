@@ -82,14 +82,19 @@ func (a *api) sendMessage(w http.ResponseWriter, r *http.Request, c caller) {
 	writePosition(w, http.StatusAccepted, pos, map[string]any{"message_id": id})
 }
 
-// statusWebhook records a status callback (signed like the inbound webhook)
-// and answers 200 with empty TwiML once it is durably recorded, applied or
-// kept for a SID not known yet. Any failure answers 5xx, so Twilio calls again.
+// statusWebhook records a status callback (signed like the inbound webhook,
+// over the full URL with its query) and answers 200 with empty TwiML once it
+// is durably recorded, applied or kept for a SID not known yet. The query
+// names smsinbox's message when the sender asked for it
+// (twilio.StatusCallbackURL), so the callback finds its message even when
+// Twilio's answer to the send was never seen. Any failure answers 5xx, so
+// Twilio calls again.
 func (a *api) statusWebhook(w http.ResponseWriter, r *http.Request) {
 	sc, ok := parseWebhook(a, w, r, twilio.ParseStatus)
 	if !ok {
 		return
 	}
+	sc.CompanyID, sc.MessageID, _ = twilio.CallbackRef(r.URL.Query())
 	pos, err := a.cmd.Outbound.Status.Handle(r.Context(), sc)
 	if err != nil {
 		a.fail(w, r, err)

@@ -44,7 +44,7 @@ func TestOneShot(t *testing.T) {
 	if want := []string{"POST " + path}; !reflect.DeepEqual(hits, want) {
 		t.Fatalf("server saw %v, want %v", hits, want)
 	}
-	if status, _ := rt.finish(); status != http.StatusCreated {
+	if status, _, _ := rt.finish(); status != http.StatusCreated {
 		t.Fatalf("status %d", status)
 	}
 }

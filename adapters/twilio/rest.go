@@ -134,9 +134,13 @@ func (s *RESTSender) Send(ctx context.Context, m Outbound) (Sent, error) {
 	}
 
 	msg, err := rest.Api.CreateMessage(params)
-	status, body := rt.finish()
+	status, body, header := rt.finish()
 	if err != nil {
-		return Sent{}, s.sendError(ctx, err, status, body)
+		se := s.sendError(ctx, err, status, body)
+		if se.Retryable && se.Status != 0 {
+			se.RetryAfter = RetryAfter(header.Get("Retry-After"), header.Get("Date"), time.Now())
+		}
+		return Sent{}, se
 	}
 	if msg == nil || msg.Sid == nil || *msg.Sid == "" {
 		return Sent{}, &SendError{Status: status, Message: "Twilio's answer carries no message SID; the message may have been sent"}
@@ -209,6 +213,7 @@ type oneShot struct {
 	mu       sync.Mutex
 	used     bool
 	status   int
+	header   http.Header   // the answer's headers
 	body     *bytes.Buffer // the start of a non-2xx answer
 	respBody io.Closer     // closed by finish: twilio-go leaves error answers open
 }
@@ -237,6 +242,7 @@ func (t *oneShot) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	t.mu.Lock()
 	t.status = resp.StatusCode
+	t.header = resp.Header.Clone()
 	t.respBody = resp.Body
 	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
 		t.body = &bytes.Buffer{}
@@ -247,17 +253,22 @@ func (t *oneShot) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // finish closes the answer's body and returns the HTTP status received (0 for
-// none) and the start of a non-2xx answer's body.
-func (t *oneShot) finish() (int, []byte) {
+// none), the start of a non-2xx answer's body, and the answer's headers
+// (empty for none).
+func (t *oneShot) finish() (int, []byte, http.Header) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.respBody != nil {
 		_ = t.respBody.Close()
 	}
-	if t.body == nil {
-		return t.status, nil
+	header := t.header
+	if header == nil {
+		header = http.Header{}
 	}
-	return t.status, bytes.Clone(t.body.Bytes())
+	if t.body == nil {
+		return t.status, nil, header
+	}
+	return t.status, bytes.Clone(t.body.Bytes()), header
 }
 
 // closeBody closes the body of a request refused (a RoundTripper must).

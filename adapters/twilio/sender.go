@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Sender sends one text. Implementations never retry: a caller that wants a
@@ -62,7 +63,11 @@ type SendError struct {
 	Status    int    // the HTTP status of Twilio's answer, 0 when there was none
 	Message   string // what went wrong, for a person
 	Retryable bool
-	Err       error // the underlying error, if any
+	// RetryAfter is how long Twilio asked the caller to wait before trying
+	// again (its Retry-After header, in seconds or as an HTTP date), 0 when
+	// it did not say.
+	RetryAfter time.Duration
+	Err        error // the underlying error, if any
 }
 
 func (e *SendError) Error() string {
@@ -79,7 +84,11 @@ func (e *SendError) Error() string {
 		b.WriteString(e.Message)
 	}
 	if e.Retryable {
-		b.WriteString(" (retryable)")
+		b.WriteString(" (retryable")
+		if e.RetryAfter > 0 {
+			fmt.Fprintf(&b, " after %s", e.RetryAfter)
+		}
+		b.WriteString(")")
 	}
 	return b.String()
 }

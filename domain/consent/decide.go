@@ -202,11 +202,8 @@ func decideForm(s State, c RequestConsent) Event {
 
 // decideInbound is rows 2 to 5.
 func decideInbound(s State, c ReceiveInbound) Event {
-	keyword := Classify(c.Body)
+	keyword := InboundKeyword(c.Body, c.OptOutType)
 	answered := keywordOfOptOutType(c.OptOutType)
-	if answered != None {
-		keyword = answered
-	}
 	// text is the automated text t, or none when Twilio answered already.
 	text := func(t AutomatedText) AutomatedText {
 		if answered != None {

@@ -62,6 +62,16 @@ func normalise(body string) string {
 	return strings.ToUpper(strings.Join(strings.Fields(s), " "))
 }
 
+// InboundKeyword is what an inbound text asks of consent: Twilio's
+// OptOutType when it names one (Twilio's Advanced Opt-Out recognised a
+// keyword, perhaps a custom one), else Classify of the body.
+func InboundKeyword(body, optOutType string) Keyword {
+	if k := keywordOfOptOutType(optOutType); k != None {
+		return k
+	}
+	return Classify(body)
+}
+
 // keywordOfOptOutType reads Twilio's OptOutType webhook parameter ("STOP",
 // "START", "HELP"), present when Twilio's Advanced Opt-Out recognised a
 // keyword (perhaps a custom one) and already answered it.

@@ -141,3 +141,22 @@ func isASCII(s string) bool {
 	}
 	return true
 }
+
+// Twilio's OptOutType decides the keyword when it names one; else the body.
+func TestInboundKeyword(t *testing.T) {
+	for _, tt := range []struct {
+		body, optOutType string
+		want             consent.Keyword
+	}{
+		{"STOP", "", consent.OptOut},
+		{"ARRÊTE", "STOP", consent.OptOut},
+		{"STOP", "START", consent.OptIn},
+		{"hello", "help", consent.Help},
+		{"STOP", "bogus", consent.OptOut},
+		{"hello", "", consent.None},
+	} {
+		if got := consent.InboundKeyword(tt.body, tt.optOutType); got != tt.want {
+			t.Errorf("InboundKeyword(%q, %q) = %s, want %s", tt.body, tt.optOutType, got, tt.want)
+		}
+	}
+}

@@ -263,6 +263,7 @@ func TestEventTypes(t *testing.T) {
 		"OutboundMessageSent":          conversation.OutboundMessageSent{},
 		"OutboundMessageStatusChanged": conversation.OutboundMessageStatusChanged{},
 		"OutboundMessageFailed":        conversation.OutboundMessageFailed{},
+		"OutboundSendOutcomeUnknown":   conversation.OutboundSendOutcomeUnknown{},
 	}
 	types := conversation.EventTypes()
 	if len(types) != len(want) {

@@ -2,6 +2,7 @@ package conversation
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -14,7 +15,8 @@ const DefaultInboundApp = "sms"
 
 // Command is what can be asked of a thread: ReceiveMessage, MarkRead,
 // MarkUnread, Archive or Unarchive; and of its outbound messages (outbound.go):
-// QueueMessage, StartSend, DeferSend, RecordSent, FailSend, ApplyStatus.
+// QueueMessage, StartSend, DeferSend, RecordSent, FailSend, ApplyStatus,
+// RecordOutcomeUnknown, ExpireOutcome.
 type Command interface{ isCommand() }
 
 // ReceiveMessage records an inbound message from a Twilio webhook. It opens
@@ -32,7 +34,10 @@ type ReceiveMessage struct {
 	Media           []Media
 	NumSegments     int    // 0 when Twilio did not say
 	App             string // DefaultInboundApp when empty
-	ReceivedAt      time.Time
+	// OptOutType is Twilio's OptOutType, empty when absent: kept so that the
+	// thread knows which texts were opt-outs (see SendChecks).
+	OptOutType string
+	ReceivedAt time.Time
 }
 
 // MarkRead marks the thread read (a user opened it).
@@ -96,6 +101,10 @@ func Decide(s State, c Command) ([]Event, error) {
 		return failSend(s, c)
 	case ApplyStatus:
 		return applyStatus(s, c)
+	case RecordOutcomeUnknown:
+		return recordOutcomeUnknown(s, c)
+	case ExpireOutcome:
+		return expireOutcome(s, c)
 	default:
 		return nil, fmt.Errorf("%w: unknown command %T", ErrInvalidCommand, c)
 	}
@@ -103,6 +112,7 @@ func Decide(s State, c Command) ([]Event, error) {
 
 func receive(s State, c ReceiveMessage) ([]Event, error) {
 	c.MessageSID, c.Body, c.App = clean(c.MessageSID), clean(c.Body), clean(c.App)
+	c.OptOutType = strings.TrimSpace(clean(c.OptOutType))
 	var media []Media
 	for _, m := range c.Media {
 		media = append(media, Media{URL: clean(m.URL), ContentType: clean(m.ContentType)})
@@ -147,6 +157,7 @@ func receive(s State, c ReceiveMessage) ([]Event, error) {
 		Media:           media,
 		NumSegments:     c.NumSegments,
 		App:             app,
+		OptOutType:      c.OptOutType,
 		ReceivedAt:      c.ReceivedAt,
 	}}, nil
 }

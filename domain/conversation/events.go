@@ -24,6 +24,7 @@ const (
 	TypeOutboundMessageSent          = "OutboundMessageSent"
 	TypeOutboundMessageStatusChanged = "OutboundMessageStatusChanged"
 	TypeOutboundMessageFailed        = "OutboundMessageFailed"
+	TypeOutboundSendOutcomeUnknown   = "OutboundSendOutcomeUnknown"
 )
 
 // EventTypes lists every event type of a conversation stream, for
@@ -31,7 +32,7 @@ const (
 func EventTypes() []string {
 	return []string{TypeMessageReceived, TypeThreadRead, TypeThreadMarkedUnread, TypeThreadArchived, TypeThreadUnarchived,
 		TypeOutboundMessageQueued, TypeOutboundSendAttempted, TypeOutboundSendDeferred, TypeOutboundMessageSent,
-		TypeOutboundMessageStatusChanged, TypeOutboundMessageFailed}
+		TypeOutboundMessageStatusChanged, TypeOutboundMessageFailed, TypeOutboundSendOutcomeUnknown}
 }
 
 // Event is one fact about a thread. Its JSON document (encoding/json,
@@ -73,7 +74,11 @@ type MessageReceived struct {
 	// NumSegments is Twilio's NumSegments, 0 when it was not given.
 	NumSegments int `json:"num_segments,omitempty"`
 	// App is the app the message came through ("sms" for a plain text).
-	App        string    `json:"app"`
+	App string `json:"app"`
+	// OptOutType is Twilio's OptOutType ("STOP", "START", "HELP"), empty when
+	// Twilio's Advanced Opt-Out did not act (and in events recorded before it
+	// was kept).
+	OptOutType string    `json:"opt_out_type,omitempty"`
 	ReceivedAt time.Time `json:"received_at"`
 }
 
@@ -140,6 +145,8 @@ func Decode(eventType string, data []byte) (Event, error) {
 		return decode[OutboundMessageStatusChanged](eventType, data)
 	case TypeOutboundMessageFailed:
 		return decode[OutboundMessageFailed](eventType, data)
+	case TypeOutboundSendOutcomeUnknown:
+		return decode[OutboundSendOutcomeUnknown](eventType, data)
 	default:
 		return nil, fmt.Errorf("%w %q", ErrUnknownEvent, eventType)
 	}

@@ -117,22 +117,54 @@ type QueueMessage struct {
 	At        time.Time
 }
 
-// StartSend records that the sender is about to call Twilio. It decides
-// nothing (and the sender must not call Twilio) unless the message waits to
-// be sent: not final, no attempt in flight, no SID known.
+// StartSend records that the sender is about to call Twilio
+// (OutboundSendAttempted), or, when Checks say the message may not go now,
+// that it will not be sent (OutboundMessageFailed, ReasonConsent or
+// ReasonNotAllowed): one decision, on the thread as it stands (see
+// SendChecks). It decides nothing (and the sender must not call Twilio)
+// unless the message waits to be sent: not final, no attempt in flight, no
+// SID known. Only an OutboundSendAttempted lets the sender call Twilio.
 type StartSend struct {
 	MessageID uuid.UUID
+	Checks    SendChecks
 	At        time.Time
 }
 
 // DeferSend records that the attempt in flight surely did not reach Twilio
-// (see OutboundSendDeferred); nothing when no attempt is in flight.
+// (see OutboundSendDeferred), with the time of the next attempt: At plus
+// Policy's backoff, or RetryAfter when Twilio asked for longer. When that
+// time lies past Policy's budget, it records instead that the message failed
+// (ReasonUnavailable), with Twilio's error code and reason. Nothing when no
+// attempt is in flight.
 type DeferSend struct {
 	MessageID  uuid.UUID
 	HTTPStatus int
 	ErrorCode  int
 	Reason     string
+	// RetryAfter is Twilio's Retry-After (0 when it gave none).
+	RetryAfter time.Duration
+	Policy     RetryPolicy
 	At         time.Time
+}
+
+// RecordOutcomeUnknown records that the call of the attempt in flight ended
+// without an answer that says whether Twilio took the message
+// (OutboundSendOutcomeUnknown); nothing unless an attempt is in flight with
+// its call not known to have ended already.
+type RecordOutcomeUnknown struct {
+	MessageID uuid.UUID
+	Reason    string // required
+	At        time.Time
+}
+
+// ExpireOutcome records that an attempt's outcome stayed unknown: failed,
+// ReasonOutcomeUnknown, once Wait has passed since the attempt with no status
+// callback that named the message. Nothing before that, or when the outcome
+// is known.
+type ExpireOutcome struct {
+	MessageID uuid.UUID
+	Wait      time.Duration
+	At        time.Time
 }
 
 // RecordSent records Twilio's answer to the send: its SID and status. The same
@@ -151,6 +183,7 @@ type FailSend struct {
 	MessageID     uuid.UUID
 	ErrorCode     int
 	Reason        string // required
+	ReasonCode    string // one of the Reason* constants; may be empty
 	CarrierOptOut bool
 	At            time.Time
 }
@@ -172,6 +205,9 @@ func (DeferSend) isCommand()    {}
 func (RecordSent) isCommand()   {}
 func (FailSend) isCommand()     {}
 func (ApplyStatus) isCommand()  {}
+
+func (RecordOutcomeUnknown) isCommand() {}
+func (ExpireOutcome) isCommand()        {}
 
 func queue(s State, c QueueMessage) ([]Event, error) {
 	c.Body, c.App = clean(c.Body), clean(c.App)
@@ -238,6 +274,9 @@ func startSend(s State, c StartSend) ([]Event, error) {
 	if !m.WaitsToBeSent() {
 		return nil, nil
 	}
+	if reason, code := c.Checks.refusal(s, m); reason != "" {
+		return []Event{OutboundMessageFailed{MessageID: m.MessageID, Thread: s.Thread, Reason: reason, ReasonCode: code, At: c.At}}, nil
+	}
 	return []Event{OutboundSendAttempted{MessageID: m.MessageID, Thread: s.Thread, Attempt: m.Attempts + 1, At: c.At}}, nil
 }
 
@@ -249,8 +288,61 @@ func deferSend(s State, c DeferSend) ([]Event, error) {
 	if !m.InFlight {
 		return nil, nil
 	}
+	c.Reason = clean(c.Reason)
+	p := c.Policy
+	next := c.At.Add(max(c.RetryAfter, p.Wait(m.Attempts)))
+	if (p.MaxAttempts > 0 && m.Attempts >= p.MaxAttempts) || (p.GiveUpAfter > 0 && next.Sub(m.FirstAttemptAt) > p.GiveUpAfter) {
+		why := fmt.Sprintf("not sent: Twilio did not take the text in %d attempts over %s", m.Attempts, c.At.Sub(m.FirstAttemptAt).Round(time.Second))
+		if c.RetryAfter > 0 && next.Sub(m.FirstAttemptAt) > p.GiveUpAfter && p.GiveUpAfter > 0 {
+			why += fmt.Sprintf(" (it asked to wait %s more)", c.RetryAfter.Round(time.Second))
+		}
+		if c.Reason != "" {
+			why += "; last answer: " + c.Reason
+		}
+		return []Event{OutboundMessageFailed{MessageID: m.MessageID, Thread: s.Thread, ErrorCode: c.ErrorCode,
+			Reason: why, ReasonCode: ReasonUnavailable, At: c.At}}, nil
+	}
 	return []Event{OutboundSendDeferred{MessageID: m.MessageID, Thread: s.Thread, Attempt: m.Attempts,
-		HTTPStatus: c.HTTPStatus, ErrorCode: c.ErrorCode, Reason: clean(c.Reason), At: c.At}}, nil
+		HTTPStatus: c.HTTPStatus, ErrorCode: c.ErrorCode, Reason: c.Reason, RetryAt: next, At: c.At}}, nil
+}
+
+func recordOutcomeUnknown(s State, c RecordOutcomeUnknown) ([]Event, error) {
+	m, err := outbound(s, c.MessageID, c.At)
+	if err != nil {
+		return nil, err
+	}
+	if c.Reason, err = reason(c.Reason); err != nil {
+		return nil, err
+	}
+	if !m.InFlight || m.OutcomeUnknown {
+		return nil, nil
+	}
+	return []Event{OutboundSendOutcomeUnknown{MessageID: m.MessageID, Thread: s.Thread, Attempt: m.Attempts, Reason: c.Reason, At: c.At}}, nil
+}
+
+// reason is a command's reason, cleaned; required.
+func reason(r string) (string, error) {
+	r = clean(r)
+	if strings.TrimSpace(r) == "" {
+		return "", invalid("reason")
+	}
+	return r, nil
+}
+
+func expireOutcome(s State, c ExpireOutcome) ([]Event, error) {
+	m, err := outbound(s, c.MessageID, c.At)
+	if err != nil {
+		return nil, err
+	}
+	if c.Wait <= 0 {
+		return nil, invalid("wait")
+	}
+	if NextStep(m, c.At, c.Wait).Kind != StepExpireOutcome {
+		return nil, nil
+	}
+	why := fmt.Sprintf("outcome unknown: no answer from Twilio to attempt %d and no status callback within %s; not sent again, so as never to send twice",
+		m.Attempts, c.Wait)
+	return []Event{OutboundMessageFailed{MessageID: m.MessageID, Thread: s.Thread, Reason: why, ReasonCode: ReasonOutcomeUnknown, At: c.At}}, nil
 }
 
 func recordSent(s State, c RecordSent) ([]Event, error) {
@@ -281,15 +373,14 @@ func failSend(s State, c FailSend) ([]Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.Reason = clean(c.Reason)
-	if strings.TrimSpace(c.Reason) == "" {
-		return nil, invalid("reason")
+	if c.Reason, err = reason(c.Reason); err != nil {
+		return nil, err
 	}
 	if m.Status.Final() {
 		return nil, nil
 	}
 	return []Event{OutboundMessageFailed{MessageID: m.MessageID, Thread: s.Thread, ErrorCode: c.ErrorCode,
-		Reason: c.Reason, CarrierOptOut: c.CarrierOptOut, At: c.At}}, nil
+		Reason: c.Reason, ReasonCode: c.ReasonCode, CarrierOptOut: c.CarrierOptOut, At: c.At}}, nil
 }
 
 func applyStatus(s State, c ApplyStatus) ([]Event, error) {

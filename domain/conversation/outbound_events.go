@@ -17,7 +17,12 @@ import (
 //	                              have the message (at most once: never sent again)
 //	OutboundSendDeferred          Twilio surely did not take it (it answered 429 or
 //	                              5xx, or the connection was refused): another
-//	                              attempt may follow
+//	                              attempt may follow, not before its RetryAt
+//	OutboundSendOutcomeUnknown    the call ended without an answer that says
+//	                              whether Twilio took it: never attempted again;
+//	                              a status callback that names the message
+//	                              settles it, else it fails once the wait for
+//	                              one is over (reason code outcome_unknown)
 //	OutboundMessageSent           Twilio took it and named it (its SID)
 //	OutboundMessageStatusChanged  a status callback moved it on (sent, delivered,
 //	                              undelivered, failed)
@@ -65,10 +70,28 @@ type OutboundSendDeferred struct {
 	Attempt int `json:"attempt"`
 	// HTTPStatus is Twilio's answer (0: no connection); ErrorCode Twilio's
 	// error code when it gave one.
-	HTTPStatus int       `json:"http_status,omitempty"`
-	ErrorCode  int       `json:"error_code,omitempty"`
-	Reason     string    `json:"reason"`
-	At         time.Time `json:"occurred_at"`
+	HTTPStatus int    `json:"http_status,omitempty"`
+	ErrorCode  int    `json:"error_code,omitempty"`
+	Reason     string `json:"reason"`
+	// RetryAt is the earliest time of the next attempt: the backoff, or
+	// Twilio's Retry-After when it asked for longer. Zero in events recorded
+	// before it was kept (attempt again at once).
+	RetryAt time.Time `json:"retry_at,omitzero"`
+	At      time.Time `json:"occurred_at"`
+}
+
+// OutboundSendOutcomeUnknown: the call of attempt Attempt ended without an
+// answer that says whether Twilio took the message (a time-out, a connection
+// dropped once the request was out, an answer without a SID). The message
+// stays sending and is never attempted again: a status callback that names it
+// (its StatusCallback URL carries the message ID) records Twilio's SID and
+// status; if none comes in time, it fails with ReasonOutcomeUnknown.
+type OutboundSendOutcomeUnknown struct {
+	MessageID uuid.UUID `json:"message_id"`
+	Thread
+	Attempt int       `json:"attempt"`
+	Reason  string    `json:"reason"`
+	At      time.Time `json:"occurred_at"`
 }
 
 // OutboundMessageSent: Twilio took the message and answered with its SID and
@@ -108,6 +131,9 @@ type OutboundMessageFailed struct {
 	Thread
 	ErrorCode int    `json:"error_code,omitempty"`
 	Reason    string `json:"reason"`
+	// ReasonCode says why in a word a program can match (see the Reason*
+	// constants); empty in events recorded before it was kept.
+	ReasonCode string `json:"reason_code,omitempty"`
 	// CarrierOptOut: Twilio refused because the customer opted out of texts
 	// from this number at the carrier (error 21610: they replied STOP to
 	// Twilio, and Twilio blocks every text until they reply START).
@@ -121,6 +147,7 @@ func (OutboundSendDeferred) EventType() string         { return TypeOutboundSend
 func (OutboundMessageSent) EventType() string          { return TypeOutboundMessageSent }
 func (OutboundMessageStatusChanged) EventType() string { return TypeOutboundMessageStatusChanged }
 func (OutboundMessageFailed) EventType() string        { return TypeOutboundMessageFailed }
+func (OutboundSendOutcomeUnknown) EventType() string   { return TypeOutboundSendOutcomeUnknown }
 
 func (e OutboundMessageQueued) OccurredAt() time.Time        { return e.QueuedAt }
 func (e OutboundSendAttempted) OccurredAt() time.Time        { return e.At }
@@ -128,3 +155,4 @@ func (e OutboundSendDeferred) OccurredAt() time.Time         { return e.At }
 func (e OutboundMessageSent) OccurredAt() time.Time          { return e.At }
 func (e OutboundMessageStatusChanged) OccurredAt() time.Time { return e.At }
 func (e OutboundMessageFailed) OccurredAt() time.Time        { return e.At }
+func (e OutboundSendOutcomeUnknown) OccurredAt() time.Time   { return e.At }

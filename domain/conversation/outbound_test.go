@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/smsinbox/smsinbox/domain/consent"
 	"github.com/smsinbox/smsinbox/domain/conversation"
 )
 
@@ -44,8 +45,19 @@ func attempted(name string, n, min int) conversation.OutboundSendAttempted {
 }
 
 func deferred(name string, n, min int) conversation.OutboundSendDeferred {
-	return conversation.OutboundSendDeferred{MessageID: outID(name), Thread: thread, Attempt: n, HTTPStatus: 503, Reason: "Twilio answered 503", At: at(min)}
+	return conversation.OutboundSendDeferred{MessageID: outID(name), Thread: thread, Attempt: n, HTTPStatus: 503, Reason: "Twilio answered 503",
+		RetryAt: at(min), At: at(min)}
 }
+
+// start is StartSend of message name at minute min, with checks that let
+// every text go (consent yes on ourNum).
+func start(name string, min int) conversation.StartSend {
+	return conversation.StartSend{MessageID: outID(name), Checks: allowed, At: at(min)}
+}
+
+// allowed are checks that let a staff text from ourNum go.
+var allowed = conversation.SendChecks{CompanyFound: true, MessagingNumber: ourNum, SMSEnabled: true,
+	Consent: consent.State{CompanyID: company, CustomerPhone: customer, MessagingNumber: ourNum, Status: consent.StatusYes}}
 
 func sent(name, sid, twilioStatus string, status conversation.OutboundStatus, min int) conversation.OutboundMessageSent {
 	return conversation.OutboundMessageSent{MessageID: outID(name), Thread: thread, TwilioSID: sid, TwilioStatus: twilioStatus, Status: status, At: at(min)}
@@ -111,14 +123,14 @@ func TestDecideOutbound(t *testing.T) {
 		{"queue for another thread", events(received("SM1", 0)), with(func(c *conversation.QueueMessage) { c.CustomerPhone = ourNum }), nil, conversation.ErrInvalidCommand},
 
 		// StartSend: only a message waiting to be sent is attempted.
-		{"start a queued message", events(queued("M1", 1)), conversation.StartSend{MessageID: outID("M1"), At: at(2)}, events(attempted("M1", 1, 2)), nil},
-		{"start again after a deferral", append(slices.Clone(inFlight), deferred("M1", 1, 3)), conversation.StartSend{MessageID: outID("M1"), At: at(4)}, events(attempted("M1", 2, 4)), nil},
-		{"start while an attempt is in flight", inFlight, conversation.StartSend{MessageID: outID("M1"), At: at(3)}, nil, nil},
-		{"start a message Twilio took", sentM1, conversation.StartSend{MessageID: outID("M1"), At: at(4)}, nil, nil},
-		{"start a failed message", events(queued("M1", 1), failed("M1", 0, "consent withdrawn", 2)), conversation.StartSend{MessageID: outID("M1"), At: at(3)}, nil, nil},
-		{"start a delivered message", delivered, conversation.StartSend{MessageID: outID("M1"), At: at(5)}, nil, nil},
-		{"start an unknown message", events(queued("M1", 1)), conversation.StartSend{MessageID: outID("M9"), At: at(2)}, nil, conversation.ErrMessageNotFound},
-		{"start on a missing thread", nil, conversation.StartSend{MessageID: outID("M1"), At: at(2)}, nil, conversation.ErrThreadNotFound},
+		{"start a queued message", events(queued("M1", 1)), start("M1", 2), events(attempted("M1", 1, 2)), nil},
+		{"start again after a deferral", append(slices.Clone(inFlight), deferred("M1", 1, 3)), start("M1", 4), events(attempted("M1", 2, 4)), nil},
+		{"start while an attempt is in flight", inFlight, start("M1", 3), nil, nil},
+		{"start a message Twilio took", sentM1, start("M1", 4), nil, nil},
+		{"start a failed message", events(queued("M1", 1), failed("M1", 0, "consent withdrawn", 2)), start("M1", 3), nil, nil},
+		{"start a delivered message", delivered, start("M1", 5), nil, nil},
+		{"start an unknown message", events(queued("M1", 1)), start("M9", 2), nil, conversation.ErrMessageNotFound},
+		{"start on a missing thread", nil, start("M1", 2), nil, conversation.ErrThreadNotFound},
 		{"start without time", events(queued("M1", 1)), conversation.StartSend{MessageID: outID("M1")}, nil, conversation.ErrInvalidCommand},
 
 		// DeferSend: only the attempt in flight.
@@ -367,9 +379,9 @@ func permute(xs []string, f func([]string)) {
 func TestOutboundDecideThenEvolveIsIdempotent(t *testing.T) {
 	cmds := []conversation.Command{
 		queueMsg("M1", 1),
-		conversation.StartSend{MessageID: outID("M1"), At: at(2)},
+		start("M1", 2),
 		conversation.DeferSend{MessageID: outID("M1"), HTTPStatus: 500, Reason: "500", At: at(3)},
-		conversation.StartSend{MessageID: outID("M1"), At: at(4)},
+		start("M1", 4),
 		conversation.RecordSent{MessageID: outID("M1"), TwilioSID: "SMa", TwilioStatus: "queued", At: at(5)},
 		callback("M1", "SMa", "sent", 0, 6),
 		callback("M1", "SMa", "undelivered", 30003, 7),

@@ -1,10 +1,12 @@
 package conversation
 
 import (
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/smsinbox/smsinbox/domain/consent"
 	"github.com/smsinbox/smsinbox/domain/idset"
 	"github.com/smsinbox/smsinbox/domain/phone"
 )
@@ -31,7 +33,14 @@ type State struct {
 
 	sids     idset.Set
 	outbound outboundList
+	// optOuts are the MessageSids of the customer's opt-out texts (STOP and
+	// its synonyms, or Twilio's OptOutType STOP), newest first.
+	optOuts []string
 }
+
+// OptOuts returns the MessageSids of the customer's opt-out texts in this
+// thread (consent.InboundKeyword is consent.OptOut), newest first.
+func (s State) OptOuts() []string { return slices.Clone(s.optOuts) }
 
 // Exists reports whether the thread has any event.
 func (s State) Exists() bool { return s.ThreadID != uuid.Nil }
@@ -42,6 +51,26 @@ func (s State) HasMessage(sid string) bool { return s.sids.Has(sid) }
 
 // Outbound returns the outbound message with ID id as its events describe it.
 func (s State) Outbound(id uuid.UUID) (OutboundMessage, bool) { return s.outbound.get(id) }
+
+// CallsUnderWay returns the staff texts (not automated) whose call to Twilio
+// may be under way: an attempt in flight, made at or after since, whose call
+// is not known to have ended. An opt-out's webhook waits for them, so that no
+// staff text reaches Twilio after it answered (commands.ReceiveInbound).
+func (s State) CallsUnderWay(since time.Time) []uuid.UUID {
+	var out []uuid.UUID
+	seen := map[uuid.UUID]bool{}
+	for n := s.outbound.head; n != nil; n = n.next {
+		m := n.msg
+		if seen[m.MessageID] {
+			continue // an older version of a message already looked at
+		}
+		seen[m.MessageID] = true
+		if !m.Automated && m.InFlight && !m.OutcomeUnknown && !m.LastAttemptAt.Before(since) {
+			out = append(out, m.MessageID)
+		}
+	}
+	return out
+}
 
 // OutboundMessage is one outbound message of a thread.
 type OutboundMessage struct {
@@ -61,6 +90,16 @@ type OutboundMessage struct {
 	// no outcome recorded, so Twilio may or may not have the message.
 	Attempts int
 	InFlight bool
+	// OutcomeUnknown: the call of the attempt in flight ended without an
+	// answer that says whether Twilio took it (OutboundSendOutcomeUnknown);
+	// false while the call may still be going on.
+	OutcomeUnknown bool
+	// FirstAttemptAt and LastAttemptAt are the times of the first and the
+	// latest attempt (zero before any).
+	FirstAttemptAt, LastAttemptAt time.Time
+	// RetryAt is the earliest time of the next attempt after Twilio did not
+	// take the last one (zero: at once).
+	RetryAt time.Time
 }
 
 // WaitsToBeSent reports whether the sender may attempt the message: it is
@@ -81,6 +120,9 @@ func Evolve(s State, e Event) State {
 		s.LastCustomerReplyAt = later(s.LastCustomerReplyAt, e.ReceivedAt)
 		s.Messages++
 		s.sids = s.sids.With(e.MessageSID)
+		if consent.InboundKeyword(e.Body, e.OptOutType) == consent.OptOut {
+			s.optOuts = append([]string{e.MessageSID}, s.optOuts...)
+		}
 	case ThreadRead:
 		s.Thread = e.Thread
 		s.Unread = false
@@ -105,14 +147,26 @@ func Evolve(s State, e Event) State {
 		})
 	case OutboundSendAttempted:
 		s.outbound = s.outbound.update(e.MessageID, func(m *OutboundMessage) {
-			m.Attempts, m.InFlight = e.Attempt, true
+			m.Attempts, m.InFlight, m.OutcomeUnknown = e.Attempt, true, false
 			m.Status = higher(m.Status, StatusSending)
+			if m.FirstAttemptAt.IsZero() {
+				m.FirstAttemptAt = e.At
+			}
+			m.LastAttemptAt, m.RetryAt = e.At, time.Time{}
 		})
 	case OutboundSendDeferred:
-		s.outbound = s.outbound.update(e.MessageID, func(m *OutboundMessage) { m.InFlight = false })
+		s.outbound = s.outbound.update(e.MessageID, func(m *OutboundMessage) {
+			m.InFlight, m.OutcomeUnknown, m.RetryAt = false, false, e.RetryAt
+		})
+	case OutboundSendOutcomeUnknown:
+		s.outbound = s.outbound.update(e.MessageID, func(m *OutboundMessage) {
+			if m.InFlight {
+				m.OutcomeUnknown = true
+			}
+		})
 	case OutboundMessageSent:
 		s.outbound = s.outbound.update(e.MessageID, func(m *OutboundMessage) {
-			m.InFlight, m.SID = false, e.TwilioSID
+			m.InFlight, m.OutcomeUnknown, m.SID = false, false, e.TwilioSID
 			m.Status = higher(m.Status, e.Status)
 			if e.ErrorCode != 0 {
 				m.ErrorCode = e.ErrorCode
@@ -121,7 +175,7 @@ func Evolve(s State, e Event) State {
 	case OutboundMessageStatusChanged:
 		s.outbound = s.outbound.update(e.MessageID, func(m *OutboundMessage) {
 			if m.SID == "" { // Twilio has it: no attempt is in doubt
-				m.SID, m.InFlight = e.TwilioSID, false
+				m.SID, m.InFlight, m.OutcomeUnknown = e.TwilioSID, false, false
 			}
 			if e.Status.Rank() > m.Status.Rank() {
 				m.Status = e.Status
@@ -132,7 +186,7 @@ func Evolve(s State, e Event) State {
 		})
 	case OutboundMessageFailed:
 		s.outbound = s.outbound.update(e.MessageID, func(m *OutboundMessage) {
-			m.InFlight = false
+			m.InFlight, m.OutcomeUnknown = false, false
 			if !m.Status.Final() {
 				m.Status, m.ErrorCode = StatusFailed, e.ErrorCode
 			}

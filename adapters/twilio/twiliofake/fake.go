@@ -9,6 +9,7 @@
 package twiliofake
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
@@ -53,6 +54,7 @@ type action struct {
 	status  int
 	code    int
 	message string
+	header  http.Header // added to the answer
 }
 
 // Fake is the fake API. Its methods are safe for concurrent use.
@@ -64,16 +66,23 @@ type Fake struct {
 	mu         sync.Mutex
 	script     []action // what the next Messages requests get, in order
 	delay      time.Duration
+	hangs      map[string]chan struct{} // To → closed when released
+	arrived    []Request
 	requests   []Request
 	unexpected []Call
+	// changed is closed, and replaced, whenever a request arrives or is
+	// answered (WaitFor).
+	changed chan struct{}
+	ended   bool
 }
 
 // New starts a fake for the account, stopped when the test ends.
 func New(t testing.TB, accountSID, authToken string) *Fake {
 	t.Helper()
-	f := &Fake{accountSID: accountSID, authToken: authToken}
+	f := &Fake{accountSID: accountSID, authToken: authToken, hangs: map[string]chan struct{}{}, changed: make(chan struct{})}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
+	t.Cleanup(f.releaseAll) // first: Close waits for the requests in hand
 	return f
 }
 
@@ -91,6 +100,84 @@ func (f *Fake) FailNext(n, status, code int, message string) {
 	for range n {
 		f.script = append(f.script, action{status: status, code: code, message: message})
 	}
+}
+
+// FailNextRetryAfter is FailNext with a Retry-After header in the answers
+// (seconds, or an HTTP date), and the answer's Date header set to date when
+// it is not zero (Retry-After dates are read relative to it).
+func (f *Fake) FailNextRetryAfter(n, status, code int, message, retryAfter string, date time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	h := http.Header{"Retry-After": {retryAfter}}
+	if !date.IsZero() {
+		h.Set("Date", date.UTC().Format(http.TimeFormat))
+	}
+	for range n {
+		f.script = append(f.script, action{status: status, code: code, message: message, header: h})
+	}
+}
+
+// Hang makes every later Messages request to the number to wait, unanswered,
+// until Release(to), the client gives up, or the test ends.
+func (f *Fake) Hang(to string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.hangs[to] == nil && !f.ended {
+		f.hangs[to] = make(chan struct{})
+	}
+}
+
+// Release answers the requests to the number to that Hang holds, and ends
+// the hang.
+func (f *Fake) Release(to string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if ch := f.hangs[to]; ch != nil {
+		close(ch)
+		delete(f.hangs, to)
+	}
+}
+
+func (f *Fake) releaseAll() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ended = true
+	for to, ch := range f.hangs {
+		close(ch)
+		delete(f.hangs, to)
+	}
+}
+
+// Arrived returns every Messages request (that passed basic auth) as it
+// arrived, before it was answered (Status and SID unset), in order.
+func (f *Fake) Arrived() []Request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return cloneRequests(f.arrived)
+}
+
+// WaitFor waits until cond holds, looking again whenever a request arrives
+// or is answered; ctx's error if it ends first.
+func (f *Fake) WaitFor(ctx context.Context, cond func() bool) error {
+	for {
+		f.mu.Lock()
+		ch := f.changed
+		f.mu.Unlock()
+		if cond() {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// notify wakes WaitFor; f.mu is held.
+func (f *Fake) notify() {
+	close(f.changed)
+	f.changed = make(chan struct{})
 }
 
 // DropNext makes the next n Messages requests (that pass basic auth) close the
@@ -129,11 +216,7 @@ func (f *Fake) Sent() []Request {
 func (f *Fake) Requests() []Request {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := make([]Request, len(f.requests))
-	for i, r := range f.requests {
-		out[i] = cloneRequest(r)
-	}
-	return out
+	return cloneRequests(f.requests)
 }
 
 // Unexpected returns every call to anything but the Messages resource
@@ -186,14 +269,25 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	}
 
 	f.mu.Lock()
+	f.arrived = append(f.arrived, req)
+	f.notify()
 	var act *action
 	if len(f.script) > 0 {
 		act = &f.script[0]
 		f.script = f.script[1:]
 	}
 	delay := f.delay
+	hang := f.hangs[req.To]
 	f.mu.Unlock()
 
+	if hang != nil {
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+			f.record(req) // Status 0: the client gave up
+			return
+		}
+	}
 	if delay > 0 {
 		select {
 		case <-time.After(delay):
@@ -217,6 +311,9 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	case act != nil:
 		req.Status = act.status
 		f.record(req)
+		for k, vs := range act.header {
+			w.Header()[k] = vs
+		}
 		writeError(w, act.status, act.code, act.message)
 	case req.To == "":
 		req.Status = http.StatusBadRequest
@@ -249,6 +346,7 @@ func (f *Fake) record(r Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.requests = append(f.requests, r)
+	f.notify()
 }
 
 func (f *Fake) recordUnexpected(r *http.Request, now time.Time) {
@@ -300,6 +398,14 @@ func newSID(prefix string) string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return prefix + hex.EncodeToString(b[:])
+}
+
+func cloneRequests(rs []Request) []Request {
+	out := make([]Request, len(rs))
+	for i, r := range rs {
+		out[i] = cloneRequest(r)
+	}
+	return out
 }
 
 func cloneRequest(r Request) Request {

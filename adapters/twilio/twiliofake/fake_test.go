@@ -185,3 +185,59 @@ func TestDelayAndConcurrency(t *testing.T) {
 		t.Fatal("Sent returns shared state")
 	}
 }
+
+// Hang holds the requests to a number until Release; Arrived shows them at
+// once, WaitFor wakes on each change.
+func TestHangAndArrived(t *testing.T) {
+	f := twiliofake.New(t, sid, token)
+	f.Hang("+12025550123")
+	done := make(chan *http.Response, 1)
+	go func() {
+		resp, _ := post(t, f, messages, sid, token, msgForm())
+		done <- resp
+	}()
+	if err := f.WaitFor(t.Context(), func() bool { return len(f.Arrived()) == 1 }); err != nil {
+		t.Fatal(err)
+	}
+	if a := f.Arrived()[0]; a.To != "+12025550123" || a.Status != 0 || len(f.Requests()) != 0 {
+		t.Fatalf("arrived %+v, requests %d", a, len(f.Requests()))
+	}
+	// Another number is not held.
+	other := msgForm()
+	other.Set("To", "+12025550124")
+	if resp, _ := post(t, f, messages, sid, token, other); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("other number: %d", resp.StatusCode)
+	}
+	f.Release("+12025550123")
+	if resp := <-done; resp.StatusCode != http.StatusCreated {
+		t.Fatalf("released: %d", resp.StatusCode)
+	}
+	if err := f.WaitFor(t.Context(), func() bool { return len(f.Sent()) == 2 }); err != nil {
+		t.Fatal(err)
+	}
+	// A hang the test never releases ends with the test.
+	f.Hang("+12025550125")
+	go func() {
+		form := msgForm()
+		form.Set("To", "+12025550125")
+		req, _ := http.NewRequest(http.MethodPost, f.URL()+messages, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(sid, token)
+		if resp, err := f.Client().Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	if err := f.WaitFor(t.Context(), func() bool { return len(f.Arrived()) == 3 }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestFailNextRetryAfter(t *testing.T) {
+	f := twiliofake.New(t, sid, token)
+	date := time.Date(2030, 3, 4, 15, 0, 0, 0, time.UTC)
+	f.FailNextRetryAfter(1, 429, 20429, "Too Many Requests", "30", date)
+	resp, body := post(t, f, messages, sid, token, msgForm())
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "30" || resp.Header.Get("Date") != date.Format(http.TimeFormat) || body["code"] != float64(20429) {
+		t.Fatalf("%d %v %v", resp.StatusCode, resp.Header, body)
+	}
+}

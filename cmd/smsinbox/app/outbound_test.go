@@ -80,19 +80,30 @@ type outEnv struct {
 	*env
 	fake  *twiliofake.Fake
 	hooks *twilioHooks
+	// logs signals what the app logs (newOutEnv's apps).
+	logs *signals
 	// token checks webhook signatures (the auth token, or "sandbox").
 	token string
 }
 
-func newOutEnv(t *testing.T) *outEnv {
+func newOutEnv(t *testing.T) *outEnv { return newOutEnvWith(t, nil) }
+
+// newOutEnvWith is newOutEnv whose app's configuration configure changes
+// further (when not nil).
+func newOutEnvWith(t *testing.T, configure func(*app.Config)) *outEnv {
 	t.Helper()
 	fake := twiliofake.New(t, twilioSID, twilioToken)
 	hooks := &twilioHooks{}
+	var logs *signals
 	e := newEnvWith(t, envConfig{adminToken: adminTok, publicURL: outPublicURL, configure: func(c *app.Config) {
 		c.TwilioSID, c.TwilioToken, c.TwilioAPIURL = twilioSID, twilioToken, fake.URL()
 		c.TwilioHTTPClient = &http.Client{Transport: hooks, Timeout: 10 * time.Second}
+		logs = signalLogs(c)
+		if configure != nil {
+			configure(c)
+		}
 	}})
-	return &outEnv{env: e, fake: fake, hooks: hooks, token: twilioToken}
+	return &outEnv{env: e, fake: fake, hooks: hooks, token: twilioToken, logs: logs}
 }
 
 // newSandboxOutEnv is an smsinbox without credentials; the fake is its
@@ -334,7 +345,7 @@ func TestOutboundStaffReplySentOnce(t *testing.T) {
 		t.Fatalf("the fake got %d texts: %v", len(sent), bodies(e.fake.Requests()))
 	}
 	if s := sent[0]; s.SID != sid || s.From != numA || s.To != cust1 || s.Body != "Yes, Tuesday at 10:00 works." ||
-		s.StatusCallback != outPublicURL+twilio.StatusPath || s.AccountSID != twilioSID {
+		s.StatusCallback != twilio.StatusCallbackURL(outPublicURL+twilio.StatusPath, a.ID, uuid.MustParse(id)) || s.AccountSID != twilioSID {
 		t.Fatalf("sent %+v", s)
 	}
 	if u := e.fake.Unexpected(); len(u) != 0 {
@@ -639,7 +650,11 @@ func TestOutboundTwilio500ThenSent(t *testing.T) {
 }
 
 // The connection dropped after the request went out: Twilio may have the
-// text, so it is never sent again; it is recorded failed, outcome unknown.
+// text, so it is never sent again, and not called failed while Twilio may
+// have it: it stays sending (OutboundSendOutcomeUnknown) until a status
+// callback names it. The callback's URL carries the message's reference, so
+// it finds the message although smsinbox never learned Twilio's SID.
+// (Until issue 10 it was recorded failed, "outcome unknown", at once.)
 func TestOutboundDroppedConnectionNotResent(t *testing.T) {
 	t.Parallel()
 	e := newOutEnv(t)
@@ -647,30 +662,53 @@ func TestOutboundDroppedConnectionNotResent(t *testing.T) {
 	threadID := e.consentingThread(a, cust1)
 	e.fake.DropNext(1)
 	id := e.mustReply(a.agent, threadID, "Reminder: tomorrow 10:00.")
-	if m := e.waitStatus(a.agent, threadID, id, "failed"); m.ErrorCode != nil {
+	eventually(t, "the unknown outcome recorded", func() bool {
+		evs := e.outboundEvents(a.ID, cust1, id)
+		_, ok := evs[len(evs)-1].(conversation.OutboundSendOutcomeUnknown)
+		return ok
+	})
+	if m := e.waitStatus(a.agent, threadID, id, "sending"); m.ErrorCode != nil {
 		t.Fatalf("message %+v", m)
 	}
-	evs := e.outboundEvents(a.ID, cust1, id)
-	if f, ok := evs[len(evs)-1].(conversation.OutboundMessageFailed); !ok || !strings.Contains(f.Reason, "outcome unknown") {
-		t.Fatalf("last event %#v", evs[len(evs)-1])
-	}
-	time.Sleep(500 * time.Millisecond)
-	if n := len(e.fake.Requests()); n != 1 {
-		t.Fatalf("%d requests, want 1", n)
-	}
-	// The next text goes out as usual.
+	// The next text goes out as usual (so the sender is past the first).
 	id2 := e.mustReply(a.agent, threadID, "Still there?")
 	e.waitSent(a.ID, cust1, id2)
+	if reqs := e.fake.Requests(); len(reqs) != 2 || reqs[0].Body != "Reminder: tomorrow 10:00." || reqs[1].Body != "Still there?" {
+		t.Fatalf("requests %q, want each text once", bodies(reqs))
+	}
+
+	// Twilio had taken it: its callback, to the URL of the dropped request,
+	// records its SID and status.
+	callbackURL := e.fake.Requests()[0].StatusCallback
+	path := strings.TrimPrefix(callbackURL, outPublicURL)
+	if !strings.Contains(path, "message_id="+id) {
+		t.Fatalf("the StatusCallback %q does not name the message", callbackURL)
+	}
+	sid := "SM" + strings.Repeat("ab", 16)
+	form := url.Values{"MessageSid": {sid}, "MessageStatus": {"delivered"}, "AccountSid": {twilioSID}, "From": {numA}, "To": {cust1}}
+	expect(t, e.signedPost(path, form), http.StatusOK, "")
+	e.waitStatus(a.agent, threadID, id, "delivered")
+	if got := eventTypes(e.outboundEvents(a.ID, cust1, id)); !slices.Equal(got, []string{"OutboundMessageQueued", "OutboundSendAttempted",
+		"OutboundSendOutcomeUnknown", "OutboundMessageSent", "OutboundMessageStatusChanged"}) {
+		t.Fatalf("events %v", got)
+	}
+	if got := e.sidEvents(sid); !slices.Equal(got, []string{"MessageSIDAssigned"}) {
+		t.Fatalf("SID index %v", got)
+	}
+	if n := len(e.fake.Requests()); n != 2 {
+		t.Fatalf("%d requests, want 2", n)
+	}
 }
 
 // An attempt recorded without its outcome (the sender stopped while calling
-// Twilio) is never made again.
+// Twilio) is never made again, nor called failed while a callback may still
+// name it (until issue 10 it was failed at once); the customer's next text
+// goes out.
 func TestOutboundAttemptInFlightAfterACrash(t *testing.T) {
 	t.Parallel()
 	e := newOutEnv(t)
 	a := e.newTenant("Acme", numA)
-	e.customerTexts(numA, cust1, "hi")
-	threadID := e.mustThread(a.agent, cust1).ID
+	threadID := e.consentingThread(a, cust1)
 	// What a sender that died mid-call leaves: queued and attempted, in one append.
 	at := e.clock.Now().UTC()
 	q := conversation.OutboundMessageQueued{MessageID: uuid.New(), Thread: conversation.Thread{
@@ -686,13 +724,15 @@ func TestOutboundAttemptInFlightAfterACrash(t *testing.T) {
 	if _, err := e.app.Store.Append(context.Background(), conversation.StreamID(a.ID, cust1), eventstore.StreamExists(), data...); err != nil {
 		t.Fatal(err)
 	}
-	m := e.waitStatus(a.agent, threadID, q.MessageID.String(), "failed")
+	// The customer's next text: its lane looks at the lost one first.
+	next := e.mustReply(a.agent, threadID, "Next")
+	e.waitSent(a.ID, cust1, next)
+	m := e.waitStatus(a.agent, threadID, q.MessageID.String(), "sending")
 	if m.Body != "Lost in flight" {
 		t.Fatalf("message %+v", m)
 	}
-	time.Sleep(300 * time.Millisecond)
-	if n := len(e.fake.Requests()); n != 0 {
-		t.Fatalf("an attempt in flight was made again: %v", bodies(e.fake.Requests()))
+	if got := bodies(e.fake.Requests()); !slices.Equal(got, []string{"Next"}) {
+		t.Fatalf("requests %q: an attempt in flight was made again", got)
 	}
 }
 
@@ -705,23 +745,16 @@ func TestOutboundStopWhileQueued(t *testing.T) {
 	threadID := e.consentingThread(a, cust1)
 
 	// Hold the sender in its first call to Twilio.
-	entered, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	e.hooks.set(func(*http.Request) {
-		once.Do(func() {
-			close(entered)
-			<-release
-		})
-	}, nil)
+	entered, release := e.holdFirstCall()
 	first := e.mustReply(a.agent, threadID, "First")
-	select {
-	case <-entered:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the sender did not call Twilio")
-	}
+	waitEntered(t, entered)
 	second := e.mustReply(a.agent, threadID, "Second") // consent is still yes
-	e.customerTexts(numA, cust1, "STOP")
+	// The STOP's webhook answers only once "First", whose call is under way,
+	// has been handed to Twilio: let it go when the webhook waits for it.
+	answered := e.postAsync(twilio.InboundPath, e.inboundParams(numA, cust1, "STOP"))
+	e.waitLog(t, handOverWait)
 	close(release)
+	expect(t, <-answered, http.StatusOK, "")
 
 	e.waitSent(a.ID, cust1, first)
 	m := e.waitStatus(a.agent, threadID, second, "failed")
