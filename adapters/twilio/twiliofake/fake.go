@@ -4,11 +4,15 @@
 //	POST /2010-04-01/Accounts/{AccountSid}/Messages.json
 //
 // with basic auth, Twilio's answers (201 JSON, errors in Twilio's JSON shape),
-// and programmable failures. Every other call answers 404 and is recorded as
-// unexpected, so a test can assert that smsinbox called nothing else.
+// and programmable faults: errors (500, 429 with Retry-After, ...), dropped
+// connections, slow answers and answers held until the test releases them,
+// for every recipient or for one. Every other call answers 404 and is
+// recorded as unexpected, so a test can assert that smsinbox called nothing
+// else.
 package twiliofake
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
@@ -48,11 +52,28 @@ type Call struct {
 	Time   time.Time
 }
 
-type action struct {
-	drop    bool
-	status  int
-	code    int
-	message string
+// Answer is how the fake answers one Messages request (see Script). The
+// zero Answer accepts the message at once (201).
+type Answer struct {
+	// Status, when 400 or more, answers Twilio's error JSON with Code and
+	// Message instead of accepting the message.
+	Status  int
+	Code    int
+	Message string
+	// RetryAfter is the Retry-After header of the answer (seconds, as
+	// Twilio sends it with 429); "" sends none.
+	RetryAfter string
+	// Drop closes the connection after reading the request, answering
+	// nothing.
+	Drop bool
+	// Delay holds the answer for that long (a slow Twilio).
+	Delay time.Duration
+	// Hold holds the answer until the channel is closed (a Twilio that
+	// hangs until the test releases it).
+	//
+	// A client that gives up while an answer is delayed or held is
+	// recorded with Status 0: Twilio may have the message all the same.
+	Hold <-chan struct{}
 }
 
 // Fake is the fake API. Its methods are safe for concurrent use.
@@ -61,17 +82,24 @@ type Fake struct {
 	authToken  string
 	srv        *httptest.Server
 
-	mu         sync.Mutex
-	script     []action // what the next Messages requests get, in order
+	mu     sync.Mutex
+	script []Answer // what the next Messages requests get, in order
+	// scripts are the answers of the next requests to one number (To);
+	// they come before script.
+	scripts    map[string][]Answer
 	delay      time.Duration
 	requests   []Request
+	arrived    []Request // every Messages request as it came, answered or not
 	unexpected []Call
+	// changed is closed (and replaced) whenever a request arrives or is
+	// answered: Await's wake-up.
+	changed chan struct{}
 }
 
 // New starts a fake for the account, stopped when the test ends.
 func New(t testing.TB, accountSID, authToken string) *Fake {
 	t.Helper()
-	f := &Fake{accountSID: accountSID, authToken: authToken}
+	f := &Fake{accountSID: accountSID, authToken: authToken, changed: make(chan struct{})}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
@@ -86,20 +114,48 @@ func (f *Fake) Client() *http.Client { return f.srv.Client() }
 // FailNext makes the next n Messages requests (that pass basic auth) answer
 // status with Twilio's error JSON carrying code and message.
 func (f *Fake) FailNext(n, status, code int, message string) {
+	for range n {
+		f.Script("", Answer{Status: status, Code: code, Message: message})
+	}
+}
+
+// Script makes the next Messages requests (that pass basic auth) to the
+// number to get answers, in order, after any scripted before; to "" scripts
+// the requests to every number that has no script of its own left.
+func (f *Fake) Script(to string, answers ...Answer) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for range n {
-		f.script = append(f.script, action{status: status, code: code, message: message})
+	if to == "" {
+		f.script = append(f.script, answers...)
+		return
 	}
+	if f.scripts == nil {
+		f.scripts = map[string][]Answer{}
+	}
+	f.scripts[to] = append(f.scripts[to], answers...)
+}
+
+// Hang makes the next n Messages requests to the number to (every number
+// when "") wait, unanswered, until release is called (or their client gives
+// up); then they are accepted. release may be called more than once; call
+// it before the test ends, since the fake's server waits for its requests
+// when it closes.
+func (f *Fake) Hang(to string, n int) (release func()) {
+	hold := make(chan struct{})
+	answers := make([]Answer, n)
+	for i := range answers {
+		answers[i] = Answer{Hold: hold}
+	}
+	f.Script(to, answers...)
+	var once sync.Once
+	return func() { once.Do(func() { close(hold) }) }
 }
 
 // DropNext makes the next n Messages requests (that pass basic auth) close the
 // connection after reading the request, without answering.
 func (f *Fake) DropNext(n int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	for range n {
-		f.script = append(f.script, action{drop: true})
+		f.Script("", Answer{Drop: true})
 	}
 }
 
@@ -134,6 +190,38 @@ func (f *Fake) Requests() []Request {
 		out[i] = cloneRequest(r)
 	}
 	return out
+}
+
+// Arrived returns every Messages request that passed basic auth, as it
+// arrived, whether it has been answered yet or not (Status 0 and no SID
+// here), in order: a test sees a delayed or held request in flight.
+func (f *Fake) Arrived() []Request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]Request, len(f.arrived))
+	for i, r := range f.arrived {
+		out[i] = cloneRequest(r)
+	}
+	return out
+}
+
+// Await waits until cond holds, looking again each time a request arrives
+// or is answered, until ctx ends (its error). cond may call the fake's
+// methods.
+func (f *Fake) Await(ctx context.Context, cond func() bool) error {
+	for {
+		f.mu.Lock()
+		changed := f.changed
+		f.mu.Unlock()
+		if cond() {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // Unexpected returns every call to anything but the Messages resource
@@ -186,14 +274,17 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	}
 
 	f.mu.Lock()
-	var act *action
-	if len(f.script) > 0 {
-		act = &f.script[0]
-		f.script = f.script[1:]
-	}
-	delay := f.delay
+	f.arrived = append(f.arrived, req)
+	f.notify()
 	f.mu.Unlock()
 
+	act := f.next(req.To)
+	delay := act.Delay
+	if delay == 0 {
+		f.mu.Lock()
+		delay = f.delay
+		f.mu.Unlock()
+	}
 	if delay > 0 {
 		select {
 		case <-time.After(delay):
@@ -202,9 +293,17 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if act.Hold != nil {
+		select {
+		case <-act.Hold:
+		case <-r.Context().Done():
+			f.record(req) // Status 0: the client gave up
+			return
+		}
+	}
 
 	switch {
-	case act != nil && act.drop:
+	case act.Drop:
 		f.record(req)
 		hj, ok := w.(http.Hijacker)
 		if !ok {
@@ -214,10 +313,13 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 		if err == nil {
 			_ = conn.Close()
 		}
-	case act != nil:
-		req.Status = act.status
+	case act.Status >= 400:
+		req.Status = act.Status
 		f.record(req)
-		writeError(w, act.status, act.code, act.message)
+		if act.RetryAfter != "" {
+			w.Header().Set("Retry-After", act.RetryAfter)
+		}
+		writeError(w, act.Status, act.Code, act.Message)
 	case req.To == "":
 		req.Status = http.StatusBadRequest
 		f.record(req)
@@ -238,6 +340,24 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// next takes the scripted answer of the next request to the number to:
+// its own script first, then the one of every number; the zero Answer when
+// neither has one left.
+func (f *Fake) next(to string) Answer {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if s := f.scripts[to]; len(s) > 0 {
+		f.scripts[to] = s[1:]
+		return s[0]
+	}
+	if len(f.script) > 0 {
+		a := f.script[0]
+		f.script = f.script[1:]
+		return a
+	}
+	return Answer{}
+}
+
 func (f *Fake) authorized(r *http.Request) bool {
 	user, pass, ok := r.BasicAuth()
 	return ok &&
@@ -249,6 +369,13 @@ func (f *Fake) record(r Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.requests = append(f.requests, r)
+	f.notify()
+}
+
+// notify wakes the Await calls (f.mu held).
+func (f *Fake) notify() {
+	close(f.changed)
+	f.changed = make(chan struct{})
 }
 
 func (f *Fake) recordUnexpected(r *http.Request, now time.Time) {
