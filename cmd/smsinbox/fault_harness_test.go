@@ -224,9 +224,17 @@ func (e *faultEnv) setUpCompany(s *serverProc) {
 // call makes one request to server s and decodes a JSON answer into out
 // (nil: none). It answers the status; an error when there was no answer.
 func (e *faultEnv) call(ctx context.Context, s *serverProc, method, path, token, body string, out any) (int, error) {
+	return e.callWith(ctx, s, method, path, token, body, nil, out)
+}
+
+// callWith is call with more request headers.
+func (e *faultEnv) callWith(ctx context.Context, s *serverProc, method, path, token, body string, header http.Header, out any) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, method, s.base+path, strings.NewReader(body))
 	if err != nil {
 		return 0, err
+	}
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -339,9 +347,18 @@ func (e *faultEnv) threadID(customer string) string {
 // and answers the message's ID.
 func (e *faultEnv) reply(s *serverProc, customer, body string) string {
 	e.t.Helper()
+	id, _ := e.replyAt(s, customer, body)
+	return id
+}
+
+// replyAt is reply that also answers the log position the reply was
+// recorded at (what a dashboard then reads at, in X-Min-Position).
+func (e *faultEnv) replyAt(s *serverProc, customer, body string) (id, position string) {
+	e.t.Helper()
 	payload, _ := json.Marshal(map[string]string{"body": body})
 	var answer struct {
 		MessageID string `json:"message_id"`
+		Position  string `json:"position"`
 	}
 	var last error
 	if _, ok := e.poll("the reply to "+customer+" accepted", func(ctx context.Context) bool {
@@ -351,7 +368,38 @@ func (e *faultEnv) reply(s *serverProc, customer, body string) string {
 	}); !ok {
 		e.t.Fatalf("the last try: %v", last)
 	}
-	return answer.MessageID
+	return answer.MessageID, answer.Position
+}
+
+// readsOwnWrite checks that GET path on server s, asked to wait for the
+// read models to reach position (X-Min-Position, as the dashboard asks
+// after a write), answers 200.
+func (e *faultEnv) readsOwnWrite(s *serverProc, path, position string) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), webhookBound)
+	defer cancel()
+	if code, err := e.callWith(ctx, s, "GET", path, e.token, "", http.Header{"X-Min-Position": {position}}, nil); code != http.StatusOK {
+		e.t.Errorf("GET %s with X-Min-Position %s: %d %v", path, position, code, err)
+	}
+}
+
+// checkNothingSetAside checks that no consumer set an event aside (as one
+// that fails on its own): an outage must be waited out, not make good
+// events poison.
+func (e *faultEnv) checkNothingSetAside() int {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), webhookBound)
+	defer cancel()
+	var n int
+	var some string
+	if err := e.pool.QueryRow(ctx, `SELECT count(*), coalesce(string_agg(projector || '@' || position || ': ' || reason, '; '), '')
+		FROM projection_poison`).Scan(&n, &some); err != nil {
+		e.t.Fatal(err)
+	}
+	if n > 0 {
+		e.t.Errorf("%d events were set aside: %.500s", n, some)
+	}
+	return n
 }
 
 // ---------------------------------------------------------------- waiting
@@ -515,33 +563,45 @@ func (e *faultEnv) lagReport() string {
 	return b.String()
 }
 
-// holders counts, for each consumer, the sessions that hold its lock in
-// this database (pg_locks: an advisory lock on a bigint key shows its high
-// half as classid, its low half as objid).
+// holders counts, for each consumer, the sessions that hold its lock.
 func (e *faultEnv) holders(ctx context.Context) (map[string]int, error) {
+	pids, err := e.holderPIDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int{}
+	for name, p := range pids {
+		out[name] = len(p)
+	}
+	return out, nil
+}
+
+// holderPIDs are, for each consumer, the backends (pids) of the sessions
+// that hold its lock in this database (pg_locks: an advisory lock on a
+// bigint key shows its high half as classid, its low half as objid).
+func (e *faultEnv) holderPIDs(ctx context.Context) (map[string][]int32, error) {
 	keys := make([]int64, len(e.consumers))
 	for i, n := range e.consumers {
 		keys[i] = checkpoint.LockKey(n)
 	}
 	rows, err := e.pool.Query(ctx, `
-		SELECT n.name, count(l.pid)
+		SELECT n.name, l.pid
 		FROM unnest($1::text[], $2::bigint[]) AS n(name, key)
-		LEFT JOIN pg_locks l ON l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+		JOIN pg_locks l ON l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
 		     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-		     AND ((l.classid::bigint << 32) | l.objid::bigint) = n.key
-		GROUP BY n.name`, e.consumers, keys)
+		     AND ((l.classid::bigint << 32) | l.objid::bigint) = n.key`, e.consumers, keys)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[string]int{}
+	out := map[string][]int32{}
 	for rows.Next() {
 		var name string
-		var n int
-		if err := rows.Scan(&name, &n); err != nil {
+		var pid int32
+		if err := rows.Scan(&name, &pid); err != nil {
 			return nil, err
 		}
-		out[name] = n
+		out[name] = append(out[name], pid)
 	}
 	return out, rows.Err()
 }
