@@ -315,14 +315,26 @@ func TestFaultTwilio(t *testing.T) {
 		release := e.fake.Hang(hung, 1)
 		defer release()
 		text := "Twilio never answers this one."
-		e.reply(s, hung, text)
+		id := e.reply(s, hung, text)
 		if _, ok := e.awaitTwilio(hung, text); !ok { // the call hangs
 			t.FailNow()
 		}
 		_, acked := e.text(s, stopper, "STOP")
 		confirmed := e.stopConfirmation(stopper, acked)
 		release()
-		figures(t, "twilio-hang", "stop_confirmed_after", confirmed, "hung_text_requests", len(e.arrivedFor(hung, text)))
+		// Once released, Twilio answers: if smsinbox was still waiting for
+		// that answer, it must record the text sent with its SID.
+		ctx, cancel := context.WithTimeout(context.Background(), faultDeadline)
+		defer cancel()
+		if err := e.fake.Await(ctx, func() bool { return len(e.requestsFor(hung, text)) > 0 }); err != nil {
+			t.Fatalf("the held request was never answered: %v", err)
+		}
+		answered := e.requestsFor(hung, text)[0]
+		if answered.Status == http.StatusCreated {
+			e.checkSentOnce(id, answered)
+		}
+		figures(t, "twilio-hang", "stop_confirmed_after", confirmed, "hung_text_requests", len(e.arrivedFor(hung, text)),
+			"hung_call_status", answered.Status)
 	})
 
 	e.awaitLagZero()
