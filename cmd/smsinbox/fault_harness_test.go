@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -168,10 +169,8 @@ func (e *faultEnv) startServer(name string) *serverProc {
 // stop signals the process and waits for it to end (a SIGKILL after the
 // deadline).
 func (s *serverProc) stop(sig syscall.Signal) error {
-	select {
-	case <-s.exited:
+	if closed(s.exited) {
 		return s.exitErr
-	default:
 	}
 	s.cmd.Process.Signal(sig)
 	select {
@@ -183,14 +182,7 @@ func (s *serverProc) stop(sig syscall.Signal) error {
 	return s.exitErr
 }
 
-func (s *serverProc) running() bool {
-	select {
-	case <-s.exited:
-		return false
-	default:
-		return true
-	}
-}
+func (s *serverProc) running() bool { return !closed(s.exited) }
 
 // setUpCompany creates the company, a user and a web-form key through the
 // admin API, and notes the consumers of the log the server runs.
@@ -432,34 +424,25 @@ func (e *faultEnv) poll(what string, cond func(ctx context.Context) bool) (time.
 // body contains words, and answers the first such request.
 func (e *faultEnv) awaitTwilio(customer, words string) (twiliofake.Request, bool) {
 	e.t.Helper()
-	var found twiliofake.Request
-	ctx, cancel := context.WithTimeout(context.Background(), faultDeadline)
-	defer cancel()
-	err := e.fake.Await(ctx, func() bool {
-		for _, r := range e.fake.Arrived() {
-			if r.To == customer && strings.Contains(r.Body, words) {
-				found = r
-				return true
-			}
-		}
-		return false
-	})
-	if err != nil {
-		e.t.Errorf("Twilio never received a text to %s with %q (%v)", customer, words, err)
-		return found, false
-	}
-	return found, true
+	return e.awaitRequest(e.fake.Arrived, "received", customer, words)
 }
 
 // awaitAccepted waits until the fake has accepted (201) a text to
 // customer whose body contains words, and answers it.
 func (e *faultEnv) awaitAccepted(customer, words string) (twiliofake.Request, bool) {
 	e.t.Helper()
+	return e.awaitRequest(e.fake.Sent, "accepted", customer, words)
+}
+
+// awaitRequest waits until list (one of the fake's lists, which did what)
+// holds a text to customer whose body contains words.
+func (e *faultEnv) awaitRequest(list func() []twiliofake.Request, did, customer, words string) (twiliofake.Request, bool) {
+	e.t.Helper()
 	var found twiliofake.Request
 	ctx, cancel := context.WithTimeout(context.Background(), faultDeadline)
 	defer cancel()
 	err := e.fake.Await(ctx, func() bool {
-		for _, r := range e.fake.Sent() {
+		for _, r := range list() {
 			if r.To == customer && strings.Contains(r.Body, words) {
 				found = r
 				return true
@@ -468,7 +451,7 @@ func (e *faultEnv) awaitAccepted(customer, words string) (twiliofake.Request, bo
 		return false
 	})
 	if err != nil {
-		e.t.Errorf("Twilio never accepted a text to %s with %q (%v); requests: %s", customer, words, err, e.requestsTo(customer))
+		e.t.Errorf("Twilio never %s a text to %s with %q (%v); requests: %s", did, customer, words, err, e.requestsTo(customer))
 		return found, false
 	}
 	return found, true
@@ -636,6 +619,62 @@ func (e *faultEnv) eachHeldOnce(ctx context.Context) bool {
 }
 
 // ---------------------------------------------------------------- small things
+
+// closed reports whether ch is closed.
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// change wakes those who wait for a condition each time what it looks at
+// changes: a waiter takes next() before it looks, so a change while it
+// looks is not missed.
+type change struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func (c *change) next() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ch == nil {
+		c.ch = make(chan struct{})
+	}
+	return c.ch
+}
+
+func (c *change) notify() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ch != nil {
+		close(c.ch)
+		c.ch = nil
+	}
+}
+
+// await waits until cond holds, looking again at each change, for at most
+// faultDeadline; it gives up early (false) when ended closes.
+func (c *change) await(cond func() bool, ended <-chan struct{}) bool {
+	deadline := time.NewTimer(faultDeadline)
+	defer deadline.Stop()
+	for {
+		next := c.next()
+		if cond() {
+			return true
+		}
+		select {
+		case <-next:
+		case <-ended:
+			return cond()
+		case <-deadline.C:
+			return false
+		}
+	}
+}
 
 func randomHex(n int) string {
 	b := make([]byte, n)

@@ -48,7 +48,7 @@ type webhookLoad struct {
 	posted  int
 	acked   []ackedText
 	failed  int
-	changed chan struct{} // closed and replaced at each acknowledgement
+	acks    change
 	stopped chan struct{}
 	done    chan struct{}
 }
@@ -60,8 +60,7 @@ func (e *faultEnv) startLoad(cfg loadConfig, targets ...*serverProc) *webhookLoa
 	if cfg.customers == 0 {
 		cfg.customers = 40
 	}
-	l := &webhookLoad{e: e, cfg: cfg, targets: targets, changed: make(chan struct{}),
-		stopped: make(chan struct{}), done: make(chan struct{})}
+	l := &webhookLoad{e: e, cfg: cfg, targets: targets, stopped: make(chan struct{}), done: make(chan struct{})}
 	var wg sync.WaitGroup
 	for range cfg.concurrency {
 		wg.Go(l.caller)
@@ -96,8 +95,7 @@ func (l *webhookLoad) caller() {
 		l.mu.Lock()
 		if acked {
 			l.acked = append(l.acked, ackedText{sid: sid, from: from, body: body, at: time.Now()})
-			close(l.changed)
-			l.changed = make(chan struct{})
+			l.acks.notify()
 		} else {
 			l.failed++
 			if l.cfg.failFast {
@@ -126,25 +124,11 @@ func (l *webhookLoad) ackedCount() int {
 // awaitAcked waits until n texts in all have been acknowledged.
 func (l *webhookLoad) awaitAcked(n int) bool {
 	l.e.t.Helper()
-	deadline := time.NewTimer(faultDeadline)
-	defer deadline.Stop()
-	for {
-		l.mu.Lock()
-		got, changed := len(l.acked), l.changed
-		l.mu.Unlock()
-		if got >= n {
-			return true
-		}
-		select {
-		case <-changed:
-		case <-l.done:
-			l.e.t.Errorf("the load ended with %d texts acknowledged, fewer than %d", l.ackedCount(), n)
-			return false
-		case <-deadline.C:
-			l.e.t.Errorf("timed out waiting for %d texts acknowledged (%d so far)", n, l.ackedCount())
-			return false
-		}
+	if !l.acks.await(func() bool { return l.ackedCount() >= n }, l.done) {
+		l.e.t.Errorf("waited for %d texts acknowledged; the load has %d (it ended: %v)", n, l.ackedCount(), closed(l.done))
+		return false
 	}
+	return true
 }
 
 // awaitDone waits until every text has been posted.
@@ -153,14 +137,7 @@ func (l *webhookLoad) awaitDone() {
 }
 
 // halted reports whether the load was told to end (l.mu held).
-func (l *webhookLoad) halted() bool {
-	select {
-	case <-l.stopped:
-		return true
-	default:
-		return false
-	}
-}
+func (l *webhookLoad) halted() bool { return closed(l.stopped) }
 
 // halt tells the callers to end (l.mu held).
 func (l *webhookLoad) halt() {

@@ -73,9 +73,7 @@ func (w *readyWatch) probe(s *serverProc) {
 }
 
 func (w *readyWatch) stop() {
-	select {
-	case <-w.stopped:
-	default:
+	if !closed(w.stopped) {
 		close(w.stopped)
 	}
 	w.wg.Wait()

@@ -248,7 +248,7 @@ func TestFaultTwilio(t *testing.T) {
 			t.FailNow()
 		}
 		e.checkSentOnce(id, sent)
-		figures(t, "twilio-500", "attempts", len(e.requestsFor(c, text)), "sent", len(e.acceptedFor(c, text)))
+		figures(t, "twilio-500", "attempts", len(to(e.fake.Requests(), c, text)), "sent", len(to(e.fake.Sent(), c, text)))
 	})
 
 	t.Run("429-retry-after", func(t *testing.T) {
@@ -264,7 +264,7 @@ func TestFaultTwilio(t *testing.T) {
 		text := "Rate limited six times, then sent."
 		id := e.reply(s, c, text)
 		o := e.awaitOutcome(id)
-		reqs := e.requestsFor(c, text)
+		reqs := to(e.fake.Requests(), c, text)
 		var gaps []string
 		for i := 1; i < len(reqs); i++ {
 			gap := reqs[i].Time.Sub(reqs[i-1].Time)
@@ -273,7 +273,7 @@ func TestFaultTwilio(t *testing.T) {
 				t.Errorf("attempt %d came %s after a 429 with Retry-After: 1", i+1, gap.Round(time.Millisecond))
 			}
 		}
-		if accepted := e.acceptedFor(c, text); len(accepted) != 1 {
+		if accepted := to(e.fake.Sent(), c, text); len(accepted) != 1 {
 			t.Errorf("Twilio accepted the text %d times (%d attempts; recorded: %s); want once, after the 429s", len(accepted), len(reqs), o)
 		} else {
 			e.checkSentOnce(id, accepted[0])
@@ -326,14 +326,14 @@ func TestFaultTwilio(t *testing.T) {
 		// that answer, it must record the text sent with its SID.
 		ctx, cancel := context.WithTimeout(context.Background(), faultDeadline)
 		defer cancel()
-		if err := e.fake.Await(ctx, func() bool { return len(e.requestsFor(hung, text)) > 0 }); err != nil {
+		if err := e.fake.Await(ctx, func() bool { return len(to(e.fake.Requests(), hung, text)) > 0 }); err != nil {
 			t.Fatalf("the held request was never answered: %v", err)
 		}
-		answered := e.requestsFor(hung, text)[0]
+		answered := to(e.fake.Requests(), hung, text)[0]
 		if answered.Status == http.StatusCreated {
 			e.checkSentOnce(id, answered)
 		}
-		figures(t, "twilio-hang", "stop_confirmed_after", confirmed, "hung_text_requests", len(e.arrivedFor(hung, text)),
+		figures(t, "twilio-hang", "stop_confirmed_after", confirmed, "hung_text_requests", len(to(e.fake.Arrived(), hung, text)),
 			"hung_call_status", answered.Status)
 	})
 
@@ -341,33 +341,10 @@ func TestFaultTwilio(t *testing.T) {
 	figures(t, "twilio", "sent_twice", e.sentTwice(), "requests", len(e.fake.Requests()), "accepted", len(e.fake.Sent()))
 }
 
-// requestsFor are the fake's requests (answered) to customer with body.
-func (e *faultEnv) requestsFor(customer, body string) []twiliofake.Request {
+// to are the requests of reqs to customer with body.
+func to(reqs []twiliofake.Request, customer, body string) []twiliofake.Request {
 	var out []twiliofake.Request
-	for _, r := range e.fake.Requests() {
-		if r.To == customer && r.Body == body {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-// arrivedFor are the fake's requests to customer with body, answered or
-// not.
-func (e *faultEnv) arrivedFor(customer, body string) []twiliofake.Request {
-	var out []twiliofake.Request
-	for _, r := range e.fake.Arrived() {
-		if r.To == customer && r.Body == body {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-// acceptedFor are the fake's accepted texts to customer with body.
-func (e *faultEnv) acceptedFor(customer, body string) []twiliofake.Request {
-	var out []twiliofake.Request
-	for _, r := range e.fake.Sent() {
+	for _, r := range reqs {
 		if r.To == customer && r.Body == body {
 			out = append(out, r)
 		}
@@ -538,13 +515,13 @@ type stalledExports struct {
 	mu       sync.Mutex
 	conns    []net.Conn
 	statuses []string
-	changed  chan struct{}
+	answers  change
 	once     sync.Once
 }
 
 func (e *faultEnv) stalledExports(s *serverProc, n int) *stalledExports {
 	e.t.Helper()
-	x := &stalledExports{changed: make(chan struct{})}
+	x := &stalledExports{}
 	dialer := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
 		var serr error
 		c.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
@@ -562,9 +539,8 @@ func (e *faultEnv) stalledExports(s *serverProc, n int) *stalledExports {
 			line, _ := bufio.NewReaderSize(conn, 16).ReadString('\n') // the status line; then nothing
 			x.mu.Lock()
 			x.statuses = append(x.statuses, strings.TrimSpace(line))
-			close(x.changed)
-			x.changed = make(chan struct{})
 			x.mu.Unlock()
+			x.answers.notify()
 		}()
 	}
 	e.t.Cleanup(x.close)
@@ -573,21 +549,11 @@ func (e *faultEnv) stalledExports(s *serverProc, n int) *stalledExports {
 
 // awaitStarted waits until n of the exports have answered their status.
 func (x *stalledExports) awaitStarted(n int) bool {
-	deadline := time.NewTimer(faultDeadline)
-	defer deadline.Stop()
-	for {
+	return x.answers.await(func() bool {
 		x.mu.Lock()
-		got, changed := len(x.statuses), x.changed
-		x.mu.Unlock()
-		if got >= n {
-			return true
-		}
-		select {
-		case <-changed:
-		case <-deadline.C:
-			return false
-		}
-	}
+		defer x.mu.Unlock()
+		return len(x.statuses) >= n
+	}, nil)
 }
 
 // started says how many exports answered, of how many, and with what.

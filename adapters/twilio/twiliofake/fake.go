@@ -185,11 +185,7 @@ func (f *Fake) Sent() []Request {
 func (f *Fake) Requests() []Request {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := make([]Request, len(f.requests))
-	for i, r := range f.requests {
-		out[i] = cloneRequest(r)
-	}
-	return out
+	return cloneRequests(f.requests)
 }
 
 // Arrived returns every Messages request that passed basic auth, as it
@@ -198,11 +194,7 @@ func (f *Fake) Requests() []Request {
 func (f *Fake) Arrived() []Request {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := make([]Request, len(f.arrived))
-	for i, r := range f.arrived {
-		out[i] = cloneRequest(r)
-	}
-	return out
+	return cloneRequests(f.arrived)
 }
 
 // Await waits until cond holds, looking again each time a request arrives
@@ -427,6 +419,14 @@ func newSID(prefix string) string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return prefix + hex.EncodeToString(b[:])
+}
+
+func cloneRequests(rs []Request) []Request {
+	out := make([]Request, len(rs))
+	for i, r := range rs {
+		out[i] = cloneRequest(r)
+	}
+	return out
 }
 
 func cloneRequest(r Request) Request {

@@ -187,15 +187,20 @@ func TestDelayAndConcurrency(t *testing.T) {
 	}
 }
 
+// messageTo is an authenticated request for a text to the number to.
+func messageTo(ctx context.Context, f *twiliofake.Fake, to string) *http.Request {
+	form := msgForm()
+	form.Set("To", to)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, f.URL()+messages, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(sid, token)
+	return req
+}
+
 // postTo posts a text to the number to and answers the fake's answer.
 func postTo(t *testing.T, f *twiliofake.Fake, to string) *http.Response {
 	t.Helper()
-	form := msgForm()
-	form.Set("To", to)
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, f.URL()+messages, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(sid, token)
-	resp, err := f.Client().Do(req)
+	resp, err := f.Client().Do(messageTo(t.Context(), f, to))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,12 +241,7 @@ func TestHangUntilReleased(t *testing.T) {
 	defer release()
 	hung := make(chan *http.Response, 1)
 	go func() {
-		form := msgForm()
-		form.Set("To", "+12025550187")
-		req, _ := http.NewRequest(http.MethodPost, f.URL()+messages, strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth(sid, token)
-		resp, err := f.Client().Do(req)
+		resp, err := f.Client().Do(messageTo(context.Background(), f, "+12025550187"))
 		if err != nil {
 			t.Error(err)
 			hung <- nil
@@ -274,9 +274,7 @@ func TestHangAbandonedByTheClient(t *testing.T) {
 	release := f.Hang("", 1)
 	defer release()
 	ctx, cancel := context.WithCancel(t.Context())
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, f.URL()+messages, strings.NewReader(msgForm().Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(sid, token)
+	req := messageTo(ctx, f, "+12025550123")
 	done := make(chan error, 1)
 	go func() {
 		resp, err := f.Client().Do(req)
