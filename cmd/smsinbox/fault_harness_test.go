@@ -69,8 +69,6 @@ type faultEnv struct {
 	token     string // a user of the company (role admin)
 	appKey    string // the company's text_us_now key (web forms)
 	consumers []string
-
-	servers []*serverProc
 }
 
 // serverProc is one `smsinbox serve` process.
@@ -150,7 +148,6 @@ func (e *faultEnv) startServer(name string) *serverProc {
 		logFile.Close()
 		close(s.exited)
 	}()
-	e.servers = append(e.servers, s)
 	e.t.Cleanup(func() {
 		s.stop(syscall.SIGTERM)
 		if e.t.Failed() {

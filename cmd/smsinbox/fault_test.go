@@ -117,7 +117,7 @@ func pgRestartScenario(t *testing.T, name string, servers int) {
 			if !saw {
 				t.Errorf("server %s's /readyz never answered not ready after the %s restart", s.name, mode)
 			}
-			readyAfter = append(readyAfter, s.name+":"+at.Sub(up).Round(10*time.Millisecond).String())
+			readyAfter = append(readyAfter, s.name+":"+since(up, at))
 		}
 		confirmed := e.stopConfirmation(stopper, stopAcked)
 		sent, ok := e.awaitAccepted(replier, replyText)
@@ -125,7 +125,7 @@ func pgRestartScenario(t *testing.T, name string, servers int) {
 			e.checkSentOnce(replyID, sent)
 		}
 		figures(t, name+"-"+mode, "pg_restart_took", up.Sub(began), "consuming_after", consuming,
-			"ready_after", strings.Join(readyAfter, ","), "stop_confirmed_after", confirmed, "reply_sent_after", sent.Time.Sub(up))
+			"ready_after", strings.Join(readyAfter, ","), "stop_confirmed_after", confirmed, "reply_sent_after", since(up, sent.Time))
 	}
 	if !load.awaitAcked(load.ackedCount() + 150) {
 		t.FailNow()
@@ -142,6 +142,14 @@ func pgRestartScenario(t *testing.T, name string, servers int) {
 	present, dup := e.presence(last, acked)
 	figures(t, name, "posted", posted, "acked", len(acked), "present", present, "dup", dup, "sent_twice", e.sentTwice(),
 		"set_aside", e.checkNothingSetAside(), "readyz_lies", lies, "lag_zero_after", lagZeroAfter, "lag_zero_after_load", lagZero)
+}
+
+// since is how long after from at came, rounded, or "never" for no time.
+func since(from, at time.Time) string {
+	if at.IsZero() {
+		return "never"
+	}
+	return at.Sub(from).Round(10 * time.Millisecond).String()
 }
 
 // allReady reports whether every server answers ready.
@@ -203,7 +211,11 @@ func TestFaultKillHolder(t *testing.T) {
 	e.poll("every consumer past the head at the kill", func(ctx context.Context) bool { return e.caughtUp(ctx, head) })
 	consuming := time.Since(killed)
 	e.poll("the standby ready", func(ctx context.Context) bool { return e.ready(ctx, standby) })
-	_, readyAt := watch.recovery(standby.name, killed)
+	sawNotReady, readyAt := watch.recovery(standby.name, killed)
+	readyAfter := since(killed, readyAt)
+	if !sawNotReady {
+		readyAfter = "not_seen_not_ready"
+	}
 	confirmed := e.stopConfirmation(stopperA, stopAcked)
 	if sent, ok := e.awaitAccepted(replier, replyText); ok {
 		e.checkSentOnce(replyID, sent)
@@ -217,10 +229,6 @@ func TestFaultKillHolder(t *testing.T) {
 	watch.stop()
 	lies := watch.checkTruthful()
 	present, dup := e.presence(standby, acked)
-	readyAfter := "never not ready"
-	if !readyAt.IsZero() {
-		readyAfter = readyAt.Sub(killed).Round(10 * time.Millisecond).String()
-	}
 	figures(t, "kill-holder", "posted", posted, "acked", len(acked), "present", present, "dup", dup, "sent_twice", e.sentTwice(),
 		"set_aside", e.checkNothingSetAside(),
 		"takeover_after", takeover, "consuming_after", consuming, "ready_after", readyAfter, "lag_zero_after", lagZeroAfter,
