@@ -467,7 +467,8 @@ func (e *faultEnv) requestsTo(customer string) string {
 
 // stopConfirmation waits for the opt-out confirmation of customer, whose
 // STOP a server acknowledged at acked, and answers how long after that it
-// reached Twilio; it reports one later than stopConfirmationBound.
+// reached Twilio (-1 when it never did); it reports one later than
+// stopConfirmationBound.
 func (e *faultEnv) stopConfirmation(customer string, acked time.Time) time.Duration {
 	e.t.Helper()
 	r, ok := e.awaitTwilio(customer, "unsubscribed")

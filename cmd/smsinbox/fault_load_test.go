@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -252,7 +253,8 @@ func (e *faultEnv) sentTwice() int {
 }
 
 // figures logs one line of a scenario's figures for the closing note:
-// "fault: NAME: key=value ...". Durations are rounded to 10 ms.
+// "fault: NAME: key=value ...". Durations are rounded to 10 ms; a negative
+// one is "never".
 func figures(t *testing.T, scenario string, kv ...any) {
 	t.Helper()
 	var b strings.Builder
@@ -261,6 +263,9 @@ func figures(t *testing.T, scenario string, kv ...any) {
 		switch x := v.(type) {
 		case time.Duration:
 			v = x.Round(10 * time.Millisecond)
+			if x < 0 {
+				v = "never"
+			}
 		case string:
 			if strings.ContainsAny(x, " \"") {
 				v = fmt.Sprintf("%q", x)
@@ -272,5 +277,21 @@ func figures(t *testing.T, scenario string, kv ...any) {
 		}
 		fmt.Fprintf(&b, " %v=%v", kv[i], v)
 	}
-	t.Logf("fault: %s:%s", scenario, b.String())
+	line := fmt.Sprintf("fault: %s:%s", scenario, b.String())
+	t.Log(line)
+	// CI collects the figures of a run (go test prints t.Log only with -v
+	// or on failure).
+	if path := os.Getenv("SMSINBOX_FAULT_FIGURES"); path != "" {
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			t.Errorf("SMSINBOX_FAULT_FIGURES: %v", err)
+			return
+		}
+		defer f.Close()
+		status := ""
+		if t.Failed() {
+			status = " (FAILED)"
+		}
+		fmt.Fprintf(f, "%s%s\n", line, status)
+	}
 }
