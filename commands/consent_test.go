@@ -255,6 +255,8 @@ func TestFormValidation(t *testing.T) {
 		{"bad domain", func(f *commands.SubmitForm) { f.Email = "ada@exa_mple.com" }, commands.ErrInvalidEmail},
 		{"no app", func(f *commands.SubmitForm) { f.App = "" }, commands.ErrInvalidForm},
 		{"odd app", func(f *commands.SubmitForm) { f.App = "text us now" }, commands.ErrInvalidForm},
+		{"smsinbox's automated texts", func(f *commands.SubmitForm) { f.App = "automated" }, commands.ErrInvalidForm},
+		{"smsinbox's dashboard", func(f *commands.SubmitForm) { f.App = " Dashboard " }, commands.ErrInvalidForm},
 		{"bad ip", func(f *commands.SubmitForm) { f.IP = "300.1.1.1" }, commands.ErrInvalidForm},
 		{"long user agent", func(f *commands.SubmitForm) { f.UserAgent = strings.Repeat("x", 513) }, commands.ErrInvalidForm},
 	} {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/smsinbox/smsinbox/domain/company"
 	"github.com/smsinbox/smsinbox/domain/consent"
 	"github.com/smsinbox/smsinbox/domain/eventstore"
 	"github.com/smsinbox/smsinbox/domain/phone"
@@ -202,6 +203,9 @@ func checkForm(cmd SubmitForm, at time.Time) (FormSubmitted, error) {
 		return !(r < utf8.RuneSelf && (r == '_' || r == '-' || unicode.IsLetter(r) || unicode.IsDigit(r)))
 	}) {
 		return f, fmt.Errorf("%w: app %q may hold only letters, digits, - and _ (such as text_us_now)", ErrInvalidForm, f.App)
+	}
+	if err := company.CheckSubmittedApp(f.App); err != nil {
+		return f, fmt.Errorf("%w: %w", ErrInvalidForm, err)
 	}
 	if ip := strings.TrimSpace(cmd.IP); ip != "" {
 		parsed := net.ParseIP(ip)

@@ -266,7 +266,8 @@ func (s *Subscriber) stream(ctx context.Context, topic string, out chan<- *messa
 		lost := claimed.Err() != nil
 		cancel()
 		<-readerDone // readErr is the reader's until it is done
-		if lost { // the reader then fails too, for that reason
+		// A lost claim makes the reader fail too: say the cause.
+		if lost {
 			return errors.New("the claim ended")
 		}
 		if readErr != nil {

@@ -46,14 +46,17 @@ func (a *api) routeAdmin(r *mux.Router) {
 	r.HandleFunc("/unrouted", a.admin(a.listUnrouted)).Methods(http.MethodGet)
 }
 
+// createCompanyRequest is the body of POST /api/admin/companies.
+type createCompanyRequest struct {
+	Name            string `json:"name"`
+	MessagingNumber string `json:"messaging_number"`
+	TimeZone        string `json:"time_zone"`
+	SMSEnabled      *bool  `json:"sms_enabled"`
+	Country         string `json:"country"`
+}
+
 func (a *api) createCompany(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		Name            string `json:"name"`
-		MessagingNumber string `json:"messaging_number"`
-		TimeZone        string `json:"time_zone"`
-		SMSEnabled      *bool  `json:"sms_enabled"`
-		Country         string `json:"country"`
-	}
+	var body createCompanyRequest
 	if err := decodeJSON(w, r, &body, false); err != nil {
 		a.fail(w, r, err)
 		return
@@ -80,12 +83,16 @@ func writeCompany(w http.ResponseWriter, status int, res commands.CompanyResult)
 	})
 }
 
+// updateCompanyRequest is the body of PATCH /api/admin/companies/{company_id}:
+// absent fields stay as they are.
+type updateCompanyRequest struct {
+	Name       *string `json:"name"`
+	TimeZone   *string `json:"time_zone"`
+	SMSEnabled *bool   `json:"sms_enabled"`
+}
+
 func (a *api) updateCompany(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		Name       *string `json:"name"`
-		TimeZone   *string `json:"time_zone"`
-		SMSEnabled *bool   `json:"sms_enabled"`
-	}
+	var body updateCompanyRequest
 	if err := decodeJSON(w, r, &body, false); err != nil {
 		a.fail(w, r, err)
 		return
@@ -100,10 +107,14 @@ func (a *api) updateCompany(w http.ResponseWriter, r *http.Request) {
 	writeCompany(w, http.StatusOK, res)
 }
 
+// changeNumberRequest is the body of PUT
+// /api/admin/companies/{company_id}/messaging-number.
+type changeNumberRequest struct {
+	MessagingNumber string `json:"messaging_number"`
+}
+
 func (a *api) changeNumber(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		MessagingNumber string `json:"messaging_number"`
-	}
+	var body changeNumberRequest
 	if err := decodeJSON(w, r, &body, false); err != nil {
 		a.fail(w, r, err)
 		return
@@ -127,11 +138,15 @@ func (a *api) changeNumber(w http.ResponseWriter, r *http.Request) {
 	writeCompany(w, http.StatusOK, res)
 }
 
+// addUserRequest is the body of POST
+// /api/admin/companies/{company_id}/users.
+type addUserRequest struct {
+	Name string `json:"name"`
+	Role string `json:"role"`
+}
+
 func (a *api) addUser(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		Name string `json:"name"`
-		Role string `json:"role"`
-	}
+	var body addUserRequest
 	if err := decodeJSON(w, r, &body, false); err != nil {
 		a.fail(w, r, err)
 		return
@@ -146,12 +161,16 @@ func (a *api) addUser(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// issueAppKeyRequest is the body of POST
+// /api/admin/companies/{company_id}/app-keys.
+type issueAppKeyRequest struct {
+	App string `json:"app"`
+}
+
 // issueAppKey issues a key for one of the company's apps; the answer holds
 // the key's only copy.
 func (a *api) issueAppKey(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		App string `json:"app"`
-	}
+	var body issueAppKeyRequest
 	if err := decodeJSON(w, r, &body, false); err != nil {
 		a.fail(w, r, err)
 		return

@@ -55,17 +55,20 @@ func phoneOf(r *http.Request, c caller) (phone.Number, error) {
 	return phone.Parse(mux.Vars(r)["phone"], c.Company.Country)
 }
 
+// submitFormRequest is the body of POST /api/forms/submissions.
+type submitFormRequest struct {
+	Phone     string `json:"phone"`
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+	Email     string `json:"email"`
+	OptIn     *bool  `json:"opt_in"`
+	App       string `json:"app"`
+	IP        string `json:"ip"`
+	UserAgent string `json:"user_agent"`
+}
+
 func (a *api) submitForm(w http.ResponseWriter, r *http.Request, c caller) {
-	var body struct {
-		Phone     string `json:"phone"`
-		FirstName string `json:"first_name"`
-		LastName  string `json:"last_name"`
-		Email     string `json:"email"`
-		OptIn     *bool  `json:"opt_in"`
-		App       string `json:"app"`
-		IP        string `json:"ip"`
-		UserAgent string `json:"user_agent"`
-	}
+	var body submitFormRequest
 	if err := decodeJSON(w, r, &body, false); err != nil {
 		a.fail(w, r, err)
 		return

@@ -28,18 +28,24 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	return body, nil
 }
 
-// decodeJSON reads a JSON object into v strictly: unknown fields, trailing
-// data and an empty body (unless allowEmpty) are 400s.
+// decodeJSON reads a JSON object into v strictly: anything but one object
+// (null, a list, trailing data), unknown fields and an empty body (unless
+// allowEmpty) are 400s.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any, allowEmpty bool) error {
 	body, err := readBody(w, r)
 	if err != nil {
 		return err
 	}
-	if len(bytes.TrimSpace(body)) == 0 {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
 		if allowEmpty {
 			return nil
 		}
 		return newError(http.StatusBadRequest, "empty_body", "The request needs a JSON body.")
+	}
+	if trimmed[0] != '{' {
+		// null, a list or a string would decode into nothing at all.
+		return newError(http.StatusBadRequest, "invalid_json", "The body must be a JSON object.")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -49,7 +55,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any, allowEmpty bool) 
 		switch {
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			return newError(http.StatusBadRequest, "unknown_field", fmt.Sprintf("The body has a field this endpoint does not take: %s.", strings.TrimPrefix(err.Error(), "json: unknown field ")))
-		case errors.As(err, &typeErr):
+		case errors.As(err, &typeErr) && typeErr.Field != "":
 			return newError(http.StatusBadRequest, "invalid_field", fmt.Sprintf("The field %q has the wrong type.", typeErr.Field))
 		case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
 			return newError(http.StatusBadRequest, "invalid_json", "The body is not valid JSON.")
@@ -57,7 +63,9 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any, allowEmpty bool) 
 			return newError(http.StatusBadRequest, "invalid_json", "The body is not a JSON object of the expected shape.")
 		}
 	}
-	if dec.More() {
+	// Nothing but white space may follow. (Decoder.More is no test of
+	// that: it calls a stray '}' or ']' the end of a list.)
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return newError(http.StatusBadRequest, "invalid_json", "The body holds more than one JSON value.")
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/smsinbox/smsinbox/adapters/twilio"
 	"github.com/smsinbox/smsinbox/domain/consent"
 	"github.com/smsinbox/smsinbox/domain/conversation"
 	"github.com/smsinbox/smsinbox/domain/eventstore"
@@ -34,6 +35,8 @@ var errorMappings = []struct {
 	message string // empty: the error's own text, which is written for people
 }{
 	{phone.ErrInvalid, http.StatusBadRequest, "invalid_phone", ""},
+	{twilio.ErrInvalidWebhook, http.StatusBadRequest, "invalid_webhook", ""},
+	{twilio.ErrOtherAccount, http.StatusForbidden, "wrong_account", "The webhook is not for this server's Twilio account."},
 	{conversation.ErrInvalidCommand, http.StatusBadRequest, "invalid_request", ""},
 	{conversation.ErrThreadNotFound, http.StatusNotFound, "not_found", "There is no such thread."},
 	{consent.ErrConsentRequired, http.StatusConflict, "consent_required", "The customer has not consented to texts from this number; nothing was sent."},

@@ -41,14 +41,17 @@ func (a *api) routeLeads(api *mux.Router) {
 	api.HandleFunc("/leads/{lead_id}", a.waitForPosition(a.signedIn(readMessages, a.getLead))).Methods(http.MethodGet)
 }
 
+// createLeadRequest is the body of POST /api/threads/{thread_id}/lead.
+type createLeadRequest struct {
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name"`
+	Email     string `json:"email"`
+}
+
 // createLead links a lead to the thread's customer: 201 {lead_id,
 // position}; 409 lead_exists; 400 with the wrong fields in error.fields.
 func (a *api) createLead(w http.ResponseWriter, r *http.Request, c caller) {
-	var body struct {
-		FirstName string `json:"first_name"`
-		LastName  string `json:"last_name"`
-		Email     string `json:"email"`
-	}
+	var body createLeadRequest
 	if err := decodeJSON(w, r, &body, false); err != nil {
 		a.fail(w, r, err)
 		return

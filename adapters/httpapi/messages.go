@@ -43,13 +43,16 @@ func (a *api) routeMessages(root, api *mux.Router) {
 	root.HandleFunc(twilio.StatusPath, a.statusWebhook).Methods(http.MethodPost)
 }
 
+// sendMessageRequest is the body of POST /api/threads/{thread_id}/messages.
+type sendMessageRequest struct {
+	Body *string `json:"body"`
+}
+
 // sendMessage queues a staff reply to the thread's customer: 202 with its ID
 // once it is recorded (status queued); the sender sends it. 409
 // consent_required, and nothing recorded, unless consent is yes.
 func (a *api) sendMessage(w http.ResponseWriter, r *http.Request, c caller) {
-	var body struct {
-		Body *string `json:"body"`
-	}
+	var body sendMessageRequest
 	if err := decodeJSON(w, r, &body, false); err != nil {
 		a.fail(w, r, err)
 		return

@@ -41,8 +41,12 @@ type Deps struct {
 	Progress   projections.Progress
 	AdminToken string
 	Verifier   *twilio.Verifier
-	Commands   Commands
-	Admin      AdminCommands
+	// TwilioAccount is the account SID every webhook must name
+	// (TWILIO_ACCOUNT_SID); empty in the sandbox, where any well-formed one
+	// is taken.
+	TwilioAccount string
+	Commands      Commands
+	Admin         AdminCommands
 	// Page is the Messages page (adapters/web) at / and /assets/; nil: none.
 	Page http.Handler
 }
@@ -63,14 +67,16 @@ type api struct {
 	progress   projections.Progress
 	adminToken string
 	verifier   *twilio.Verifier
-	cmd        Commands
-	admins     AdminCommands
+	// twilioAccount: see Deps.TwilioAccount.
+	twilioAccount string
+	cmd           Commands
+	admins        AdminCommands
 }
 
 // NewHandler builds the router.
 func NewHandler(d Deps) http.Handler {
 	a := &api{log: d.Logger, store: d.Store, queries: d.Queries, progress: d.Progress,
-		adminToken: d.AdminToken, verifier: d.Verifier, cmd: d.Commands, admins: d.Admin}
+		adminToken: d.AdminToken, verifier: d.Verifier, twilioAccount: d.TwilioAccount, cmd: d.Commands, admins: d.Admin}
 	r := mux.NewRouter()
 	m := newMetrics(d.Registry)
 	r.Use(m.middleware)

@@ -86,10 +86,14 @@ func (a *api) getThread(w http.ResponseWriter, r *http.Request, c caller) {
 	}{t, msgs})
 }
 
+// threadActionRequest is the body of the thread actions (read, unread,
+// archive, unarchive): they take none; an empty body or {} is accepted.
+type threadActionRequest struct{}
+
 func (a *api) changeThread(action commands.ThreadAction) func(http.ResponseWriter, *http.Request, caller) {
 	return func(w http.ResponseWriter, r *http.Request, c caller) {
-		var empty struct{}
-		if err := decodeJSON(w, r, &empty, true); err != nil {
+		var body threadActionRequest
+		if err := decodeJSON(w, r, &body, true); err != nil {
 			a.fail(w, r, err)
 			return
 		}

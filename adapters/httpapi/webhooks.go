@@ -33,7 +33,10 @@ func (a *api) webhookForm(w http.ResponseWriter, r *http.Request) (url.Values, e
 }
 
 // parseWebhook reads, checks and parses a Twilio form; on failure it has
-// answered and returns false.
+// answered and returns false. Nothing is recorded unless the signature
+// matches, the form has Twilio's shape (parse) and it names smsinbox's own
+// Twilio account (twilio.CheckAccount). A signed form that fails the last two
+// is what a replayed, re-cut request looks like: it is logged.
 func parseWebhook[T any](a *api, w http.ResponseWriter, r *http.Request, parse func(url.Values) (T, error)) (T, bool) {
 	var zero T
 	form, err := a.webhookForm(w, r)
@@ -42,11 +45,14 @@ func parseWebhook[T any](a *api, w http.ResponseWriter, r *http.Request, parse f
 		return zero, false
 	}
 	v, err := parse(form)
-	if errors.Is(err, twilio.ErrInvalidWebhook) {
-		a.fail(w, r, newError(http.StatusBadRequest, "invalid_webhook", err.Error()))
-		return zero, false
+	if err == nil {
+		// The parsers require a well-formed AccountSid, given once.
+		err = twilio.CheckAccount(form.Get("AccountSid"), a.twilioAccount)
 	}
 	if err != nil {
+		if errors.Is(err, twilio.ErrInvalidWebhook) || errors.Is(err, twilio.ErrOtherAccount) {
+			a.log.WarnContext(r.Context(), "webhook refused: signed, but not of Twilio's shape or not for this server's Twilio account", "path", r.URL.Path, "err", err)
+		}
 		a.fail(w, r, err)
 		return zero, false
 	}

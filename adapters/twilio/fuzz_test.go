@@ -14,8 +14,12 @@ import (
 	"github.com/smsinbox/smsinbox/adapters/twilio"
 )
 
+// twilioSID is the shape of every SID ParseInbound takes.
+var twilioSID = regexp.MustCompile(`^(SM|MM|AC)[0-9a-f]{32}$`)
+
 // FuzzParseInbound: ParseInbound never panics; every error matches
-// ErrInvalidWebhook; a successful parse keeps every media item and every
+// ErrInvalidWebhook; a successful parse has SIDs of Twilio's shape and every
+// parameter Twilio always sends, and keeps every media item and every
 // parameter. Seeds: testdata/fuzz/FuzzParseInbound.
 func FuzzParseInbound(f *testing.F) {
 	f.Add(inboundForm().Encode())
@@ -36,8 +40,12 @@ func FuzzParseInbound(f *testing.F) {
 			in.Body != form.Get("Body") || in.AccountSID != form.Get("AccountSid") {
 			t.Fatalf("fields differ from the form: %+v", in)
 		}
-		if in.MessageSID == "" || strings.TrimSpace(in.From) == "" || strings.TrimSpace(in.To) == "" {
-			t.Fatalf("accepted without MessageSid/From/To: %+v", in)
+		if strings.TrimSpace(in.From) == "" || strings.TrimSpace(in.To) == "" || !form.Has("Body") || strings.TrimSpace(form.Get("NumMedia")) == "" {
+			t.Fatalf("accepted without From/To/Body/NumMedia: %+v", in)
+		}
+		if !twilioSID.MatchString(in.MessageSID) || strings.HasPrefix(in.MessageSID, "AC") ||
+			!twilioSID.MatchString(in.AccountSID) || !strings.HasPrefix(in.AccountSID, "AC") {
+			t.Fatalf("accepted MessageSid %q, AccountSid %q", in.MessageSID, in.AccountSID)
 		}
 		n, _ := strconv.Atoi(strings.TrimSpace(form.Get("NumMedia")))
 		if len(in.Media) != n || n > twilio.MaxMedia {

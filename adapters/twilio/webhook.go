@@ -14,12 +14,48 @@ import (
 // ParseStatus return. The HTTP layer answers it with 400.
 var ErrInvalidWebhook = errors.New("invalid Twilio webhook")
 
+// ErrOtherAccount is CheckAccount's error: the webhook names a Twilio account
+// other than smsinbox's. The HTTP layer answers it with 403.
+var ErrOtherAccount = errors.New("the webhook names another Twilio account")
+
 // MaxMedia is the most media items one message carries (Twilio's limit);
 // a larger NumMedia is an invalid webhook.
 const MaxMedia = 10
 
-// maxSIDLen bounds a MessageSid; Twilio's SIDs are 34 characters.
-const maxSIDLen = 64
+// Why the parsers are strict. Twilio signs a webhook over the URL followed
+// by every parameter's name and value, sorted by name, with nothing between
+// them. So `MessageSid=SMx…&NumMedia=0` and `MessageSid=SMx…NumMedia0` (no
+// NumMedia) carry the same signature: whoever captured one request can cut
+// its parameters differently and post it again. A MessageSid of any letters
+// and digits would then read as a new message and pass the MessageSid
+// deduplication. Hence a SID must have exactly Twilio's shape (a prefix and
+// 32 hex digits, so no parameter name can be folded into it) and the
+// parameters Twilio always sends are required (so none can be folded into
+// its neighbour and left out).
+
+// A Twilio SID is two upper-case letters naming the kind of resource and 32
+// hex digits: 34 characters. Twilio's published patterns admit either case
+// of hex digit, but every SID Twilio issues is in lower case; taking only
+// that gives each message exactly one spelling, so the MessageSid
+// deduplication cannot be side-stepped by changing a letter's case.
+const sidHexDigits = 32
+
+// Prefixes of the SIDs the webhooks carry.
+var (
+	messageSIDPrefixes = []string{"SM", "MM"} // a message: SMS, or MMS
+	accountSIDPrefixes = []string{"AC"}
+)
+
+// CheckAccount checks the AccountSid of a parsed webhook against smsinbox's
+// own account: they must be equal when account is set (TWILIO_ACCOUNT_SID);
+// in the sandbox (account empty) any well-formed AccountSid is taken, as the
+// parsers require one. The error matches ErrOtherAccount.
+func CheckAccount(accountSID, account string) error {
+	if account != "" && accountSID != account {
+		return fmt.Errorf("%w: AccountSid %q is not this server's account", ErrOtherAccount, truncate(accountSID))
+	}
+	return nil
+}
 
 // Advanced Opt-Out types Twilio reports in OptOutType, as Inbound carries them.
 const (
@@ -37,7 +73,7 @@ type Media struct {
 // Inbound is an inbound message as Twilio's webhook describes it.
 type Inbound struct {
 	MessageSID string // MessageSid, the message's identity (Twilio may deliver it twice)
-	AccountSID string // AccountSid; may be empty
+	AccountSID string // AccountSid, the Twilio account the message came to
 	From       string // the customer, as Twilio sent it (E.164 normally)
 	To         string // the company's number, as Twilio sent it (E.164 normally)
 	Body       string // the text, possibly empty (an MMS without text)
@@ -73,19 +109,23 @@ func (in Inbound) E164() (from, to phone.Number, err error) {
 }
 
 // ParseInbound reads the form of an inbound-message webhook (the request's
-// POST body, r.PostForm). MessageSid, From and To are required; NumMedia
-// (0..MaxMedia) must agree with the MediaUrlN present (N from 0); NumSegments,
-// when present, must be a number. A parameter smsinbox reads that is given
-// twice with different values is refused as ambiguous. Parameters smsinbox
-// does not know are accepted and kept in Params. Every error matches
-// ErrInvalidWebhook and names the parameter at fault.
+// POST body, r.PostForm). The parameters Twilio always sends are required:
+// MessageSid (SM or MM and 32 lower-case hex digits), AccountSid (AC and 32
+// lower-case hex digits), From, To, Body (present, possibly empty: an MMS
+// without text) and NumMedia (0..MaxMedia), which must agree with the
+// MediaUrlN present (N from 0); NumSegments, when present, must be a number.
+// A parameter smsinbox reads that is given twice with different values is
+// refused as ambiguous. Parameters smsinbox does not know are accepted and
+// kept in Params. Every error matches ErrInvalidWebhook and names the
+// parameter at fault. Whether AccountSid is smsinbox's account is
+// CheckAccount's question.
 func ParseInbound(form url.Values) (Inbound, error) {
 	var in Inbound
 	var err error
-	if in.MessageSID, err = sidParam(form, "MessageSid"); err != nil {
+	if in.MessageSID, err = sidParam(form, "MessageSid", messageSIDPrefixes); err != nil {
 		return Inbound{}, err
 	}
-	if in.AccountSID, err = single(form, "AccountSid"); err != nil {
+	if in.AccountSID, err = sidParam(form, "AccountSid", accountSIDPrefixes); err != nil {
 		return Inbound{}, err
 	}
 	if in.From, err = required(form, "From"); err != nil {
@@ -94,7 +134,7 @@ func ParseInbound(form url.Values) (Inbound, error) {
 	if in.To, err = required(form, "To"); err != nil {
 		return Inbound{}, err
 	}
-	if in.Body, err = single(form, "Body"); err != nil {
+	if in.Body, err = present(form, "Body"); err != nil {
 		return Inbound{}, err
 	}
 	if in.NumSegments, err = intParam(form, "NumSegments", 0, 1<<16); err != nil {
@@ -117,6 +157,9 @@ func ParseInbound(form url.Values) (Inbound, error) {
 
 // parseMedia reads NumMedia and the MediaUrlN / MediaContentTypeN pairs.
 func parseMedia(form url.Values) ([]Media, error) {
+	if _, err := required(form, "NumMedia"); err != nil {
+		return nil, err
+	}
 	n, err := intParam(form, "NumMedia", 0, MaxMedia)
 	if err != nil {
 		return nil, err
@@ -169,7 +212,7 @@ func parseMedia(form url.Values) ([]Media, error) {
 // StatusCallback is a message status callback.
 type StatusCallback struct {
 	MessageSID string // MessageSid: the message, as Twilio's answer to the send named it
-	AccountSID string // AccountSid; may be empty
+	AccountSID string // AccountSid: the Twilio account that sent it
 	From       string // From, as sent; may be empty
 	To         string // To, as sent; may be empty
 
@@ -191,20 +234,21 @@ var statuses = map[string]bool{
 	"read": true, "canceled": true, "receiving": true, "received": true,
 }
 
-// ParseStatus reads the form of a status callback. MessageSid and
-// MessageStatus are required (the legacy SmsStatus stands in for a missing
-// MessageStatus); the status must be one Twilio documents (queued, sending,
-// sent, delivered, undelivered, failed, accepted, scheduled, read, canceled,
-// receiving, received), matched case-insensitively;
-// ErrorCode, when present and not empty, must be a number. Every error matches
-// ErrInvalidWebhook.
+// ParseStatus reads the form of a status callback. The parameters Twilio
+// always sends are required: MessageSid (SM or MM and 32 lower-case hex
+// digits), MessageStatus and AccountSid (AC and 32 lower-case hex digits).
+// The status must be one Twilio documents (queued, sending, sent, delivered,
+// undelivered, failed, accepted, scheduled, read, canceled, receiving,
+// received), matched case-insensitively; the legacy SmsStatus, which Twilio
+// sends beside it, never stands in for it. ErrorCode, when present and not
+// empty, must be a number. Every error matches ErrInvalidWebhook.
 func ParseStatus(form url.Values) (StatusCallback, error) {
 	var sc StatusCallback
 	var err error
-	if sc.MessageSID, err = sidParam(form, "MessageSid"); err != nil {
+	if sc.MessageSID, err = sidParam(form, "MessageSid", messageSIDPrefixes); err != nil {
 		return StatusCallback{}, err
 	}
-	if sc.AccountSID, err = single(form, "AccountSid"); err != nil {
+	if sc.AccountSID, err = sidParam(form, "AccountSid", accountSIDPrefixes); err != nil {
 		return StatusCallback{}, err
 	}
 	if sc.From, err = single(form, "From"); err != nil {
@@ -213,12 +257,7 @@ func ParseStatus(form url.Values) (StatusCallback, error) {
 	if sc.To, err = single(form, "To"); err != nil {
 		return StatusCallback{}, err
 	}
-	key := "MessageStatus"
-	if _, ok := form[key]; !ok {
-		if _, legacy := form["SmsStatus"]; legacy {
-			key = "SmsStatus"
-		}
-	}
+	const key = "MessageStatus"
 	status, err := required(form, key)
 	if err != nil {
 		return StatusCallback{}, err
@@ -264,21 +303,41 @@ func required(form url.Values, key string) (string, error) {
 	return v, nil
 }
 
-// sidParam is required for a SID: ASCII letters and digits, bounded.
-func sidParam(form url.Values, key string) (string, error) {
+// present is single for a parameter that must be present, though it may be
+// empty.
+func present(form url.Values, key string) (string, error) {
+	if _, ok := form[key]; !ok {
+		return "", invalidf("missing %s", key)
+	}
+	return single(form, key)
+}
+
+// sidParam is required for a SID of Twilio's shape: one of prefixes followed
+// by exactly 32 lower-case hex digits.
+func sidParam(form url.Values, key string, prefixes []string) (string, error) {
 	v, err := required(form, key)
 	if err != nil {
 		return "", err
 	}
-	if len(v) > maxSIDLen {
-		return "", invalidf("%s is longer than %d characters", key, maxSIDLen)
-	}
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
-			return "", invalidf("%s %q holds a character other than a letter or digit", key, v)
-		}
+	if !isSID(v, prefixes...) {
+		return "", invalidf("%s %q is not a Twilio SID (%s and %d lower-case hex digits)", key, truncate(v), strings.Join(prefixes, " or "), sidHexDigits)
 	}
 	return v, nil
+}
+
+// isSID reports whether s has the shape of a Twilio SID with one of
+// prefixes: the prefix followed by exactly 32 lower-case hex digits.
+func isSID(s string, prefixes ...string) bool {
+	for _, p := range prefixes {
+		digits, ok := strings.CutPrefix(s, p)
+		if !ok || len(digits) != sidHexDigits {
+			continue
+		}
+		if !strings.ContainsFunc(digits, func(r rune) bool { return !('0' <= r && r <= '9' || 'a' <= r && r <= 'f') }) {
+			return true
+		}
+	}
+	return false
 }
 
 // intParam reads an optional decimal integer in [lo, hi]; absent or blank is 0.

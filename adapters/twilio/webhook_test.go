@@ -149,10 +149,9 @@ func TestParseInboundLenient(t *testing.T) {
 		form  url.Values
 		check func(twilio.Inbound) bool
 	}{
-		{"no NumMedia", with(inboundForm(), "NumMedia", "\x00delete"), func(in twilio.Inbound) bool { return len(in.Media) == 0 }},
 		{"no NumSegments", with(inboundForm(), "NumSegments", "\x00delete"), func(in twilio.Inbound) bool { return in.NumSegments == 0 }},
-		{"no AccountSid", with(inboundForm(), "AccountSid", "\x00delete"), func(in twilio.Inbound) bool { return in.AccountSID == "" }},
 		{"empty body (MMS)", with(mediaForm(1, "1"), "Body", ""), func(in twilio.Inbound) bool { return in.Body == "" && len(in.Media) == 1 }},
+		{"an MMS's SID", with(mediaForm(1, "1"), "MessageSid", "MMfedcba9876543210fedcba9876543210"), func(in twilio.Inbound) bool { return in.MessageSID == "MMfedcba9876543210fedcba9876543210" }},
 		{"no content type", with(mediaForm(1, "1"), "MediaContentType0", "\x00delete"), func(in twilio.Inbound) bool { return in.Media[0].ContentType == "" }},
 		{"same value twice", func() url.Values { f := inboundForm(); f.Add("From", "+12025550123"); return f }(), func(in twilio.Inbound) bool { return in.From == "+12025550123" }},
 		{"unknown MediaUrl-like param", with(inboundForm(), "MediaUrlFoo", "x"), func(in twilio.Inbound) bool { return in.Params.Get("MediaUrlFoo") == "x" }},
@@ -183,6 +182,22 @@ func TestParseInboundInvalid(t *testing.T) {
 		{"blank MessageSid", with(inboundForm(), "MessageSid", "  "), "MessageSid"},
 		{"odd MessageSid", with(inboundForm(), "MessageSid", "SM 1"), "MessageSid"},
 		{"long MessageSid", with(inboundForm(), "MessageSid", "SM"+strings.Repeat("a", 80)), "MessageSid"},
+		// Issue 11's replay: NumMedia folded into the MessageSid keeps the signature.
+		{"MessageSid with NumMedia folded in", with(inboundForm(), "MessageSid", "SM0123456789abcdef0123456789abcdefNumMedia0", "NumMedia", "\x00delete"), "MessageSid"},
+		{"MessageSid one digit short", with(inboundForm(), "MessageSid", "SM0123456789abcdef0123456789abcde"), "MessageSid"},
+		{"MessageSid one digit long", with(inboundForm(), "MessageSid", "SM0123456789abcdef0123456789abcdef0"), "MessageSid"},
+		{"MessageSid in upper-case hex", with(inboundForm(), "MessageSid", "SM0123456789ABCDEF0123456789ABCDEF"), "MessageSid"},
+		{"MessageSid not hex", with(inboundForm(), "MessageSid", "SM0123456789abcdef0123456789abcdeg"), "MessageSid"},
+		{"MessageSid of another resource", with(inboundForm(), "MessageSid", "AC0123456789abcdef0123456789abcdef"), "MessageSid"},
+		{"MessageSid in lower case", with(inboundForm(), "MessageSid", "sm0123456789abcdef0123456789abcdef"), "MessageSid"},
+		{"the sandbox's SID", with(inboundForm(), "MessageSid", "SMsandbox0123456789abcdef0123456789abcdef"), "MessageSid"},
+		{"no AccountSid", with(inboundForm(), "AccountSid", "\x00delete"), "AccountSid"},
+		{"empty AccountSid", with(inboundForm(), "AccountSid", ""), "AccountSid"},
+		{"AccountSid not an account's", with(inboundForm(), "AccountSid", "SM0123456789abcdef0123456789abcdef"), "AccountSid"},
+		{"AccountSid with a name folded in", with(inboundForm(), "AccountSid", "AC0123456789abcdef0123456789abcdefApiVersion2010-04-01", "ApiVersion", "\x00delete"), "AccountSid"},
+		{"no Body", with(inboundForm(), "Body", "\x00delete"), "Body"},
+		{"no NumMedia", with(inboundForm(), "NumMedia", "\x00delete"), "NumMedia"},
+		{"empty NumMedia", with(inboundForm(), "NumMedia", ""), "NumMedia"},
 		{"no From", with(inboundForm(), "From", "\x00delete"), "From"},
 		{"empty From", with(inboundForm(), "From", ""), "From"},
 		{"no To", with(inboundForm(), "To", "\x00delete"), "To"},
@@ -196,7 +211,7 @@ func TestParseInboundInvalid(t *testing.T) {
 		{"NumMedia 1, no MediaUrl0", with(inboundForm(), "NumMedia", "1"), "MediaUrl0"},
 		{"NumMedia 2, one MediaUrl", mediaForm(1, "2"), "MediaUrl1"},
 		{"NumMedia 0, MediaUrl0 present", mediaForm(1, "0"), "MediaUrl0"},
-		{"NumMedia absent, MediaUrl0 present", with(mediaForm(1, "0"), "NumMedia", "\x00delete"), "MediaUrl0"},
+		{"NumMedia absent, MediaUrl0 present", with(mediaForm(1, "0"), "NumMedia", "\x00delete"), "NumMedia"},
 		{"NumMedia 1, MediaUrl1 extra", with(mediaForm(1, "1"), "MediaUrl1", "https://example.com/x"), "MediaUrl1"},
 		{"NumMedia 1, MediaContentType1 extra", with(mediaForm(1, "1"), "MediaContentType1", "image/png"), "MediaContentType1"},
 		{"MediaUrl index with leading zero", with(mediaForm(1, "1"), "MediaUrl00", "https://example.com/x"), "MediaUrl00"},
@@ -277,9 +292,16 @@ func TestParseStatus(t *testing.T) {
 			t.Fatalf("ParseStatus = %+v, %v", sc, err)
 		}
 	})
-	t.Run("legacy SmsStatus only", func(t *testing.T) {
-		sc, err := twilio.ParseStatus(statusForm("MessageStatus", "\x00delete", "SmsStatus", "sent"))
-		if err != nil || sc.MessageStatus != "sent" {
+	t.Run("MessageStatus wins over the legacy SmsStatus", func(t *testing.T) {
+		sc, err := twilio.ParseStatus(statusForm("MessageStatus", "delivered", "SmsStatus", "sent"))
+		if err != nil || sc.MessageStatus != "delivered" {
+			t.Fatalf("ParseStatus = %+v, %v", sc, err)
+		}
+	})
+	t.Run("only what Twilio always sends", func(t *testing.T) {
+		form := url.Values{"MessageSid": {"MM0123456789abcdef0123456789abcdef"}, "MessageStatus": {"sent"}, "AccountSid": {"AC0123456789abcdef0123456789abcdef"}}
+		sc, err := twilio.ParseStatus(form)
+		if err != nil || sc.MessageSID != "MM0123456789abcdef0123456789abcdef" || sc.AccountSID != "AC0123456789abcdef0123456789abcdef" || sc.MessageStatus != "sent" {
 			t.Fatalf("ParseStatus = %+v, %v", sc, err)
 		}
 	})
@@ -292,7 +314,13 @@ func TestParseStatusInvalid(t *testing.T) {
 		mention string
 	}{
 		{"no MessageSid", statusForm("MessageSid", "\x00delete"), "MessageSid"},
+		{"MessageSid with MessageStatus folded in", statusForm("MessageSid", "SM0123456789abcdef0123456789abcdefMessageStatusdelivered", "MessageStatus", "\x00delete"), "MessageSid"},
+		{"MessageSid in upper-case hex", statusForm("MessageSid", "SM0123456789ABCDEF0123456789ABCDEF"), "MessageSid"},
+		{"the sandbox's SID", statusForm("MessageSid", "SMsandbox0123456789abcdef0123456789abcdef"), "MessageSid"},
+		{"no AccountSid", statusForm("AccountSid", "\x00delete"), "AccountSid"},
+		{"AccountSid not an account's", statusForm("AccountSid", "AC0123"), "AccountSid"},
 		{"no status", statusForm("MessageStatus", "\x00delete", "SmsStatus", "\x00delete"), "MessageStatus"},
+		{"legacy SmsStatus only", statusForm("MessageStatus", "\x00delete", "SmsStatus", "sent"), "MessageStatus"},
 		{"empty status", statusForm("MessageStatus", ""), "MessageStatus"},
 		{"unknown status", statusForm("MessageStatus", "exploded"), "exploded"},
 		{"error code not a number", statusForm("ErrorCode", "3000x"), "ErrorCode"},
@@ -307,6 +335,30 @@ func TestParseStatusInvalid(t *testing.T) {
 			}
 			if !errors.Is(err, twilio.ErrInvalidWebhook) || !strings.Contains(err.Error(), tc.mention) {
 				t.Fatalf("error %q: want ErrInvalidWebhook mentioning %s", err, tc.mention)
+			}
+		})
+	}
+}
+
+func TestCheckAccount(t *testing.T) {
+	const ours, theirs = "AC0123456789abcdef0123456789abcdef", "ACfedcba9876543210fedcba9876543210"
+	tests := []struct {
+		name, got, account string
+		ok                 bool
+	}{
+		{"our account", ours, ours, true},
+		{"another account", theirs, ours, false},
+		{"none named", "", ours, false},
+		{"the sandbox takes any", theirs, "", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := twilio.CheckAccount(tc.got, tc.account)
+			if tc.ok != (err == nil) {
+				t.Fatalf("CheckAccount(%q, %q) = %v, want ok %v", tc.got, tc.account, err, tc.ok)
+			}
+			if err != nil && (!errors.Is(err, twilio.ErrOtherAccount) || errors.Is(err, twilio.ErrInvalidWebhook)) {
+				t.Fatalf("error %v does not match ErrOtherAccount alone", err)
 			}
 		})
 	}

@@ -41,7 +41,6 @@ const (
 	faultCompany    = "Fault Dental"
 	faultAccountSID = "AC0fa0170fa0170fa0170fa0170fa017"
 	faultAuthToken  = "faultauthtoken0123456789"
-	faultAdminToken = "fault-admin-token"
 
 	// faultDeadline bounds every wait for a condition. It is a guard
 	// against waiting for ever, not a measurement: generous, so that only
@@ -136,8 +135,8 @@ func (e *faultEnv) startServer(name string) *serverProc {
 		e.t.Fatal(err)
 	}
 	s.cmd = exec.Command(smsinboxBinary(e.t), "serve")
-	s.cmd.Env = append(os.Environ(), "DATABASE_URL="+e.dbURL, "EVENTSTORE_URL=", "LISTEN_ADDR="+strings.TrimPrefix(s.base, "http://"),
-		"PUBLIC_URL="+s.base, "ADMIN_TOKEN="+faultAdminToken, "TWILIO_ACCOUNT_SID="+faultAccountSID,
+	s.cmd.Env = append(cleanEnv(), "DATABASE_URL="+e.dbURL, "LISTEN_ADDR="+strings.TrimPrefix(s.base, "http://"),
+		"PUBLIC_URL="+s.base, "ADMIN_TOKEN="+adminToken, "TWILIO_ACCOUNT_SID="+faultAccountSID,
 		"TWILIO_AUTH_TOKEN="+faultAuthToken, "TWILIO_API_URL="+e.fake.URL(), "PPROF_ADDR=")
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
 	if err := s.cmd.Start(); err != nil {
@@ -186,12 +185,12 @@ func (s *serverProc) running() bool { return !closed(s.exited) }
 func (e *faultEnv) setUpCompany(s *serverProc) {
 	e.t.Helper()
 	var co struct{ ID string }
-	e.mustCall(s, "POST", "/api/admin/companies", faultAdminToken,
+	e.mustCall(s, "POST", "/api/admin/companies", adminToken,
 		`{"name":"`+faultCompany+`","messaging_number":"`+faultNumber+`","time_zone":"America/New_York"}`, &co)
 	var user struct{ Token string }
-	e.mustCall(s, "POST", "/api/admin/companies/"+co.ID+"/users", faultAdminToken, `{"name":"Ann","role":"admin"}`, &user)
+	e.mustCall(s, "POST", "/api/admin/companies/"+co.ID+"/users", adminToken, `{"name":"Ann","role":"admin"}`, &user)
 	var key struct{ Key string }
-	e.mustCall(s, "POST", "/api/admin/companies/"+co.ID+"/app-keys", faultAdminToken, `{"app":"text_us_now"}`, &key)
+	e.mustCall(s, "POST", "/api/admin/companies/"+co.ID+"/app-keys", adminToken, `{"app":"text_us_now"}`, &key)
 	e.companyID, e.token, e.appKey = co.ID, user.Token, key.Key
 	rows, err := e.pool.Query(context.Background(), `SELECT projector FROM projection_checkpoints ORDER BY projector`)
 	if err != nil {

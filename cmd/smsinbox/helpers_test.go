@@ -13,6 +13,9 @@ import (
 	"github.com/smsinbox/smsinbox/adapters/postgres/pgtest"
 )
 
+// adminToken is ADMIN_TOKEN in these tests (32 characters or more).
+const adminToken = "test-admin-token-0123456789abcdef"
+
 // TestMain gives the package's tests a PostgreSQL server (pgtest) and, once
 // they are done, removes what several tests shared: the built binary and
 // the fault tests' private cluster.

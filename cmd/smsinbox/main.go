@@ -44,8 +44,8 @@ func main() {
 	}
 }
 
-// usageError is a command line smsinbox cannot run: it is told plainly on
-// stderr, and the exit status is 2.
+// usageError is a command line or configuration smsinbox cannot run with: it
+// is told plainly on stderr, and the exit status is 2.
 type usageError string
 
 func (e usageError) Error() string { return string(e) }

@@ -14,6 +14,14 @@ import (
 )
 
 func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
+	acfg := app.Config{
+		PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken,
+		TwilioSID: cfg.TwilioSID, TwilioToken: cfg.TwilioToken, TwilioAPIURL: cfg.TwilioAPIURL, Logger: logger,
+	}
+	// Refused before anything starts (the database included), in words.
+	if err := acfg.Validate(); err != nil {
+		return usageError("smsinbox serve refuses to start: " + err.Error())
+	}
 	db, err := openDatabase(ctx, cfg, true, logger)
 	if err != nil {
 		return err
@@ -25,10 +33,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	}
 	defer store.Close()
 
-	acfg := app.Config{
-		Pool: db.Pool, Store: store, PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken,
-		TwilioSID: cfg.TwilioSID, TwilioToken: cfg.TwilioToken, TwilioAPIURL: cfg.TwilioAPIURL, Logger: logger,
-	}
+	acfg.Pool, acfg.Store = db.Pool, store
 	if acfg.Sandbox() {
 		logger.Warn("SANDBOX MODE: no Twilio credentials (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN); texts are recorded and marked sent without leaving this machine, and webhooks are checked with the token \"sandbox\"")
 	}

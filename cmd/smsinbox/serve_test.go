@@ -23,7 +23,7 @@ func TestServeShutdownEndsLiveStreams(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	cfg := config{DatabaseURL: pgtest.NewDatabase(t), ListenAddr: fmt.Sprintf("127.0.0.1:%d", port), AdminToken: "admin"}
+	cfg := config{DatabaseURL: pgtest.NewDatabase(t), ListenAddr: fmt.Sprintf("127.0.0.1:%d", port), AdminToken: adminToken}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	served := make(chan error, 1)
@@ -67,9 +67,9 @@ func TestServeShutdownEndsLiveStreams(t *testing.T) {
 		}
 	}
 	var co struct{ ID string }
-	decode(call("POST", "/api/admin/companies", "admin", `{"name":"Acme","messaging_number":"+12025550123"}`), &co)
+	decode(call("POST", "/api/admin/companies", adminToken, `{"name":"Acme","messaging_number":"+12025550123"}`), &co)
 	var user struct{ Token string }
-	decode(call("POST", "/api/admin/companies/"+co.ID+"/users", "admin", `{"name":"Ann","role":"agent"}`), &user)
+	decode(call("POST", "/api/admin/companies/"+co.ID+"/users", adminToken, `{"name":"Ann","role":"agent"}`), &user)
 
 	stream := call("GET", "/api/events", user.Token, "")
 	defer stream.Body.Close()

@@ -30,8 +30,12 @@ func simulate(ctx context.Context, cfg config, args []string) error {
 	if *to == "" || *from == "" {
 		return usageError("--to and --from are required\nusage: smsinbox simulate inbound --to NUMBER --from NUMBER --body TEXT [--url BASE]")
 	}
+	creds := app.Config{TwilioSID: cfg.TwilioSID, TwilioToken: cfg.TwilioToken}
+	if err := creds.CheckTwilio(); err != nil {
+		return usageError(err.Error())
+	}
 	token := cfg.TwilioToken
-	if cfg.TwilioSID == "" || token == "" {
+	if creds.Sandbox() {
 		token = app.SandboxToken
 	}
 	params, err := twilio.NewInboundParams(*to, *from, *body, cfg.TwilioSID)

@@ -6,8 +6,11 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/smsinbox/smsinbox/adapters/postgres/pgserver"
 )
 
 // TestUsageErrors: a command line smsinbox cannot run is a usageError (told
@@ -41,5 +44,24 @@ func TestUsageErrors(t *testing.T) {
 				t.Fatalf("err %v, want a usage error saying %q", err, tt.says)
 			}
 		})
+	}
+}
+
+// simulate signs as serve checks: with one Twilio credential and not the
+// other it refuses (serve would not start), rather than signing with the
+// sandbox's token.
+func TestSimulateRefusesHalfTwilioCredentials(t *testing.T) {
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	t.Setenv("TWILIO_ACCOUNT_SID", "")
+	t.Setenv("TWILIO_AUTH_TOKEN", "0123456789abcdef0123456789abcdef")
+	port, err := pgserver.FreePort() // nothing listens there
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = run(context.Background(), []string{"simulate", "inbound", "--to", "+12025550123", "--from", "+12025550187",
+		"--body", "hi", "--url", "http://127.0.0.1:" + strconv.Itoa(port)}, logger)
+	var u usageError
+	if !errors.As(err, &u) || !strings.Contains(u.Error(), "TWILIO_ACCOUNT_SID is not set") {
+		t.Fatalf("err %v, want a usage error naming TWILIO_ACCOUNT_SID", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -25,9 +26,14 @@ const AppKeyPrefix = "smk_"
 // ErrAppKeyNotFound: RevokeAppKey names a key the company never had.
 var ErrAppKeyNotFound = errors.New("app key not found")
 
-// reservedApps are the apps smsinbox itself writes in messages: no key may
-// speak for them.
+// reservedApps are the apps smsinbox itself writes in messages (a staff
+// reply: dashboard; an automated text: automated). Nobody else may speak for
+// them: neither an app key nor a form submission, whoever sends it, so that
+// consent evidence naming them is always smsinbox's own doing.
 var reservedApps = map[string]bool{"dashboard": true, "automated": true}
+
+// reservedApp reports whether app names one of reservedApps, in any case.
+func reservedApp(app string) bool { return reservedApps[strings.ToLower(strings.TrimSpace(app))] }
 
 var appName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
 
@@ -40,8 +46,19 @@ func CheckApp(app string) error {
 		return invalidf("app is required")
 	case !appName.MatchString(app):
 		return invalidf("app %q must be lowercase letters, digits and _, starting with a letter, at most 40 characters (like text_us_now)", app)
-	case reservedApps[app]:
+	case reservedApp(app):
 		return invalidf("app %q is smsinbox's own; name the app that will submit forms", app)
+	}
+	return nil
+}
+
+// CheckSubmittedApp tells whether a form submission may name app as the app
+// its form came through: not one of smsinbox's own (dashboard, automated, in
+// any case), whether a user's token or an app key submits it. (An app key's
+// app passed CheckApp when it was issued.)
+func CheckSubmittedApp(app string) error {
+	if reservedApp(app) {
+		return invalidf("app %q is smsinbox's own; name the app whose form it was (such as text_us_now)", strings.TrimSpace(app))
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package company_test
 
 import (
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -91,5 +92,31 @@ func TestAppKeyEventID(t *testing.T) {
 	a, b := company.EventID(keyIssued("key-1", "text_us_now", 1)), company.EventID(keyIssued("key-1", "text_us_now", 9))
 	if a != b || a == company.EventID(keyIssued("key-2", "text_us_now", 1)) {
 		t.Errorf("AppKeyIssued's event ID is not by company and key ID")
+	}
+}
+
+// A form submission may not name one of smsinbox's own apps, in any case,
+// whoever submits it; any other name is the adapter's to check.
+func TestCheckSubmittedApp(t *testing.T) {
+	for _, tc := range []struct {
+		app string
+		ok  bool
+	}{
+		{"text_us_now", true},
+		{"dashboard_form", true},
+		{"my-automated-app", true},
+		{"dashboard", false},
+		{"automated", false},
+		{"Dashboard", false},
+		{"AUTOMATED", false},
+		{" automated ", false},
+	} {
+		err := company.CheckSubmittedApp(tc.app)
+		if tc.ok != (err == nil) {
+			t.Errorf("CheckSubmittedApp(%q) = %v, want ok %v", tc.app, err, tc.ok)
+		}
+		if err != nil && (!errors.Is(err, company.ErrInvalidCommand) || !strings.Contains(err.Error(), "smsinbox's own")) {
+			t.Errorf("CheckSubmittedApp(%q) = %v, want ErrInvalidCommand saying it is smsinbox's own", tc.app, err)
+		}
 	}
 }

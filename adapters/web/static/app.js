@@ -12,6 +12,7 @@
 import { SSEParser } from "./sse.js";
 import { Formatter, sortKey, utcToZonedInput, zonedToUTC } from "./time.js";
 import { $, announce, badge, h, setAttr, setBadge, setText } from "./dom.js";
+import { twilioMediaURL } from "./media.js";
 
 const TOKEN_KEY = "smsinbox.token";
 const PAGE_SIZE = 50;
@@ -906,17 +907,13 @@ function paintMessage(p, m) {
   }
 }
 
-// mediaLink links an MMS item; only web addresses become links.
+// mediaLink links an MMS item when it is on Twilio's media hosts (media.js);
+// any other address is shown as text, never as a link.
 function mediaLink(item, i, n) {
   const label = `${n > 1 ? `Attachment ${i + 1}` : "Attachment"}${item.content_type ? ` (${item.content_type})` : ""}`;
-  let url = null;
-  try {
-    url = new URL(item.url);
-  } catch {
-    url = null;
-  }
-  if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) {
-    return h("span", { class: "media-unsafe" }, `${label}: not a web address`);
+  const url = twilioMediaURL(item.url);
+  if (!url) {
+    return h("span", { class: "media-unsafe" }, `${label}, not from Twilio (not opened): ${item.url}`);
   }
   return h("a", { class: "media", href: url.href, target: "_blank", rel: "noopener noreferrer" }, label);
 }

@@ -3,6 +3,7 @@
 // failure, with what failed on stdout.
 import { SSEParser } from "../static/sse.js";
 import { sortKey, utcToZonedInput, zonedToUTC } from "../static/time.js";
+import { twilioMediaURL } from "../static/media.js";
 
 let failed = 0;
 function check(ok, what) {
@@ -54,6 +55,39 @@ function check(ok, what) {
   check(utcToZonedInput(Date.parse("2025-07-01T16:00:05Z"), "America/New_York") === "2025-07-01T12:00:05", "utcToZonedInput");
   check(sortKey("2025-03-14T15:02:11Z") < sortKey("2025-03-14T15:02:11.5Z"), "sortKey orders a whole second before its fractions");
   check(sortKey("2025-03-14T15:02:11.000000002Z") > sortKey("2025-03-14T15:02:11.000000001Z"), "sortKey keeps nanoseconds");
+}
+
+// Media links: Twilio's media hosts over https only.
+{
+  const linked = [
+    "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1",
+    "https://API.twilio.com:443/2010-04-01/x", // the same host and port, spelt otherwise
+    "https://api.dublin.ie1.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1",
+    "https://api.sydney.au1.twilio.com/2010-04-01/x",
+    "https://mms.twiliocdn.com/AC1/abc",
+    "https://media.twiliocdn.com/AC1/abc",
+  ];
+  const text = [
+    "https://evil.example/x.jpg",
+    "http://api.twilio.com/2010-04-01/x",
+    "https://api.twilio.com.evil.example/x",
+    "https://evil.example/api.twilio.com/x",
+    "https://user@api.twilio.com/x",
+    "https://user:pw@api.twilio.com/x",
+    "https://api.twilio.com:8443/x",
+    "https://twilio.com/x",
+    "https://www.twilio.com/x",
+    "https://video.twilio.com/x",
+    "https://api.evil.us1.twilio.com.example/x",
+    "https://x.twiliocdn.com/x",
+    "https://s3-external-1.amazonaws.com/media.twiliocdn.com/AC1/x",
+    "javascript:alert(1)",
+    "data:text/html,x",
+    "not a url",
+    "",
+  ];
+  for (const u of linked) check(twilioMediaURL(u) !== null, `media ${u} is Twilio's`);
+  for (const u of text) check(twilioMediaURL(u) === null, `media ${u} is not Twilio's`);
 }
 
 if (failed) process.exit(1);

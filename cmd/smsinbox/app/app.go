@@ -5,10 +5,13 @@ package app
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,14 +35,21 @@ import (
 // SandboxToken checks webhook signatures when no Twilio credentials are set.
 const SandboxToken = "sandbox"
 
+// MinAdminTokenLength is the shortest ADMIN_TOKEN smsinbox accepts: the
+// admin API creates companies and users, and a short token can be guessed.
+const MinAdminTokenLength = 32
+
 // Config is what an App needs from outside.
 type Config struct {
 	Pool  *pgxpool.Pool
 	Store eventstore.Store
 	// PublicURL is the base URL Twilio calls (for signatures); empty: derived.
-	PublicURL  string
+	PublicURL string
+	// AdminToken guards /api/admin/*: empty turns the admin API off; else at
+	// least MinAdminTokenLength characters.
 	AdminToken string
-	// TwilioSID and TwilioToken: empty means sandbox.
+	// TwilioSID and TwilioToken: both empty means sandbox; one without the
+	// other is refused (Validate).
 	TwilioSID, TwilioToken string
 	TwilioAPIURL           string
 	// TwilioHTTPClient carries the calls to Twilio's REST API (nil:
@@ -50,8 +60,38 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Sandbox reports whether smsinbox runs without Twilio credentials.
-func (c Config) Sandbox() bool { return c.TwilioSID == "" || c.TwilioToken == "" }
+// Sandbox reports whether smsinbox runs without Twilio credentials: neither
+// the account SID nor the auth token is set. (With only one of them, Validate
+// refuses the configuration: a half-set account must never fall back to the
+// sandbox, whose webhook token "sandbox" anyone can sign with.)
+func (c Config) Sandbox() bool { return c.TwilioSID == "" && c.TwilioToken == "" }
+
+// Validate refuses a configuration smsinbox must not start with, naming the
+// environment variable to fix: one Twilio credential without the other, or an
+// ADMIN_TOKEN shorter than MinAdminTokenLength characters.
+func (c Config) Validate() error {
+	if err := c.CheckTwilio(); err != nil {
+		return err
+	}
+	if n := utf8.RuneCountInString(c.AdminToken); n > 0 && n < MinAdminTokenLength {
+		return fmt.Errorf("ADMIN_TOKEN is %d characters long; it needs at least %d (make one with: openssl rand -hex 32), or leave it unset to turn the admin API off",
+			n, MinAdminTokenLength)
+	}
+	return nil
+}
+
+// CheckTwilio refuses one Twilio credential without the other, naming the
+// missing environment variable.
+func (c Config) CheckTwilio() error {
+	const both = "set both to use Twilio, or neither for the sandbox"
+	switch {
+	case c.TwilioSID != "" && c.TwilioToken == "":
+		return errors.New("TWILIO_AUTH_TOKEN is not set, but TWILIO_ACCOUNT_SID is: " + both)
+	case c.TwilioSID == "" && c.TwilioToken != "":
+		return errors.New("TWILIO_ACCOUNT_SID is not set, but TWILIO_AUTH_TOKEN is: " + both)
+	}
+	return nil
+}
 
 // App is a wired smsinbox.
 type App struct {
@@ -67,8 +107,11 @@ type App struct {
 	Notifier *projections.Notifier
 }
 
-// New wires an App.
+// New wires an App. It refuses a configuration that Validate refuses.
 func New(cfg Config) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -121,6 +164,8 @@ func New(cfg Config) (*App, error) {
 		Progress:   progress,
 		AdminToken: cfg.AdminToken,
 		Verifier:   twilio.NewVerifier(authToken, cfg.PublicURL),
+		// Empty in the sandbox: any well-formed AccountSid.
+		TwilioAccount: cfg.TwilioSID,
 		Commands: httpapi.Commands{
 			ChangeThread: commands.ChangeThread{Store: store, Now: now},
 			ReceiveInbound: commands.ReceiveInbound{Store: store, Now: now, Logger: cfg.Logger, Texts: commands.QueueAutomatedText(store, now),

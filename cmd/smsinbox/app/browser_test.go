@@ -535,6 +535,51 @@ func TestBrowserDoubleOptInBadgeLive(t *testing.T) {
 	p.checkBadge("section#thread .consent-badge", "no")
 }
 
+// An MMS's media are links only when they are on Twilio's media hosts: an
+// inbound text whose MediaUrl points anywhere else (a webhook is signed, but
+// what it carries is the sender's to choose) shows the address as plain
+// text, never as something to click. The page's own rule, tried here on
+// every shape it must refuse.
+func TestBrowserForeignMediaIsNotALink(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	a := e.newTenant("Acme Dental", numA)
+	const twilioURL = "https://api.twilio.com/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef/Messages/MM0123456789abcdef0123456789abcdef/Media/ME0123456789abcdef0123456789abcdef"
+	foreign := []string{
+		"https://evil.example/phish.jpg",
+		"http://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1", // not https
+		"https://api.twilio.com.evil.example/x.jpg",
+		"https://user@api.twilio.com/2010-04-01/x",
+		"https://api.twilio.com:8443/2010-04-01/x",
+		"https://twiliocdn.com.evil.example/x.jpg",
+	}
+	mms := e.inboundParams(numA, cust1, "Here is the photo of the crown")
+	media := append([]string{twilioURL}, foreign...)
+	mms.Set("NumMedia", fmt.Sprint(len(media)))
+	for i, u := range media {
+		mms.Set(fmt.Sprintf("MediaUrl%d", i), u)
+		mms.Set(fmt.Sprintf("MediaContentType%d", i), "image/jpeg")
+	}
+	e.deliver(mms)
+	th := e.mustThread(a.agent, cust1)
+
+	p := newPage(t, e)
+	p.signInLive(a.agent)
+	p.openThread(th.ID)
+	items := `ol#messages li.message .media-list li`
+	p.waitFor("every media item shown", fmt.Sprintf(`document.querySelectorAll(%s).length === %d`, js(items), len(media)))
+	links := eval[[]string](p, `Array.from(document.querySelectorAll("ol#messages li.message a")).map(a => a.href)`)
+	if !slices.Equal(links, []string{twilioURL}) {
+		p.fail("links in the thread: %q, want only Twilio's %q", links, twilioURL)
+	}
+	texts := eval[[]string](p, `Array.from(document.querySelectorAll(`+js(items)+`)).map(li => li.textContent)`)
+	for i, u := range foreign {
+		if !strings.Contains(texts[i+1], u) {
+			p.fail("media item %d shows %q, want the address %q as text", i+1, texts[i+1], u)
+		}
+	}
+}
+
 // The consent audit, for compliance: the history replayed, the status at a
 // past instant; no reply, no thread commands.
 func TestBrowserComplianceAudit(t *testing.T) {

@@ -123,19 +123,26 @@ func (a auditAnswer) types() []string {
 // queued is what was queued to a customer, from the event store.
 func (e *env) queued(companyID, customer string) []conversation.OutboundMessageQueued {
 	e.t.Helper()
-	var out []conversation.OutboundMessageQueued
+	return conversationEvents[conversation.OutboundMessageQueued](e, companyID, customer, conversation.TypeOutboundMessageQueued)
+}
+
+// conversationEvents are the customer's conversation events of one type,
+// from the event store.
+func conversationEvents[T conversation.Event](e *env, companyID, customer, eventType string) []T {
+	e.t.Helper()
+	var out []T
 	for rec, err := range e.app.Store.ReadStream(context.Background(), conversation.StreamID(companyID, phone.Number(customer)), 0) {
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		if rec.Type != conversation.TypeOutboundMessageQueued {
+		if rec.Type != eventType {
 			continue
 		}
 		ev, err := conversation.Decode(rec.Type, rec.Data)
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		out = append(out, ev.(conversation.OutboundMessageQueued))
+		out = append(out, ev.(T))
 	}
 	return out
 }
@@ -638,6 +645,10 @@ func TestConsentRolesAndValidation(t *testing.T) {
 		{"no first name", func(b map[string]any) { b["first_name"] = " " }, 400, "invalid_request"},
 		{"no last name", func(b map[string]any) { delete(b, "last_name") }, 400, "invalid_request"},
 		{"no app", func(b map[string]any) { delete(b, "app") }, 400, "invalid_request"},
+		// smsinbox's own apps are reserved, for a user's token as for an app key.
+		{"the app automated", func(b map[string]any) { b["app"] = "automated" }, 400, "invalid_request"},
+		{"the app dashboard", func(b map[string]any) { b["app"] = "dashboard" }, 400, "invalid_request"},
+		{"the app Dashboard", func(b map[string]any) { b["app"] = "Dashboard" }, 400, "invalid_request"},
 		{"no opt_in", func(b map[string]any) { delete(b, "opt_in") }, 400, "invalid_request"},
 		{"bad ip", func(b map[string]any) { b["ip"] = "not-an-ip" }, 400, "invalid_request"},
 		{"unknown field", func(b map[string]any) { b["colour"] = "red" }, 400, "unknown_field"},
@@ -650,6 +661,12 @@ func TestConsentRolesAndValidation(t *testing.T) {
 	expect(t, e.do(req{method: "POST", path: "/api/forms/submissions", token: a.agent}), http.StatusBadRequest, "empty_body")
 	if n := len(e.consentEvents(a.ID, cust3)); n != 0 {
 		t.Fatalf("refused forms recorded %d consent events", n)
+	}
+	for rec, err := range e.app.Store.ReadStream(t.Context(), commands.LeadStreamID(a.ID, cust3), 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Fatalf("a refused form recorded %s", rec.Type)
 	}
 	for _, bad := range []string{"call-me", "+15551234567", "12"} {
 		expect(t, e.do(req{method: "GET", path: "/api/consent/" + bad, token: a.agent}), http.StatusBadRequest, "invalid_phone")

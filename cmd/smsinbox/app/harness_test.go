@@ -39,7 +39,7 @@ const (
 	cust3    = "+13125550111"
 	cust4    = "+14155550122"
 	cust5    = "+16175550133"
-	adminTok = "test-admin-token"
+	adminTok = "test-admin-token-0123456789abcdef" // ADMIN_TOKEN needs 32 characters or more
 )
 
 // fakeClock is app.Config.Now: time stands still until a test advances it.
@@ -72,6 +72,9 @@ type env struct {
 	client    *http.Client
 	// pool is the database (read models and events).
 	pool *pgxpool.Pool
+	// account is the Twilio account SID the app is configured with ("" in
+	// the sandbox): the AccountSid of the webhooks the tests post.
+	account string
 }
 
 type envConfig struct {
@@ -123,7 +126,7 @@ func newEnvWith(t *testing.T, cfg envConfig) *env {
 	})
 	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, app: a, srv: srv, clock: clock, publicURL: srv.URL, client: srv.Client(), pool: pool}
+	e := &env{t: t, app: a, srv: srv, clock: clock, publicURL: srv.URL, client: srv.Client(), pool: pool, account: acfg.TwilioSID}
 	if cfg.publicURL != "" {
 		e.publicURL = strings.TrimRight(cfg.publicURL, "/")
 	}
@@ -168,6 +171,21 @@ type req struct {
 
 func (e *env) do(r req) response {
 	e.t.Helper()
+	resp, err := e.client.Do(e.request(r))
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", r.method, r.path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatalf("%s %s: read: %v", r.method, r.path, err)
+	}
+	return response{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+// request builds r as an *http.Request to the server.
+func (e *env) request(r req) *http.Request {
+	e.t.Helper()
 	var body io.Reader
 	switch b := r.body.(type) {
 	case nil:
@@ -195,16 +213,7 @@ func (e *env) do(r req) response {
 	for k, v := range r.header {
 		hr.Header.Set(k, v)
 	}
-	resp, err := e.client.Do(hr)
-	if err != nil {
-		e.t.Fatalf("%s %s: %v", r.method, r.path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		e.t.Fatalf("%s %s: read: %v", r.method, r.path, err)
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: b}
+	return hr
 }
 
 // expect fails the test unless the answer has status (and, for errors, code).
@@ -265,10 +274,11 @@ func (e *env) newTenant(name, number string) tenant {
 	return tenant{company: c, agent: e.addUser(c.ID, "agent")}
 }
 
-// inboundParams are the parameters of an ordinary inbound SMS.
+// inboundParams are the parameters of an ordinary inbound SMS to the app's
+// Twilio account (any account in the sandbox).
 func (e *env) inboundParams(to, from, body string) url.Values {
 	e.t.Helper()
-	p, err := twilio.NewInboundParams(to, from, body, "")
+	p, err := twilio.NewInboundParams(to, from, body, e.account)
 	if err != nil {
 		e.t.Fatalf("inbound params: %v", err)
 	}
