@@ -49,6 +49,7 @@ type webhookLoad struct {
 	posted  int
 	acked   []ackedText
 	failed  int
+	lastErr error // of the last text not acknowledged
 	acks    change
 	stopped chan struct{}
 	done    chan struct{}
@@ -92,13 +93,15 @@ func (l *webhookLoad) caller() {
 		if pad := l.cfg.bodySize - len(body); pad > 0 {
 			body += " " + strings.Repeat("x", pad-1)
 		}
-		sid, acked, _ := l.e.postWebhook(context.Background(), target, from, body)
+		sid, status, err := l.e.postWebhook(context.Background(), target, from, body)
+		acked := status == http.StatusOK
 		l.mu.Lock()
 		if acked {
 			l.acked = append(l.acked, ackedText{sid: sid, from: from, body: body, at: time.Now()})
 			l.acks.notify()
 		} else {
 			l.failed++
+			l.lastErr = err
 			if l.cfg.failFast {
 				l.halt()
 			}
@@ -126,7 +129,11 @@ func (l *webhookLoad) ackedCount() int {
 func (l *webhookLoad) awaitAcked(n int) bool {
 	l.e.t.Helper()
 	if !l.acks.await(func() bool { return l.ackedCount() >= n }, l.done) {
-		l.e.t.Errorf("waited for %d texts acknowledged; the load has %d (it ended: %v)", n, l.ackedCount(), closed(l.done))
+		l.mu.Lock()
+		failed, last := l.failed, l.lastErr
+		l.mu.Unlock()
+		l.e.t.Errorf("waited for %d texts acknowledged; the load has %d, and %d not acknowledged (the last: %v; it ended: %v)",
+			n, l.ackedCount(), failed, last, closed(l.done))
 		return false
 	}
 	return true
