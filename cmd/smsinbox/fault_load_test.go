@@ -227,11 +227,48 @@ func (e *faultEnv) presence(s *serverProc, acked []ackedText) (present, dup int)
 	}
 	if len(missing) > 0 {
 		e.t.Errorf("%d acknowledged texts are missing, e.g. %s", len(missing), strings.Join(missing[:min(5, len(missing))], ", "))
+		for _, m := range missing[:min(3, len(missing))] {
+			e.t.Logf("what the database holds of %s", e.explain(ctx, strings.Fields(m)[0]))
+		}
 	}
 	if len(twice) > 0 {
 		e.t.Errorf("%d acknowledged texts are recorded more than once, e.g. %s", len(twice), strings.Join(twice[:min(5, len(twice))], ", "))
 	}
 	return present, dup
+}
+
+// explain says what the database holds of the inbound text sid: its
+// event, its message row, the consumers' checkpoints, and the events
+// around it with whether each text among them has its row (a gap in what
+// a projector applied shows there).
+func (e *faultEnv) explain(ctx context.Context, sid string) string {
+	var b strings.Builder
+	var pos int64
+	if err := e.pool.QueryRow(ctx, `SELECT position FROM es_events WHERE type = 'MessageReceived' AND data->>'message_sid' = $1`,
+		sid).Scan(&pos); err != nil {
+		return fmt.Sprintf("its event: %v", err)
+	}
+	var rows int
+	e.pool.QueryRow(ctx, `SELECT count(*) FROM messages WHERE id = $1 OR twilio_sid = $2`, commands.InboundMessageID(sid), sid).Scan(&rows)
+	fmt.Fprintf(&b, "its event is at %d, %d message rows; %s; around it:", pos, rows, e.lagReport())
+	around, err := e.pool.Query(ctx, `SELECT ev.position, ev.type, ev.recorded_at, m.id IS NOT NULL
+		FROM es_events ev LEFT JOIN messages m ON m.twilio_sid = ev.data->>'message_sid' AND ev.type = 'MessageReceived'
+		WHERE ev.position BETWEEN $1 - 5 AND $1 + 5 ORDER BY ev.position`, pos)
+	if err != nil {
+		return b.String() + " " + err.Error()
+	}
+	defer around.Close()
+	for around.Next() {
+		var p int64
+		var typ string
+		var at time.Time
+		var row bool
+		if err := around.Scan(&p, &typ, &at, &row); err != nil {
+			return b.String() + " " + err.Error()
+		}
+		fmt.Fprintf(&b, " [%d %s recorded %s row=%v]", p, typ, at.Format("15:04:05.000"), row)
+	}
+	return b.String()
 }
 
 // sentTwice checks that Twilio was handed no text twice: for each
