@@ -16,7 +16,8 @@ import (
 // readySample is one answer of a server's /readyz.
 type readySample struct {
 	server string
-	at     time.Time
+	began  time.Time // the probe
+	at     time.Time // its answer
 	ok     bool
 }
 
@@ -32,6 +33,7 @@ type readyWatch struct {
 	mu      sync.Mutex
 	samples []readySample
 	lies    []string
+	sampled change // at each sample
 }
 
 func (e *faultEnv) watchReady(servers ...*serverProc) *readyWatch {
@@ -52,6 +54,7 @@ func (w *readyWatch) probe(s *serverProc) {
 			return
 		case <-tick.C:
 		}
+		began := time.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		before, errBefore := w.e.unheld(ctx)
 		ok := w.e.ready(ctx, s)
@@ -59,7 +62,7 @@ func (w *readyWatch) probe(s *serverProc) {
 		after, errAfter := w.e.unheld(ctx)
 		cancel()
 		w.mu.Lock()
-		w.samples = append(w.samples, readySample{server: s.name, at: at, ok: ok})
+		w.samples = append(w.samples, readySample{server: s.name, began: began, at: at, ok: ok})
 		if ok && errBefore == nil && errAfter == nil {
 			for _, name := range before {
 				if slices.Contains(after, name) {
@@ -69,6 +72,7 @@ func (w *readyWatch) probe(s *serverProc) {
 			}
 		}
 		w.mu.Unlock()
+		w.sampled.notify()
 	}
 }
 
@@ -80,8 +84,21 @@ func (w *readyWatch) stop() {
 }
 
 // recovery reads the watch of server since from: whether it answered not
-// ready at some point, and when it next answered ready after that.
+// ready at some point, and when it next answered ready after that. It
+// first waits for a probe of server that began after now (the caller has
+// just seen the server ready), so that the watch has seen it too.
 func (w *readyWatch) recovery(server string, since time.Time) (sawNotReady bool, readyAt time.Time) {
+	now := time.Now()
+	w.sampled.await(func() bool {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		for i := len(w.samples) - 1; i >= 0 && w.samples[i].at.After(now); i-- {
+			if w.samples[i].server == server && w.samples[i].began.After(now) {
+				return true
+			}
+		}
+		return false
+	}, w.stopped)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, s := range w.samples {
