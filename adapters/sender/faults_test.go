@@ -393,11 +393,11 @@ func TestTextOfAnUnreadableConversationIsSetAside(t *testing.T) {
 // and leaves the texts it did not start for the next holder.
 func TestStopFinishesTheCallUnderWay(t *testing.T) {
 	e := newSenderEnv(t)
-	e.fake.Hang(string(alice))
+	release := e.fake.HangAll(string(alice))
 	first := e.queue(alice, "First")
 	second := e.queue(alice, "Second")
 	stop := e.run()
-	if err := e.fake.WaitFor(t.Context(), func() bool { return len(e.fake.Arrived()) == 1 }); err != nil {
+	if err := e.fake.Await(t.Context(), func() bool { return len(e.fake.Arrived()) == 1 }); err != nil {
 		t.Fatal(err)
 	}
 	stopped := make(chan struct{})
@@ -412,7 +412,7 @@ func TestStopFinishesTheCallUnderWay(t *testing.T) {
 	if err := conn.QueryRow(context.Background(), `SELECT pg_try_advisory_lock($1)`, checkpoint.LockKey(Name)).Scan(&got); err != nil || got {
 		t.Fatalf("a standby took the sender's lock while its call was under way (%v)", err)
 	}
-	e.fake.Release(string(alice))
+	release()
 	<-stopped
 	if _, ok := lastEvent(e.events(first)).(conversation.OutboundMessageSent); !ok {
 		t.Fatalf("the call's outcome was not recorded before the stop ended: %#v", e.events(first))

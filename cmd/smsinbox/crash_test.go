@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -15,13 +14,12 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/smsinbox/smsinbox/adapters/eventstore/postgres"
+	"github.com/smsinbox/smsinbox/adapters/postgres/pgserver"
 	"github.com/smsinbox/smsinbox/adapters/postgres/pgtest"
 	"github.com/smsinbox/smsinbox/adapters/twilio"
 	"github.com/smsinbox/smsinbox/commands"
 	"github.com/smsinbox/smsinbox/domain/phone"
 )
-
-func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // TestCrashWhileProjecting kills the server (SIGKILL) while its projectors
 // work through a burst of events, starts it again, and checks that the read
@@ -42,11 +40,8 @@ func TestCrashWhileProjecting(t *testing.T) {
 	// archived and read, all appended before the server starts.
 	total := burst(t, ctx, pool)
 
-	bin := filepath.Join(t.TempDir(), "smsinbox")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	port, _ := freePort()
+	bin := smsinboxBinary(t)
+	port, _ := pgserver.FreePort()
 	env := append(os.Environ(), "DATABASE_URL="+dbURL, fmt.Sprintf("LISTEN_ADDR=127.0.0.1:%d", port))
 
 	start := func() *exec.Cmd {

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/smsinbox/smsinbox/adapters/postgres/pgserver"
 	"github.com/smsinbox/smsinbox/adapters/postgres/pgtest"
 )
 
@@ -24,10 +24,7 @@ func TestServeRefusesUnsafeConfiguration(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "smsinbox")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := smsinboxBinary(t)
 	dbURL := pgtest.NewDatabase(t)
 	tests := []struct {
 		name string
@@ -41,7 +38,7 @@ func TestServeRefusesUnsafeConfiguration(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			port, err := freePort()
+			port, err := pgserver.FreePort()
 			if err != nil {
 				t.Fatal(err)
 			}

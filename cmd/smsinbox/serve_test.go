@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smsinbox/smsinbox/adapters/postgres/pgserver"
 	"github.com/smsinbox/smsinbox/adapters/postgres/pgtest"
 )
 
@@ -17,7 +18,7 @@ import (
 // shutdown: http.Server.Shutdown waits for every request, and a stream
 // never ends by itself, so serve ends the streams when it stops.
 func TestServeShutdownEndsLiveStreams(t *testing.T) {
-	port, err := freePort()
+	port, err := pgserver.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,11 +101,11 @@ func TestServeShutdownEndsLiveStreams(t *testing.T) {
 // PPROF_ADDR serves Go's profiles on the operator's address, and only
 // there: the API's address does not answer them.
 func TestServeProfilesOnTheOperatorsAddress(t *testing.T) {
-	apiPort, err := freePort()
+	apiPort, err := pgserver.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	opsPort, err := freePort()
+	opsPort, err := pgserver.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/smsinbox/smsinbox/adapters/postgres/pgserver"
 )
 
 // TestUsageErrors: a command line smsinbox cannot run is a usageError (told
@@ -52,7 +54,7 @@ func TestSimulateRefusesHalfTwilioCredentials(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	t.Setenv("TWILIO_ACCOUNT_SID", "")
 	t.Setenv("TWILIO_AUTH_TOKEN", "0123456789abcdef0123456789abcdef")
-	port, err := freePort() // nothing listens there
+	port, err := pgserver.FreePort() // nothing listens there
 	if err != nil {
 		t.Fatal(err)
 	}

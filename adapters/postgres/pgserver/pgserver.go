@@ -139,6 +139,22 @@ func (c *Cluster) Stop(ctx context.Context) error {
 	return nil
 }
 
+// Restart stops the cluster with pg_ctl's shutdown mode ("smart", "fast"
+// or "immediate") and starts it again with the options it last started
+// with, waiting until it accepts connections. Every session is cut; with
+// "immediate" the server recovers from its WAL as after a crash. Fault
+// tests use it to take the database away under a running smsinbox.
+func (c *Cluster) Restart(ctx context.Context, mode string) error {
+	// -l again: without it the restarted server would log to pg_ctl's own
+	// output, which it keeps open, and run would never return.
+	out, err := c.run(ctx, "pg_ctl", "-D", filepath.Join(c.Dir, "data"), "-l", filepath.Join(c.Dir, "postgres.log"),
+		"-m", mode, "-w", "-t", "60", "restart")
+	if err != nil {
+		return fmt.Errorf("restart PostgreSQL in %s (-m %s): %w\n%s", c.Dir, mode, err, out)
+	}
+	return nil
+}
+
 // run runs a PostgreSQL program, as the postgres user when this process is root.
 func (c *Cluster) run(ctx context.Context, program string, args ...string) (string, error) {
 	path := filepath.Join(c.bin, program)

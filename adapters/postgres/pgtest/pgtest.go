@@ -28,10 +28,12 @@ import (
 
 // Main runs the tests of a package with a PostgreSQL server.
 func Main(m *testing.M) {
-	os.Exit(run(m))
+	os.Exit(Run(m))
 }
 
-func run(m *testing.M) int {
+// Run is Main without the exit: it answers the exit code, so that a
+// TestMain can release what its package's tests shared before it exits.
+func Run(m *testing.M) int {
 	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if os.Getenv("DATABASE_URL") == "" {

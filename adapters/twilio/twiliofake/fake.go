@@ -4,8 +4,11 @@
 //	POST /2010-04-01/Accounts/{AccountSid}/Messages.json
 //
 // with basic auth, Twilio's answers (201 JSON, errors in Twilio's JSON shape),
-// and programmable failures. Every other call answers 404 and is recorded as
-// unexpected, so a test can assert that smsinbox called nothing else.
+// and programmable faults: errors (500, 429 with Retry-After, ...), dropped
+// connections, slow answers and answers held until the test releases them,
+// for every recipient or for one. Every other call answers 404 and is
+// recorded as unexpected, so a test can assert that smsinbox called nothing
+// else.
 package twiliofake
 
 import (
@@ -49,12 +52,31 @@ type Call struct {
 	Time   time.Time
 }
 
-type action struct {
-	drop    bool
-	status  int
-	code    int
-	message string
-	header  http.Header // added to the answer
+// Answer is how the fake answers one Messages request (see Script). The
+// zero Answer accepts the message at once (201).
+type Answer struct {
+	// Status, when 400 or more, answers Twilio's error JSON with Code and
+	// Message instead of accepting the message.
+	Status  int
+	Code    int
+	Message string
+	// RetryAfter is the Retry-After header of the answer (seconds, as
+	// Twilio sends it with 429, or an HTTP date); "" sends none.
+	RetryAfter string
+	// Date, when not zero, is the answer's Date header (a Retry-After date
+	// is read relative to it).
+	Date time.Time
+	// Drop closes the connection after reading the request, answering
+	// nothing.
+	Drop bool
+	// Delay holds the answer for that long (a slow Twilio).
+	Delay time.Duration
+	// Hold holds the answer until the channel is closed (a Twilio that
+	// hangs until the test releases it).
+	//
+	// A client that gives up while an answer is delayed or held is
+	// recorded with Status 0: Twilio may have the message all the same.
+	Hold <-chan struct{}
 }
 
 // Fake is the fake API. Its methods are safe for concurrent use.
@@ -63,26 +85,33 @@ type Fake struct {
 	authToken  string
 	srv        *httptest.Server
 
-	mu         sync.Mutex
-	script     []action // what the next Messages requests get, in order
+	mu     sync.Mutex
+	script []Answer // what the next Messages requests get, in order
+	// scripts are the answers of the next requests to one number (To);
+	// they come before script.
+	scripts    map[string][]Answer
 	delay      time.Duration
-	hangs      map[string]chan struct{} // To → closed when released
-	arrived    []Request
 	requests   []Request
+	arrived    []Request // every Messages request as it came, answered or not
 	unexpected []Call
-	// changed is closed, and replaced, whenever a request arrives or is
-	// answered (WaitFor).
+	// hangs hold every request to a number until released (HangAll).
+	hangs map[string]chan struct{}
+	// changed is closed (and replaced) whenever a request arrives or is
+	// answered: Await's wake-up.
 	changed chan struct{}
-	ended   bool
+	// ended is closed when the test ends: every held request is let go, so
+	// the server's Close does not wait for them.
+	ended chan struct{}
 }
 
 // New starts a fake for the account, stopped when the test ends.
 func New(t testing.TB, accountSID, authToken string) *Fake {
 	t.Helper()
-	f := &Fake{accountSID: accountSID, authToken: authToken, hangs: map[string]chan struct{}{}, changed: make(chan struct{})}
+	f := &Fake{accountSID: accountSID, authToken: authToken,
+		hangs: map[string]chan struct{}{}, changed: make(chan struct{}), ended: make(chan struct{})}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
-	t.Cleanup(f.releaseAll) // first: Close waits for the requests in hand
+	t.Cleanup(func() { close(f.ended) }) // runs first: Close waits for the requests in hand
 	return f
 }
 
@@ -95,98 +124,78 @@ func (f *Fake) Client() *http.Client { return f.srv.Client() }
 // FailNext makes the next n Messages requests (that pass basic auth) answer
 // status with Twilio's error JSON carrying code and message.
 func (f *Fake) FailNext(n, status, code int, message string) {
+	for range n {
+		f.Script("", Answer{Status: status, Code: code, Message: message})
+	}
+}
+
+// Script makes the next Messages requests (that pass basic auth) to the
+// number to get answers, in order, after any scripted before; to "" scripts
+// the requests to every number that has no script of its own left.
+func (f *Fake) Script(to string, answers ...Answer) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for range n {
-		f.script = append(f.script, action{status: status, code: code, message: message})
+	if to == "" {
+		f.script = append(f.script, answers...)
+		return
+	}
+	if f.scripts == nil {
+		f.scripts = map[string][]Answer{}
+	}
+	f.scripts[to] = append(f.scripts[to], answers...)
+}
+
+// Hang makes the next n Messages requests to the number to (every number
+// when "") wait, unanswered, until release is called, their client gives
+// up or the test ends; then they are accepted. release may be called more
+// than once.
+func (f *Fake) Hang(to string, n int) (release func()) {
+	hold := make(chan struct{})
+	answers := make([]Answer, n)
+	for i := range answers {
+		answers[i] = Answer{Hold: hold}
+	}
+	f.Script(to, answers...)
+	var once sync.Once
+	return func() { once.Do(func() { close(hold) }) }
+}
+
+// HangAll makes every later Messages request to the number to wait,
+// unanswered, until release is called, its client gives up or the test
+// ends; then it is accepted (or answered as scripted). release may be
+// called more than once.
+func (f *Fake) HangAll(to string) (release func()) {
+	hold := make(chan struct{})
+	f.mu.Lock()
+	f.hangs[to] = hold
+	f.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			if f.hangs[to] == hold {
+				delete(f.hangs, to)
+			}
+			close(hold)
+		})
 	}
 }
 
 // FailNextRetryAfter is FailNext with a Retry-After header in the answers
-// (seconds, or an HTTP date), and the answer's Date header set to date when
-// it is not zero (Retry-After dates are read relative to it).
+// (seconds, or an HTTP date), and the answers' Date header set to date when
+// it is not zero.
 func (f *Fake) FailNextRetryAfter(n, status, code int, message, retryAfter string, date time.Time) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	h := http.Header{"Retry-After": {retryAfter}}
-	if !date.IsZero() {
-		h.Set("Date", date.UTC().Format(http.TimeFormat))
-	}
 	for range n {
-		f.script = append(f.script, action{status: status, code: code, message: message, header: h})
+		f.Script("", Answer{Status: status, Code: code, Message: message, RetryAfter: retryAfter, Date: date})
 	}
-}
-
-// Hang makes every later Messages request to the number to wait, unanswered,
-// until Release(to), the client gives up, or the test ends.
-func (f *Fake) Hang(to string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.hangs[to] == nil && !f.ended {
-		f.hangs[to] = make(chan struct{})
-	}
-}
-
-// Release answers the requests to the number to that Hang holds, and ends
-// the hang.
-func (f *Fake) Release(to string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if ch := f.hangs[to]; ch != nil {
-		close(ch)
-		delete(f.hangs, to)
-	}
-}
-
-func (f *Fake) releaseAll() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.ended = true
-	for to, ch := range f.hangs {
-		close(ch)
-		delete(f.hangs, to)
-	}
-}
-
-// Arrived returns every Messages request (that passed basic auth) as it
-// arrived, before it was answered (Status and SID unset), in order.
-func (f *Fake) Arrived() []Request {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return cloneRequests(f.arrived)
-}
-
-// WaitFor waits until cond holds, looking again whenever a request arrives
-// or is answered; ctx's error if it ends first.
-func (f *Fake) WaitFor(ctx context.Context, cond func() bool) error {
-	for {
-		f.mu.Lock()
-		ch := f.changed
-		f.mu.Unlock()
-		if cond() {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-}
-
-// notify wakes WaitFor; f.mu is held.
-func (f *Fake) notify() {
-	close(f.changed)
-	f.changed = make(chan struct{})
 }
 
 // DropNext makes the next n Messages requests (that pass basic auth) close the
 // connection after reading the request, without answering.
 func (f *Fake) DropNext(n int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	for range n {
-		f.script = append(f.script, action{drop: true})
+		f.Script("", Answer{Drop: true})
 	}
 }
 
@@ -217,6 +226,34 @@ func (f *Fake) Requests() []Request {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return cloneRequests(f.requests)
+}
+
+// Arrived returns every Messages request that passed basic auth, as it
+// arrived, whether it has been answered yet or not (Status 0 and no SID
+// here), in order: a test sees a delayed or held request in flight.
+func (f *Fake) Arrived() []Request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return cloneRequests(f.arrived)
+}
+
+// Await waits until cond holds, looking again each time a request arrives
+// or is answered, until ctx ends (its error). cond may call the fake's
+// methods.
+func (f *Fake) Await(ctx context.Context, cond func() bool) error {
+	for {
+		f.mu.Lock()
+		changed := f.changed
+		f.mu.Unlock()
+		if cond() {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // Unexpected returns every call to anything but the Messages resource
@@ -271,26 +308,32 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.arrived = append(f.arrived, req)
 	f.notify()
-	var act *action
-	if len(f.script) > 0 {
-		act = &f.script[0]
-		f.script = f.script[1:]
-	}
-	delay := f.delay
 	hang := f.hangs[req.To]
 	f.mu.Unlock()
 
-	if hang != nil {
+	act := f.next(req.To)
+	delay := act.Delay
+	if delay == 0 {
+		f.mu.Lock()
+		delay = f.delay
+		f.mu.Unlock()
+	}
+	if delay > 0 {
 		select {
-		case <-hang:
+		case <-time.After(delay):
+		case <-f.ended:
 		case <-r.Context().Done():
 			f.record(req) // Status 0: the client gave up
 			return
 		}
 	}
-	if delay > 0 {
+	for _, hold := range []<-chan struct{}{act.Hold, hang} {
+		if hold == nil {
+			continue
+		}
 		select {
-		case <-time.After(delay):
+		case <-hold:
+		case <-f.ended:
 		case <-r.Context().Done():
 			f.record(req) // Status 0: the client gave up
 			return
@@ -298,7 +341,7 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	}
 
 	switch {
-	case act != nil && act.drop:
+	case act.Drop:
 		f.record(req)
 		hj, ok := w.(http.Hijacker)
 		if !ok {
@@ -308,13 +351,16 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 		if err == nil {
 			_ = conn.Close()
 		}
-	case act != nil:
-		req.Status = act.status
+	case act.Status >= 400:
+		req.Status = act.Status
 		f.record(req)
-		for k, vs := range act.header {
-			w.Header()[k] = vs
+		if act.RetryAfter != "" {
+			w.Header().Set("Retry-After", act.RetryAfter)
 		}
-		writeError(w, act.status, act.code, act.message)
+		if !act.Date.IsZero() {
+			w.Header().Set("Date", act.Date.UTC().Format(http.TimeFormat))
+		}
+		writeError(w, act.Status, act.Code, act.Message)
 	case req.To == "":
 		req.Status = http.StatusBadRequest
 		f.record(req)
@@ -335,6 +381,24 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// next takes the scripted answer of the next request to the number to:
+// its own script first, then the one of every number; the zero Answer when
+// neither has one left.
+func (f *Fake) next(to string) Answer {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if s := f.scripts[to]; len(s) > 0 {
+		f.scripts[to] = s[1:]
+		return s[0]
+	}
+	if len(f.script) > 0 {
+		a := f.script[0]
+		f.script = f.script[1:]
+		return a
+	}
+	return Answer{}
+}
+
 func (f *Fake) authorized(r *http.Request) bool {
 	user, pass, ok := r.BasicAuth()
 	return ok &&
@@ -347,6 +411,12 @@ func (f *Fake) record(r Request) {
 	defer f.mu.Unlock()
 	f.requests = append(f.requests, r)
 	f.notify()
+}
+
+// notify wakes the Await calls (f.mu held).
+func (f *Fake) notify() {
+	close(f.changed)
+	f.changed = make(chan struct{})
 }
 
 func (f *Fake) recordUnexpected(r *http.Request, now time.Time) {

@@ -1,6 +1,7 @@
 package twiliofake_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -186,17 +187,17 @@ func TestDelayAndConcurrency(t *testing.T) {
 	}
 }
 
-// Hang holds the requests to a number until Release; Arrived shows them at
-// once, WaitFor wakes on each change.
-func TestHangAndArrived(t *testing.T) {
+// HangAll holds the requests to a number until released; Arrived shows
+// them at once, Await wakes on each change.
+func TestHangAllAndArrived(t *testing.T) {
 	f := twiliofake.New(t, sid, token)
-	f.Hang("+12025550123")
+	release := f.HangAll("+12025550123")
 	done := make(chan *http.Response, 1)
 	go func() {
 		resp, _ := post(t, f, messages, sid, token, msgForm())
 		done <- resp
 	}()
-	if err := f.WaitFor(t.Context(), func() bool { return len(f.Arrived()) == 1 }); err != nil {
+	if err := f.Await(t.Context(), func() bool { return len(f.Arrived()) == 1 }); err != nil {
 		t.Fatal(err)
 	}
 	if a := f.Arrived()[0]; a.To != "+12025550123" || a.Status != 0 || len(f.Requests()) != 0 {
@@ -208,15 +209,15 @@ func TestHangAndArrived(t *testing.T) {
 	if resp, _ := post(t, f, messages, sid, token, other); resp.StatusCode != http.StatusCreated {
 		t.Fatalf("other number: %d", resp.StatusCode)
 	}
-	f.Release("+12025550123")
+	release()
 	if resp := <-done; resp.StatusCode != http.StatusCreated {
 		t.Fatalf("released: %d", resp.StatusCode)
 	}
-	if err := f.WaitFor(t.Context(), func() bool { return len(f.Sent()) == 2 }); err != nil {
+	if err := f.Await(t.Context(), func() bool { return len(f.Sent()) == 2 }); err != nil {
 		t.Fatal(err)
 	}
 	// A hang the test never releases ends with the test.
-	f.Hang("+12025550125")
+	f.HangAll("+12025550125")
 	go func() {
 		form := msgForm()
 		form.Set("To", "+12025550125")
@@ -227,7 +228,7 @@ func TestHangAndArrived(t *testing.T) {
 			resp.Body.Close()
 		}
 	}()
-	if err := f.WaitFor(t.Context(), func() bool { return len(f.Arrived()) == 3 }); err != nil {
+	if err := f.Await(t.Context(), func() bool { return len(f.Arrived()) == 3 }); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -239,5 +240,116 @@ func TestFailNextRetryAfter(t *testing.T) {
 	resp, body := post(t, f, messages, sid, token, msgForm())
 	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "30" || resp.Header.Get("Date") != date.Format(http.TimeFormat) || body["code"] != float64(20429) {
 		t.Fatalf("%d %v %v", resp.StatusCode, resp.Header, body)
+	}
+}
+
+// messageTo is an authenticated request for a text to the number to.
+func messageTo(ctx context.Context, f *twiliofake.Fake, to string) *http.Request {
+	form := msgForm()
+	form.Set("To", to)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, f.URL()+messages, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(sid, token)
+	return req
+}
+
+// postTo posts a text to the number to and answers the fake's answer.
+func postTo(t *testing.T, f *twiliofake.Fake, to string) *http.Response {
+	t.Helper()
+	resp, err := f.Client().Do(messageTo(t.Context(), f, to))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
+func TestScriptPerNumber(t *testing.T) {
+	f := twiliofake.New(t, sid, token)
+	f.Script("+12025550187",
+		twiliofake.Answer{Status: 429, Code: 20429, Message: "Too Many Requests", RetryAfter: "2"},
+		twiliofake.Answer{Status: 503, Code: 20503, Message: "Service Unavailable"})
+	f.FailNext(1, 500, 20500, "Internal Server Error")
+
+	if resp := postTo(t, f, "+12025550199"); resp.StatusCode != 500 { // the script of every number
+		t.Fatalf("another number: %d, want 500", resp.StatusCode)
+	}
+	resp := postTo(t, f, "+12025550187")
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "2" {
+		t.Fatalf("scripted number: %d Retry-After %q, want 429 and 2", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	if resp := postTo(t, f, "+12025550187"); resp.StatusCode != 503 || resp.Header.Get("Retry-After") != "" {
+		t.Fatalf("scripted number, second: %d %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	for _, to := range []string{"+12025550187", "+12025550199"} {
+		if resp := postTo(t, f, to); resp.StatusCode != 201 {
+			t.Fatalf("%s after the scripts: %d", to, resp.StatusCode)
+		}
+	}
+	if n := len(f.Sent()); n != 2 {
+		t.Fatalf("Sent has %d, want 2", n)
+	}
+}
+
+func TestHangUntilReleased(t *testing.T) {
+	f := twiliofake.New(t, sid, token)
+	release := f.Hang("+12025550187", 1)
+	defer release()
+	hung := make(chan *http.Response, 1)
+	go func() {
+		resp, err := f.Client().Do(messageTo(context.Background(), f, "+12025550187"))
+		if err != nil {
+			t.Error(err)
+			hung <- nil
+			return
+		}
+		resp.Body.Close()
+		hung <- resp
+	}()
+	if err := f.Await(t.Context(), func() bool { return len(f.Arrived()) == 1 }); err != nil {
+		t.Fatal(err)
+	}
+	// Another number is answered while the first hangs.
+	if resp := postTo(t, f, "+12025550199"); resp.StatusCode != 201 {
+		t.Fatalf("another number: %d", resp.StatusCode)
+	}
+	if reqs := f.Requests(); len(reqs) != 1 || reqs[0].To != "+12025550199" {
+		t.Fatalf("answered before the release: %+v", reqs)
+	}
+	release()
+	if resp := <-hung; resp == nil || resp.StatusCode != 201 {
+		t.Fatalf("released: %v", resp)
+	}
+	if n := len(f.Sent()); n != 2 {
+		t.Fatalf("Sent has %d, want 2", n)
+	}
+}
+
+func TestHangAbandonedByTheClient(t *testing.T) {
+	f := twiliofake.New(t, sid, token)
+	release := f.Hang("", 1)
+	defer release()
+	ctx, cancel := context.WithCancel(t.Context())
+	req := messageTo(ctx, f, "+12025550123")
+	done := make(chan error, 1)
+	go func() {
+		resp, err := f.Client().Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	if err := f.Await(t.Context(), func() bool { return len(f.Arrived()) == 1 }); err != nil { // the fake holds it
+		t.Fatal(err)
+	}
+	cancel()
+	if err := <-done; err == nil {
+		t.Fatal("a cancelled request was answered")
+	}
+	if err := f.Await(t.Context(), func() bool { return len(f.Requests()) == 1 }); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.Requests()[0]; r.Status != 0 {
+		t.Fatalf("abandoned request recorded with status %d, want 0", r.Status)
 	}
 }

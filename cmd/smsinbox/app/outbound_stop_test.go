@@ -148,7 +148,7 @@ func (e *outEnv) waitFake(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := e.fake.WaitFor(ctx, cond); err != nil {
+	if err := e.fake.Await(ctx, cond); err != nil {
 		t.Fatalf("waiting for %s: %v; requests %q", what, err, bodies(e.fake.Arrived()))
 	}
 }
@@ -165,8 +165,8 @@ func TestOutboundHungCallDoesNotHoldOtherCustomers(t *testing.T) {
 	e.customerTexts(numA, cust2, "hello")
 	e.giveConsent(a.ID, numA, cust2, true)
 
-	e.fake.Hang(cust1)
-	defer e.fake.Release(cust1)
+	release := e.fake.HangAll(cust1)
+	defer release()
 	e.mustReply(a.agent, thread1, "This call hangs")
 	e.waitFake(t, "the hung call", func() bool { return len(e.fake.Arrived()) == 1 })
 
