@@ -54,13 +54,46 @@ func openings(zone *time.Location, h hours, company Window, from, until time.Tim
 			keep(t)
 		}
 	}
-	for t := from; ; {
-		_, next := t.In(zone).ZoneBounds()
-		if next.IsZero() || next.After(until) {
-			break
+	for _, t := range offsetChanges(zone, from, until) {
+		keep(t)
+	}
+	return out
+}
+
+// offsetStep is how often offsetChanges reads a zone's offset. No zone
+// changes its offset twice within 12 hours.
+const offsetStep = 12 * time.Hour
+
+// offsetChanges returns the instants in (from, until] at which zone's
+// offset changes: it reads the offset every offsetStep and, where it
+// differs, finds the first second of the new one by bisection.
+//
+// Time.ZoneBounds would name them directly, but in leap years that its zone
+// files cover only by their closing rule (2040, 2044, ...) it answers, on 31
+// December, an end before the instant asked about (Go issue 81583).
+func offsetChanges(zone *time.Location, from, until time.Time) []time.Time {
+	var out []time.Time
+	offset := func(t time.Time) int { _, o := t.In(zone).Zone(); return o }
+	for a := from; a.Before(until); a = a.Add(offsetStep) {
+		b := a.Add(offsetStep)
+		if b.After(until) {
+			b = until
 		}
-		keep(next)
-		t = next
+		before := offset(a)
+		if offset(b) == before {
+			continue
+		}
+		// The offset at lo is before's, at hi it is not.
+		lo, hi := a.Unix(), b.Unix()
+		for hi-lo > 1 {
+			mid := lo + (hi-lo)/2
+			if offset(time.Unix(mid, 0)) == before {
+				lo = mid
+			} else {
+				hi = mid
+			}
+		}
+		out = append(out, time.Unix(hi, 0))
 	}
 	return out
 }
