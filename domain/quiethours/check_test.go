@@ -247,6 +247,19 @@ func TestRow12NextAllowedAcrossDaylightSaving(t *testing.T) {
 	)
 }
 
+// Row 12 | refused | a zone can also enter its window by a jump of its
+// clocks: on 1 April 1979 Athens went from 08:59:59 to 10:00, so a window
+// opening at 09:30 opened at 10:00 that day.
+func TestRow12ClocksJumpIntoTheWindow(t *testing.T) {
+	const athens = "Europe/Athens"
+	in := send(greece, local(t, athens, "1979-04-01 08:30"))
+	in.CompanyWindow = companyWindow(t, "09:30", "21:00")
+	runRows(t,
+		row{"Athens 08:30, company window from 09:30: refused until the jump to 10:00", in,
+			refusedUntil(local(t, athens, "1979-04-01 10:00"))},
+	)
+}
+
 // Row 12 | refused | none when no instant within 35 days is allowed
 func TestRow12NoAllowedMomentWithin35Days(t *testing.T) {
 	if quiethours.Horizon != 35*24*time.Hour {

@@ -24,6 +24,7 @@ const (
 	tollFree   phone.Number = "+18005550199"  // US, no zone, no state
 	london     phone.Number = "+442079460958" // Europe/London
 	russia     phone.Number = "+73001234567"  // possible, not valid: every zone of +7
+	greece     phone.Number = "+302101234567" // Athens, Europe/Athens
 	freephone  phone.Number = "+80012345678"  // international freephone: placed nowhere
 )
 
