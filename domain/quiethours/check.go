@@ -9,21 +9,21 @@
 // The rules, one row each; Check's cases carry their row numbers, and the
 // tests are named after them.
 //
-//	| #  | when                                          | then                                                                                              |
-//	|----|-----------------------------------------------|---------------------------------------------------------------------------------------------------|
-//	| 1  | one of consent's automated texts              | allowed at any hour (confirmation request, opt-out confirmation, help reply, re-subscribed)        |
-//	| 2  | the customer texted within the last 24 hours  | allowed at any hour: it answers the customer                                                      |
-//	| 3  | any other text                                | allowed only while the recipient's clocks are inside the window, in every zone of the number      |
-//	| 4  | the default (all that rows 5 to 7 leave)      | 08:00–21:00 every day                                                                             |
-//	| 5  | a Florida, Oklahoma or Maryland number        | 08:00–20:00 every day                                                                             |
-//	| 6  | a Texas number                                | 09:00–21:00 Monday to Saturday, 12:00–21:00 Sunday                                                |
-//	| 7  | a +1 number, US or no known region, no state  | every state's law at once: 09:00–20:00 Monday to Saturday, 12:00–20:00 Sunday                     |
-//	| 8  | a +1 number, zone unknown                     | the window must hold in every zone of the 50 states and DC, Eastern to Hawaii                     |
-//	| 9  | another number, zone unknown                  | the window must hold in every zone of its calling code                                            |
-//	| 10 | a number placed nowhere                       | refused, with no next allowed moment                                                              |
-//	| 11 | the company's own window                      | narrows the window of rows 4 to 7 on every day; never widens it                                   |
-//	| 12 | refused                                       | the next allowed moment: the first instant after the send instant that rows 3 to 11 allow,       |
-//	|    |                                               | within 35 days; none when no instant in those 35 days is allowed                                  |
+//	| #  | when                                         | then                                                                                         |
+//	|----|----------------------------------------------|----------------------------------------------------------------------------------------------|
+//	| 1  | one of consent's automated texts             | allowed at any hour (confirmation request, opt-out confirmation, help reply, re-subscribed)  |
+//	| 2  | the customer texted within the last 24 hours | allowed at any hour: it answers the customer                                                 |
+//	| 3  | any other text                               | allowed only while the recipient's clocks are inside the window, in every zone of the number |
+//	| 4  | the default (all that rows 5 to 7 leave)     | 08:00–21:00 every day                                                                        |
+//	| 5  | a Florida, Oklahoma or Maryland number       | 08:00–20:00 every day                                                                        |
+//	| 6  | a Texas number                               | 09:00–21:00 Monday to Saturday, 12:00–21:00 Sunday                                           |
+//	| 7  | a +1 number, US or no known region, no state | every state's law at once: 09:00–20:00 Monday to Saturday, 12:00–20:00 Sunday                |
+//	| 8  | a +1 number, zone unknown                    | the window must hold in every zone of the 50 states and DC, Eastern to Hawaii                |
+//	| 9  | another number, zone unknown                 | the window must hold in every zone of its calling code                                       |
+//	| 10 | a number placed nowhere                      | refused, with no next allowed moment                                                         |
+//	| 11 | the company's own window                     | narrows the window of rows 4 to 7 on every day; never widens it                              |
+//	| 12 | refused                                      | the next allowed moment: the first instant after the send instant that rows 3 to 11 allow,   |
+//	|    |                                              | within 35 days; none when no instant in those 35 days is allowed                             |
 //
 // Readings of the rows, decided here:
 //   - Windows include their opening minute and exclude their closing one:
