@@ -1,0 +1,56 @@
+package httpapi
+
+import (
+	"net/http"
+	"unicode/utf8"
+
+	"github.com/gorilla/mux"
+
+	"github.com/smsinbox/smsinbox/domain/conversation"
+	"github.com/smsinbox/smsinbox/domain/segments"
+)
+
+// routeSegments adds the composer's segment counter. Like every Messages
+// endpoint it honours X-Min-Position: the guard reads the company's settings
+// (Messages on or off) from the directory.
+func (a *api) routeSegments(api *mux.Router) {
+	api.HandleFunc("/messages/segments", a.waitForPosition(a.messages(readMessages, a.countSegments))).Methods(http.MethodPost)
+}
+
+// segmentCount is what a text costs as SMS (segments.Result).
+type segmentCount struct {
+	Encoding   segments.Encoding `json:"encoding"`
+	Characters int               `json:"characters"`
+	Segments   int               `json:"segments"`
+	// UCS2Character is the first character outside GSM-7, which made the
+	// text UCS-2; null for a GSM-7 text.
+	UCS2Character *string `json:"ucs2_character"`
+}
+
+// countSegments answers how Twilio would encode a text and into how many
+// segments it splits, for any Messages role: it reads and records nothing.
+// The body is any text a staff member could send: 1 to 1,600 characters
+// (white space counts: it is sent, and costs, like any character).
+func (a *api) countSegments(w http.ResponseWriter, r *http.Request, _ caller) {
+	var body struct {
+		Body *string `json:"body"`
+	}
+	if err := decodeJSON(w, r, &body, false); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	switch {
+	case body.Body == nil || *body.Body == "":
+		a.fail(w, r, newError(http.StatusBadRequest, "invalid_request", "body: write the text to count."))
+		return
+	case utf8.RuneCountInString(*body.Body) > conversation.MaxBodyLength:
+		a.fail(w, r, newError(http.StatusBadRequest, "invalid_request", "body: a text is at most 1600 characters."))
+		return
+	}
+	c := segments.Count(*body.Body)
+	answer := segmentCount{Encoding: c.Encoding, Characters: c.Characters, Segments: c.Segments}
+	if c.Culprit != "" {
+		answer.UCS2Character = &c.Culprit
+	}
+	writeJSON(w, http.StatusOK, answer)
+}
