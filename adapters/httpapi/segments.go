@@ -2,11 +2,9 @@ package httpapi
 
 import (
 	"net/http"
-	"unicode/utf8"
 
 	"github.com/gorilla/mux"
 
-	"github.com/smsinbox/smsinbox/domain/conversation"
 	"github.com/smsinbox/smsinbox/domain/segments"
 )
 
@@ -29,8 +27,8 @@ type segmentCount struct {
 
 // countSegments answers how Twilio would encode a text and into how many
 // segments it splits, for any Messages role: it reads and records nothing.
-// The body is any text a staff member could send: 1 to 1,600 characters
-// (white space counts: it is sent, and costs, like any character).
+// It takes what a send takes (checkText): a text that could not be sent has
+// no cost to show.
 func (a *api) countSegments(w http.ResponseWriter, r *http.Request, _ caller) {
 	var body struct {
 		Body *string `json:"body"`
@@ -39,12 +37,8 @@ func (a *api) countSegments(w http.ResponseWriter, r *http.Request, _ caller) {
 		a.fail(w, r, err)
 		return
 	}
-	switch {
-	case body.Body == nil || *body.Body == "":
-		a.fail(w, r, newError(http.StatusBadRequest, "invalid_request", "body: write the text to count."))
-		return
-	case utf8.RuneCountInString(*body.Body) > conversation.MaxBodyLength:
-		a.fail(w, r, newError(http.StatusBadRequest, "invalid_request", "body: a text is at most 1600 characters."))
+	if err := checkText(body.Body); err != nil {
+		a.fail(w, r, err)
 		return
 	}
 	c := segments.Count(*body.Body)

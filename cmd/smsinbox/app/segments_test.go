@@ -51,7 +51,7 @@ func TestSegmentsCount(t *testing.T) {
 		{"an emoji text", "See you Tuesday 😀", segmentCount{"UCS-2", 17, 1, ucs("😀")}},
 		{"an emoji counts two units: 71 units are two segments", "😀" + strings.Repeat("a", 69), segmentCount{"UCS-2", 70, 2, ucs("😀")}},
 		{"a curly quote", "We’re open", segmentCount{"UCS-2", 10, 1, ucs("’")}},
-		{"white space", "  ", segmentCount{"GSM-7", 2, 1, nil}},
+		{"white space counts", " a\n", segmentCount{"GSM-7", 3, 1, nil}},
 		{"1,600 emoji, the longest text", strings.Repeat("😀", 1600), segmentCount{"UCS-2", 1600, 49, ucs("😀")}},
 	} {
 		if got := e.mustCountSegments(a.agent, tc.text); !equalCount(got, tc.want) {
@@ -114,6 +114,7 @@ func TestSegmentsRolesAndValidation(t *testing.T) {
 		{"no body field", map[string]any{}, 400, "invalid_request"},
 		{"body null", map[string]any{"body": nil}, 400, "invalid_request"},
 		{"an empty body", map[string]any{"body": ""}, 400, "invalid_request"},
+		{"only white space (it cannot be sent)", map[string]any{"body": " \n"}, 400, "invalid_request"},
 		{"1,601 characters", map[string]any{"body": strings.Repeat("a", 1601)}, 400, "invalid_request"},
 		{"over 1 MiB", map[string]any{"body": strings.Repeat("a", 1<<20)}, 413, "body_too_large"},
 	} {
