@@ -15,6 +15,12 @@ func (a *api) routeSegments(api *mux.Router) {
 	api.HandleFunc("/messages/segments", a.waitForPosition(a.messages(readMessages, a.countSegments))).Methods(http.MethodPost)
 }
 
+// countSegmentsRequest is the body of POST /api/messages/segments (a send's
+// body, but only its text: what else a send may take is no text to count).
+type countSegmentsRequest struct {
+	Body *string `json:"body"`
+}
+
 // segmentCount is what a text costs as SMS (segments.Result).
 type segmentCount struct {
 	Encoding   segments.Encoding `json:"encoding"`
@@ -30,9 +36,7 @@ type segmentCount struct {
 // It takes what a send takes (checkText): a text that could not be sent has
 // no cost to show.
 func (a *api) countSegments(w http.ResponseWriter, r *http.Request, _ caller) {
-	var body struct {
-		Body *string `json:"body"`
-	}
+	var body countSegmentsRequest
 	if err := decodeJSON(w, r, &body, false); err != nil {
 		a.fail(w, r, err)
 		return
