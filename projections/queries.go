@@ -11,6 +11,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/smsinbox/smsinbox/domain/segments"
 )
 
 // ErrNotFound: no such row for this company (or another company's).
@@ -58,6 +60,10 @@ type Message struct {
 	Automated bool      `json:"automated"`
 	App       string    `json:"app"`
 	CreatedAt time.Time `json:"created_at"`
+	// Segments is what the body costs as SMS (domain/segments), computed
+	// from the body when read: a rule of the domain, not a fact of the log,
+	// so a better count needs no migration or rebuild.
+	Segments int `json:"segments"`
 }
 
 // Cursor is the place after which the next page of threads starts.
@@ -161,6 +167,7 @@ func (q Queries) Messages(ctx context.Context, companyID string, threadID uuid.U
 			return nil, fmt.Errorf("list messages: %w", err)
 		}
 		m.CreatedAt = m.CreatedAt.UTC()
+		m.Segments = segments.Count(m.Body).Segments
 		if m.Media == nil {
 			m.Media = []Media{}
 		}

@@ -51,6 +51,7 @@ var requestTypes = []requestType{
 	decodes[submitFormRequest](false),
 	decodes[createLeadRequest](false),
 	decodes[sendMessageRequest](false),
+	decodes[countSegmentsRequest](false),
 	decodes[threadActionRequest](true),
 	decodes[rotateTokenRequest](true),
 }
@@ -104,6 +105,7 @@ func FuzzDecodeJSON(f *testing.F) {
 		"submitFormRequest":    `{"phone":"+12025550187","first_name":"Ada","last_name":"Lovelace","email":"ada@example.com","opt_in":true,"app":"text_us_now","ip":"203.0.113.9","user_agent":"Mozilla/5.0"}`,
 		"createLeadRequest":    `{"first_name":"Ada","last_name":"Lovelace","email":"ada@example.com"}`,
 		"sendMessageRequest":   `{"body":"Tuesday at 10 works. \u00e9\ud83d\ude00"}`,
+		"countSegmentsRequest": `{"body":"See you Tuesday \ud83d\ude00 \u20ac"}`,
 		"threadActionRequest":  `{}`,
 	}
 	for _, rt := range requestTypes {

@@ -57,12 +57,8 @@ func (a *api) sendMessage(w http.ResponseWriter, r *http.Request, c caller) {
 		a.fail(w, r, err)
 		return
 	}
-	switch {
-	case body.Body == nil || strings.TrimSpace(*body.Body) == "":
-		a.fail(w, r, newError(http.StatusBadRequest, "invalid_request", "body: write the text to send."))
-		return
-	case utf8.RuneCountInString(*body.Body) > conversation.MaxBodyLength:
-		a.fail(w, r, newError(http.StatusBadRequest, "invalid_request", "body: a text is at most 1600 characters."))
+	if err := checkText(body.Body); err != nil {
+		a.fail(w, r, err)
 		return
 	}
 	t, err := a.threadOf(r, c)
@@ -80,6 +76,19 @@ func (a *api) sendMessage(w http.ResponseWriter, r *http.Request, c caller) {
 		return
 	}
 	writePosition(w, http.StatusAccepted, pos, map[string]any{"message_id": id})
+}
+
+// checkText checks the text of a staff message (also the one the segment
+// counter counts): 1 to conversation.MaxBodyLength characters, not only
+// white space.
+func checkText(body *string) error {
+	switch {
+	case body == nil || strings.TrimSpace(*body) == "":
+		return newError(http.StatusBadRequest, "invalid_request", "body: write the text to send.")
+	case utf8.RuneCountInString(*body) > conversation.MaxBodyLength:
+		return newError(http.StatusBadRequest, "invalid_request", "body: a text is at most 1600 characters.")
+	}
+	return nil
 }
 
 // statusWebhook records a status callback (signed like the inbound webhook,

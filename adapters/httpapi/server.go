@@ -143,6 +143,7 @@ func NewHandler(d Deps) http.Handler {
 	a.routeMessages(r, api)
 	a.routeExports(api)
 	a.routeLeads(api)
+	a.routeSegments(api)
 
 	r.HandleFunc(twilio.InboundPath, a.inboundWebhook).Methods(http.MethodPost)
 

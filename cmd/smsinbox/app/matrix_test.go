@@ -126,6 +126,9 @@ var matrixRoutes = []matrixRoute{
 	{"POST", "/api/threads/{thread_id}/lead", writers, owned, 201, freshThreadLead, nil},
 	{"GET", "/api/threads/{thread_id}/export.csv", readers, owned, 200, onThread("/export.csv", nil), nil},
 	{"GET", "/api/messages/export.csv", readers, noResource, 200, fixed("/api/messages/export.csv"), nil},
+	{"POST", "/api/messages/segments", readers, noResource, 200, func(*matrix, *matrixTenant) req {
+		return req{path: "/api/messages/segments", body: map[string]any{"body": "Matrix: see you Tuesday 😀"}}
+	}, nil},
 	{"GET", "/api/leads/{lead_id}", readers, owned, 200, func(_ *matrix, tn *matrixTenant) req { return req{path: "/api/leads/" + tn.leadID} }, nil},
 	{"GET", "/api/consent/{phone}", readers, customer, 200, onCustomer("/api/consent/"), consentBlind},
 	{"GET", "/api/audit/consent/{phone}", auditors, customer, 200, onCustomer("/api/audit/consent/"), auditBlind},
