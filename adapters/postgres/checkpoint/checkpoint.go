@@ -144,6 +144,9 @@ type Standing struct {
 // Standings reads the standing of the consumers names: their checkpoints,
 // and whether a session holds each one's lock (pg_locks: an advisory lock
 // on a bigint key shows its high half as classid, its low half as objid).
+// Advisory locks belong to a database and pg_locks shows every database's:
+// only this database's count, or another smsinbox on the same server would
+// make this one's consumers look held.
 func Standings(ctx context.Context, pool *pgxpool.Pool, names []string) (map[string]Standing, error) {
 	keys := make([]int64, len(names))
 	for i, n := range names {
@@ -153,6 +156,7 @@ func Standings(ctx context.Context, pool *pgxpool.Pool, names []string) (map[str
 		SELECT n.name, c.position, c.updated_at,
 		       EXISTS (SELECT 1 FROM pg_locks l
 		               WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+		                 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
 		                 AND ((l.classid::bigint << 32) | l.objid::bigint) = n.key)
 		FROM unnest($1::text[], $2::bigint[]) AS n(name, key)
 		LEFT JOIN projection_checkpoints c ON c.projector = n.name`, names, keys)

@@ -17,7 +17,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // Readiness, one row a case: a consumer claimed here, stalled here, held by
 // another live session and keeping up, held but not moving, and held by
-// nobody.
+// nobody (in this database).
 func TestReadiness(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.NewPool(t)
@@ -45,6 +45,16 @@ func TestReadiness(t *testing.T) {
 		if _, err := other.Exec(ctx, `SELECT pg_advisory_lock($1)`, LockKey(name)); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// Another database on the same server (another smsinbox) holds the lock
+	// of "orphan": that does not hold this database's "orphan".
+	neighbour, err := pgx.Connect(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer neighbour.Close(ctx)
+	if _, err := neighbour.Exec(ctx, `SELECT pg_advisory_lock($1)`, LockKey("orphan")); err != nil {
+		t.Fatal(err)
 	}
 
 	r := Readiness{Pool: pool, Now: func() time.Time { return now },
