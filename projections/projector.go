@@ -181,7 +181,11 @@ func (r *Runner) handler(p Projector) message.HandlerFunc {
 		if err != nil {
 			return nil, err
 		}
-		applied, err := applyEvents(msg.Context(), r.cfg.Pool, p, events)
+		after, ok := eventstream.After(msg)
+		if !ok {
+			after = eventstore.Start
+		}
+		applied, err := applyEvents(msg.Context(), r.cfg.Pool, p, after, events)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
@@ -198,7 +202,13 @@ func (r *Runner) handler(p Projector) message.HandlerFunc {
 // the log, so their commits need not wait for the disk: a crash loses the
 // last few changes and their checkpoint together, and the projector applies
 // them again.
-func applyEvents(ctx context.Context, pool *pgxpool.Pool, p Projector, events []eventstore.RecordedEvent) ([]eventstore.RecordedEvent, error) {
+//
+// That holds only if the projector reads the log again from the checkpoint
+// the crash left, and not on from where its reader had got to: after is
+// where the reader thinks the checkpoint stands, and a checkpoint behind it
+// refuses the batch (a transient failure: eventstream.After says how it
+// mends).
+func applyEvents(ctx context.Context, pool *pgxpool.Pool, p Projector, after eventstore.Position, events []eventstore.RecordedEvent) ([]eventstore.RecordedEvent, error) {
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return nil, err
@@ -210,6 +220,9 @@ func applyEvents(ctx context.Context, pool *pgxpool.Pool, p Projector, events []
 	var cp int64
 	if err := tx.QueryRow(ctx, `SELECT position FROM projection_checkpoints WHERE projector = $1 FOR UPDATE`, p.Name()).Scan(&cp); err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	if eventstore.Position(cp) < after {
+		return nil, transient.Mark(fmt.Errorf("checkpoint at %d, behind the %d this batch follows: a commit was lost; the log must be read again from the checkpoint", cp, after))
 	}
 	var applied []eventstore.RecordedEvent
 	for _, e := range events {

@@ -34,6 +34,11 @@ const (
 	KeyFirstPosition = "first_position"
 	KeyLastPosition  = "last_position"
 	KeyCount         = "events"
+	// KeyAfter is the position this subscription had delivered up to when
+	// it delivered the message (the claim's checkpoint, for its first): the
+	// consumer's checkpoint should stand there. One that stands before it
+	// lost a commit (After).
+	KeyAfter = "after"
 )
 
 // Claim is called before a topic is streamed. It blocks until this process
@@ -275,6 +280,7 @@ func (s *Subscriber) stream(ctx context.Context, topic string, out chan<- *messa
 		}
 		return errors.New("the log's subscription ended")
 	}
+	delivered := after // what the consumer has acked, as far as this stream knows
 	for {
 		var batch []eventstore.RecordedEvent
 		select {
@@ -298,9 +304,10 @@ func (s *Subscriber) stream(ctx context.Context, topic string, out chan<- *messa
 				break gather
 			}
 		}
-		if !s.deliver(ctx, topic, batch, out, log) {
+		if !s.deliver(ctx, topic, delivered, batch, out, log) {
 			return consumed, why()
 		}
+		delivered = batch[len(batch)-1].Position
 		consumed = true
 	}
 }
@@ -310,10 +317,11 @@ func (s *Subscriber) stream(ctx context.Context, topic string, out chan<- *messa
 // the handler to finish (its context has ended too) before it returns: the
 // claim is released only after that, so no other process starts on what
 // this one may still be doing (the sender's call to Twilio, above all).
-func (s *Subscriber) deliver(ctx context.Context, topic string, batch []eventstore.RecordedEvent, out chan<- *message.Message, log *slog.Logger) bool {
+func (s *Subscriber) deliver(ctx context.Context, topic string, after eventstore.Position, batch []eventstore.RecordedEvent, out chan<- *message.Message, log *slog.Logger) bool {
 	delay := s.cfg.RedeliveryDelay
 	for {
 		msg := ToMessage(batch...)
+		msg.Metadata.Set(KeyAfter, strconv.FormatUint(uint64(after), 10))
 		msg.SetContext(ctx)
 		select {
 		case out <- msg:
@@ -384,6 +392,24 @@ func ToMessage(events ...eventstore.RecordedEvent) *message.Message {
 	msg.Metadata.Set(KeyLastPosition, strconv.FormatUint(uint64(events[len(events)-1].Position), 10))
 	msg.Metadata.Set(KeyCount, strconv.Itoa(len(events)))
 	return msg
+}
+
+// After is the message's KeyAfter: the position its consumer has applied
+// everything up to, as far as the subscription knows; false when the
+// message does not say (one built by ToMessage alone).
+//
+// A consumer whose checkpoint stands before it has lost the commit of
+// something it acked: a database that crashed with commits not yet on disk
+// (projectors commit without waiting for the disk). Applying the message
+// would skip what was lost, so the consumer refuses it; the crash ended the
+// subscription's claim too, and the claim taken again reads the log from
+// the checkpoint.
+func After(msg *message.Message) (eventstore.Position, bool) {
+	v, err := strconv.ParseUint(msg.Metadata.Get(KeyAfter), 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	return eventstore.Position(v), true
 }
 
 // Events reads the recorded events back from a message of this subscriber.

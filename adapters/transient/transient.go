@@ -38,6 +38,14 @@ var (
 	}
 )
 
+// Mark makes err one that Is reports as transient: a failure this code
+// knows a retry mends, though it comes from no database or network.
+func Mark(err error) error { return marked{err} }
+
+type marked struct{ error }
+
+func (m marked) Unwrap() error { return m.error }
+
 // Is reports whether err is one that trying again later can mend: the
 // database or the network failed, not the work itself. A context that ended
 // counts too: the work was stopped, not refused.
@@ -46,6 +54,9 @@ func Is(err error) bool {
 		return false
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	if errors.As(err, new(marked)) {
 		return true
 	}
 	var pgErr *pgconn.PgError

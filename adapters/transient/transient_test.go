@@ -36,6 +36,8 @@ func TestIs(t *testing.T) {
 		{"context canceled", context.Canceled, true},
 		{"gRPC unavailable (EventStoreDB down)", status.Error(codes.Unavailable, "down"), true},
 		{"gRPC invalid argument", status.Error(codes.InvalidArgument, "bad"), false},
+		{"marked by its code", fmt.Errorf("recorder: %w", Mark(errors.New("checkpoint behind"))), true},
+		{"the same error unmarked", errors.New("checkpoint behind"), false},
 		{"a decoding error", errors.New("json: cannot unmarshal"), false},
 	} {
 		if got := Is(c.err); got != c.want {
