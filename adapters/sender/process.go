@@ -153,6 +153,10 @@ func (s *Sender) process(ctx context.Context, j job, log *slog.Logger) (outcome,
 				return outcome{kind: done}, s.carrierOptOut(ctx, ref, m.From, m.ErrorCode)
 			}
 			return outcome{kind: done}, nil
+		case conversation.StepNotReleased:
+			// Scheduled, not due: its release queues it again, and the
+			// sender sees that.
+			return outcome{kind: done}, nil
 		case conversation.StepAwaitOutcome:
 			// Twilio may have it: never sent again; a callback that names
 			// it settles it.

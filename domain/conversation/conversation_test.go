@@ -264,6 +264,8 @@ func TestEventTypes(t *testing.T) {
 		"OutboundMessageStatusChanged": conversation.OutboundMessageStatusChanged{},
 		"OutboundMessageFailed":        conversation.OutboundMessageFailed{},
 		"OutboundSendOutcomeUnknown":   conversation.OutboundSendOutcomeUnknown{},
+		"OutboundMessageScheduled":     conversation.OutboundMessageScheduled{},
+		"OutboundMessageCanceled":      conversation.OutboundMessageCanceled{},
 	}
 	types := conversation.EventTypes()
 	if len(types) != len(want) {

@@ -16,7 +16,9 @@ const DefaultInboundApp = "sms"
 // Command is what can be asked of a thread: ReceiveMessage, MarkRead,
 // MarkUnread, Archive or Unarchive; and of its outbound messages (outbound.go):
 // QueueMessage, StartSend, DeferSend, RecordSent, FailSend, ApplyStatus,
-// RecordOutcomeUnknown, ExpireOutcome.
+// RecordOutcomeUnknown, ExpireOutcome; and of scheduled messages
+// (scheduled.go): ScheduleMessage, ReleaseScheduled, CancelScheduled,
+// CancelUnsent.
 type Command interface{ isCommand() }
 
 // ReceiveMessage records an inbound message from a Twilio webhook. It opens
@@ -75,6 +77,8 @@ func (Unarchive) isCommand()      {}
 //     nothing. A status only climbs (OutboundStatus.Rank); a final one
 //     stands. They fail with ErrThreadNotFound or ErrMessageNotFound when
 //     the message is not there.
+//   - ScheduleMessage, ReleaseScheduled, CancelScheduled and CancelUnsent
+//     follow the rule table of scheduled.go.
 //
 // A command that lacks what it needs fails with ErrInvalidCommand.
 func Decide(s State, c Command) ([]Event, error) {
@@ -105,6 +109,14 @@ func Decide(s State, c Command) ([]Event, error) {
 		return recordOutcomeUnknown(s, c)
 	case ExpireOutcome:
 		return expireOutcome(s, c)
+	case ScheduleMessage:
+		return schedule(s, c)
+	case ReleaseScheduled:
+		return release(s, c)
+	case CancelScheduled:
+		return cancelScheduled(s, c)
+	case CancelUnsent:
+		return cancelUnsent(s, c)
 	default:
 		return nil, fmt.Errorf("%w: unknown command %T", ErrInvalidCommand, c)
 	}

@@ -32,7 +32,8 @@ const (
 func EventTypes() []string {
 	return []string{TypeMessageReceived, TypeThreadRead, TypeThreadMarkedUnread, TypeThreadArchived, TypeThreadUnarchived,
 		TypeOutboundMessageQueued, TypeOutboundSendAttempted, TypeOutboundSendDeferred, TypeOutboundMessageSent,
-		TypeOutboundMessageStatusChanged, TypeOutboundMessageFailed, TypeOutboundSendOutcomeUnknown}
+		TypeOutboundMessageStatusChanged, TypeOutboundMessageFailed, TypeOutboundSendOutcomeUnknown,
+		TypeOutboundMessageScheduled, TypeOutboundMessageCanceled}
 }
 
 // Event is one fact about a thread. Its JSON document (encoding/json,
@@ -147,6 +148,10 @@ func Decode(eventType string, data []byte) (Event, error) {
 		return decode[OutboundMessageFailed](eventType, data)
 	case TypeOutboundSendOutcomeUnknown:
 		return decode[OutboundSendOutcomeUnknown](eventType, data)
+	case TypeOutboundMessageScheduled:
+		return decode[OutboundMessageScheduled](eventType, data)
+	case TypeOutboundMessageCanceled:
+		return decode[OutboundMessageCanceled](eventType, data)
 	default:
 		return nil, fmt.Errorf("%w %q", ErrUnknownEvent, eventType)
 	}

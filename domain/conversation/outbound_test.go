@@ -303,6 +303,7 @@ func TestOutboundStatusOrder(t *testing.T) {
 	ranks := map[conversation.OutboundStatus]int{
 		conversation.StatusQueued: 0, conversation.StatusSending: 1, conversation.StatusSent: 2,
 		conversation.StatusDelivered: 3, conversation.StatusUndelivered: 3, conversation.StatusFailed: 3, "bogus": -1,
+		conversation.StatusScheduled: 0, conversation.StatusCanceled: 3,
 	}
 	for s, r := range ranks {
 		if s.Rank() != r || s.Final() != (r == 3) {

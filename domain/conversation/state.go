@@ -100,12 +100,17 @@ type OutboundMessage struct {
 	// RetryAt is the earliest time of the next attempt after Twilio did not
 	// take the last one (zero: at once).
 	RetryAt time.Time
+	// SendAt is when a scheduled message is due (zero for a text queued to
+	// go at once); CancelReason why a canceled one was (Cancel* constants).
+	SendAt       time.Time
+	CancelReason string
 }
 
 // WaitsToBeSent reports whether the sender may attempt the message: it is
-// not final, no attempt is in flight and Twilio has not named it.
+// not final, not scheduled (not released yet), no attempt is in flight and
+// Twilio has not named it.
 func (m OutboundMessage) WaitsToBeSent() bool {
-	return !m.Status.Final() && !m.InFlight && m.SID == ""
+	return !m.Status.Final() && m.Status != StatusScheduled && !m.InFlight && m.SID == ""
 }
 
 // Evolve returns the state after event e. An event of a type it does not know
@@ -135,10 +140,28 @@ func Evolve(s State, e Event) State {
 	case ThreadUnarchived:
 		s.Thread = e.Thread
 		s.Archived = false
+	case OutboundMessageScheduled:
+		s.Thread = e.Thread
+		s.Messages++
+		s.outbound = s.outbound.with(OutboundMessage{
+			MessageID: e.MessageID, From: e.From, To: e.To, Body: e.Body, App: e.App,
+			QueuedAt: e.ScheduledAt, SendAt: e.SendAt, Status: StatusScheduled,
+		})
+	case OutboundMessageCanceled:
+		s.outbound = s.outbound.update(e.MessageID, func(m *OutboundMessage) {
+			m.Status, m.CancelReason = StatusCanceled, e.Reason
+		})
 	case OutboundMessageQueued:
 		s.Thread = e.Thread
 		if !e.Hidden {
 			s.LastActivityAt = later(s.LastActivityAt, e.QueuedAt)
+		}
+		if _, scheduled := s.outbound.get(e.MessageID); scheduled {
+			// A scheduled message released: the same message, now queued.
+			s.outbound = s.outbound.update(e.MessageID, func(m *OutboundMessage) {
+				m.Status, m.QueuedAt = StatusQueued, e.QueuedAt
+			})
+			break
 		}
 		s.Messages++
 		s.outbound = s.outbound.with(OutboundMessage{

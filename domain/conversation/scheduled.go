@@ -1,0 +1,243 @@
+package conversation
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/smsinbox/smsinbox/domain/phone"
+	"github.com/smsinbox/smsinbox/domain/quiethours"
+)
+
+// The rules of scheduled messages, one row each (the tests are named after
+// them):
+//
+//	| #  | when                                                  | then                                                        |
+//	|----|-------------------------------------------------------|-------------------------------------------------------------|
+//	| S1 | scheduled less than 1 minute ahead, or more than 35 d | refused: ErrInvalidSendAt                                   |
+//	| S2 | send_at outside the recipient's hours (quiethours)    | refused: QuietHoursError with the next allowed moment;      |
+//	|    |                                                       | the 24-hour reply exemption is counted to send_at           |
+//	| S3 | otherwise                                             | OutboundMessageScheduled, status scheduled                  |
+//	| S4 | due, consent yes on the number it was scheduled from  | released: OutboundMessageQueued (the sender sends it)       |
+//	| S5 | due, the number changed or consent is not yes         | OutboundMessageCanceled, reason consent; nothing is sent    |
+//	|    | (or an opt-out text the consent has not decided yet)  |                                                             |
+//	| S6 | due, Messages off or the company gone                 | OutboundMessageCanceled, reason not_allowed                 |
+//	| S7 | released, canceled, or not due yet                    | a release decides nothing (two servers release it once)     |
+//	| S8 | staff cancel a scheduled message                      | OutboundMessageCanceled, reason staff                       |
+//	| S9 | staff cancel one already canceled                     | nothing (a second DELETE is answered as the first)          |
+//	| S10| staff cancel one that has left (queued or later)      | refused: ErrNotScheduled                                    |
+//	| S11| a STOP                                                | every staff text scheduled, or queued and never handed to   |
+//	|    |                                                       | Twilio (no attempt in flight, no SID), is canceled, consent |
+//
+// Consent is the caller's to check when scheduling (consent is another
+// stream; see commands), as for QueueMessage.
+
+// The shortest and longest time ahead a message may be scheduled.
+const (
+	MinScheduleAhead = time.Minute
+	MaxScheduleAhead = 35 * 24 * time.Hour
+)
+
+// Reasons of OutboundMessageCanceled: CancelConsent and CancelNotAllowed are
+// ReasonConsent and ReasonNotAllowed; CancelStaff is a user's cancel.
+const (
+	CancelStaff      = "staff"
+	CancelConsent    = ReasonConsent
+	CancelNotAllowed = ReasonNotAllowed
+)
+
+var (
+	// ErrInvalidSendAt: send_at is less than MinScheduleAhead or more than
+	// MaxScheduleAhead after the command's time (row S1).
+	ErrInvalidSendAt = errors.New("invalid send_at")
+	// ErrNotScheduled: the message to cancel has left already (row S10).
+	ErrNotScheduled = errors.New("the message is not scheduled")
+	// ErrQuietHours is matched by every QuietHoursError.
+	ErrQuietHours = errors.New("outside the recipient's allowed hours")
+)
+
+// QuietHoursError refuses a text outside the recipient's allowed hours (row
+// S2). NextAllowedAt is the first moment it would be allowed, in UTC; zero
+// when no moment within quiethours.Horizon is.
+type QuietHoursError struct {
+	At            time.Time
+	NextAllowedAt time.Time
+}
+
+func (e *QuietHoursError) Error() string {
+	when := "no moment in the next 35 days is"
+	if !e.NextAllowedAt.IsZero() {
+		when = "the next allowed moment is " + e.NextAllowedAt.UTC().Format(time.RFC3339)
+	}
+	return fmt.Sprintf("%s is outside the hours the customer may be texted at, by their local time; %s", e.At.UTC().Format(time.RFC3339), when)
+}
+
+func (e *QuietHoursError) Unwrap() error { return ErrQuietHours }
+
+// ScheduleMessage records a staff text to go out at SendAt (status
+// scheduled). It opens the thread if there is none.
+type ScheduleMessage struct {
+	// MessageID is the caller's: a retry with the same ID records nothing.
+	MessageID     uuid.UUID
+	CompanyID     string
+	CustomerPhone phone.Number
+	// From is the company's current messaging number.
+	From phone.Number
+	Body string // as QueueMessage's
+	App  string // required
+	// SendAt is when it is due; At is now.
+	SendAt time.Time
+	// CompanyWindow is the company's own sending window (the zero Window
+	// for none), which narrows the legal one.
+	CompanyWindow quiethours.Window
+	At            time.Time
+}
+
+// ReleaseScheduled decides, when message MessageID is due, whether it goes:
+// released (queued for the sender) or canceled, from Checks read just before
+// (rows S4 to S7).
+type ReleaseScheduled struct {
+	MessageID uuid.UUID
+	Checks    SendChecks
+	At        time.Time
+}
+
+// CancelScheduled is a user's cancel of a scheduled message (rows S8 to S10).
+type CancelScheduled struct {
+	MessageID uuid.UUID
+	At        time.Time
+}
+
+// CancelUnsent cancels every staff text of the thread that Twilio has not
+// been handed: scheduled, or queued with no attempt in flight and no SID
+// (row S11). Reason is a Cancel* constant.
+type CancelUnsent struct {
+	Reason      string
+	Explanation string
+	At          time.Time
+}
+
+func (ScheduleMessage) isCommand()  {}
+func (ReleaseScheduled) isCommand() {}
+func (CancelScheduled) isCommand()  {}
+func (CancelUnsent) isCommand()     {}
+
+func schedule(s State, c ScheduleMessage) ([]Event, error) {
+	q := QueueMessage{MessageID: c.MessageID, CompanyID: c.CompanyID, CustomerPhone: c.CustomerPhone, From: c.From,
+		Body: c.Body, App: c.App, At: c.At}
+	q, err := checkQueue(s, q)
+	if err != nil {
+		return nil, err
+	}
+	if _, known := s.Outbound(c.MessageID); known {
+		return nil, nil
+	}
+	// Row S1 | less than 1 minute ahead, or more than 35 days | refused
+	if ahead := c.SendAt.Sub(c.At); c.SendAt.IsZero() || ahead < MinScheduleAhead || ahead > MaxScheduleAhead {
+		return nil, fmt.Errorf("%w: a message is scheduled from 1 minute to 35 days ahead; %s is %s from now",
+			ErrInvalidSendAt, c.SendAt.UTC().Format(time.RFC3339), c.SendAt.Sub(c.At).Round(time.Second))
+	}
+	// Row S2 | outside the recipient's hours at send_at | refused
+	if err := QuietHours(s, c.CustomerPhone, c.CompanyWindow, c.SendAt); err != nil {
+		return nil, err
+	}
+	// Row S3 | scheduled
+	return []Event{OutboundMessageScheduled{
+		MessageID: q.MessageID, Thread: threadOf(q), From: q.From, To: q.CustomerPhone,
+		Body: q.Body, App: q.App, SendAt: c.SendAt.UTC(), ScheduledAt: c.At,
+	}}, nil
+}
+
+// QuietHours is nil when a staff text to customer may leave at instant at,
+// by quiethours.Check with the customer's last text in thread s (the 24-hour
+// reply exemption is counted to at); else a *QuietHoursError.
+func QuietHours(s State, customer phone.Number, company quiethours.Window, at time.Time) error {
+	var last time.Time
+	if !s.LastCustomerReplyAt.After(at) {
+		last = s.LastCustomerReplyAt
+	}
+	d := quiethours.Check(quiethours.Input{Recipient: customer, At: at, CompanyWindow: company, LastInbound: last})
+	if d.Allowed {
+		return nil
+	}
+	return &QuietHoursError{At: at, NextAllowedAt: d.NextAllowed}
+}
+
+func release(s State, c ReleaseScheduled) ([]Event, error) {
+	m, err := outbound(s, c.MessageID, c.At)
+	if err != nil {
+		return nil, err
+	}
+	// Row S7 | released, canceled, or not due yet | nothing
+	if m.Status != StatusScheduled || c.At.Before(m.SendAt) {
+		return nil, nil
+	}
+	// Rows S5 and S6 | consent or the company no longer allow it | canceled
+	if why, code := c.Checks.releaseRefusal(s, m); why != "" {
+		return []Event{OutboundMessageCanceled{MessageID: m.MessageID, Thread: s.Thread, Reason: code, Explanation: why, At: c.At}}, nil
+	}
+	// Row S4 | released
+	return []Event{OutboundMessageQueued{
+		MessageID: m.MessageID, Thread: s.Thread, From: m.From, To: m.To, Body: m.Body, App: m.App,
+		QueuedAt: c.At, SendAt: m.SendAt,
+	}}, nil
+}
+
+// releaseRefusal is why scheduled message m may not go when due, and the
+// cancel reason: a messaging number that changed since is a consent reason,
+// since consent belongs to the number (rows S5 and S6).
+func (c SendChecks) releaseRefusal(s State, m OutboundMessage) (why, code string) {
+	if c.CompanyFound && c.MessagingNumber != m.From {
+		return fmt.Sprintf("canceled: the company's messaging number changed from %s to %s after the text was scheduled, and consent does not follow the number", m.From, c.MessagingNumber), CancelConsent
+	}
+	return c.refusal(s, m)
+}
+
+func cancelScheduled(s State, c CancelScheduled) ([]Event, error) {
+	m, err := outbound(s, c.MessageID, c.At)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case m.Status == StatusCanceled: // Row S9
+		return nil, nil
+	case m.Status != StatusScheduled: // Row S10
+		return nil, fmt.Errorf("%w: message %s is %s", ErrNotScheduled, m.MessageID, m.Status)
+	}
+	// Row S8
+	return []Event{OutboundMessageCanceled{MessageID: m.MessageID, Thread: s.Thread, Reason: CancelStaff,
+		Explanation: "canceled by staff before it was due", At: c.At}}, nil
+}
+
+func cancelUnsent(s State, c CancelUnsent) ([]Event, error) {
+	if !s.Exists() {
+		return nil, nil
+	}
+	if c.At.IsZero() {
+		return nil, invalid("time")
+	}
+	why, err := reason(c.Reason)
+	if err != nil {
+		return nil, err
+	}
+	var out []Event
+	seen := map[uuid.UUID]bool{}
+	for n := s.outbound.head; n != nil; n = n.next {
+		m := n.msg
+		if seen[m.MessageID] {
+			continue // an older version of a message already looked at
+		}
+		seen[m.MessageID] = true
+		// Row S11 | staff texts Twilio has not been handed
+		if m.Automated || !(m.Status == StatusScheduled || m.WaitsToBeSent()) {
+			continue
+		}
+		out = append(out, OutboundMessageCanceled{MessageID: m.MessageID, Thread: s.Thread, Reason: why,
+			Explanation: c.Explanation, At: c.At})
+	}
+	slices.Reverse(out) // in the order they were recorded
+	return out, nil
+}

@@ -1,0 +1,250 @@
+package conversation_test
+
+import (
+	"encoding/json"
+	"errors"
+	"reflect"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/smsinbox/smsinbox/domain/conversation"
+	"github.com/smsinbox/smsinbox/domain/phone"
+	"github.com/smsinbox/smsinbox/domain/quiethours"
+)
+
+// t0 is 04:00 in Washington, DC (the customer's +1 202 number, Eastern
+// time, the default window 08:00–21:00): noon is minute 480 after it.
+const (
+	noon = 8 * 60
+	day  = 24 * 60
+)
+
+// schedule is the command that schedules staff message name at minute min,
+// to go at minute sendMin.
+func schedule(name string, min, sendMin int) conversation.ScheduleMessage {
+	return conversation.ScheduleMessage{
+		MessageID: outID(name), CompanyID: company, CustomerPhone: customer, From: ourNum,
+		Body: "reply " + name, App: "dashboard", SendAt: at(sendMin), At: at(min),
+	}
+}
+
+// scheduled is the event schedule(name, min, sendMin) records.
+func scheduled(name string, min, sendMin int) conversation.OutboundMessageScheduled {
+	return conversation.OutboundMessageScheduled{
+		MessageID: outID(name), Thread: thread, From: ourNum, To: customer,
+		Body: "reply " + name, App: "dashboard", SendAt: at(sendMin), ScheduledAt: at(min),
+	}
+}
+
+// released is the OutboundMessageQueued that releases scheduled message
+// name, due at minute sendMin, at minute min.
+func released(name string, sendMin, min int) conversation.OutboundMessageQueued {
+	e := queued(name, min)
+	e.SendAt = at(sendMin)
+	return e
+}
+
+func canceledBy(name, reason string, min int) conversation.OutboundMessageCanceled {
+	return conversation.OutboundMessageCanceled{MessageID: outID(name), Thread: thread, Reason: reason, At: at(min)}
+}
+
+func releaseAt(name string, checks conversation.SendChecks, min int) conversation.ReleaseScheduled {
+	return conversation.ReleaseScheduled{MessageID: outID(name), Checks: checks, At: at(min)}
+}
+
+// One row per rule of scheduled.go's table.
+func TestDecideScheduled(t *testing.T) {
+	yes := consentAfter(t, [2]string{"SMyes", "YES"})
+	stopped := consentAfter(t, [2]string{"SMyes", "YES"}, [2]string{"SMstop", "STOP"})
+	check := func(f func(*conversation.SendChecks)) conversation.SendChecks {
+		c := conversation.SendChecks{CompanyFound: true, MessagingNumber: ourNum, SMSEnabled: true, Consent: yes}
+		f(&c)
+		return c
+	}
+	ok := check(func(*conversation.SendChecks) {})
+	newNumber := check(func(c *conversation.SendChecks) { c.MessagingNumber = phone.MustParse("+1 202 555 0100", "") })
+	noConsent := check(func(c *conversation.SendChecks) { c.Consent = stopped })
+	messagesOff := check(func(c *conversation.SendChecks) { c.SMSEnabled = false })
+	gone := conversation.SendChecks{}
+	withWindow := schedule("M1", noon, noon+60)
+	withWindow.CompanyWindow = mustWindow(t, "09:00", "12:30")
+	due := events(scheduled("M1", noon, noon+60))
+	inFlight := events(queued("Q2", noon-2), attempted("Q2", 1, noon-1))
+	named := events(queued("Q3", noon-3), attempted("Q3", 1, noon-2), sent("Q3", "SMq3", "queued", conversation.StatusSending, noon-1))
+	deferredQ := events(queued("Q4", noon-3), attempted("Q4", 1, noon-2), deferred("Q4", 1, noon-1))
+	automated := hiddenQueued("A1", noon-1)
+	stop := conversation.CancelUnsent{Reason: conversation.CancelConsent, Explanation: "the customer texted STOP", At: at(noon)}
+	stopCanceled := func(name string) conversation.Event {
+		e := canceledBy(name, conversation.CancelConsent, noon)
+		e.Explanation = "the customer texted STOP"
+		return e
+	}
+
+	tests := []struct {
+		name  string
+		given []conversation.Event
+		when  conversation.Command
+		then  []conversation.Event
+		err   error
+	}{
+		// Row S1: 1 minute to 35 days ahead.
+		{"S1 less than a minute ahead", nil, with(schedule("M1", noon, noon), func(c *conversation.ScheduleMessage) { c.SendAt = c.At.Add(59 * time.Second) }), nil, conversation.ErrInvalidSendAt},
+		{"S1 in the past", nil, schedule("M1", noon, noon-1), nil, conversation.ErrInvalidSendAt},
+		{"S1 no send_at", nil, with(schedule("M1", noon, noon), func(c *conversation.ScheduleMessage) { c.SendAt = time.Time{} }), nil, conversation.ErrInvalidSendAt},
+		{"S1 exactly a minute ahead", nil, schedule("M1", noon, noon+1), events(scheduled("M1", noon, noon+1)), nil},
+		{"S1 exactly 35 days ahead", nil, schedule("M1", noon, noon+35*day), events(scheduled("M1", noon, noon+35*day)), nil},
+		{"S1 more than 35 days ahead", nil, schedule("M1", noon, noon+35*day+1), nil, conversation.ErrInvalidSendAt},
+		// Row S2: inside the recipient's hours at send_at.
+		{"S2 05:00 in DC is refused", nil, schedule("M1", noon, day+60), nil, conversation.ErrQuietHours},
+		{"S2 the company's window narrows it", nil, withWindow, nil, conversation.ErrQuietHours},
+		{"S2 a customer text within 24 h of send_at exempts it", events(received("SM1", noon)), schedule("M1", noon, day+60), events(scheduled("M1", noon, day+60)), nil},
+		{"S2 a customer text 24 h before send_at does not", events(received("SM1", 60)), schedule("M1", noon, day+60), nil, conversation.ErrQuietHours},
+		// Row S3, and what a text needs.
+		{"S3 scheduled", events(received("SM1", 0)), schedule("M1", noon, noon+60), events(scheduled("M1", noon, noon+60)), nil},
+		{"S3 the same ID again records nothing", due, schedule("M1", noon+1, noon+90), nil, nil},
+		{"S3 an empty text", nil, with(schedule("M1", noon, noon+60), func(c *conversation.ScheduleMessage) { c.Body = " " }), nil, conversation.ErrInvalidCommand},
+		{"S3 no app", nil, with(schedule("M1", noon, noon+60), func(c *conversation.ScheduleMessage) { c.App = "" }), nil, conversation.ErrInvalidCommand},
+		// Row S4: released when due.
+		{"S4 due: released", due, releaseAt("M1", ok, noon+60), events(released("M1", noon+60, noon+60)), nil},
+		{"S4 late: released", due, releaseAt("M1", ok, noon+90), events(released("M1", noon+60, noon+90)), nil},
+		// Row S5: consent or number.
+		{"S5 the number changed", due, releaseAt("M1", newNumber, noon+60), events(canceledBy("M1", conversation.CancelConsent, noon+60)), nil},
+		{"S5 consent withdrawn", due, releaseAt("M1", noConsent, noon+60), events(canceledBy("M1", conversation.CancelConsent, noon+60)), nil},
+		{"S5 an opt-out text consent has not decided", append(slices.Clone(due), text("SMstop2", "STOP", noon+30)), releaseAt("M1", ok, noon+60), events(canceledBy("M1", conversation.CancelConsent, noon+60)), nil},
+		// Row S6: the company.
+		{"S6 Messages off", due, releaseAt("M1", messagesOff, noon+60), events(canceledBy("M1", conversation.CancelNotAllowed, noon+60)), nil},
+		{"S6 the company gone", due, releaseAt("M1", gone, noon+60), events(canceledBy("M1", conversation.CancelNotAllowed, noon+60)), nil},
+		// Row S7: once.
+		{"S7 not due yet", due, releaseAt("M1", ok, noon+59), nil, nil},
+		{"S7 released already", append(slices.Clone(due), released("M1", noon+60, noon+60)), releaseAt("M1", ok, noon+61), nil, nil},
+		{"S7 canceled already", append(slices.Clone(due), canceledBy("M1", conversation.CancelStaff, noon+10)), releaseAt("M1", ok, noon+60), nil, nil},
+		{"S7 an unknown message", due, releaseAt("M9", ok, noon+60), nil, conversation.ErrMessageNotFound},
+		// Rows S8 to S10: a user's cancel.
+		{"S8 cancel", due, conversation.CancelScheduled{MessageID: outID("M1"), At: at(noon + 10)}, events(canceledBy("M1", conversation.CancelStaff, noon+10)), nil},
+		{"S9 cancel again", append(slices.Clone(due), canceledBy("M1", conversation.CancelStaff, noon+10)), conversation.CancelScheduled{MessageID: outID("M1"), At: at(noon + 11)}, nil, nil},
+		{"S10 cancel once released", append(slices.Clone(due), released("M1", noon+60, noon+60)), conversation.CancelScheduled{MessageID: outID("M1"), At: at(noon + 61)}, nil, conversation.ErrNotScheduled},
+		{"S10 cancel a text sent at once", named, conversation.CancelScheduled{MessageID: outID("Q3"), At: at(noon)}, nil, conversation.ErrNotScheduled},
+		{"S10 cancel an unknown message", due, conversation.CancelScheduled{MessageID: outID("M9"), At: at(noon)}, nil, conversation.ErrMessageNotFound},
+		// Row S11: a STOP cancels what Twilio has not been handed.
+		{"S11 a STOP cancels scheduled and queued staff texts", events(scheduled("M1", noon-5, noon+60), queued("Q1", noon-4)), stop, events(stopCanceled("M1"), stopCanceled("Q1")), nil},
+		{"S11 a text Twilio surely did not take is canceled", deferredQ, stop, events(stopCanceled("Q4")), nil},
+		{"S11 not an attempt in flight, nor one Twilio named", append(slices.Clone(inFlight), named...), stop, nil, nil},
+		{"S11 not an automated text", events(automated), stop, nil, nil},
+		{"S11 not a canceled one again", append(slices.Clone(due), canceledBy("M1", conversation.CancelStaff, noon+10)), stop, nil, nil},
+		{"S11 on no thread", nil, stop, nil, nil},
+		{"S11 a reason is required", due, conversation.CancelUnsent{At: at(noon)}, nil, conversation.ErrInvalidCommand},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := conversation.Decide(given(tt.given...), tt.when)
+			if !errors.Is(err, tt.err) || (err != nil) != (tt.err != nil) {
+				t.Fatalf("error %v, want %v", err, tt.err)
+			}
+			if err != nil {
+				return
+			}
+			// Explanations are for people; compare the reason codes.
+			if !reflect.DeepEqual(withoutExplanations(got), withoutExplanations(tt.then)) {
+				t.Fatalf("events\n got %#v\nwant %#v", got, tt.then)
+			}
+			for _, e := range got {
+				if c, ok := e.(conversation.OutboundMessageCanceled); ok && c.Explanation == "" {
+					t.Errorf("a cancel without an explanation: %#v", c)
+				}
+			}
+		})
+	}
+}
+
+func with(c conversation.ScheduleMessage, f func(*conversation.ScheduleMessage)) conversation.Command {
+	f(&c)
+	return c
+}
+
+func mustWindow(t *testing.T, start, end string) quiethours.Window {
+	t.Helper()
+	w, err := quiethours.ParseWindow(start, end)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func withoutExplanations(es []conversation.Event) []conversation.Event {
+	out := slices.Clone(es)
+	for i, e := range out {
+		if c, ok := e.(conversation.OutboundMessageCanceled); ok {
+			c.Explanation = ""
+			out[i] = c
+		}
+	}
+	return out
+}
+
+// A refusal names the next allowed moment: 08:00 in DC (13:00 UTC) on the
+// day send_at asked for; none for a number placed nowhere.
+func TestScheduleQuietHoursNextAllowed(t *testing.T) {
+	_, err := conversation.Decide(conversation.State{}, schedule("M1", noon, day+60))
+	var qh *conversation.QuietHoursError
+	if !errors.As(err, &qh) {
+		t.Fatalf("error %v, want a QuietHoursError", err)
+	}
+	if want := time.Date(2026, 11, 25, 13, 0, 0, 0, time.UTC); !qh.NextAllowedAt.Equal(want) {
+		t.Errorf("next allowed %v, want %v", qh.NextAllowedAt, want)
+	}
+	if err := conversation.QuietHours(conversation.State{}, customer, quiethours.Window{}, qh.NextAllowedAt); err != nil {
+		t.Errorf("the next allowed moment is refused: %v", err)
+	}
+	nowhere := &conversation.QuietHoursError{At: at(0)}
+	if nowhere.Error() == qh.Error() || !errors.Is(nowhere, conversation.ErrQuietHours) {
+		t.Errorf("%v", nowhere)
+	}
+}
+
+func TestEvolveScheduled(t *testing.T) {
+	s := given(received("SM1", 0), scheduled("M1", noon, noon+60))
+	m, ok := s.Outbound(outID("M1"))
+	if !ok || m.Status != conversation.StatusScheduled || !m.SendAt.Equal(at(noon+60)) || m.WaitsToBeSent() {
+		t.Fatalf("scheduled: %+v", m)
+	}
+	if !s.LastActivityAt.Equal(at(0)) || s.Messages != 2 {
+		t.Fatalf("a scheduled text moved the thread: activity %v, %d messages", s.LastActivityAt, s.Messages)
+	}
+	r := conversation.Evolve(s, released("M1", noon+60, noon+61))
+	if m, _ := r.Outbound(outID("M1")); m.Status != conversation.StatusQueued || !m.WaitsToBeSent() || !m.QueuedAt.Equal(at(noon+61)) {
+		t.Fatalf("released: %+v", m)
+	}
+	if !r.LastActivityAt.Equal(at(noon+61)) || r.Messages != 2 {
+		t.Fatalf("released: activity %v, %d messages", r.LastActivityAt, r.Messages)
+	}
+	c := conversation.Evolve(s, canceledBy("M1", conversation.CancelStaff, noon+1))
+	if m, _ := c.Outbound(outID("M1")); m.Status != conversation.StatusCanceled || m.CancelReason != conversation.CancelStaff || !m.Status.Final() {
+		t.Fatalf("canceled: %+v", m)
+	}
+	if m, _ := s.Outbound(outID("M1")); m.Status != conversation.StatusScheduled {
+		t.Fatalf("Evolve changed the state it was given: %+v", m)
+	}
+}
+
+func TestScheduledEventsRoundTrip(t *testing.T) {
+	for _, e := range []conversation.Event{scheduled("M1", noon, noon+60), released("M1", noon+60, noon+60), canceledBy("M1", conversation.CancelStaff, noon)} {
+		data, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := conversation.Decode(e.EventType(), data)
+		if err != nil || !reflect.DeepEqual(got, e) {
+			t.Fatalf("%s: %v\n got %#v\nwant %#v", e.EventType(), err, got, e)
+		}
+	}
+	data, _ := json.Marshal(queued("Q1", 1))
+	var fields map[string]any
+	json.Unmarshal(data, &fields)
+	if _, ok := fields["send_at"]; ok {
+		t.Errorf("a text queued at once carries send_at: %s", data)
+	}
+	if conversation.ScheduledEventID(outID("M1")) == conversation.OutboundEventID(outID("M1")) {
+		t.Error("scheduling and releasing a message have one event ID")
+	}
+}
