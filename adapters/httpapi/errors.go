@@ -47,6 +47,11 @@ var errorMappings = []struct {
 	{context.DeadlineExceeded, http.StatusServiceUnavailable, "not_ready", "smsinbox took too long to answer; try again."},
 }
 
+// errorDetails add fields of their own to an error's object (beside code and
+// message) for the errors that carry them; other files of the package append
+// to it. nil: none.
+var errorDetails []func(error) map[string]any
+
 // errorMapping is extended by other files of the package (admin, leads) so
 // that each domain's errors sit beside the others in the list above.
 func mapError(err error) (status int, code, message string) {
@@ -92,5 +97,11 @@ func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case status >= 500:
 		a.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	writeError(w, status, code, message)
+	body := map[string]any{"code": code, "message": message}
+	for _, details := range errorDetails {
+		for k, v := range details(err) {
+			body[k] = v
+		}
+	}
+	writeJSON(w, status, map[string]any{"error": body})
 }

@@ -34,6 +34,8 @@ type OutboundCommands struct {
 	Queue func(ctx context.Context, req commands.OutboundRequest) (eventstore.Position, error)
 	// Status records Twilio's status callbacks.
 	Status commands.RecordStatusCallback
+	// Scheduled are the use cases of scheduled messages (scheduled.go).
+	Scheduled ScheduledCommands
 }
 
 // routeMessages adds the outbound texts: staff replies under /api (api) and
@@ -46,6 +48,8 @@ func (a *api) routeMessages(root, api *mux.Router) {
 // sendMessageRequest is the body of POST /api/threads/{thread_id}/messages.
 type sendMessageRequest struct {
 	Body *string `json:"body"`
+	// SendAt schedules the text (scheduled.go); absent or null: at once.
+	SendAt *string `json:"send_at"`
 }
 
 // sendMessage queues a staff reply to the thread's customer: 202 with its ID
@@ -64,6 +68,10 @@ func (a *api) sendMessage(w http.ResponseWriter, r *http.Request, c caller) {
 	t, err := a.threadOf(r, c)
 	if err != nil {
 		a.fail(w, r, err)
+		return
+	}
+	if body.SendAt != nil {
+		a.scheduleMessage(w, r, c, t, *body.Body, *body.SendAt)
 		return
 	}
 	id := uuid.Must(uuid.NewV7())

@@ -141,6 +141,7 @@ func NewHandler(d Deps) http.Handler {
 	a.routeAdmin(api.PathPrefix("/admin").Subrouter())
 	a.routeConsent(api)
 	a.routeMessages(r, api)
+	a.routeScheduled(api)
 	a.routeExports(api)
 	a.routeLeads(api)
 	a.routeSegments(api)
