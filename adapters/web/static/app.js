@@ -6,7 +6,7 @@
 // events to the modules that handle them, and starts. Each module holds
 // one part of the page (see adapters/web/README.md, "Modules"):
 // state.js (shared state), api.js (requests), session.js (sign-in),
-// views.js, list.js, thread.js, messages.js, leads.js, audit.js,
+// views.js, list.js, thread.js, messages.js, schedule.js, leads.js, audit.js,
 // download.js and live.js (the live stream).
 
 import { onSessionEnd } from "./api.js";
@@ -17,6 +17,7 @@ import { hideLeadDetails, openLeadForm, showLead, submitLead } from "./leads.js"
 import { wakeLive } from "./live.js";
 import { loadMore, onListKey, onTabKey, selectTab } from "./list.js";
 import { showBlocked, showSignin, signOut, start, TOKEN_KEY } from "./session.js";
+import { initSchedule, onMessagesClick } from "./schedule.js";
 import { el, lookUp, state } from "./state.js";
 import { countReply, markUnread, openThread, refreshOpen, sendReply, toggleArchive } from "./thread.js";
 import { utcToZonedInput } from "./time.js";
@@ -64,6 +65,8 @@ function wire() {
   el.showLead.addEventListener("click", () => state.open && state.open.lead_id && showLead(state.open.lead_id));
 
   el.reply.addEventListener("submit", sendReply);
+  initSchedule();
+  el.messages.addEventListener("click", (ev) => onMessagesClick(ev, refreshOpen));
   el["reply-body"].addEventListener("input", countReply);
   el["reply-body"].addEventListener("keydown", (ev) => {
     // Ctrl+Enter (⌘+Enter) sends; Enter alone is a new line.

@@ -60,6 +60,7 @@ export function lookUp() {
     "audit", "audit-form", "audit-at", "audit-now", "audit-status", "audit-detail", "audit-error",
     "audit-events", "layout", "lead-dialog", "lead-form", "lead-form-phone", "lead-first-name",
     "lead-last-name", "lead-email", "lead-form-error", "lead-cancel", "lead-submit",
+    "schedule", "schedule-on", "schedule-fields", "schedule-at", "schedule-zone", "schedule-error", "schedule-next",
   ]) {
     el[id] = document.getElementById(id);
   }

@@ -8,6 +8,7 @@ import { announce, busy, isBusy, setAttr, setBadge, setText } from "./dom.js";
 import { hideLeadDetails, loadLead } from "./leads.js";
 import { applyThread, syncTabStop } from "./list.js";
 import { renderMessages } from "./messages.js";
+import { clearScheduleRefusal, resetSchedule, scheduleFields, showScheduleRefusal } from "./schedule.js";
 import { el, state } from "./state.js";
 import { utcToZonedInput } from "./time.js";
 import { NARROW, syncSide } from "./views.js";
@@ -259,17 +260,21 @@ export async function sendReply(ev) {
     return;
   }
   setText(el["reply-error"], "");
+  clearScheduleRefusal();
+  const later = scheduleFields();
+  if (!later) return;
   busy(el["reply-send"], true);
   setAttr(el.reply, "aria-busy", "true");
   try {
-    const answer = await api(`/api/threads/${encodeURIComponent(id)}/messages`, { method: "POST", body: { body: text } });
+    const answer = await api(`/api/threads/${encodeURIComponent(id)}/messages`, { method: "POST", body: { body: text, ...later } });
     const pos = noteCommand(answer);
     state.drafts.delete(id);
     if (state.openId === id && box.value === text) {
       box.value = "";
       countReply();
     }
-    announce("Reply sent.");
+    if (later.send_at) resetSchedule();
+    announce(later.send_at ? "Reply scheduled." : "Reply sent.");
     // Answering a thread is reading it: one left unread (a text came while
     // it was open) is marked read. The reply itself changes no unread flag.
     const entry = state.threads.get(id);
@@ -277,8 +282,9 @@ export async function sendReply(ev) {
     if (state.openId === id) await refreshOpen(pos);
   } catch (err) {
     if (quiet(err)) return;
-    // Refused (consent_required, …): the text stays in the box.
-    if (state.openId === id) {
+    // Refused (consent_required, …): the text stays in the box; a refused
+    // time is shown beside the schedule option.
+    if (state.openId === id && !showScheduleRefusal(err)) {
       setText(el["reply-error"], err.message);
       box.focus();
     }
