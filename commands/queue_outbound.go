@@ -34,12 +34,17 @@ type OutboundRequest struct {
 // outboundDecider is the conversation aggregate for the outbound commands:
 // conversationDecider, with the queued event's ID derived from the message ID,
 // so that a retried QueueOutbound (the consent texts' retries) records nothing
-// twice even when two copies race past Decide's check.
+// twice even when two copies race past Decide's check; so is a scheduled
+// message's (its release is an OutboundMessageQueued: two releases at once
+// record one).
 var outboundDecider = func() Decider[conversation.State, conversation.Event, conversation.Command] {
 	d := conversationDecider
 	d.EventID = func(e conversation.Event) uuid.UUID {
-		if q, ok := e.(conversation.OutboundMessageQueued); ok {
-			return conversation.OutboundEventID(q.MessageID)
+		switch e := e.(type) {
+		case conversation.OutboundMessageQueued:
+			return conversation.OutboundEventID(e.MessageID)
+		case conversation.OutboundMessageScheduled:
+			return conversation.ScheduledEventID(e.MessageID)
 		}
 		return conversationDecider.EventID(e)
 	}

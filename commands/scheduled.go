@@ -32,20 +32,6 @@ type ScheduleRequest struct {
 	SendAt time.Time
 }
 
-// scheduleDecider is the conversation aggregate with the scheduled event's
-// ID derived from the message ID (a retry records it once); its release,
-// an OutboundMessageQueued, takes outboundDecider's derived ID.
-var scheduleDecider = func() Decider[conversation.State, conversation.Event, conversation.Command] {
-	d := outboundDecider
-	d.EventID = func(e conversation.Event) uuid.UUID {
-		if s, ok := e.(conversation.OutboundMessageScheduled); ok {
-			return conversation.ScheduledEventID(s.MessageID)
-		}
-		return outboundDecider.EventID(e)
-	}
-	return d
-}()
-
 // ScheduleOutbound records a staff text to go out at req.SendAt from the
 // company's current messaging number (status scheduled) and returns its
 // position. It requires consent yes, as QueueOutbound does
@@ -68,7 +54,7 @@ func ScheduleOutbound(ctx context.Context, store eventstore.Store, now func() ti
 		Body: req.Body, App: req.App, SendAt: req.SendAt, CompanyWindow: companyWindow(co), At: now().UTC(),
 	}
 	meta := eventstore.Metadata{Actor: req.Actor, CorrelationID: req.CorrelationID}
-	res, err := Execute(ctx, store, scheduleDecider, conversation.StreamID(req.CompanyID, req.Customer), conversation.Command(cmd), meta)
+	res, err := Execute(ctx, store, outboundDecider, conversation.StreamID(req.CompanyID, req.Customer), conversation.Command(cmd), meta)
 	if err != nil {
 		return 0, fmt.Errorf("schedule text %s: %w", req.MessageID, err)
 	}
@@ -92,7 +78,7 @@ func ReleaseScheduled(ctx context.Context, store eventstore.Store, now func() ti
 		return nil, err
 	}
 	cmd := conversation.ReleaseScheduled{MessageID: ref.MessageID, Checks: checks, At: now().UTC()}
-	res, err := Execute(ctx, store, scheduleDecider, ref.stream(), conversation.Command(cmd),
+	res, err := Execute(ctx, store, outboundDecider, ref.stream(), conversation.Command(cmd),
 		eventstore.Metadata{Actor: ActorScheduler, CorrelationID: ref.MessageID.String()})
 	if err != nil {
 		return nil, fmt.Errorf("release %s: %w", ref.MessageID, err)
@@ -105,7 +91,7 @@ func ReleaseScheduled(ctx context.Context, store eventstore.Store, now func() ti
 // left.
 func CancelScheduled(ctx context.Context, store eventstore.Store, now func() time.Time, ref MessageRef, actor string) (eventstore.Position, error) {
 	cmd := conversation.CancelScheduled{MessageID: ref.MessageID, At: now().UTC()}
-	res, err := Execute(ctx, store, scheduleDecider, ref.stream(), conversation.Command(cmd),
+	res, err := Execute(ctx, store, outboundDecider, ref.stream(), conversation.Command(cmd),
 		eventstore.Metadata{Actor: actor, CorrelationID: ref.MessageID.String()})
 	if err != nil {
 		return 0, fmt.Errorf("cancel %s: %w", ref.MessageID, err)
@@ -122,7 +108,7 @@ func CancelScheduled(ctx context.Context, store eventstore.Store, now func() tim
 func CancelUnsent(ctx context.Context, store eventstore.Store, companyID string, customer phone.Number, sid string, at time.Time) (eventstore.Position, error) {
 	cmd := conversation.CancelUnsent{Reason: conversation.CancelConsent,
 		Explanation: "canceled: the customer withdrew consent (opt-out text " + sid + ") before it was handed to Twilio", At: at}
-	res, err := Execute(ctx, store, scheduleDecider, conversation.StreamID(companyID, customer), conversation.Command(cmd),
+	res, err := Execute(ctx, store, outboundDecider, conversation.StreamID(companyID, customer), conversation.Command(cmd),
 		eventstore.Metadata{Actor: "customer:" + string(customer), CorrelationID: sid})
 	if err != nil {
 		return 0, fmt.Errorf("cancel the texts not sent to %s: %w", customer, err)

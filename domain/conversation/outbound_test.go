@@ -414,6 +414,7 @@ func TestOutboundDecodeRoundTrip(t *testing.T) {
 		queued("M1", 1), hiddenQueued("M2", 1), attempted("M1", 1, 2), deferred("M1", 1, 2),
 		sent("M1", "SMa", "queued", conversation.StatusSending, 3), changed("M1", "SMa", "undelivered", conversation.StatusUndelivered, 30003, 4),
 		failed("M1", 0, "consent withdrawn", 3), carrier,
+		scheduled("M3", noon, noon+60), released("M3", noon+60, noon+60), canceledBy("M3", conversation.CancelStaff, noon),
 	}
 	for _, e := range all {
 		data, err := json.Marshal(e)

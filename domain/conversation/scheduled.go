@@ -224,13 +224,7 @@ func cancelUnsent(s State, c CancelUnsent) ([]Event, error) {
 		return nil, err
 	}
 	var out []Event
-	seen := map[uuid.UUID]bool{}
-	for n := s.outbound.head; n != nil; n = n.next {
-		m := n.msg
-		if seen[m.MessageID] {
-			continue // an older version of a message already looked at
-		}
-		seen[m.MessageID] = true
+	for m := range s.outbound.latest {
 		// Row S11 | staff texts Twilio has not been handed
 		if m.Automated || !(m.Status == StatusScheduled || m.WaitsToBeSent()) {
 			continue

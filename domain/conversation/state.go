@@ -58,13 +58,7 @@ func (s State) Outbound(id uuid.UUID) (OutboundMessage, bool) { return s.outboun
 // staff text reaches Twilio after it answered (commands.ReceiveInbound).
 func (s State) CallsUnderWay(since time.Time) []uuid.UUID {
 	var out []uuid.UUID
-	seen := map[uuid.UUID]bool{}
-	for n := s.outbound.head; n != nil; n = n.next {
-		m := n.msg
-		if seen[m.MessageID] {
-			continue // an older version of a message already looked at
-		}
-		seen[m.MessageID] = true
+	for m := range s.outbound.latest {
 		if !m.Automated && m.InFlight && !m.OutcomeUnknown && !m.LastAttemptAt.Before(since) {
 			out = append(out, m.MessageID)
 		}
@@ -245,6 +239,20 @@ func (l outboundList) get(id uuid.UUID) (OutboundMessage, bool) {
 		}
 	}
 	return OutboundMessage{}, false
+}
+
+// latest yields each message's newest version, newest message first.
+func (l outboundList) latest(yield func(OutboundMessage) bool) {
+	seen := map[uuid.UUID]bool{}
+	for n := l.head; n != nil; n = n.next {
+		if seen[n.msg.MessageID] {
+			continue // an older version of a message already looked at
+		}
+		seen[n.msg.MessageID] = true
+		if !yield(n.msg) {
+			return
+		}
+	}
 }
 
 func (l outboundList) with(m OutboundMessage) outboundList {

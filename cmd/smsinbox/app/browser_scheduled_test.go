@@ -13,17 +13,24 @@ func (p *page) setInput(sel, value string) {
 	eval[bool](p, `(el => { el.value = `+js(value)+`; el.dispatchEvent(new Event("input", {bubbles: true})); return true })(document.querySelector(`+js(sel)+`))`)
 }
 
+// newConsentingInNewYork is a company in New York whose customer cust1
+// (+1 202, DC) texted and consented: the env, the tenant and the thread.
+func newConsentingInNewYork(t *testing.T) (*env, tenant, thread) {
+	t.Helper()
+	e := newEnv(t)
+	a := e.newTenantIn("Acme", numA, "America/New_York")
+	e.text(numA, cust1, "Can you remind me the day before?")
+	e.giveConsent(a.ID, numA, cust1, true)
+	return e, a, e.mustThread(a.agent, cust1)
+}
+
 // The composer's "Send later": a time in the customer's quiet hours is
 // refused beside the option, with the next allowed time, which one click
 // takes; the text is then scheduled, shown with its time, and canceled with
 // its Cancel button.
 func TestBrowserScheduleRefusedThenScheduledAndCanceled(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	a := e.newTenantIn("Acme", numA, "America/New_York")
-	e.text(numA, cust1, "Can you remind me the day before?")
-	e.giveConsent(a.ID, numA, cust1, true)
-	th := e.mustThread(a.agent, cust1)
+	e, a, th := newConsentingInNewYork(t)
 	e.clock.Advance(25 * time.Hour) // no reply exemption: Tuesday 11:00 in New York and DC
 
 	p := newPage(t, e)
@@ -91,11 +98,7 @@ func TestBrowserScheduleRefusedThenScheduledAndCanceled(t *testing.T) {
 // Cancel button.
 func TestBrowserScheduledWithoutCancelForReaders(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	a := e.newTenantIn("Acme", numA, "America/New_York")
-	e.text(numA, cust1, "Remind me, please.")
-	e.giveConsent(a.ID, numA, cust1, true)
-	th := e.mustThread(a.agent, cust1)
+	e, a, th := newConsentingInNewYork(t)
 	e.mustSchedule(a.agent, th.ID, "Your reminder.", e.clock.Now().Add(2*time.Hour))
 
 	p := newPage(t, e)

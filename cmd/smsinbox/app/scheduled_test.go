@@ -101,21 +101,22 @@ func (e *outEnv) waitSentTo(t *testing.T, to string, n int) {
 	e.waitFake(t, "texts to "+to, func() bool { return len(e.sentTo(to)) >= n })
 }
 
-// quietThread is tenant a's thread with cust1, who texted and consented a
-// day and more ago: no reply exemption any more.
-func (e *outEnv) quietThread(a tenant) string {
-	e.t.Helper()
+// newScheduling is an smsinbox (Twilio a fake) whose tenant's customer
+// cust1 texted and consented a day and more ago (no reply exemption any
+// more): the env, the tenant, the thread and the clock's time, Tuesday
+// 16:00 UTC, 11:00 in DC.
+func newScheduling(t *testing.T) (*outEnv, tenant, string, time.Time) {
+	t.Helper()
+	e := newOutEnv(t)
+	a := e.newTenant("Acme", numA)
 	id := e.consentingThread(a, cust1)
-	e.clock.Advance(25 * time.Hour) // Tuesday 16:00 UTC, 11:00 in DC
-	return id
+	e.clock.Advance(25 * time.Hour)
+	return e, a, id, e.clock.Now()
 }
 
 func TestScheduleAndCancel(t *testing.T) {
 	t.Parallel()
-	e := newOutEnv(t)
-	a := e.newTenant("Acme", numA)
-	threadID := e.quietThread(a)
-	now := e.clock.Now()
+	e, a, threadID, now := newScheduling(t)
 
 	// Refused: too soon, too late, not a time; 22:00 in DC (cust1 is +1 202)
 	// is quiet, and the refusal says 08:00 the next morning.
@@ -186,15 +187,10 @@ func TestScheduleAndCancel(t *testing.T) {
 // consent); when due, nothing is sent.
 func TestScheduledCanceledByStop(t *testing.T) {
 	t.Parallel()
-	e := newOutEnv(t)
-	a := e.newTenant("Acme", numA)
-	threadID := e.quietThread(a)
-	now := e.clock.Now()
+	e, a, threadID, now := newScheduling(t)
 	id := e.mustSchedule(a.agent, threadID, "Your appointment is tomorrow.", now.Add(2*time.Hour))
 	// Another customer's text, due later, shows when the due ones were looked at.
-	e.customerTexts(a.MessagingNumber, cust3, "Hi")
-	e.giveConsent(a.ID, a.MessagingNumber, cust3, true)
-	other := e.mustThread(a.agent, cust3).ID
+	other := e.consentingThread(a, cust3)
 	e.mustSchedule(a.agent, other, "Your table is ready.", now.Add(3*time.Hour))
 
 	e.customerTexts(a.MessagingNumber, cust1, "STOP")
@@ -217,10 +213,7 @@ func TestScheduledCanceledByStop(t *testing.T) {
 // eager cancel was lost, cancels it, reason consent, and nothing is sent.
 func TestScheduledCanceledWhenDueWithoutConsent(t *testing.T) {
 	t.Parallel()
-	e := newOutEnv(t)
-	a := e.newTenant("Acme", numA)
-	threadID := e.quietThread(a)
-	now := e.clock.Now()
+	e, a, threadID, now := newScheduling(t)
 	stopped := e.mustSchedule(a.agent, threadID, "Opted out by then.", now.Add(time.Hour))
 	// The customer's opt-out recorded on the consent alone, as if the
 	// server died before it canceled the texts.
@@ -241,9 +234,7 @@ func TestScheduledCanceledWhenDueWithoutConsent(t *testing.T) {
 	}
 
 	// Another customer, and the company's number changes before it is due.
-	e.customerTexts(a.MessagingNumber, cust3, "Hi")
-	e.giveConsent(a.ID, a.MessagingNumber, cust3, true)
-	other := e.mustThread(a.agent, cust3).ID
+	other := e.consentingThread(a, cust3)
 	moved := e.mustSchedule(a.agent, other, "Sent from the old number?", e.clock.Now().Add(time.Hour))
 	r := e.do(req{method: "PUT", path: "/api/admin/companies/" + a.ID + "/messaging-number", token: adminTok, body: map[string]any{"messaging_number": numA2}})
 	expect(t, r, http.StatusOK, "")
@@ -332,11 +323,8 @@ func (e *env) releases(companyID, customer, id string) int {
 // the server that runs the scheduler stops, the other one takes over.
 func TestScheduledSentOnceByTwoServers(t *testing.T) {
 	t.Parallel()
-	e := newOutEnv(t)
-	a := e.newTenant("Acme", numA)
-	threadID := e.quietThread(a)
+	e, a, threadID, now := newScheduling(t)
 	b := e.anotherServer(t)
-	now := e.clock.Now()
 	var ids []string
 	for i, body := range []string{"One.", "Two.", "Three."} {
 		ids = append(ids, e.mustSchedule(a.agent, threadID, body, now.Add(time.Duration(i+1)*time.Minute)))
@@ -363,10 +351,7 @@ func TestScheduledSentOnceByTwoServers(t *testing.T) {
 // send_at passed while no server ran.
 func TestScheduledSurvivesRestart(t *testing.T) {
 	t.Parallel()
-	e := newOutEnv(t)
-	a := e.newTenant("Acme", numA)
-	threadID := e.quietThread(a)
-	now := e.clock.Now()
+	e, a, threadID, now := newScheduling(t)
 	id := e.mustSchedule(a.agent, threadID, "After the restart.", now.Add(time.Hour))
 	e.stopRun()
 	e.clock.Advance(2 * time.Hour) // due while no server runs
