@@ -365,3 +365,28 @@ func TestScheduledSurvivesRestart(t *testing.T) {
 		t.Fatalf("sent %q", got)
 	}
 }
+
+// A STOP cancels a queued staff text that Twilio has not been handed (here:
+// Twilio answered 503, so the sender waits to try again): it shows
+// canceled, reason consent, and is never attempted again.
+func TestStopCancelsAQueuedTextTwilioDidNotTake(t *testing.T) {
+	t.Parallel()
+	e, a, threadID, _ := newScheduling(t)
+	e.fake.FailNext(1, http.StatusServiceUnavailable, 0, "try later")
+	id := e.mustReply(a.agent, threadID, "Your table is ready.")
+	e.waitFake(t, "the refused attempt", func() bool { return len(e.fake.Requests()) == 1 })
+	e.customerTexts(a.MessagingNumber, cust1, "STOP")
+	if m := e.scheduledMessage(a.agent, threadID, id); m.Status != "canceled" || m.CancelReason == nil || *m.CancelReason != "consent" {
+		t.Fatalf("after the STOP: %+v", m)
+	}
+	// The opt-out confirmation comes after the reply in the customer's
+	// lane: once it is sent, the reply's turn is over.
+	e.waitSentTo(t, cust1, 1)
+	var bodies []string
+	for _, r := range e.fake.Requests() {
+		bodies = append(bodies, r.Body)
+	}
+	if len(bodies) != 2 || bodies[0] != "Your table is ready." || bodies[1] == "Your table is ready." {
+		t.Fatalf("requests to Twilio %q", bodies)
+	}
+}
