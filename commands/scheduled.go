@@ -66,8 +66,10 @@ func ScheduleOutbound(ctx context.Context, store eventstore.Store, now func() ti
 func companyWindow(company.State) quiethours.Window { return quiethours.Window{} }
 
 // ReleaseScheduled decides, once scheduled message ref is due, whether it
-// goes: with the company and the consent read from their streams now, it
-// records it queued (the sender sends it) or canceled, and returns that
+// goes: with the company and the consent read from their streams now, and
+// the customer's hours at now (a text released late, when no server ran at
+// its send_at, must not leave at a forbidden hour), it records it queued
+// (the sender sends it) or canceled, and returns that
 // event; nil when it decided nothing (released or canceled already, or not
 // due at now). Two servers that release it at once record one decision: the
 // second append fails on the thread's version, and the decision taken again
@@ -77,7 +79,15 @@ func ReleaseScheduled(ctx context.Context, store eventstore.Store, now func() ti
 	if err != nil {
 		return nil, err
 	}
-	cmd := conversation.ReleaseScheduled{MessageID: ref.MessageID, Checks: checks, At: now().UTC()}
+	var window quiethours.Window
+	if checks.CompanyFound {
+		co, err := LoadCompany(ctx, store, ref.CompanyID)
+		if err != nil {
+			return nil, err
+		}
+		window = companyWindow(co)
+	}
+	cmd := conversation.ReleaseScheduled{MessageID: ref.MessageID, Checks: checks, CompanyWindow: window, At: now().UTC()}
 	res, err := Execute(ctx, store, outboundDecider, ref.stream(), conversation.Command(cmd),
 		eventstore.Metadata{Actor: ActorScheduler, CorrelationID: ref.MessageID.String()})
 	if err != nil {

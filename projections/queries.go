@@ -62,7 +62,7 @@ type Message struct {
 	CreatedAt time.Time `json:"created_at"`
 	// SendAt is when a scheduled message is (or was) due, null for a text
 	// sent at once; CancelReason why a canceled one was (staff, consent,
-	// not_allowed), else null.
+	// not_allowed, quiet_hours), else null.
 	SendAt       *time.Time `json:"send_at"`
 	CancelReason *string    `json:"cancel_reason"`
 	// Segments is what the body costs as SMS (domain/segments), computed

@@ -31,6 +31,9 @@ import (
 //	| S10| staff cancel one that has left (queued or later)      | refused: ErrNotScheduled                                    |
 //	| S11| a STOP                                                | every staff text scheduled, or queued and never handed to   |
 //	|    |                                                       | Twilio (no attempt in flight, no SID), is canceled, consent |
+//	| S12| due, but outside the recipient's hours at the moment  | OutboundMessageCanceled, reason quiet_hours: released late  |
+//	|    | it is released (checked again as at S2)               | (no server ran at send_at), it would leave at a forbidden   |
+//	|    |                                                       | hour                                                        |
 //
 // Consent is the caller's to check when scheduling (consent is another
 // stream; see commands), as for QueueMessage.
@@ -47,6 +50,7 @@ const (
 	CancelStaff      = "staff"
 	CancelConsent    = ReasonConsent
 	CancelNotAllowed = ReasonNotAllowed
+	CancelQuietHours = "quiet_hours"
 )
 
 var (
@@ -98,11 +102,12 @@ type ScheduleMessage struct {
 
 // ReleaseScheduled decides, when message MessageID is due, whether it goes:
 // released (queued for the sender) or canceled, from Checks read just before
-// (rows S4 to S7).
+// and the company's sending window as it stands (rows S4 to S7, S12).
 type ReleaseScheduled struct {
-	MessageID uuid.UUID
-	Checks    SendChecks
-	At        time.Time
+	MessageID     uuid.UUID
+	Checks        SendChecks
+	CompanyWindow quiethours.Window
+	At            time.Time
 }
 
 // CancelScheduled is a user's cancel of a scheduled message (rows S8 to S10).
@@ -178,6 +183,12 @@ func release(s State, c ReleaseScheduled) ([]Event, error) {
 	// Rows S5 and S6 | consent or the company no longer allow it | canceled
 	if why, code := c.Checks.releaseRefusal(s, m); why != "" {
 		return []Event{OutboundMessageCanceled{MessageID: m.MessageID, Thread: s.Thread, Reason: code, Explanation: why, At: c.At}}, nil
+	}
+	// Row S12 | outside the recipient's hours now | canceled
+	if err := QuietHours(s, m.To, c.CompanyWindow, c.At); err != nil {
+		why := fmt.Sprintf("canceled: it became due at %s but could only be released at %s, outside the hours the customer may be texted at",
+			m.SendAt.UTC().Format(time.RFC3339), c.At.UTC().Format(time.RFC3339))
+		return []Event{OutboundMessageCanceled{MessageID: m.MessageID, Thread: s.Thread, Reason: CancelQuietHours, Explanation: why, At: c.At}}, nil
 	}
 	// Row S4 | released
 	return []Event{OutboundMessageQueued{

@@ -115,6 +115,10 @@ func TestDecideScheduled(t *testing.T) {
 		// Row S6: the company.
 		{"S6 Messages off", due, releaseAt("M1", messagesOff, noon+60), events(canceledBy("M1", conversation.CancelNotAllowed, noon+60)), nil},
 		{"S6 the company gone", due, releaseAt("M1", gone, noon+60), events(canceledBy("M1", conversation.CancelNotAllowed, noon+60)), nil},
+		// Row S12: released late, at a forbidden hour.
+		{"S12 released at 02:00 in DC", due, releaseAt("M1", ok, day-120), events(canceledBy("M1", conversation.CancelQuietHours, day-120)), nil},
+		{"S12 released late, at 18:40, still in the window", due, releaseAt("M1", ok, noon+400), events(released("M1", noon+60, noon+400)), nil},
+		{"S12 released late, the customer texted since", append(slices.Clone(due), received("SM9", day-180)), releaseAt("M1", ok, day-120), events(released("M1", noon+60, day-120)), nil},
 		// Row S7: once.
 		{"S7 not due yet", due, releaseAt("M1", ok, noon+59), nil, nil},
 		{"S7 released already", append(slices.Clone(due), released("M1", noon+60, noon+60)), releaseAt("M1", ok, noon+61), nil, nil},

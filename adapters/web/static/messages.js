@@ -60,6 +60,7 @@ export const STATUS_WORDS = {
 const CANCEL_WORDS = {
   staff: "canceled by staff", consent: "the customer's consent no longer allows it",
   not_allowed: "Messages were turned off",
+  quiet_hours: "it could only go out at an hour the customer may not be texted",
 };
 
 // statusWords is a message's status for people: a scheduled text says when

@@ -390,3 +390,21 @@ func TestStopCancelsAQueuedTextTwilioDidNotTake(t *testing.T) {
 		t.Fatalf("requests to Twilio %q", bodies)
 	}
 }
+
+// A text due while no server ran, released once the window has closed
+// (after 21:00 in DC), is canceled (quiet_hours), not sent at night.
+func TestScheduledDueWhileDownIsNotSentAtNight(t *testing.T) {
+	t.Parallel()
+	e, a, threadID, now := newScheduling(t)
+	id := e.mustSchedule(a.agent, threadID, "Lunch at noon?", now.Add(time.Hour))
+	e.stopRun()
+	e.clock.Advance(12 * time.Hour) // 23:00 in DC
+	again := e.anotherServer(t)
+	m := again.waitScheduledStatus(a.agent, threadID, id, "canceled")
+	if m.CancelReason == nil || *m.CancelReason != "quiet_hours" {
+		t.Fatalf("released at 23:00: %+v", m)
+	}
+	if sent := again.fake.Sent(); len(sent) != 0 {
+		t.Fatalf("sent %q", bodies(sent))
+	}
+}
