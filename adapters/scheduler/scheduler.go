@@ -187,6 +187,9 @@ func (s *Scheduler) releaseDue(ctx context.Context, now time.Time) (more bool, e
 	for _, ref := range due {
 		ev, err := s.cfg.Release(ctx, ref)
 		if err != nil {
+			if ctx.Err() != nil {
+				return false, err // stopping, or the claim ended: the next claim looks again
+			}
 			s.log.Error("a due message was not released", "message_id", ref.MessageID, "err", err)
 			failed = err
 			continue
