@@ -53,16 +53,18 @@ export function scheduleFields() {
   return { send_at: at };
 }
 
-// showScheduleRefusal shows beside the option a refusal of its time (quiet
+// showScheduleRefusal shows beside the option a refusal of the time (quiet
 // hours, with the next allowed moment in the company's zone, which one click
-// takes; or a time too soon or too far); false for any other error.
+// takes, scheduling the text then; or a time too soon or too far), whether
+// the text was to go at once or later; false for any other error.
 export function showScheduleRefusal(err) {
   if (err.code !== "quiet_hours" && err.code !== "invalid_send_at") return false;
   const next = err.detail && err.detail.next_allowed_at;
+  const later = el["schedule-on"].checked;
   const nextButton = el["schedule-next"];
   if (err.code === "quiet_hours") {
     const who = (state.open && (state.open.customer_name || state.open.customer_phone)) || "The customer";
-    setText(el["schedule-error"], `${who} may not be texted then: it is outside the allowed hours by their local time.` +
+    setText(el["schedule-error"], `${who} may not be texted ${later ? "then" : "now"}: it is outside the allowed hours by their local time.` +
       (next ? ` Next allowed: ${state.fmt.time(next)}.` : " No time in the next 35 days is allowed."));
   } else {
     setText(el["schedule-error"], err.message);
@@ -70,15 +72,21 @@ export function showScheduleRefusal(err) {
   nextButton.hidden = !(err.code === "quiet_hours" && next);
   if (!nextButton.hidden) {
     nextButton.dataset.at = next;
-    setText(nextButton, `Use ${state.fmt.time(next)}`);
+    setText(nextButton, `${later ? "Use" : "Schedule it for"} ${state.fmt.time(next)}`);
   }
-  el["schedule-at"].focus();
+  (later ? el["schedule-at"] : nextButton.hidden ? el["reply-body"] : nextButton).focus();
   return true;
 }
 
+// useNextAllowed takes the next allowed moment a refusal named: the text is
+// scheduled then (once sent).
 function useNextAllowed() {
   const next = el["schedule-next"].dataset.at;
   if (!next) return;
+  if (!el["schedule-on"].checked) {
+    el["schedule-on"].checked = true;
+    syncSchedule();
+  }
   el["schedule-at"].value = inputValue(Date.parse(next));
   clearScheduleRefusal();
   el["reply-send"].focus();
