@@ -230,7 +230,7 @@ func cancelUnsent(s State, c CancelUnsent) ([]Event, error) {
 	if c.At.IsZero() {
 		return nil, invalid("time")
 	}
-	why, err := reason(c.Reason)
+	code, err := reason(c.Reason)
 	if err != nil {
 		return nil, err
 	}
@@ -240,7 +240,7 @@ func cancelUnsent(s State, c CancelUnsent) ([]Event, error) {
 		if m.Automated || !(m.Status == StatusScheduled || m.WaitsToBeSent()) {
 			continue
 		}
-		out = append(out, OutboundMessageCanceled{MessageID: m.MessageID, Thread: s.Thread, Reason: why,
+		out = append(out, OutboundMessageCanceled{MessageID: m.MessageID, Thread: s.Thread, Reason: code,
 			Explanation: c.Explanation, At: c.At})
 	}
 	slices.Reverse(out) // in the order they were recorded
