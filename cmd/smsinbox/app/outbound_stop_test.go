@@ -198,7 +198,7 @@ func TestOutboundNoReplyAfterTheStopAnswered(t *testing.T) {
 	e.customerTexts(numA, cust1, "STOP")
 	atAnswer := len(e.fake.Arrived())
 
-	// Every reply ends: sent, or failed for consent.
+	// Every reply ends: sent, or canceled or failed for consent.
 	for _, id := range ids {
 		eventually(t, "reply "+id+" settled", func() bool {
 			for _, ev := range e.outboundEvents(a.ID, cust1, id) {
@@ -208,6 +208,11 @@ func TestOutboundNoReplyAfterTheStopAnswered(t *testing.T) {
 				case conversation.OutboundMessageFailed:
 					if ev.ReasonCode != conversation.ReasonConsent {
 						t.Fatalf("reply %s failed: %+v", id, ev)
+					}
+					return true
+				case conversation.OutboundMessageCanceled:
+					if ev.Reason != conversation.CancelConsent {
+						t.Fatalf("reply %s canceled: %+v", id, ev)
 					}
 					return true
 				}
@@ -276,12 +281,14 @@ func TestOutboundStopWinsOverAnAttemptBeingRecorded(t *testing.T) {
 	atAnswer := len(e.fake.Arrived())
 	close(hold.release)
 
-	m := e.waitStatus(a.agent, threadID, id, "failed")
+	// The STOP canceled it (no attempt was recorded), and the attempt,
+	// decided again, found it canceled.
+	m := e.waitStatus(a.agent, threadID, id, "canceled")
 	if m.ErrorCode != nil {
 		t.Fatalf("message %+v", m)
 	}
 	evs := e.outboundEvents(a.ID, cust1, id)
-	if f, ok := evs[len(evs)-1].(conversation.OutboundMessageFailed); !ok || f.ReasonCode != conversation.ReasonConsent {
+	if c, ok := evs[len(evs)-1].(conversation.OutboundMessageCanceled); !ok || c.Reason != conversation.CancelConsent {
 		t.Fatalf("events %#v", evs)
 	}
 	e.waitFake(t, "the opt-out confirmation", func() bool { return len(e.fake.Sent()) == 1 })

@@ -367,27 +367,24 @@ func TestScheduledSurvivesRestart(t *testing.T) {
 }
 
 // A STOP cancels a queued staff text that Twilio has not been handed (here:
-// Twilio answered 503, so the sender waits to try again): it shows
-// canceled, reason consent, and is never attempted again.
+// Twilio answered 429 and asked for 5 minutes, so the sender waits to try
+// again): it shows canceled, reason consent, is never attempted again, and
+// the opt-out confirmation, behind it in the customer's lane, goes out at
+// once rather than after the 5 minutes.
 func TestStopCancelsAQueuedTextTwilioDidNotTake(t *testing.T) {
 	t.Parallel()
 	e, a, threadID, _ := newScheduling(t)
-	e.fake.FailNext(1, http.StatusServiceUnavailable, 0, "try later")
+	e.fake.FailNextRetryAfter(1, http.StatusTooManyRequests, 20429, "too many requests", "300", time.Time{})
 	id := e.mustReply(a.agent, threadID, "Your table is ready.")
 	e.waitFake(t, "the refused attempt", func() bool { return len(e.fake.Requests()) == 1 })
+	e.waitStatus(a.agent, threadID, id, "sending")
 	e.customerTexts(a.MessagingNumber, cust1, "STOP")
 	if m := e.scheduledMessage(a.agent, threadID, id); m.Status != "canceled" || m.CancelReason == nil || *m.CancelReason != "consent" {
 		t.Fatalf("after the STOP: %+v", m)
 	}
-	// The opt-out confirmation comes after the reply in the customer's
-	// lane: once it is sent, the reply's turn is over.
 	e.waitSentTo(t, cust1, 1)
-	var bodies []string
-	for _, r := range e.fake.Requests() {
-		bodies = append(bodies, r.Body)
-	}
-	if len(bodies) != 2 || bodies[0] != "Your table is ready." || bodies[1] == "Your table is ready." {
-		t.Fatalf("requests to Twilio %q", bodies)
+	if got := bodies(e.fake.Requests()); len(got) != 2 || got[0] != "Your table is ready." || !strings.Contains(got[1], "unsubscribed") {
+		t.Fatalf("requests to Twilio %q", got)
 	}
 }
 
