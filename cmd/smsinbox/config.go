@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// config is the environment of API.md; flags may override it.
+// config is the environment README.md documents; flags may override it.
 type config struct {
 	DatabaseURL string
 	// DatabaseMaxConns is the size of the database pool (0: defaultMaxConns).

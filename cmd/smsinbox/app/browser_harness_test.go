@@ -23,7 +23,7 @@ import (
 )
 
 // uiWait is how long the tests wait for the page to show something:
-// DOMAIN.md's outer bound for read models and automated texts to follow the
+// the outer bound for read models (docs/rules.md, Timing) and automated texts to follow the
 // event that causes them.
 const uiWait = 5 * time.Second
 

@@ -1,6 +1,6 @@
 package app_test
 
-// End-to-end tests through HTTP of DOMAIN.md's Consent and Audit rules: the
+// End-to-end tests through HTTP of the Consent and Audit rules (docs/rules.md): the
 // double opt-in from an app form, the customer's keywords, the automated
 // texts they call for, a change of number, the audit replayed from the event
 // store with its hash chain, roles and tenancy.
