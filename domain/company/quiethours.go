@@ -21,7 +21,8 @@ const TypeQuietHoursChanged = "CompanyQuietHoursChanged"
 // are "HH:MM" (00:00 to 23:59, Start before End; quiethours.ParseWindow).
 // Both empty: no window of its own.
 type QuietHours struct {
-	Start, End string
+	Start string `json:"start"`
+	End   string `json:"end"`
 }
 
 // QuietHoursChanged: the company's own sending window changed. Start and End
