@@ -13,6 +13,7 @@ import { SSEParser } from "./sse.js";
 import { Formatter, sortKey, utcToZonedInput, zonedToUTC } from "./time.js";
 import { $, announce, badge, h, setAttr, setBadge, setText } from "./dom.js";
 import { twilioMediaURL } from "./media.js";
+import { quietHoursRefusal } from "./quiethours.js";
 
 const TOKEN_KEY = "smsinbox.token";
 const PAGE_SIZE = 50;
@@ -90,11 +91,12 @@ function lookUp() {
 // ───────────────────────────── API ─────────────────────────────
 
 class ApiError extends Error {
-  constructor(status, code, message, fields) {
+  constructor(status, code, message, fields, details) {
     super(message);
     this.status = status;
     this.code = code;
     this.fields = fields || null;
+    this.details = details || null; // the API's whole error object
   }
 }
 
@@ -146,7 +148,7 @@ async function answer(request, session) {
   if (res.ok) return data;
   const e = data && data.error ? data.error : {};
   const err = new ApiError(res.status, e.code || `http_${res.status}`,
-    e.message || `smsinbox answered ${res.status} ${res.statusText}.`, e.fields);
+    e.message || `smsinbox answered ${res.status} ${res.statusText}.`, e.fields, e);
   if (session === state.session) {
     if (res.status === 401) signOut(err.message);
     else if (err.code === "sms_disabled") showBlocked("sms_disabled", err.message);
@@ -1037,7 +1039,9 @@ async function sendReply(ev) {
     if (quiet(err)) return;
     // Refused (consent_required, …): the text stays in the box.
     if (state.openId === id) {
-      setText(el["reply-error"], err.message);
+      const qh = quietHoursRefusal(err, state.fmt);
+      if (qh) el["reply-error"].replaceChildren(...qh);
+      else setText(el["reply-error"], err.message);
       box.focus();
     }
   } finally {
