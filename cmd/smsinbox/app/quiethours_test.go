@@ -239,3 +239,19 @@ func TestQuietHoursPossibleNumberEndToEnd(t *testing.T) {
 	e.clock.set(time.Date(2030, 3, 6, 1, 0, 0, 0, time.UTC))
 	wantNext(t, e.reply(a.agent, th, map[string]any{"body": "Late news"}), time.Date(2030, 3, 6, 19, 0, 0, 0, time.UTC))
 }
+
+// A number placed nowhere (international freephone: no time zone at all)
+// has no allowed moment once the reply exemption is over: next_allowed_at is
+// null.
+func TestQuietHoursNoAllowedMoment(t *testing.T) {
+	t.Parallel()
+	e := newOutEnv(t)
+	a := e.newTenantIn("Acme", numA, "America/New_York")
+	const freephone = "+80012345678"
+	th := e.textedAt(a, freephone, wall(t, "America/New_York", 4, 12, 0))
+	e.waitSent(a.ID, freephone, e.mustReply(a.agent, th, "Thanks for your message")) // a reply: exempt
+	e.clock.set(wall(t, "America/New_York", 5, 12, 0))                               // 24 hours on
+	if next := quietHoursRefusal(t, e.reply(a.agent, th, map[string]any{"body": "Any news?"})); next != nil {
+		t.Fatalf("next_allowed_at %v, want null", next)
+	}
+}
