@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/smsinbox/smsinbox/adapters/twilio/twiliofake"
+	"github.com/smsinbox/smsinbox/domain/conversation"
 )
 
 // Customers by place (all valid numbers but the +1 555 one).
@@ -253,5 +254,33 @@ func TestQuietHoursNoAllowedMoment(t *testing.T) {
 	e.clock.set(wall(t, "America/New_York", 5, 12, 0))                               // 24 hours on
 	if next := quietHoursRefusal(t, e.reply(a.agent, th, map[string]any{"body": "Any news?"})); next != nil {
 		t.Fatalf("next_allowed_at %v, want null", next)
+	}
+}
+
+// The law binds the moment a text leaves: a text accepted at 20:59 that
+// Twilio does not take at once, and whose retry comes after 21:00, is not
+// sent (failed, quiet_hours).
+func TestQuietHoursCheckedAgainWhenItLeaves(t *testing.T) {
+	t.Parallel()
+	e := newOutEnv(t)
+	a := e.newTenantIn("Acme", numA, "America/Los_Angeles")
+	th := e.textedAt(a, californiaCust, wall(t, "America/Los_Angeles", 4, 10, 0))
+	e.clock.set(wall(t, "America/Los_Angeles", 5, 20, 59)) // Tuesday, 35 hours on
+	e.fake.Script(californiaCust, twiliofake.Answer{Status: http.StatusServiceUnavailable, Code: 20503, Message: "Service unavailable"})
+	id := e.mustReply(a.agent, th, "Your table is booked")
+	eventually(t, "the first attempt put off", func() bool {
+		return slices.ContainsFunc(e.outboundEvents(a.ID, californiaCust, id), func(ev conversation.Event) bool {
+			_, ok := ev.(conversation.OutboundSendDeferred)
+			return ok
+		})
+	})
+	e.clock.set(wall(t, "America/Los_Angeles", 5, 21, 1))
+	eventually(t, "the retry refused for quiet hours", func() bool {
+		evs := e.outboundEvents(a.ID, californiaCust, id)
+		f, ok := evs[len(evs)-1].(conversation.OutboundMessageFailed)
+		return ok && f.ReasonCode == conversation.ReasonQuietHours
+	})
+	if got := e.fake.Arrived(); len(got) != 1 {
+		t.Fatalf("Twilio got %q; want only the first attempt", bodies(got))
 	}
 }
