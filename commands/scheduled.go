@@ -7,11 +7,9 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/smsinbox/smsinbox/domain/company"
 	"github.com/smsinbox/smsinbox/domain/conversation"
 	"github.com/smsinbox/smsinbox/domain/eventstore"
 	"github.com/smsinbox/smsinbox/domain/phone"
-	"github.com/smsinbox/smsinbox/domain/quiethours"
 )
 
 // The use cases of scheduled messages (domain/conversation's scheduled.go):
@@ -51,7 +49,7 @@ func ScheduleOutbound(ctx context.Context, store eventstore.Store, now func() ti
 	}
 	cmd := conversation.ScheduleMessage{
 		MessageID: req.MessageID, CompanyID: req.CompanyID, CustomerPhone: req.Customer, From: co.MessagingNumber,
-		Body: req.Body, App: req.App, SendAt: req.SendAt, CompanyWindow: companyWindow(co), At: now().UTC(),
+		Body: req.Body, App: req.App, SendAt: req.SendAt, CompanyWindow: co.QuietHours, At: now().UTC(),
 	}
 	meta := eventstore.Metadata{Actor: req.Actor, CorrelationID: req.CorrelationID}
 	res, err := Execute(ctx, store, outboundDecider, conversation.StreamID(req.CompanyID, req.Customer), conversation.Command(cmd), meta)
@@ -60,10 +58,6 @@ func ScheduleOutbound(ctx context.Context, store eventstore.Store, now func() ti
 	}
 	return res.Position, nil
 }
-
-// companyWindow is the company's own sending window, which narrows the legal
-// one (the zero Window: none set).
-func companyWindow(company.State) quiethours.Window { return quiethours.Window{} }
 
 // ReleaseScheduled decides, once scheduled message ref is due, whether it
 // goes: with the company and the consent read from their streams now, and
@@ -79,15 +73,7 @@ func ReleaseScheduled(ctx context.Context, store eventstore.Store, now func() ti
 	if err != nil {
 		return nil, err
 	}
-	var window quiethours.Window
-	if checks.CompanyFound {
-		co, err := LoadCompany(ctx, store, ref.CompanyID)
-		if err != nil {
-			return nil, err
-		}
-		window = companyWindow(co)
-	}
-	cmd := conversation.ReleaseScheduled{MessageID: ref.MessageID, Checks: checks, CompanyWindow: window, At: now().UTC()}
+	cmd := conversation.ReleaseScheduled{MessageID: ref.MessageID, Checks: checks, At: now().UTC()}
 	res, err := Execute(ctx, store, outboundDecider, ref.stream(), conversation.Command(cmd),
 		eventstore.Metadata{Actor: ActorScheduler, CorrelationID: ref.MessageID.String()})
 	if err != nil {

@@ -27,14 +27,14 @@ func TestScheduleThenReleaseOnce(t *testing.T) {
 	e := newOutboundEnv(t)
 	ctx := context.Background()
 	id := uuid.New()
-	due := t0.Add(8 * time.Hour) // 11:00 in Chicago
+	due := t0.Add(8 * time.Hour) // 17:00 in Chicago
 	if _, err := e.scheduleAt(id, due); !errors.Is(err, consent.ErrConsentRequired) {
 		t.Fatalf("no consent: %v", err)
 	}
 	e.consentTo(t, true)
 	var qh *conversation.QuietHoursError
-	if _, err := e.scheduleAt(id, t0.Add(time.Hour)); !errors.As(err, &qh) || !qh.NextAllowedAt.Equal(t0.Add(5*time.Hour)) {
-		t.Fatalf("04:00 in Chicago: %v", err)
+	if _, err := e.scheduleAt(id, t0.Add(13*time.Hour)); !errors.As(err, &qh) || !qh.NextAllowed.Equal(t0.Add(23*time.Hour)) {
+		t.Fatalf("22:00 in Chicago: %v", err)
 	}
 	if _, err := e.scheduleAt(id, t0.Add(30*time.Second)); !errors.Is(err, conversation.ErrInvalidSendAt) {
 		t.Fatalf("30 s ahead: %v", err)

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"time"
 
@@ -24,26 +23,8 @@ func init() {
 		message string
 	}{
 		{conversation.ErrInvalidSendAt, http.StatusBadRequest, "invalid_send_at", ""},
-		{conversation.ErrQuietHours, http.StatusConflict, "quiet_hours", ""},
 		{conversation.ErrNotScheduled, http.StatusConflict, "not_scheduled", "The message is not scheduled any more: it has been handed to the sender (or failed), so it cannot be canceled."},
 	}...)
-	errorDetails = append(errorDetails, quietHoursDetails)
-}
-
-// quietHoursDetails adds to a quiet-hours refusal the next moment the text
-// would be allowed: "next_allowed_at", RFC 3339 UTC, or null when no moment
-// within 35 days is.
-func quietHoursDetails(err error) map[string]any {
-	var qh *conversation.QuietHoursError
-	if !errors.As(err, &qh) {
-		return nil
-	}
-	var next *time.Time
-	if !qh.NextAllowedAt.IsZero() {
-		t := qh.NextAllowedAt.UTC()
-		next = &t
-	}
-	return map[string]any{"next_allowed_at": next}
 }
 
 // ScheduledCommands are the staff's use cases of scheduled messages.

@@ -18,7 +18,7 @@ import (
 //	| #  | when                                                  | then                                                        |
 //	|----|-------------------------------------------------------|-------------------------------------------------------------|
 //	| S1 | scheduled less than 1 minute ahead, or more than 35 d | refused: ErrInvalidSendAt                                   |
-//	| S2 | send_at outside the recipient's hours (quiethours)    | refused: QuietHoursError with the next allowed moment;      |
+//	| S2 | send_at outside the recipient's hours (quiethours.go) | refused: QuietHoursError with the next allowed moment;      |
 //	|    |                                                       | the 24-hour reply exemption is counted to send_at           |
 //	| S3 | otherwise                                             | OutboundMessageScheduled, status scheduled                  |
 //	| S4 | due, consent yes on the number it was scheduled from  | released: OutboundMessageQueued (the sender sends it)       |
@@ -44,13 +44,13 @@ const (
 	MaxScheduleAhead = 35 * 24 * time.Hour
 )
 
-// Reasons of OutboundMessageCanceled: CancelConsent and CancelNotAllowed are
-// ReasonConsent and ReasonNotAllowed; CancelStaff is a user's cancel.
+// Reasons of OutboundMessageCanceled: CancelConsent, CancelNotAllowed and
+// CancelQuietHours are the sender's reasons; CancelStaff is a user's cancel.
 const (
 	CancelStaff      = "staff"
 	CancelConsent    = ReasonConsent
 	CancelNotAllowed = ReasonNotAllowed
-	CancelQuietHours = "quiet_hours"
+	CancelQuietHours = ReasonQuietHours
 )
 
 var (
@@ -59,27 +59,7 @@ var (
 	ErrInvalidSendAt = errors.New("invalid send_at")
 	// ErrNotScheduled: the message to cancel has left already (row S10).
 	ErrNotScheduled = errors.New("the message is not scheduled")
-	// ErrQuietHours is matched by every QuietHoursError.
-	ErrQuietHours = errors.New("outside the recipient's allowed hours")
 )
-
-// QuietHoursError refuses a text outside the recipient's allowed hours (row
-// S2). NextAllowedAt is the first moment it would be allowed, in UTC; zero
-// when no moment within quiethours.Horizon is.
-type QuietHoursError struct {
-	At            time.Time
-	NextAllowedAt time.Time
-}
-
-func (e *QuietHoursError) Error() string {
-	when := "no moment in the next 35 days is"
-	if !e.NextAllowedAt.IsZero() {
-		when = "the next allowed moment is " + e.NextAllowedAt.UTC().Format(time.RFC3339)
-	}
-	return fmt.Sprintf("%s is outside the hours the customer may be texted at, by their local time; %s", e.At.UTC().Format(time.RFC3339), when)
-}
-
-func (e *QuietHoursError) Unwrap() error { return ErrQuietHours }
 
 // ScheduleMessage records a staff text to go out at SendAt (status
 // scheduled). It opens the thread if there is none.
@@ -102,12 +82,11 @@ type ScheduleMessage struct {
 
 // ReleaseScheduled decides, when message MessageID is due, whether it goes:
 // released (queued for the sender) or canceled, from Checks read just before
-// and the company's sending window as it stands (rows S4 to S7, S12).
+// (the company, its window, the consent: rows S4 to S7, S12).
 type ReleaseScheduled struct {
-	MessageID     uuid.UUID
-	Checks        SendChecks
-	CompanyWindow quiethours.Window
-	At            time.Time
+	MessageID uuid.UUID
+	Checks    SendChecks
+	At        time.Time
 }
 
 // CancelScheduled is a user's cancel of a scheduled message (rows S8 to S10).
@@ -146,7 +125,7 @@ func schedule(s State, c ScheduleMessage) ([]Event, error) {
 			ErrInvalidSendAt, c.SendAt.UTC().Format(time.RFC3339), c.SendAt.Sub(c.At).Round(time.Second))
 	}
 	// Row S2 | outside the recipient's hours at send_at | refused
-	if err := QuietHours(s, c.CustomerPhone, c.CompanyWindow, c.SendAt); err != nil {
+	if err := CheckQuietHours(s, SendTime{To: c.CustomerPhone, CompanyWindow: c.CompanyWindow, At: c.SendAt}); err != nil {
 		return nil, err
 	}
 	// Row S3 | scheduled
@@ -154,21 +133,6 @@ func schedule(s State, c ScheduleMessage) ([]Event, error) {
 		MessageID: q.MessageID, Thread: threadOf(q), From: q.From, To: q.CustomerPhone,
 		Body: q.Body, App: q.App, SendAt: c.SendAt.UTC(), ScheduledAt: c.At,
 	}}, nil
-}
-
-// QuietHours is nil when a staff text to customer may leave at instant at,
-// by quiethours.Check with the customer's last text in thread s (the 24-hour
-// reply exemption is counted to at); else a *QuietHoursError.
-func QuietHours(s State, customer phone.Number, company quiethours.Window, at time.Time) error {
-	var last time.Time
-	if !s.LastCustomerReplyAt.After(at) {
-		last = s.LastCustomerReplyAt
-	}
-	d := quiethours.Check(quiethours.Input{Recipient: customer, At: at, CompanyWindow: company, LastInbound: last})
-	if d.Allowed {
-		return nil
-	}
-	return &QuietHoursError{At: at, NextAllowedAt: d.NextAllowed}
 }
 
 func release(s State, c ReleaseScheduled) ([]Event, error) {
@@ -180,15 +144,9 @@ func release(s State, c ReleaseScheduled) ([]Event, error) {
 	if m.Status != StatusScheduled || c.At.Before(m.SendAt) {
 		return nil, nil
 	}
-	// Rows S5 and S6 | consent or the company no longer allow it | canceled
-	if why, code := c.Checks.releaseRefusal(s, m); why != "" {
+	// Rows S5, S6 and S12 | consent, the company or the hour no longer allow it | canceled
+	if why, code := c.Checks.releaseRefusal(s, m, c.At); why != "" {
 		return []Event{OutboundMessageCanceled{MessageID: m.MessageID, Thread: s.Thread, Reason: code, Explanation: why, At: c.At}}, nil
-	}
-	// Row S12 | outside the recipient's hours now | canceled
-	if err := QuietHours(s, m.To, c.CompanyWindow, c.At); err != nil {
-		why := fmt.Sprintf("canceled: it became due at %s but could only be released at %s, outside the hours the customer may be texted at",
-			m.SendAt.UTC().Format(time.RFC3339), c.At.UTC().Format(time.RFC3339))
-		return []Event{OutboundMessageCanceled{MessageID: m.MessageID, Thread: s.Thread, Reason: CancelQuietHours, Explanation: why, At: c.At}}, nil
 	}
 	// Row S4 | released
 	return []Event{OutboundMessageQueued{
@@ -197,14 +155,15 @@ func release(s State, c ReleaseScheduled) ([]Event, error) {
 	}}, nil
 }
 
-// releaseRefusal is why scheduled message m may not go when due, and the
-// cancel reason: a messaging number that changed since is a consent reason,
-// since consent belongs to the number (rows S5 and S6).
-func (c SendChecks) releaseRefusal(s State, m OutboundMessage) (why, code string) {
+// releaseRefusal is why scheduled message m may not go at instant at, when
+// it is released, and the cancel reason: the sender's refusal, but a
+// messaging number that changed since is a consent reason, since consent
+// belongs to the number (rows S5, S6 and S12).
+func (c SendChecks) releaseRefusal(s State, m OutboundMessage, at time.Time) (why, code string) {
 	if c.CompanyFound && c.MessagingNumber != m.From {
 		return fmt.Sprintf("canceled: the company's messaging number changed from %s to %s after the text was scheduled, and consent does not follow the number", m.From, c.MessagingNumber), CancelConsent
 	}
-	return c.refusal(s, m)
+	return c.refusal(s, m, at)
 }
 
 func cancelScheduled(s State, c CancelScheduled) ([]Event, error) {

@@ -13,11 +13,15 @@ import (
 	"github.com/smsinbox/smsinbox/domain/quiethours"
 )
 
-// t0 is 04:00 in Washington, DC (the customer's +1 202 number, Eastern
-// time, the default window 08:00–21:00): noon is minute 480 after it.
+// t0 is 10:00 in Washington, DC (the customer's +1 202 number, Eastern
+// time, the default window 08:00–21:00): the minutes after it below name
+// their wall time there.
 const (
-	noon = 8 * 60
-	day  = 24 * 60
+	day      = 24 * 60
+	noon     = 2 * 60
+	nextFive = day - 5*60 // 05:00 the next day
+	nextOne  = day - 9*60 // 01:00 the next day
+	nextTwo  = day - 8*60 // 02:00 the next day
 )
 
 // schedule is the command that schedules staff message name at minute min,
@@ -96,10 +100,10 @@ func TestDecideScheduled(t *testing.T) {
 		{"S1 exactly 35 days ahead", nil, schedule("M1", noon, noon+35*day), events(scheduled("M1", noon, noon+35*day)), nil},
 		{"S1 more than 35 days ahead", nil, schedule("M1", noon, noon+35*day+1), nil, conversation.ErrInvalidSendAt},
 		// Row S2: inside the recipient's hours at send_at.
-		{"S2 05:00 in DC is refused", nil, schedule("M1", noon, day+60), nil, conversation.ErrQuietHours},
+		{"S2 05:00 in DC is refused", nil, schedule("M1", noon, nextFive), nil, conversation.ErrQuietHours},
 		{"S2 the company's window narrows it", nil, withWindow, nil, conversation.ErrQuietHours},
-		{"S2 a customer text within 24 h of send_at exempts it", events(received("SM1", noon)), schedule("M1", noon, day+60), events(scheduled("M1", noon, day+60)), nil},
-		{"S2 a customer text 24 h before send_at does not", events(received("SM1", 60)), schedule("M1", noon, day+60), nil, conversation.ErrQuietHours},
+		{"S2 a customer text within 24 h of send_at exempts it", events(received("SM1", noon)), schedule("M1", noon, nextFive), events(scheduled("M1", noon, nextFive)), nil},
+		{"S2 a customer text 24 h before send_at does not", events(received("SM1", nextFive-day)), schedule("M1", noon, nextFive), nil, conversation.ErrQuietHours},
 		// Row S3, and what a text needs.
 		{"S3 scheduled", events(received("SM1", 0)), schedule("M1", noon, noon+60), events(scheduled("M1", noon, noon+60)), nil},
 		{"S3 the same ID again records nothing", due, schedule("M1", noon+1, noon+90), nil, nil},
@@ -116,9 +120,9 @@ func TestDecideScheduled(t *testing.T) {
 		{"S6 Messages off", due, releaseAt("M1", messagesOff, noon+60), events(canceledBy("M1", conversation.CancelNotAllowed, noon+60)), nil},
 		{"S6 the company gone", due, releaseAt("M1", gone, noon+60), events(canceledBy("M1", conversation.CancelNotAllowed, noon+60)), nil},
 		// Row S12: released late, at a forbidden hour.
-		{"S12 released at 02:00 in DC", due, releaseAt("M1", ok, day-120), events(canceledBy("M1", conversation.CancelQuietHours, day-120)), nil},
+		{"S12 released at 02:00 in DC", due, releaseAt("M1", ok, nextTwo), events(canceledBy("M1", conversation.CancelQuietHours, nextTwo)), nil},
 		{"S12 released late, at 18:40, still in the window", due, releaseAt("M1", ok, noon+400), events(released("M1", noon+60, noon+400)), nil},
-		{"S12 released late, the customer texted since", append(slices.Clone(due), received("SM9", day-180)), releaseAt("M1", ok, day-120), events(released("M1", noon+60, day-120)), nil},
+		{"S12 released late, the customer texted since", append(slices.Clone(due), received("SM9", nextOne)), releaseAt("M1", ok, nextTwo), events(released("M1", noon+60, nextTwo)), nil},
 		// Row S7: once.
 		{"S7 not due yet", due, releaseAt("M1", ok, noon+59), nil, nil},
 		{"S7 released already", append(slices.Clone(due), released("M1", noon+60, noon+60)), releaseAt("M1", ok, noon+61), nil, nil},
@@ -186,23 +190,21 @@ func withoutExplanations(es []conversation.Event) []conversation.Event {
 	return out
 }
 
-// A refusal names the next allowed moment: 08:00 in DC (13:00 UTC) on the
-// day send_at asked for; none for a number placed nowhere.
+// A refusal of send_at names the next allowed moment: 08:00 in DC (13:00
+// UTC) on the day send_at asked for, which is allowed.
 func TestScheduleQuietHoursNextAllowed(t *testing.T) {
-	_, err := conversation.Decide(conversation.State{}, schedule("M1", noon, day+60))
+	_, err := conversation.Decide(conversation.State{}, schedule("M1", noon, nextFive))
 	var qh *conversation.QuietHoursError
-	if !errors.As(err, &qh) {
-		t.Fatalf("error %v, want a QuietHoursError", err)
+	if !errors.As(err, &qh) || !qh.At.Equal(at(nextFive)) {
+		t.Fatalf("error %v, want a QuietHoursError at send_at", err)
 	}
-	if want := time.Date(2026, 11, 25, 13, 0, 0, 0, time.UTC); !qh.NextAllowedAt.Equal(want) {
-		t.Errorf("next allowed %v, want %v", qh.NextAllowedAt, want)
+	if want := time.Date(2026, 11, 25, 13, 0, 0, 0, time.UTC); !qh.NextAllowed.Equal(want) {
+		t.Errorf("next allowed %v, want %v", qh.NextAllowed, want)
 	}
-	if err := conversation.QuietHours(conversation.State{}, customer, quiethours.Window{}, qh.NextAllowedAt); err != nil {
+	next := schedule("M1", noon, noon)
+	next.SendAt = qh.NextAllowed
+	if _, err := conversation.Decide(conversation.State{}, next); err != nil {
 		t.Errorf("the next allowed moment is refused: %v", err)
-	}
-	nowhere := &conversation.QuietHoursError{At: at(0)}
-	if nowhere.Error() == qh.Error() || !errors.Is(nowhere, conversation.ErrQuietHours) {
-		t.Errorf("%v", nowhere)
 	}
 }
 

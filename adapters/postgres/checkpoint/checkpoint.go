@@ -156,7 +156,7 @@ func hold(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger, timing C
 		<-done
 		uctx, ucancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer ucancel()
-		conn.Exec(uctx, `SELECT pg_advisory_unlock($1)`, LockKey(name))
+		_, _ = conn.Exec(uctx, `SELECT pg_advisory_unlock($1)`, LockKey(name))
 		conn.Close(uctx)
 	}
 	return claimed, release, nil

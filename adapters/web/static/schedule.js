@@ -53,28 +53,31 @@ export function scheduleFields() {
   return { send_at: at };
 }
 
-// showScheduleRefusal shows beside the option a refusal of the time (quiet
-// hours, with the next allowed moment in the company's zone, which one click
-// takes, scheduling the text then; or a time too soon or too far), whether
-// the text was to go at once or later; false for any other error.
+// showScheduleRefusal shows beside the option a refusal of the time to send
+// a text later (quiet hours, with the next allowed moment in the company's
+// zone, which one click takes; or a time too soon or too far) and answers
+// true. A text to go at once that quiet hours refused is the composer's to
+// show (false), and the option offers to schedule it for the next allowed
+// moment.
 export function showScheduleRefusal(err) {
   if (err.code !== "quiet_hours" && err.code !== "invalid_send_at") return false;
-  const next = err.detail && err.detail.next_allowed_at;
+  const next = err.details && err.details.next_allowed_at;
   const later = el["schedule-on"].checked;
   const nextButton = el["schedule-next"];
-  if (err.code === "quiet_hours") {
-    const who = (state.open && (state.open.customer_name || state.open.customer_phone)) || "The customer";
-    setText(el["schedule-error"], `${who} may not be texted ${later ? "then" : "now"}: it is outside the allowed hours by their local time.` +
-      (next ? ` Next allowed: ${state.fmt.time(next)}.` : " No time in the next 35 days is allowed."));
-  } else {
-    setText(el["schedule-error"], err.message);
-  }
   nextButton.hidden = !(err.code === "quiet_hours" && next);
   if (!nextButton.hidden) {
     nextButton.dataset.at = next;
     setText(nextButton, `${later ? "Use" : "Schedule it for"} ${state.fmt.time(next)}`);
   }
-  (later ? el["schedule-at"] : nextButton.hidden ? el["reply-body"] : nextButton).focus();
+  if (!later) return false;
+  if (err.code === "quiet_hours") {
+    const who = (state.open && (state.open.customer_name || state.open.customer_phone)) || "The customer";
+    setText(el["schedule-error"], `${who} may not be texted then: it is outside the allowed hours by their local time.` +
+      (next ? ` Next allowed: ${state.fmt.time(next)}.` : " No time in the next 35 days is allowed."));
+  } else {
+    setText(el["schedule-error"], err.message);
+  }
+  el["schedule-at"].focus();
   return true;
 }
 

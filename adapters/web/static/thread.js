@@ -12,6 +12,7 @@ import { clearScheduleRefusal, resetSchedule, scheduleFields, showScheduleRefusa
 import { el, state } from "./state.js";
 import { utcToZonedInput } from "./time.js";
 import { NARROW, syncSide } from "./views.js";
+import { quietHoursRefusal } from "./quiethours.js";
 
 // openThread shows a thread; measure (a click) records the switch's time
 // and, in the one-column layout, takes the focus to the thread.
@@ -282,10 +283,12 @@ export async function sendReply(ev) {
     if (state.openId === id) await refreshOpen(pos);
   } catch (err) {
     if (quiet(err)) return;
-    // Refused (consent_required, …): the text stays in the box; a refused
-    // time is shown beside the schedule option.
+    // Refused (consent_required, quiet_hours, …): the text stays in the box;
+    // a refused time to send it later shows beside the schedule option.
     if (state.openId === id && !showScheduleRefusal(err)) {
-      setText(el["reply-error"], err.message);
+      const qh = quietHoursRefusal(err, state.fmt);
+      if (qh) el["reply-error"].replaceChildren(...qh);
+      else setText(el["reply-error"], err.message);
       box.focus();
     }
   } finally {
