@@ -238,7 +238,9 @@ func TestEvolveScheduled(t *testing.T) {
 func TestScheduledEventFields(t *testing.T) {
 	data, _ := json.Marshal(queued("Q1", 1))
 	var fields map[string]any
-	json.Unmarshal(data, &fields)
+	if err := json.Unmarshal(data, &fields); err != nil {
+		t.Fatal(err)
+	}
 	if _, ok := fields["send_at"]; ok {
 		t.Errorf("a text queued at once carries send_at: %s", data)
 	}
