@@ -114,7 +114,11 @@ type QueueMessage struct {
 	App       string // required: "dashboard", "automated", ...
 	Automated bool
 	Hidden    bool
-	At        time.Time
+	// SentBy is the staff user who wrote the text (empty for automated
+	// texts): a staff reply to an unassigned thread also assigns the thread
+	// to them, in the same append (assign.go, Row 7).
+	SentBy string
+	At     time.Time
 }
 
 // StartSend records that the sender is about to call Twilio
@@ -236,7 +240,7 @@ func queue(s State, c QueueMessage) ([]Event, error) {
 	if _, known := s.Outbound(c.MessageID); known {
 		return nil, nil
 	}
-	return []Event{OutboundMessageQueued{
+	q := OutboundMessageQueued{
 		MessageID: c.MessageID,
 		Thread: Thread{
 			ThreadID:      ThreadID(c.CompanyID, c.CustomerPhone),
@@ -245,7 +249,8 @@ func queue(s State, c QueueMessage) ([]Event, error) {
 		},
 		From: c.From, To: c.CustomerPhone, Body: c.Body, App: c.App,
 		Automated: c.Automated, Hidden: c.Hidden, QueuedAt: c.At,
-	}}, nil
+	}
+	return append([]Event{q}, replyAssigns(s, q, c.SentBy)...), nil
 }
 
 // outbound finds the message a status command is about.
