@@ -55,7 +55,7 @@ func (r ConsentNumberReactor) Apply(ctx context.Context, tx pgx.Tx, e eventstore
 		return nil
 	}
 	// The consents table must hold every consent event before the change.
-	if err := r.waitForConsent(ctx, tx, e.Position); err != nil {
+	if err := waitForCheckpoint(ctx, tx, Consent{}.Name(), e.Position, r.MaxWait); err != nil {
 		return err
 	}
 	customers, err := Queries{}.ConsentCustomers(ctx, tx, change.CompanyID, string(change.PreviousNumber))
@@ -70,23 +70,25 @@ func (r ConsentNumberReactor) Apply(ctx context.Context, tx pgx.Tx, e eventstore
 	return nil
 }
 
-func (r ConsentNumberReactor) waitForConsent(ctx context.Context, tx pgx.Tx, pos eventstore.Position) error {
-	wait := r.MaxWait
-	if wait <= 0 {
-		wait = 30 * time.Second
+// waitForCheckpoint waits, at most maxWait (30 s when 0), until projector's
+// checkpoint has reached pos, so that its read model holds every event up
+// to pos; past that it fails with ErrBehind (and the Runner retries).
+func waitForCheckpoint(ctx context.Context, tx pgx.Tx, projector string, pos eventstore.Position, maxWait time.Duration) error {
+	if maxWait <= 0 {
+		maxWait = 30 * time.Second
 	}
-	deadline := time.Now().Add(wait)
+	deadline := time.Now().Add(maxWait)
 	for {
 		var at int64
-		err := tx.QueryRow(ctx, `SELECT position FROM projection_checkpoints WHERE projector = $1`, Consent{}.Name()).Scan(&at)
+		err := tx.QueryRow(ctx, `SELECT position FROM projection_checkpoints WHERE projector = $1`, projector).Scan(&at)
 		if err != nil && err != pgx.ErrNoRows {
-			return fmt.Errorf("consent checkpoint: %w", err)
+			return fmt.Errorf("%s checkpoint: %w", projector, err)
 		}
 		if err == nil && eventstore.Position(at) >= pos {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%w: the consent projector is at %d, the number change at %d", ErrBehind, at, pos)
+			return fmt.Errorf("%w: the %s projector is at %d, the event at %d", ErrBehind, projector, at, pos)
 		}
 		select {
 		case <-ctx.Done():
