@@ -183,7 +183,7 @@ func New(cfg Config) (*App, error) {
 				}},
 			Consent: httpapi.ConsentCommands{Now: now,
 				SubmitForm: commands.SubmitFormHandler{Store: store, Now: now, Texts: commands.QueueAutomatedText(store, now)}},
-			Leads: commands.CreateLeadHandler{Store: store, Now: now},
+			Leads:  commands.CreateLeadHandler{Store: store, Now: now},
 			Assign: commands.AssignThread{Store: store, Now: now},
 			Notes:  commands.AddNote{Store: store, Now: now},
 			Outbound: httpapi.OutboundCommands{
