@@ -115,16 +115,8 @@ func (q Queries) Threads(ctx context.Context, companyID string, archived bool, l
 
 // AssignedThreads is Threads of the threads that assignee filters.
 func (q Queries) AssignedThreads(ctx context.Context, companyID string, archived bool, assignee AssigneeFilter, limit int, after *Cursor) ([]Thread, *Cursor, error) {
-	args := []any{companyID, archived, limit + 1}
-	where := ""
-	if after != nil {
-		where = ` AND (last_activity_at, id) < ($4, $5)`
-		args = append(args, after.At, after.ID)
-	}
-	where += assignee.where(&args)
-	rows, err := q.Pool.Query(ctx, `SELECT `+threadColumns+` FROM threads
-		WHERE company_id = $1 AND archived = $2`+where+`
-		ORDER BY last_activity_at DESC, id DESC LIMIT $3`, args...)
+	sql, args := threadListQuery(companyID, archived, assignee, limit+1, after)
+	rows, err := q.Pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("list threads: %w", err)
 	}
@@ -146,6 +138,21 @@ func (q Queries) AssignedThreads(ctx context.Context, companyID string, archived
 	threads = threads[:limit]
 	last := threads[limit-1]
 	return threads, &Cursor{At: last.LastActivityAt, ID: last.ID}, nil
+}
+
+// threadListQuery is the query of a page of the thread list (at most limit
+// threads) and its arguments.
+func threadListQuery(companyID string, archived bool, assignee AssigneeFilter, limit int, after *Cursor) (string, []any) {
+	args := []any{companyID, archived, limit}
+	where := ""
+	if after != nil {
+		where = ` AND (last_activity_at, id) < ($4, $5)`
+		args = append(args, after.At, after.ID)
+	}
+	where += assignee.where(&args)
+	return `SELECT ` + threadColumns + ` FROM threads
+		WHERE company_id = $1 AND archived = $2` + where + `
+		ORDER BY last_activity_at DESC, id DESC LIMIT $3`, args
 }
 
 // Thread reads one thread of the company.
