@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -42,25 +41,11 @@ func (UnassignRemovedReactor) Name() string     { return UnassignRemovedReactorN
 func (UnassignRemovedReactor) Tables() []string { return nil }
 
 func (r UnassignRemovedReactor) Apply(ctx context.Context, tx pgx.Tx, e eventstore.RecordedEvent) error {
-	if e.Type != company.TypeUserRemoved {
-		return nil
-	}
-	ev, err := company.Decode(e.Type, e.Data)
-	if err != nil {
+	removal, ok, err := companyEvent[company.UserRemoved](e, company.TypeUserRemoved)
+	if err != nil || !ok {
 		return err
 	}
-	removal := ev.(company.UserRemoved)
-	if err := waitForCheckpoint(ctx, tx, Inbox{}.Name(), e.Position, r.MaxWait); err != nil {
-		return err
-	}
-	customers, err := Queries{}.AssignedTo(ctx, tx, removal.CompanyID, removal.UserID)
-	if err != nil {
-		return err
-	}
-	for _, c := range customers {
-		if err := r.Release(ctx, removal, e, phone.Number(c)); err != nil {
-			return fmt.Errorf("release the thread of %s from removed user %s: %w", c, removal.UserID, err)
-		}
-	}
-	return nil
+	return eachCustomer(ctx, tx, e, Inbox{}.Name(), r.MaxWait,
+		func() ([]string, error) { return Queries{}.AssignedTo(ctx, tx, removal.CompanyID, removal.UserID) },
+		func(c phone.Number) error { return r.Release(ctx, removal, e, c) })
 }

@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -43,57 +42,14 @@ func (ConsentNumberReactor) Name() string     { return ConsentNumberReactorName 
 func (ConsentNumberReactor) Tables() []string { return nil }
 
 func (r ConsentNumberReactor) Apply(ctx context.Context, tx pgx.Tx, e eventstore.RecordedEvent) error {
-	if e.Type != company.TypeMessagingNumberChanged {
-		return nil
-	}
-	ev, err := company.Decode(e.Type, e.Data)
-	if err != nil {
+	change, ok, err := companyEvent[company.MessagingNumberChanged](e, company.TypeMessagingNumberChanged)
+	if err != nil || !ok || change.PreviousNumber == "" || change.PreviousNumber == change.MessagingNumber {
 		return err
-	}
-	change := ev.(company.MessagingNumberChanged)
-	if change.PreviousNumber == "" || change.PreviousNumber == change.MessagingNumber {
-		return nil
 	}
 	// The consents table must hold every consent event before the change.
-	if err := waitForCheckpoint(ctx, tx, Consent{}.Name(), e.Position, r.MaxWait); err != nil {
-		return err
-	}
-	customers, err := Queries{}.ConsentCustomers(ctx, tx, change.CompanyID, string(change.PreviousNumber))
-	if err != nil {
-		return fmt.Errorf("customers of %s on %s: %w", change.CompanyID, change.PreviousNumber, err)
-	}
-	for _, c := range customers {
-		if err := r.Void(ctx, change, e, phone.Number(c)); err != nil {
-			return fmt.Errorf("void consent of %s with %s: %w", c, change.CompanyID, err)
-		}
-	}
-	return nil
-}
-
-// waitForCheckpoint waits, at most maxWait (30 s when 0), until projector's
-// checkpoint has reached pos, so that its read model holds every event up
-// to pos; past that it fails with ErrBehind (and the Runner retries).
-func waitForCheckpoint(ctx context.Context, tx pgx.Tx, projector string, pos eventstore.Position, maxWait time.Duration) error {
-	if maxWait <= 0 {
-		maxWait = 30 * time.Second
-	}
-	deadline := time.Now().Add(maxWait)
-	for {
-		var at int64
-		err := tx.QueryRow(ctx, `SELECT position FROM projection_checkpoints WHERE projector = $1`, projector).Scan(&at)
-		if err != nil && err != pgx.ErrNoRows {
-			return fmt.Errorf("%s checkpoint: %w", projector, err)
-		}
-		if err == nil && eventstore.Position(at) >= pos {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%w: the %s projector is at %d, the event at %d", ErrBehind, projector, at, pos)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
+	return eachCustomer(ctx, tx, e, Consent{}.Name(), r.MaxWait,
+		func() ([]string, error) {
+			return Queries{}.ConsentCustomers(ctx, tx, change.CompanyID, string(change.PreviousNumber))
+		},
+		func(c phone.Number) error { return r.Void(ctx, change, e, c) })
 }

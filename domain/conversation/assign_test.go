@@ -44,6 +44,31 @@ func replyAssigned(name, user string, min int) conversation.ThreadAssigned {
 	return conversation.ThreadAssigned{Thread: thread, AssigneeID: user, By: user, ReplyID: outID(name), At: at(min)}
 }
 
+// decideCase is one row of a rule table: given these events, when this
+// command, then these events, or this error.
+type decideCase struct {
+	name  string
+	given []conversation.Event
+	when  conversation.Command
+	then  []conversation.Event
+	err   error
+}
+
+func runDecide(t *testing.T, tests []decideCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := conversation.Decide(given(tt.given...), tt.when)
+			if !errors.Is(err, tt.err) || (err != nil) != (tt.err != nil) {
+				t.Fatalf("error %v, want %v", err, tt.err)
+			}
+			if !reflect.DeepEqual(got, tt.then) {
+				t.Fatalf("events\n got %#v\nwant %#v", got, tt.then)
+			}
+		})
+	}
+}
+
 func TestDecideAssignment(t *testing.T) {
 	open := received("SM1", 0)
 	automated := staffReply("auto", "", 3)
@@ -51,13 +76,7 @@ func TestDecideAssignment(t *testing.T) {
 	autoQueued := queued("auto", 3)
 	autoQueued.App, autoQueued.Automated = "automated", true
 
-	tests := []struct {
-		name  string
-		given []conversation.Event
-		when  conversation.Command
-		then  []conversation.Event
-		err   error
-	}{
+	tests := []decideCase{
 		{"Row 1: assign an unassigned thread", events(open), assignTo("ann", 1), events(assignedTo("ann", 1)), nil},
 		{"Row 1: a compliance officer has Messages access", events(open), assignTo("cy", 1), events(assignedTo("cy", 1)), nil},
 		{"Row 1: assigning oneself (By is the assignee)", events(open), conversation.Assign{UserID: "ann", Users: users, By: "ann", At: at(1)},
@@ -95,17 +114,7 @@ func TestDecideAssignment(t *testing.T) {
 		{"unassign without time", events(open, assignedTo("ann", 1)), conversation.Unassign{}, nil, conversation.ErrInvalidCommand},
 		{"release without a user", events(open, assignedTo("ann", 1)), conversation.ReleaseRemovedUser{At: at(2)}, nil, conversation.ErrInvalidCommand},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := conversation.Decide(given(tt.given...), tt.when)
-			if !errors.Is(err, tt.err) || (err != nil) != (tt.err != nil) {
-				t.Fatalf("error %v, want %v", err, tt.err)
-			}
-			if !reflect.DeepEqual(got, tt.then) {
-				t.Fatalf("events\n got %#v\nwant %#v", got, tt.then)
-			}
-		})
-	}
+	runDecide(t, tests)
 }
 
 func TestEvolveAssignment(t *testing.T) {

@@ -2,7 +2,6 @@ package conversation_test
 
 import (
 	"encoding/json"
-	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -25,13 +24,7 @@ func noteAdded(name, body string, min int) conversation.NoteAdded {
 func TestDecideNotes(t *testing.T) {
 	open := received("SM1", 0)
 	longest := strings.Repeat("é", conversation.MaxNoteLength)
-	tests := []struct {
-		name  string
-		given []conversation.Event
-		when  conversation.Command
-		then  []conversation.Event
-		err   error
-	}{
+	tests := []decideCase{
 		{"Row 1: a note", events(open), addNote("n1", "She prefers mornings.", 1), events(noteAdded("n1", "She prefers mornings.", 1)), nil},
 		{"Row 1: one character", events(open), addNote("n1", "x", 1), events(noteAdded("n1", "x", 1)), nil},
 		{"Row 1: 2,000 characters (not bytes)", events(open), addNote("n1", longest, 1), events(noteAdded("n1", longest, 1)), nil},
@@ -46,17 +39,7 @@ func TestDecideNotes(t *testing.T) {
 		{"Row 3: no time", events(open), conversation.AddNote{NoteID: noteID("n1"), AuthorID: "ann", Body: "a"}, nil, conversation.ErrInvalidCommand},
 		{"Row 4: a missing thread", nil, addNote("n1", "a", 1), nil, conversation.ErrThreadNotFound},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := conversation.Decide(given(tt.given...), tt.when)
-			if !errors.Is(err, tt.err) || (err != nil) != (tt.err != nil) {
-				t.Fatalf("error %v, want %v", err, tt.err)
-			}
-			if !reflect.DeepEqual(got, tt.then) {
-				t.Fatalf("events\n got %#v\nwant %#v", got, tt.then)
-			}
-		})
-	}
+	runDecide(t, tests)
 }
 
 // A note is not a message: it changes neither unread, nor activity, nor the
