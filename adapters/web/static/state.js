@@ -17,6 +17,7 @@ export const state = {
   fmt: new Formatter("UTC"),
   tz: "UTC",
   canWrite: false,
+  canManageLeads: false,
   canAudit: false,
   folder: "inbox",
   assignee: "", // the list's filter: "me", "unassigned" or "" (all)
