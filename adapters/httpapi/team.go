@@ -7,6 +7,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/smsinbox/smsinbox/domain/company"
 	"github.com/smsinbox/smsinbox/domain/conversation"
 	"github.com/smsinbox/smsinbox/domain/phone"
 	"github.com/smsinbox/smsinbox/projections"
@@ -118,6 +119,14 @@ func (a *api) addNote(w http.ResponseWriter, r *http.Request, c caller) {
 	writePosition(w, http.StatusCreated, added.Position, map[string]any{"note_id": added.NoteID})
 }
 
+// listedUser is one user of GET /api/users. Assignable says whether a
+// thread may be assigned to them, by the rule the assignment is decided by
+// (company.Role.CanUseMessages), so a client keeps no list of roles.
+type listedUser struct {
+	projections.CompanyUser
+	Assignable bool `json:"assignable"`
+}
+
 // listUsers answers the company's current users (the assignee picker).
 func (a *api) listUsers(w http.ResponseWriter, r *http.Request, c caller) {
 	users, err := a.queries.CompanyUsers(r.Context(), c.Company.ID)
@@ -125,7 +134,11 @@ func (a *api) listUsers(w http.ResponseWriter, r *http.Request, c caller) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"users": users})
+	out := make([]listedUser, len(users))
+	for i, u := range users {
+		out[i] = listedUser{CompanyUser: u, Assignable: company.Role(u.Role).CanUseMessages()}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"users": out})
 }
 
 // assigneeFilter reads the thread list's assignee parameter: "me", the

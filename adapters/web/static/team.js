@@ -10,9 +10,6 @@ import { announce, busy, h, isBusy, setAttr, setText } from "./dom.js";
 import { clearList, reloadList } from "./list.js";
 import { el, state } from "./state.js";
 
-// Roles a thread may be assigned to: those with Messages access.
-const ASSIGNABLE = new Set(["admin", "agent", "compliance"]);
-
 // users reads the company's users once a session (and again on demand):
 // id → {id, name, role}.
 let users = { session: -1, byId: new Map(), loading: null };
@@ -42,14 +39,14 @@ function nameOf(id) {
 }
 
 // syncAssignee shows the open thread's assignee in the picker: "Unassigned",
-// then the company's users with Messages access by name (and the assignee
-// even if the list does not know them yet).
+// then the users the API calls assignable, by name (and the assignee even
+// if the list does not know them yet).
 export function syncAssignee(t) {
   const select = el.assignee;
   if (users.session !== state.session) loadUsers();
   const want = t.assignee_id || "";
   const choices = [["", "Unassigned"]];
-  for (const u of users.byId.values()) if (ASSIGNABLE.has(u.role)) choices.push([u.id, u.name]);
+  for (const u of users.byId.values()) if (u.assignable) choices.push([u.id, u.name]);
   if (want && !choices.some(([id]) => id === want)) choices.push([want, nameOf(want)]);
   const key = JSON.stringify(choices);
   if (select.dataset.choices !== key) {

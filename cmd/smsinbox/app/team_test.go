@@ -447,7 +447,10 @@ func TestListUsers(t *testing.T) {
 	removed := e.newUser(tm.a.ID, "agent")
 	r := e.removeUser(tm.a.ID, removed.ID)
 	expect(t, r, http.StatusOK, "")
-	type listedUser struct{ ID, Name, Role string }
+	type listedUser struct {
+		ID, Name, Role string
+		Assignable     bool
+	}
 	var answer struct {
 		Users []listedUser `json:"users"`
 	}
@@ -460,6 +463,9 @@ func TestListUsers(t *testing.T) {
 			ids = append(ids, lu.ID)
 			if lu.Name == "" || lu.Role == "" {
 				t.Errorf("user %+v has no name or role", lu)
+			}
+			if want := lu.Role == "admin" || lu.Role == "agent" || lu.Role == "compliance"; lu.Assignable != want {
+				t.Errorf("user %+v: assignable %v, want %v", lu, lu.Assignable, want)
 			}
 		}
 		want := []string{tm.admin.ID, tm.agent.ID, tm.agent2.ID, tm.compliance.ID, tm.light.ID, tm.liveChat.ID}
