@@ -23,7 +23,7 @@ const (
 func EventTypes() []string {
 	return []string{
 		TypeCompanyCreated, TypeCompanyUpdated, TypeMessagingNumberChanged, TypeUserAdded,
-		TypeUserRemoved, TypeUserTokenRotated, TypeAppKeyIssued, TypeAppKeyRevoked, TypeCompanyAbandoned, TypeNumberClaimed,
+		TypeUserRemoved, TypeUserTokenRotated, TypeAppKeyIssued, TypeAppKeyRevoked, TypeQuietHoursChanged, TypeCompanyAbandoned, TypeNumberClaimed,
 	}
 }
 
@@ -62,7 +62,7 @@ type CompanyUpdated struct {
 
 // MessagingNumberChanged: the company texts from a new number. The previous
 // one stays the company's (it still routes inbound texts to it); consent
-// given on it does not carry over (DOMAIN.md, "Consent").
+// given on it does not carry over (docs/rules.md, "Consent").
 type MessagingNumberChanged struct {
 	CompanyID       string       `json:"company_id"`
 	PreviousNumber  phone.Number `json:"previous_number"`
@@ -140,6 +140,8 @@ func Decode(eventType string, data []byte) (Event, error) {
 		return decode[AppKeyIssued](eventType, data)
 	case TypeAppKeyRevoked:
 		return decode[AppKeyRevoked](eventType, data)
+	case TypeQuietHoursChanged:
+		return decode[QuietHoursChanged](eventType, data)
 	case TypeCompanyAbandoned:
 		return decode[CompanyAbandoned](eventType, data)
 	case TypeNumberClaimed:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -165,7 +166,7 @@ func TestAssignmentEventsRoundTrip(t *testing.T) {
 	}
 	// A user's assignment names no reply; a reply's does.
 	data, _ := json.Marshal(assignedTo("ann", 1))
-	if want := `{"thread_id":"` + thread.ThreadID.String() + `","company_id":"company-1","customer_phone":"+12025550123","assignee_id":"ann","by":"bob","occurred_at":"2026-11-24T09:01:00Z"}`; string(data) != want {
+	if want := `{"thread_id":"` + thread.ThreadID.String() + `","company_id":"company-1","customer_phone":"+12025550123","assignee_id":"ann","by":"bob","occurred_at":"` + at(1).Format(time.RFC3339) + `"}`; string(data) != want {
 		t.Errorf("ThreadAssigned JSON\n got %s\nwant %s", data, want)
 	}
 }

@@ -29,7 +29,8 @@ import (
 // TestMain gives the package's tests a PostgreSQL server (pgtest.NewPool).
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-// Valid US numbers (libphonenumber refuses +1555…).
+// Valid US numbers (+1 555 numbers are possible, not valid: see
+// possible_numbers_test.go).
 const (
 	numA     = "+12025550123" // company A's messaging number
 	numA2    = "+12025550124" // company A's next number
@@ -162,7 +163,7 @@ func (r response) json(t *testing.T, v any) {
 	}
 }
 
-// errorCode is the code of API.md's error shape ("" when it is not one).
+// errorCode is the code of the error shape (api/openapi.yaml) ("" when it is not one).
 func (r response) errorCode() string {
 	var e struct {
 		Error struct {
@@ -362,7 +363,7 @@ func (e *env) head() string {
 	return strconv.FormatUint(uint64(h), 10)
 }
 
-// thread and message are API.md's shapes.
+// thread and message are api/openapi.yaml's shapes.
 type thread struct {
 	ID                  string     `json:"id"`
 	CustomerPhone       string     `json:"customer_phone"`
