@@ -78,6 +78,8 @@ type Commands struct {
 	Consent        ConsentCommands
 	Outbound       OutboundCommands
 	Leads          commands.CreateLeadHandler
+	Assign         commands.AssignThread
+	Notes          commands.AddNote
 }
 
 type api struct {
@@ -144,6 +146,7 @@ func NewHandler(d Deps) http.Handler {
 	a.routeExports(api)
 	a.routeLeads(api)
 	a.routeSegments(api)
+	a.routeTeamInbox(api)
 
 	r.HandleFunc(twilio.InboundPath, a.inboundWebhook).Methods(http.MethodPost)
 

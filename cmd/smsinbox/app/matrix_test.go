@@ -134,6 +134,14 @@ var matrixRoutes = []matrixRoute{
 	{"GET", "/api/consent/{phone}", readers, customer, 200, onCustomer("/api/consent/"), consentBlind},
 	{"GET", "/api/audit/consent/{phone}", auditors, customer, 200, onCustomer("/api/audit/consent/"), auditBlind},
 	{"POST", "/api/forms/submissions", submitters, noResource, 201, freshForm, nil},
+
+	// The team inbox. The assignee is the target company's agent: on
+	// another company's thread the thread's 404 comes first.
+	{"POST", "/api/threads/{thread_id}/assign", writers, owned, 200, func(_ *matrix, tn *matrixTenant) req {
+		return req{path: "/api/threads/" + tn.threadID + "/assign", body: map[string]any{"user_id": tn.agentID}}
+	}, nil},
+	{"POST", "/api/threads/{thread_id}/notes", writers, owned, 201, onThread("/notes", map[string]any{"body": "Matrix: call before 10."}), nil},
+	{"GET", "/api/users", readers, noResource, 200, fixed("/api/users"), nil},
 }
 
 // want is the status the contract gives caller c on the row's route, about
@@ -175,6 +183,7 @@ type matrixCaller struct {
 type matrixTenant struct {
 	company
 	agent    string
+	agentID  string
 	customer string
 	threadID string
 	leadID   string
@@ -203,7 +212,7 @@ func newMatrix(t *testing.T) *matrix {
 	m := &matrix{e: e}
 	m.b = m.tenant("Bolt Gym", numB, cust2, secretText, secretName)
 	m.a = m.tenant("Acme Dental", numA, cust1, "Is Tuesday free?", "Ada")
-	m.secrets = []string{m.b.ID, m.b.threadID, m.b.leadID, m.b.MessagingNumber, secretText, secretName}
+	m.secrets = []string{m.b.ID, m.b.threadID, m.b.leadID, m.b.MessagingNumber, m.b.agentID, secretText, secretName}
 
 	m.callers = []matrixCaller{
 		{name: "no token"},
@@ -223,7 +232,8 @@ func (m *matrix) tenant(name, number, customer, text, first string) *matrixTenan
 	e := m.e
 	e.t.Helper()
 	tn := &matrixTenant{company: e.createCompany(name, number), customer: customer}
-	tn.agent = e.addUser(tn.ID, "agent")
+	u := e.newUser(tn.ID, "agent")
+	tn.agent, tn.agentID = u.Token, u.ID
 	tn.threadID = m.threadOf(tn, customer, text)
 	e.giveConsent(tn.ID, number, customer, true)
 	r := e.do(req{method: "POST", path: "/api/threads/" + tn.threadID + "/lead", token: tn.agent,
