@@ -64,6 +64,9 @@ type Message struct {
 	// from the body when read: a rule of the domain, not a fact of the log,
 	// so a better count needs no migration or rebuild.
 	Segments int `json:"segments"`
+	// TemplateID is the template an outbound text was filled from; null
+	// for a text written as it is (and every inbound one).
+	TemplateID *uuid.UUID `json:"template_id"`
 }
 
 // Cursor is the place after which the next page of threads starts.
@@ -154,7 +157,7 @@ func (q Queries) Thread(ctx context.Context, companyID string, id uuid.UUID) (Th
 
 // Messages lists the messages a thread shows, oldest first.
 func (q Queries) Messages(ctx context.Context, companyID string, threadID uuid.UUID) ([]Message, error) {
-	rows, err := q.Pool.Query(ctx, `SELECT id, thread_id, direction, from_number, to_number, body, media, status, error_code, automated, app, created_at
+	rows, err := q.Pool.Query(ctx, `SELECT id, thread_id, direction, from_number, to_number, body, media, status, error_code, automated, app, created_at, template_id
 		FROM messages WHERE company_id = $1 AND thread_id = $2 AND NOT hidden ORDER BY created_at, position`, companyID, threadID)
 	if err != nil {
 		return nil, fmt.Errorf("list messages: %w", err)
@@ -163,7 +166,7 @@ func (q Queries) Messages(ctx context.Context, companyID string, threadID uuid.U
 	out := []Message{}
 	for rows.Next() {
 		var m Message
-		if err := rows.Scan(&m.ID, &m.ThreadID, &m.Direction, &m.From, &m.To, &m.Body, &m.Media, &m.Status, &m.ErrorCode, &m.Automated, &m.App, &m.CreatedAt); err != nil {
+		if err := rows.Scan(&m.ID, &m.ThreadID, &m.Direction, &m.From, &m.To, &m.Body, &m.Media, &m.Status, &m.ErrorCode, &m.Automated, &m.App, &m.CreatedAt, &m.TemplateID); err != nil {
 			return nil, fmt.Errorf("list messages: %w", err)
 		}
 		m.CreatedAt = m.CreatedAt.UTC()

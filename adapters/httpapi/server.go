@@ -78,6 +78,7 @@ type Commands struct {
 	Consent        ConsentCommands
 	Outbound       OutboundCommands
 	Leads          commands.CreateLeadHandler
+	Templates      TemplateCommands
 }
 
 type api struct {
@@ -144,6 +145,7 @@ func NewHandler(d Deps) http.Handler {
 	a.routeExports(api)
 	a.routeLeads(api)
 	a.routeSegments(api)
+	a.routeTemplates(api)
 
 	r.HandleFunc(twilio.InboundPath, a.inboundWebhook).Methods(http.MethodPost)
 

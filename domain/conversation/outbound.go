@@ -114,7 +114,10 @@ type QueueMessage struct {
 	App       string // required: "dashboard", "automated", ...
 	Automated bool
 	Hidden    bool
-	At        time.Time
+	// TemplateID is the company's template the body was filled from; nil
+	// for a text written as it is.
+	TemplateID *uuid.UUID
+	At         time.Time
 }
 
 // StartSend records that the sender is about to call Twilio
@@ -244,7 +247,7 @@ func queue(s State, c QueueMessage) ([]Event, error) {
 			CustomerPhone: c.CustomerPhone,
 		},
 		From: c.From, To: c.CustomerPhone, Body: c.Body, App: c.App,
-		Automated: c.Automated, Hidden: c.Hidden, QueuedAt: c.At,
+		Automated: c.Automated, Hidden: c.Hidden, TemplateID: c.TemplateID, QueuedAt: c.At,
 	}}, nil
 }
 
