@@ -146,6 +146,7 @@ func NewHandler(d Deps) http.Handler {
 	a.routeLeads(api)
 	a.routeSegments(api)
 	a.routeTemplates(api)
+	a.routeSearch(api)
 
 	r.HandleFunc(twilio.InboundPath, a.inboundWebhook).Methods(http.MethodPost)
 

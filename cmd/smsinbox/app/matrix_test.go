@@ -142,6 +142,10 @@ var matrixRoutes = []matrixRoute{
 	}, nil},
 	{"PUT", "/api/templates/{template_id}", writers, owned, 200, freshTemplate(true), nil},
 	{"DELETE", "/api/templates/{template_id}", writers, owned, 200, freshTemplate(false), nil},
+
+	// The search box: both companies' leads are named "... Matrix", and B's
+	// name is a secret, so a search that crossed companies would show it.
+	{"GET", "/api/search", readers, noResource, 200, fixed("/api/search?q=Matrix"), nil},
 }
 
 // want is the status the contract gives caller c on the row's route, about
