@@ -95,7 +95,7 @@ func Parse(q string) (Query, error) {
 
 type invalidError string
 
-func (e invalidError) Error() string { return string(e) }
+func (e invalidError) Error() string      { return string(e) }
 func (invalidError) Is(target error) bool { return target == ErrInvalid }
 
 func errInvalid(msg string) error { return invalidError(msg) }
