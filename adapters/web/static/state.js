@@ -60,6 +60,9 @@ export function lookUp() {
     "audit", "audit-form", "audit-at", "audit-now", "audit-status", "audit-detail", "audit-error",
     "audit-events", "layout", "lead-dialog", "lead-form", "lead-form-phone", "lead-first-name",
     "lead-last-name", "lead-email", "lead-form-error", "lead-cancel", "lead-submit",
+    "reply-template", "reply-template-note", "reply-segments",
+    "search", "search-q", "search-panel", "search-title", "search-clear", "search-error", "search-results",
+    "search-empty", "search-more", "list-tools",
   ]) {
     el[id] = document.getElementById(id);
   }
