@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/smsinbox/smsinbox/domain/phone"
 	"github.com/smsinbox/smsinbox/domain/segments"
 )
 
@@ -28,16 +29,19 @@ type Queries struct {
 
 // Thread is API.md's Thread.
 type Thread struct {
-	ID                  uuid.UUID  `json:"id"`
-	CustomerPhone       string     `json:"customer_phone"`
-	CustomerName        *string    `json:"customer_name"`
-	LeadID              *uuid.UUID `json:"lead_id"`
-	Unread              bool       `json:"unread"`
-	Archived            bool       `json:"archived"`
-	Consent             string     `json:"consent"`
-	LastActivityAt      time.Time  `json:"last_activity_at"`
-	LastCustomerReplyAt *time.Time `json:"last_customer_reply_at"`
-	LastMessagePreview  string     `json:"last_message_preview"`
+	ID            uuid.UUID `json:"id"`
+	CustomerPhone string    `json:"customer_phone"`
+	// CustomerPhoneDisplay is the number as people of the company's
+	// country write it (phone.Number.Display): for showing only.
+	CustomerPhoneDisplay string     `json:"customer_phone_display"`
+	CustomerName         *string    `json:"customer_name"`
+	LeadID               *uuid.UUID `json:"lead_id"`
+	Unread               bool       `json:"unread"`
+	Archived             bool       `json:"archived"`
+	Consent              string     `json:"consent"`
+	LastActivityAt       time.Time  `json:"last_activity_at"`
+	LastCustomerReplyAt  *time.Time `json:"last_customer_reply_at"`
+	LastMessagePreview   string     `json:"last_message_preview"`
 }
 
 // Media is one item of an MMS.
@@ -93,12 +97,18 @@ func ParseCursor(s string) (Cursor, error) {
 
 // threadColumns reads a thread; its customer's name and lead come from the
 // leads read model, its consent from the consent read model: the status on the company's current messaging number, else no.
-const threadColumns = `id, customer_phone, ` + threadLead + `, unread, archived, ` + threadConsent + `, last_activity_at, last_customer_reply_at, last_message_preview`
+const threadColumns = `id, customer_phone, ` + threadLead + `, unread, archived, ` + threadConsent + `, last_activity_at, last_customer_reply_at, last_message_preview, ` + companyCountry
+
+// companyCountry is the thread's company's country, which its numbers are
+// shown in.
+const companyCountry = `(SELECT c.country FROM companies c WHERE c.id = threads.company_id) AS country`
 
 func scanThread(row pgx.Row) (Thread, error) {
 	var t Thread
+	var country *string
 	err := row.Scan(&t.ID, &t.CustomerPhone, &t.CustomerName, &t.LeadID, &t.Unread, &t.Archived, &t.Consent,
-		&t.LastActivityAt, &t.LastCustomerReplyAt, &t.LastMessagePreview)
+		&t.LastActivityAt, &t.LastCustomerReplyAt, &t.LastMessagePreview, &country)
+	t.CustomerPhoneDisplay = displayPhone(t.CustomerPhone, country)
 	t.LastActivityAt = t.LastActivityAt.UTC()
 	if t.LastCustomerReplyAt != nil {
 		u := t.LastCustomerReplyAt.UTC()
@@ -141,6 +151,16 @@ func (q Queries) Threads(ctx context.Context, companyID string, archived bool, l
 	threads = threads[:limit]
 	last := threads[limit-1]
 	return threads, &Cursor{At: last.LastActivityAt, ID: last.ID}, nil
+}
+
+// displayPhone shows a number in its company's country (international
+// when the company is unknown).
+func displayPhone(p string, country *string) string {
+	c := ""
+	if country != nil {
+		c = *country
+	}
+	return phone.Number(p).Display(c)
 }
 
 // Thread reads one thread of the company.

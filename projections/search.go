@@ -100,7 +100,9 @@ type SearchResult struct {
 	ThreadID      uuid.UUID    `json:"thread_id"`
 	MessageID     *uuid.UUID   `json:"message_id"`
 	CustomerPhone phone.Number `json:"customer_phone"`
-	CustomerName  *string      `json:"customer_name"`
+	// CustomerPhoneDisplay: as Thread's, for showing only.
+	CustomerPhoneDisplay string  `json:"customer_phone_display"`
+	CustomerName         *string `json:"customer_name"`
 	// Snippet is plain text (never markup): a text of at most
 	// snippetLength characters whole, else PostgreSQL's headline of it
 	// around the words found.

@@ -63,7 +63,7 @@ WITH found AS (
 SELECT f.thread_id, f.message_id, t.customer_phone, t.customer_name,
        CASE WHEN f.message_id IS NULL OR char_length(f.text) <= ` + strconv.Itoa(snippetLength) + ` THEN f.text
             ELSE ts_headline('english', f.text, plainto_tsquery('english', $2), '` + headlineOptions + `') END,
-       f.created_at
+       f.created_at, (SELECT c.country FROM companies c WHERE c.id = $1)
   FROM found f JOIN search_threads t ON t.thread_id = f.thread_id
  ORDER BY f.created_at DESC, f.key DESC`
 	rows, err := q.Pool.Query(ctx, sql, args...)
@@ -72,7 +72,9 @@ SELECT f.thread_id, f.message_id, t.customer_phone, t.customer_name,
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (SearchResult, error) {
 		var r SearchResult
-		err := row.Scan(&r.ThreadID, &r.MessageID, &r.CustomerPhone, &r.CustomerName, &r.Snippet, &r.CreatedAt)
+		var country *string
+		err := row.Scan(&r.ThreadID, &r.MessageID, &r.CustomerPhone, &r.CustomerName, &r.Snippet, &r.CreatedAt, &country)
+		r.CustomerPhoneDisplay = displayPhone(string(r.CustomerPhone), country)
 		r.CreatedAt = r.CreatedAt.UTC()
 		r.Snippet = strings.TrimSpace(r.Snippet)
 		return r, err
