@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/gorilla/mux"
 
@@ -42,36 +41,18 @@ func (a *api) search(w http.ResponseWriter, r *http.Request, c caller) {
 		a.fail(w, r, err)
 		return
 	}
-	limit := defaultSearchPage
-	if s := params.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > maxSearchPage {
-			a.fail(w, r, newError(http.StatusBadRequest, "invalid_limit", "limit must be a whole number from 1 to 100."))
-			return
-		}
-		limit = n
-	}
-	var after *projections.Cursor
-	if s := params.Get("cursor"); s != "" {
-		cur, err := projections.ParseCursor(s)
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		after = &cur
+	limit, after, err := pageOf(params, defaultSearchPage, maxSearchPage)
+	if err != nil {
+		a.fail(w, r, err)
+		return
 	}
 	results, next, err := a.queries.Search(r.Context(), c.Company.ID, query, limit, after)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	var nextCursor *string
-	if next != nil {
-		s := next.Encode()
-		nextCursor = &s
-	}
 	if results == nil {
 		results = []projections.SearchResult{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"results": results, "next_cursor": nextCursor})
+	writeJSON(w, http.StatusOK, map[string]any{"results": results, "next_cursor": nextCursor(next)})
 }
