@@ -14,7 +14,7 @@ func TestDisplay(t *testing.T) {
 		{"+442079460958", "GB", "020 7946 0958"},
 		{"+442079460958", "US", "+44 20 7946 0958"},
 		{"+12025550187", "GB", "+1 202-555-0187"},
-		{"+12025550187", "", "+1 202-555-0187"}, // no country: international
+		{"+12025550187", "", "+1 202-555-0187"},  // no country: international
 		{"+15555550100", "US", "(555) 555-0100"}, // possible, not valid: still formatted
 		{"not a number", "US", "not a number"},
 	} {
