@@ -800,7 +800,7 @@ func seedThreads(t *testing.T, e *env, companyID, number string, n int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	if err := e.app.Progress.WaitFor(wctx, head); err != nil {
 		t.Fatalf("projectors: %v", err)
