@@ -28,7 +28,7 @@ import (
 	"github.com/smsinbox/smsinbox/domain/phone"
 )
 
-// errorMessage is the message of API.md's error shape.
+// errorMessage is the message of the error shape (api/openapi.yaml).
 func errorMessage(t *testing.T, r response) string {
 	t.Helper()
 	var e struct {
