@@ -162,7 +162,9 @@ func benchSearch(b *testing.B, pool *pgxpool.Pool) {
 	}
 	for _, c := range all {
 		var n int
-		fmt.Sscanf(c.Company, "company-%d", &n)
+		if _, err := fmt.Sscanf(c.Company, "company-%d", &n); err != nil {
+			b.Fatal(err)
+		}
 		phones[n] = append(phones[n], c.Phone)
 	}
 	for _, kind := range []struct {
@@ -293,6 +295,8 @@ func loadAverage() float64 {
 		return -1
 	}
 	var load float64
-	fmt.Sscan(string(b), &load)
+	if _, err := fmt.Sscan(string(b), &load); err != nil {
+		return -1
+	}
 	return load
 }
