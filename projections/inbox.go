@@ -16,7 +16,7 @@ import (
 type Inbox struct{}
 
 func (Inbox) Name() string     { return "inbox" }
-func (Inbox) Tables() []string { return []string{"messages", "threads"} }
+func (Inbox) Tables() []string { return []string{"messages", "threads", "notes"} }
 
 // previewLength is how much of the last message a thread shows.
 const previewLength = 160
@@ -37,6 +37,8 @@ func preview(body string, media int) string {
 
 func (Inbox) Apply(ctx context.Context, tx pgx.Tx, e eventstore.RecordedEvent) error {
 	switch e.Type {
+	case conversation.TypeThreadAssigned, conversation.TypeThreadUnassigned, conversation.TypeNoteAdded:
+		return applyTeamInbox(ctx, tx, e)
 	case conversation.TypeMessageReceived, conversation.TypeThreadRead, conversation.TypeThreadMarkedUnread,
 		conversation.TypeThreadArchived, conversation.TypeThreadUnarchived,
 		conversation.TypeOutboundMessageQueued, conversation.TypeOutboundSendAttempted, conversation.TypeOutboundMessageSent,

@@ -42,6 +42,8 @@ type Thread struct {
 	LastActivityAt       time.Time  `json:"last_activity_at"`
 	LastCustomerReplyAt  *time.Time `json:"last_customer_reply_at"`
 	LastMessagePreview   string     `json:"last_message_preview"`
+	// AssigneeID is the user the thread is assigned to, nil for none.
+	AssigneeID *string `json:"assignee_id"`
 }
 
 // Media is one item of an MMS.
@@ -97,7 +99,7 @@ func ParseCursor(s string) (Cursor, error) {
 
 // threadColumns reads a thread; its customer's name and lead come from the
 // leads read model, its consent from the consent read model: the status on the company's current messaging number, else no.
-const threadColumns = `id, customer_phone, ` + threadLead + `, unread, archived, ` + threadConsent + `, last_activity_at, last_customer_reply_at, last_message_preview, ` + companyCountry
+const threadColumns = `id, customer_phone, ` + threadLead + `, unread, archived, ` + threadConsent + `, last_activity_at, last_customer_reply_at, last_message_preview, assignee_id, ` + companyCountry
 
 // companyCountry is the thread's company's country, which its numbers are
 // shown in.
@@ -107,7 +109,7 @@ func scanThread(row pgx.Row) (Thread, error) {
 	var t Thread
 	var country *string
 	err := row.Scan(&t.ID, &t.CustomerPhone, &t.CustomerName, &t.LeadID, &t.Unread, &t.Archived, &t.Consent,
-		&t.LastActivityAt, &t.LastCustomerReplyAt, &t.LastMessagePreview, &country)
+		&t.LastActivityAt, &t.LastCustomerReplyAt, &t.LastMessagePreview, &t.AssigneeID, &country)
 	t.CustomerPhoneDisplay = displayPhone(t.CustomerPhone, country)
 	t.LastActivityAt = t.LastActivityAt.UTC()
 	if t.LastCustomerReplyAt != nil {
@@ -121,15 +123,13 @@ func scanThread(row pgx.Row) (Thread, error) {
 // time; next is nil on the last page. Keyset paging on (last activity, id):
 // a page never repeats or skips a thread whose activity did not change.
 func (q Queries) Threads(ctx context.Context, companyID string, archived bool, limit int, after *Cursor) ([]Thread, *Cursor, error) {
-	args := []any{companyID, archived, limit + 1}
-	where := ""
-	if after != nil {
-		where = ` AND (last_activity_at, id) < ($4, $5)`
-		args = append(args, after.At, after.ID)
-	}
-	rows, err := q.Pool.Query(ctx, `SELECT `+threadColumns+` FROM threads
-		WHERE company_id = $1 AND archived = $2`+where+`
-		ORDER BY last_activity_at DESC, id DESC LIMIT $3`, args...)
+	return q.AssignedThreads(ctx, companyID, archived, AnyAssignee, limit, after)
+}
+
+// AssignedThreads is Threads of the threads that assignee filters.
+func (q Queries) AssignedThreads(ctx context.Context, companyID string, archived bool, assignee AssigneeFilter, limit int, after *Cursor) ([]Thread, *Cursor, error) {
+	sql, args := threadListQuery(companyID, archived, assignee, limit+1, after)
+	rows, err := q.Pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("list threads: %w", err)
 	}
@@ -161,6 +161,21 @@ func displayPhone(p string, country *string) string {
 		c = *country
 	}
 	return phone.Number(p).Display(c)
+}
+
+// threadListQuery is the query of a page of the thread list (at most limit
+// threads) and its arguments.
+func threadListQuery(companyID string, archived bool, assignee AssigneeFilter, limit int, after *Cursor) (string, []any) {
+	args := []any{companyID, archived, limit}
+	where := ""
+	if after != nil {
+		where = ` AND (last_activity_at, id) < ($4, $5)`
+		args = append(args, after.At, after.ID)
+	}
+	where += assignee.where(&args)
+	return `SELECT ` + threadColumns + ` FROM threads
+		WHERE company_id = $1 AND archived = $2` + where + `
+		ORDER BY last_activity_at DESC, id DESC LIMIT $3`, args
 }
 
 // Thread reads one thread of the company.

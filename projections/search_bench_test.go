@@ -36,11 +36,9 @@ import (
 	"github.com/smsinbox/smsinbox/domain/search"
 )
 
-const (
-	benchCompanies = 100
-	benchThreads   = 100_000
-	benchTexts     = 1_000_000
-)
+// benchTexts are the texts generated (benchCompanies and benchThreads are
+// the thread list benchmark's).
+const benchTexts = 1_000_000
 
 // benchWords are the texts' words: the earlier, the more often drawn
 // ("appointment", the word searched, is in about one text in five).

@@ -54,6 +54,8 @@ var requestTypes = []requestType{
 	decodes[countSegmentsRequest](false),
 	decodes[templateRequest](false),
 	decodes[threadActionRequest](true),
+	decodes[assignRequest](false),
+	decodes[addNoteRequest](false),
 	decodes[rotateTokenRequest](true),
 }
 
@@ -108,6 +110,8 @@ func FuzzDecodeJSON(f *testing.F) {
 		"sendMessageRequest":   `{"body":"Tuesday at 10 works. \u00e9\ud83d\ude00"}`,
 		"countSegmentsRequest": `{"body":"See you Tuesday \ud83d\ude00 \u20ac"}`,
 		"threadActionRequest":  `{}`,
+		"assignRequest":        `{"user_id":"0197a1b2-user"}`,
+		"addNoteRequest":       `{"body":"She prefers mornings."}`,
 	}
 	for _, rt := range requestTypes {
 		f.Add(rt.name, []byte(valid[rt.name]))

@@ -93,7 +93,7 @@ func (a *api) sendMessage(w http.ResponseWriter, r *http.Request, c caller) {
 	id := uuid.Must(uuid.NewV7())
 	pos, err := a.cmd.Outbound.Queue(r.Context(), commands.OutboundRequest{
 		CompanyID: c.Company.ID, Customer: phone.Number(t.CustomerPhone), Body: *body.Body,
-		App: commands.AppDashboard, MessageID: id, TemplateID: tmpl, Actor: c.actor(),
+		App: commands.AppDashboard, MessageID: id, TemplateID: tmpl, Actor: c.actor(), SentBy: c.User.ID,
 	})
 	if err != nil {
 		a.fail(w, r, err)

@@ -78,6 +78,8 @@ type Commands struct {
 	Consent        ConsentCommands
 	Outbound       OutboundCommands
 	Leads          commands.CreateLeadHandler
+	Assign         commands.AssignThread
+	Notes          commands.AddNote
 	Templates      TemplateCommands
 }
 
@@ -145,6 +147,7 @@ func NewHandler(d Deps) http.Handler {
 	a.routeExports(api)
 	a.routeLeads(api)
 	a.routeSegments(api)
+	a.routeTeamInbox(api)
 	a.routeTemplates(api)
 	a.routeSearch(api)
 

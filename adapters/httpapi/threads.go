@@ -32,7 +32,7 @@ func (a *api) listThreads(w http.ResponseWriter, r *http.Request, c caller) {
 		a.fail(w, r, err)
 		return
 	}
-	threads, next, err := a.queries.Threads(r.Context(), c.Company.ID, archived, limit, after)
+	threads, next, err := a.queries.AssignedThreads(r.Context(), c.Company.ID, archived, assigneeFilter(q.Get("assignee"), c), limit, after)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -61,10 +61,16 @@ func (a *api) getThread(w http.ResponseWriter, r *http.Request, c caller) {
 		a.fail(w, r, err)
 		return
 	}
+	notes, err := a.queries.Notes(r.Context(), c.Company.ID, t.ID)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, struct {
 		projections.Thread
 		Messages []projections.Message `json:"messages"`
-	}{t, msgs})
+		Notes    []projections.Note    `json:"notes"`
+	}{t, msgs, notes})
 }
 
 // threadActionRequest is the body of the thread actions (read, unread,

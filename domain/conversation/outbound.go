@@ -122,7 +122,11 @@ type QueueMessage struct {
 	// it has none): a staff text is refused outside the recipient's window,
 	// narrowed by it, at the instant it leaves (CheckQuietHours).
 	QuietHours quiethours.Window
-	At         time.Time
+	// SentBy is the staff user who wrote the text (empty for automated
+	// texts): a staff reply to an unassigned thread also assigns the thread
+	// to them, in the same append (assign.go, Row 7).
+	SentBy string
+	At     time.Time
 }
 
 // StartSend records that the sender is about to call Twilio
@@ -247,7 +251,7 @@ func queue(s State, c QueueMessage) ([]Event, error) {
 	if err := CheckQuietHours(s, SendTime{To: c.CustomerPhone, Automated: c.Automated, CompanyWindow: c.QuietHours, At: c.At}); err != nil {
 		return nil, err
 	}
-	return []Event{OutboundMessageQueued{
+	q := OutboundMessageQueued{
 		MessageID: c.MessageID,
 		Thread: Thread{
 			ThreadID:      ThreadID(c.CompanyID, c.CustomerPhone),
@@ -256,7 +260,8 @@ func queue(s State, c QueueMessage) ([]Event, error) {
 		},
 		From: c.From, To: c.CustomerPhone, Body: c.Body, App: c.App,
 		Automated: c.Automated, Hidden: c.Hidden, TemplateID: c.TemplateID, QueuedAt: c.At,
-	}}, nil
+	}
+	return append([]Event{q}, replyAssigns(s, q, c.SentBy)...), nil
 }
 
 // outbound finds the message a status command is about.

@@ -10,6 +10,7 @@ import { hideLeadDetails, loadLead } from "./leads.js";
 import { applyThread, syncTabStop } from "./list.js";
 import { renderMessages } from "./messages.js";
 import { el, state } from "./state.js";
+import { renderNotes, syncAssignee } from "./team.js";
 import { utcToZonedInput } from "./time.js";
 import { NARROW, syncSide } from "./views.js";
 import { quietHoursRefusal } from "./quiethours.js";
@@ -41,6 +42,7 @@ export async function openThread(id, { measure = false } = {}) {
       // Not the previous thread's messages under this one's selection.
       state.messageEls.clear();
       el.messages.replaceChildren();
+      renderNotes([]);
       el.thread.dataset.threadId = id;
       const e = state.threads.get(id);
       setText(el["thread-title"], e ? e.t.customer_name || shownPhone(e.t) : "Conversation");
@@ -68,9 +70,9 @@ export async function openThread(id, { measure = false } = {}) {
   if (t.unread && state.canWrite) markRead(id);
 }
 
-// threadOnly is a thread as the list has it (no messages).
+// threadOnly is a thread as the list has it (no messages, no notes).
 function threadOnly(t) {
-  const { messages: _messages, ...rest } = t;
+  const { messages: _messages, notes: _notes, ...rest } = t;
   return rest;
 }
 
@@ -90,6 +92,7 @@ export function closeThread() {
   state.headPos = 0n;
   state.messageEls.clear();
   el.messages.replaceChildren();
+  renderNotes([]);
   el.thread.hidden = true;
   el["no-thread"].hidden = false;
   delete el.thread.dataset.threadId;
@@ -115,6 +118,7 @@ function renderThread(t, pos, switched) {
     countReply();
   }
   renderMessages(t.messages || [], switched);
+  renderNotes(t.notes || []);
 }
 
 // paintHead shows the open thread's name, consent and actions. A live
@@ -136,6 +140,7 @@ export function paintHead(t, pos, force = false) {
   setText(el.archive, t.archived ? "Unarchive" : "Archive");
   syncLeadButton(t);
   syncReplyHint(t);
+  syncAssignee(t);
 }
 
 function syncLeadButton(t) {

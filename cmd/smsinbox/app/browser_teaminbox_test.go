@@ -14,14 +14,6 @@ import (
 	"github.com/smsinbox/smsinbox/domain/segments"
 )
 
-// pick chooses an option of a select as a person would (the change event).
-func (p *page) pick(sel, value string) {
-	p.t.Helper()
-	p.waitFor(sel+" offers "+value, `!!document.querySelector(`+js(sel+` option[value="`+value+`"]`)+`)`)
-	p.run("pick "+value+" in "+sel, chromedp.SetValue(chromedp.CSS(sel), value, chromedp.NodeVisible))
-	eval[bool](p, `(el => el.dispatchEvent(new Event("change", {bubbles: true})))(document.querySelector(`+js(sel)+`))`)
-}
-
 func TestBrowserSendFromTemplate(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)

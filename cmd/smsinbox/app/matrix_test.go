@@ -136,6 +136,14 @@ var matrixRoutes = []matrixRoute{
 	{"GET", "/api/audit/consent/{phone}", auditors, customer, 200, onCustomer("/api/audit/consent/"), auditBlind},
 	{"POST", "/api/forms/submissions", submitters, noResource, 201, freshForm, nil},
 
+	// The team inbox. The assignee is the target company's agent: on
+	// another company's thread the thread's 404 comes first.
+	{"POST", "/api/threads/{thread_id}/assign", writers, owned, 200, func(_ *matrix, tn *matrixTenant) req {
+		return req{path: "/api/threads/" + tn.threadID + "/assign", body: map[string]any{"user_id": tn.agentID}}
+	}, nil},
+	{"POST", "/api/threads/{thread_id}/notes", writers, owned, 201, onThread("/notes", map[string]any{"body": "Matrix: call before 10."}), nil},
+	{"GET", "/api/users", readers, noResource, 200, fixed("/api/users"), nil},
+
 	// The company's templates (canned replies).
 	{"GET", "/api/templates", readers, noResource, 200, fixed("/api/templates"), nil},
 	{"POST", "/api/templates", writers, noResource, 201, func(*matrix, *matrixTenant) req {
@@ -188,6 +196,7 @@ type matrixCaller struct {
 type matrixTenant struct {
 	company
 	agent    string
+	agentID  string
 	customer string
 	threadID string
 	leadID   string
@@ -217,7 +226,7 @@ func newMatrix(t *testing.T) *matrix {
 	m.b = m.tenant("Bolt Gym", numB, cust2, secretText, secretName)
 	m.a = m.tenant("Acme Dental", numA, cust1, "Is Tuesday free?", "Ada")
 	secretTemplate := e.mustSaveTemplate(m.b.agent, secretName, secretText)
-	m.secrets = []string{m.b.ID, m.b.threadID, m.b.leadID, m.b.MessagingNumber, secretText, secretName, secretTemplate}
+	m.secrets = []string{m.b.ID, m.b.threadID, m.b.leadID, m.b.MessagingNumber, m.b.agentID, secretText, secretName, secretTemplate}
 
 	m.callers = []matrixCaller{
 		{name: "no token"},
@@ -237,7 +246,8 @@ func (m *matrix) tenant(name, number, customer, text, first string) *matrixTenan
 	e := m.e
 	e.t.Helper()
 	tn := &matrixTenant{company: e.createCompany(name, number), customer: customer}
-	tn.agent = e.addUser(tn.ID, "agent")
+	u := e.newUser(tn.ID, "agent")
+	tn.agent, tn.agentID = u.Token, u.ID
 	tn.threadID = m.threadOf(tn, customer, text)
 	e.giveConsent(tn.ID, number, customer, true)
 	r := e.do(req{method: "POST", path: "/api/threads/" + tn.threadID + "/lead", token: tn.agent,
