@@ -26,7 +26,10 @@ type OutboundRequest struct {
 	Hidden    bool   // not shown in the thread (the opt-out confirmation); still in the audit
 	// MessageID is the caller's ID (deterministic for automated texts, so
 	// retries queue once).
-	MessageID     uuid.UUID
+	MessageID uuid.UUID
+	// TemplateID is the template Body was filled from (FillTemplate); nil
+	// for a text written as it is.
+	TemplateID    *uuid.UUID
 	Actor         string
 	CorrelationID string // e.g. the triggering MessageSid
 	// SentBy is the staff user who wrote a staff text ("" for automated
@@ -93,7 +96,8 @@ func QueueOutbound(ctx context.Context, store eventstore.Store, now func() time.
 	}
 	cmd := conversation.QueueMessage{
 		MessageID: req.MessageID, CompanyID: req.CompanyID, CustomerPhone: req.Customer, From: co.MessagingNumber,
-		Body: req.Body, App: req.App, Automated: req.Automated, Hidden: req.Hidden, QuietHours: co.QuietHours, SentBy: req.SentBy, At: now().UTC(),
+		Body: req.Body, App: req.App, Automated: req.Automated, Hidden: req.Hidden, TemplateID: req.TemplateID,
+		QuietHours: co.QuietHours, SentBy: req.SentBy, At: now().UTC(),
 	}
 	meta := eventstore.Metadata{Actor: req.Actor, CorrelationID: req.CorrelationID}
 	res, err := Execute(ctx, store, outboundDecider, conversation.StreamID(req.CompanyID, req.Customer), conversation.Command(cmd), meta)

@@ -143,11 +143,11 @@ ON CONFLICT (id) DO UPDATE SET
 		return fmt.Errorf("thread %s: %w", m.ThreadID, err)
 	}
 	_, err = tx.Exec(ctx, `
-INSERT INTO messages (id, thread_id, company_id, direction, from_number, to_number, body, status, automated, app, hidden, created_at, position)
-VALUES ($1, $2, $3, 'outbound', $4, $5, $6, 'queued', $7, $8, $9, $10, $11)
+INSERT INTO messages (id, thread_id, company_id, direction, from_number, to_number, body, status, automated, app, hidden, created_at, position, template_id)
+VALUES ($1, $2, $3, 'outbound', $4, $5, $6, 'queued', $7, $8, $9, $10, $11, $12)
 ON CONFLICT (id) DO NOTHING`,
 		m.MessageID, m.ThreadID, m.CompanyID, string(m.From), string(m.To), m.Body, m.Automated, m.App, m.Hidden,
-		m.QueuedAt, int64(pos))
+		m.QueuedAt, int64(pos), m.TemplateID)
 	if err != nil {
 		return fmt.Errorf("message %s: %w", m.MessageID, err)
 	}

@@ -52,6 +52,7 @@ var requestTypes = []requestType{
 	decodes[createLeadRequest](false),
 	decodes[sendMessageRequest](false),
 	decodes[countSegmentsRequest](false),
+	decodes[templateRequest](false),
 	decodes[threadActionRequest](true),
 	decodes[assignRequest](false),
 	decodes[addNoteRequest](false),

@@ -80,6 +80,7 @@ type Commands struct {
 	Leads          commands.CreateLeadHandler
 	Assign         commands.AssignThread
 	Notes          commands.AddNote
+	Templates      TemplateCommands
 }
 
 type api struct {
@@ -147,6 +148,8 @@ func NewHandler(d Deps) http.Handler {
 	a.routeLeads(api)
 	a.routeSegments(api)
 	a.routeTeamInbox(api)
+	a.routeTemplates(api)
+	a.routeSearch(api)
 
 	r.HandleFunc(twilio.InboundPath, a.inboundWebhook).Methods(http.MethodPost)
 

@@ -115,6 +115,9 @@ type QueueMessage struct {
 	App       string // required: "dashboard", "automated", ...
 	Automated bool
 	Hidden    bool
+	// TemplateID is the company's template the body was filled from; nil
+	// for a text written as it is.
+	TemplateID *uuid.UUID
 	// QuietHours is the company's own sending window (the zero Window when
 	// it has none): a staff text is refused outside the recipient's window,
 	// narrowed by it, at the instant it leaves (CheckQuietHours).
@@ -256,7 +259,7 @@ func queue(s State, c QueueMessage) ([]Event, error) {
 			CustomerPhone: c.CustomerPhone,
 		},
 		From: c.From, To: c.CustomerPhone, Body: c.Body, App: c.App,
-		Automated: c.Automated, Hidden: c.Hidden, QueuedAt: c.At,
+		Automated: c.Automated, Hidden: c.Hidden, TemplateID: c.TemplateID, QueuedAt: c.At,
 	}
 	return append([]Event{q}, replyAssigns(s, q, c.SentBy)...), nil
 }

@@ -48,8 +48,10 @@ type OutboundMessageQueued struct {
 	Automated bool `json:"automated"`
 	// Hidden: not shown in the thread nor its export (the opt-out
 	// confirmation); the audit shows it.
-	Hidden   bool      `json:"hidden"`
-	QueuedAt time.Time `json:"queued_at"`
+	Hidden bool `json:"hidden"`
+	// TemplateID is the template the body was filled from (absent: none).
+	TemplateID *uuid.UUID `json:"template_id,omitempty"`
+	QueuedAt   time.Time  `json:"queued_at"`
 }
 
 // OutboundSendAttempted: the sender is about to hand the message to Twilio

@@ -11,11 +11,13 @@
 
 import { onSessionEnd } from "./api.js";
 import { loadAudit } from "./audit.js";
+import { onPick } from "./composer.js";
 import { setText } from "./dom.js";
 import { downloadAll, downloadThread } from "./download.js";
 import { hideLeadDetails, openLeadForm, showLead, submitLead } from "./leads.js";
 import { wakeLive } from "./live.js";
 import { loadMore, onListKey, onTabKey, selectTab } from "./list.js";
+import { closeSearch, moreResults, openResult, runSearch } from "./search.js";
 import { showBlocked, showSignin, signOut, start, TOKEN_KEY } from "./session.js";
 import { el, lookUp, state } from "./state.js";
 import { addNote, assignOpen, selectAssignee } from "./team.js";
@@ -55,6 +57,17 @@ function wire() {
   el.more.addEventListener("click", loadMore);
   el["download-all"].addEventListener("click", downloadAll);
 
+  el.search.addEventListener("submit", runSearch);
+  el["search-clear"].addEventListener("click", () => {
+    closeSearch();
+    el["search-q"].focus();
+  });
+  el["search-more"].addEventListener("click", moreResults);
+  el["search-results"].addEventListener("click", (ev) => {
+    if (ev.target.closest("button.search-open")) performance.mark("thread-switch-start");
+    openResult(ev, openThread);
+  });
+
   el.back.addEventListener("click", () => {
     const id = state.openId;
     document.body.classList.remove("thread-view");
@@ -78,6 +91,7 @@ function wire() {
   });
   el.reply.addEventListener("submit", sendReply);
   el["reply-body"].addEventListener("input", countReply);
+  el["reply-template"].addEventListener("change", onPick);
   el["reply-body"].addEventListener("keydown", (ev) => {
     // Ctrl+Enter (⌘+Enter) sends; Enter alone is a new line.
     if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) {

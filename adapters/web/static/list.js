@@ -3,7 +3,7 @@
 // re-reads come, and keyboard moves within it.
 
 import { api, maxPos, quiet } from "./api.js";
-import { announce, badge, busy, h, isBusy, setAttr, setBadge, setText } from "./dom.js";
+import { announce, badge, busy, h, isBusy, setAttr, setBadge, setText, shownPhone } from "./dom.js";
 import { el, state } from "./state.js";
 import { sortKey } from "./time.js";
 
@@ -88,7 +88,7 @@ function paintThread(e) {
   els.li.classList.toggle("unread", t.unread);
   setAttr(els.li, "aria-current", t.id === state.openId ? "true" : null);
   setText(els.unread, t.unread ? "Unread. " : "");
-  setText(els.name, t.customer_name || t.customer_phone);
+  setText(els.name, t.customer_name || shownPhone(t));
   if (t.last_customer_reply_at) {
     setText(els.time, state.fmt.listTime(t.last_customer_reply_at));
     setAttr(els.time, "datetime", t.last_customer_reply_at);

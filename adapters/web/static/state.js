@@ -63,6 +63,9 @@ export function lookUp() {
     "audit-events", "layout", "lead-dialog", "lead-form", "lead-form-phone", "lead-first-name",
     "lead-last-name", "lead-email", "lead-form-error", "lead-cancel", "lead-submit",
     "assignee", "assignee-filter", "notes", "notes-list", "notes-count", "note-form", "note-body", "note-add", "note-error",
+    "reply-template", "reply-template-note", "reply-segments",
+    "search", "search-q", "search-panel", "search-title", "search-clear", "search-error", "search-results",
+    "search-empty", "search-more", "list-tools",
   ]) {
     el[id] = document.getElementById(id);
   }

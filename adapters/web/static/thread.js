@@ -4,7 +4,8 @@
 
 import { api, maxPos, noteCommand, quiet } from "./api.js";
 import { loadAudit } from "./audit.js";
-import { announce, busy, isBusy, setAttr, setBadge, setText } from "./dom.js";
+import { draftText, hasTemplate, replyRequest, resetComposer, showCost } from "./composer.js";
+import { announce, busy, isBusy, setAttr, setBadge, setText, shownPhone } from "./dom.js";
 import { hideLeadDetails, loadLead } from "./leads.js";
 import { applyThread, syncTabStop } from "./list.js";
 import { renderMessages } from "./messages.js";
@@ -44,7 +45,7 @@ export async function openThread(id, { measure = false } = {}) {
       renderNotes([]);
       el.thread.dataset.threadId = id;
       const e = state.threads.get(id);
-      setText(el["thread-title"], e ? e.t.customer_name || e.t.customer_phone : "Conversation");
+      setText(el["thread-title"], e ? e.t.customer_name || shownPhone(e.t) : "Conversation");
     }
     showThreadShell();
     setText(el["thread-error"], err.message);
@@ -113,6 +114,7 @@ function renderThread(t, pos, switched) {
   state.open = { ...state.open, messages: t.messages || [] };
   if (switched) {
     el["reply-body"].value = state.drafts.get(t.id) || "";
+    resetComposer();
     countReply();
   }
   renderMessages(t.messages || [], switched);
@@ -130,8 +132,8 @@ export function paintHead(t, pos, force = false) {
   // looking at another instant).
   if (!force && prev && prev.consent !== t.consent && !state.auditChosen) loadAudit();
   state.open = { ...(prev || {}), ...t, messages: t.messages || (prev && prev.messages) || [] };
-  setText(el["thread-title"], t.customer_name || t.customer_phone);
-  setText(el.threadPhone, t.customer_name ? t.customer_phone : "");
+  setText(el["thread-title"], t.customer_name || shownPhone(t));
+  setText(el.threadPhone, t.customer_name ? shownPhone(t) : "");
   setBadge(el.threadBadge, t.consent);
   const action = t.archived ? "unarchive" : "archive";
   el.archive.dataset.action = action;
@@ -160,7 +162,7 @@ function syncLeadButton(t) {
 function syncReplyHint(t) {
   let hint = "";
   if (t.consent !== "yes") {
-    const who = t.customer_name || t.customer_phone;
+    const who = t.customer_name || shownPhone(t);
     hint = t.consent === "pending"
       ? `${who} has not confirmed consent yet (Pending): a reply will be refused.`
       : `${who} has not consented to texts from this number: a reply will be refused.`;
@@ -244,13 +246,14 @@ export async function toggleArchive() {
 
 function saveDraft() {
   if (!state.openId || !el["reply-body"]) return;
-  const text = el["reply-body"].value;
+  const text = draftText();
   if (text) state.drafts.set(state.openId, text);
   else state.drafts.delete(state.openId);
 }
 
 export function countReply() {
   setText(el["reply-count"], `${el["reply-body"].value.length} / 1600`);
+  showCost();
 }
 
 export async function sendReply(ev) {
@@ -259,7 +262,7 @@ export async function sendReply(ev) {
   const box = el["reply-body"];
   const text = box.value;
   if (!id || isBusy(el["reply-send"])) return;
-  if (!text.trim()) {
+  if (!text.trim() && !hasTemplate()) {
     setText(el["reply-error"], "Write the text to send.");
     box.focus();
     return;
@@ -268,10 +271,11 @@ export async function sendReply(ev) {
   busy(el["reply-send"], true);
   setAttr(el.reply, "aria-busy", "true");
   try {
-    const answer = await api(`/api/threads/${encodeURIComponent(id)}/messages`, { method: "POST", body: { body: text } });
+    const answer = await api(`/api/threads/${encodeURIComponent(id)}/messages`, { method: "POST", body: replyRequest(text) });
     const pos = noteCommand(answer);
     state.drafts.delete(id);
     if (state.openId === id && box.value === text) {
+      if (hasTemplate()) resetComposer();
       box.value = "";
       countReply();
     }

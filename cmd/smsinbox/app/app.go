@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -186,6 +187,12 @@ func New(cfg Config) (*App, error) {
 			Leads:  commands.CreateLeadHandler{Store: store, Now: now},
 			Assign: commands.AssignThread{Store: store, Now: now},
 			Notes:  commands.AddNote{Store: store, Now: now},
+			Templates: httpapi.TemplateCommands{
+				Save: commands.Templates{Store: store, Now: now},
+				Fill: func(ctx context.Context, companyID string, id uuid.UUID, customer phone.Number) (string, error) {
+					return commands.FillTemplate(ctx, store, companyID, id, customer)
+				},
+			},
 			Outbound: httpapi.OutboundCommands{
 				Queue: func(ctx context.Context, req commands.OutboundRequest) (eventstore.Position, error) {
 					return commands.QueueOutbound(ctx, store, now, req)
