@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/smsinbox/smsinbox/domain/autoreply"
 	"github.com/smsinbox/smsinbox/domain/phone"
 )
 
@@ -114,6 +115,10 @@ type QueueMessage struct {
 	App       string // required: "dashboard", "automated", ...
 	Automated bool
 	Hidden    bool
+	// AutoReply: the after-hours auto-reply (with Automated). It decides
+	// nothing while the thread's last auto-reply is less than
+	// autoreply.Every old: two texts at once get one.
+	AutoReply bool
 	At        time.Time
 }
 
@@ -236,6 +241,9 @@ func queue(s State, c QueueMessage) ([]Event, error) {
 	if _, known := s.Outbound(c.MessageID); known {
 		return nil, nil
 	}
+	if c.AutoReply && !autoreply.Due(s.LastAutoReplyAt, c.At) {
+		return nil, nil
+	}
 	return []Event{OutboundMessageQueued{
 		MessageID: c.MessageID,
 		Thread: Thread{
@@ -244,7 +252,7 @@ func queue(s State, c QueueMessage) ([]Event, error) {
 			CustomerPhone: c.CustomerPhone,
 		},
 		From: c.From, To: c.CustomerPhone, Body: c.Body, App: c.App,
-		Automated: c.Automated, Hidden: c.Hidden, QueuedAt: c.At,
+		Automated: c.Automated || c.AutoReply, Hidden: c.Hidden, AutoReply: c.AutoReply, QueuedAt: c.At,
 	}}, nil
 }
 

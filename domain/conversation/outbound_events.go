@@ -48,8 +48,13 @@ type OutboundMessageQueued struct {
 	Automated bool `json:"automated"`
 	// Hidden: not shown in the thread nor its export (the opt-out
 	// confirmation); the audit shows it.
-	Hidden   bool      `json:"hidden"`
-	QueuedAt time.Time `json:"queued_at"`
+	Hidden bool `json:"hidden"`
+	// AutoReply: the after-hours auto-reply (Automated too). Unlike consent's
+	// texts it is checked at send time like a staff text (consent yes on the
+	// same number, Messages on), and a thread has at most one per
+	// autoreply.Every.
+	AutoReply bool      `json:"auto_reply,omitempty"`
+	QueuedAt  time.Time `json:"queued_at"`
 }
 
 // OutboundSendAttempted: the sender is about to hand the message to Twilio

@@ -74,7 +74,7 @@ func (c SendChecks) refusal(s State, m OutboundMessage) (reason, code string) {
 	if !c.CompanyFound {
 		return "not sent: the company does not exist", ReasonNotAllowed
 	}
-	if m.Automated {
+	if !m.ConsentBound() {
 		return "", ""
 	}
 	if c.MessagingNumber != m.From {
