@@ -28,6 +28,7 @@ const (
 	readMessages  access = iota // admin, agent, compliance
 	writeMessages               // admin, agent
 	auditConsent                // admin, compliance
+	adminOnly                   // admin: the company's settings
 )
 
 func (a access) allows(role string) bool {
@@ -38,6 +39,8 @@ func (a access) allows(role string) bool {
 		return role == "admin" || role == "agent"
 	case auditConsent:
 		return role == "admin" || role == "compliance"
+	case adminOnly:
+		return role == "admin"
 	}
 	return false
 }

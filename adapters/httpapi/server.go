@@ -78,6 +78,8 @@ type Commands struct {
 	Consent        ConsentCommands
 	Outbound       OutboundCommands
 	Leads          commands.CreateLeadHandler
+	// Settings are the company's messaging settings (auto-reply, texts).
+	Settings commands.Settings
 }
 
 type api struct {
@@ -139,6 +141,8 @@ func NewHandler(d Deps) http.Handler {
 	}
 
 	a.routeAdmin(api.PathPrefix("/admin").Subrouter())
+	a.routeSettings(api)
+	a.routeEvidence(api) // before routeConsent: its {phone} would take export.csv
 	a.routeConsent(api)
 	a.routeMessages(r, api)
 	a.routeExports(api)
