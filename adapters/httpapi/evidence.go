@@ -26,12 +26,14 @@ func (a *api) routeEvidence(api *mux.Router) {
 }
 
 // exportEvidence streams every consent change of the company in
-// [from, to) (from: the beginning, to: now, when left out), replayed from
+// [from, to) (from: the beginning, to: no end, when left out), replayed from
 // the event store a page at a time (commands.ConsentEvidence), under the
 // exports' bounds: the company's share of running exports, the page
 // queries' share of the pool, and the idle deadline per write.
 func (a *api) exportEvidence(w http.ResponseWriter, r *http.Request, c caller) {
-	from, to := time.Time{}, a.cmd.Consent.now()
+	// Left out, from is the beginning and to the end of time: everything
+	// recorded so far, even a change at this very instant.
+	from, to := time.Time{}, time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 	q := r.URL.Query()
 	for _, p := range []struct {
 		name string
@@ -59,7 +61,7 @@ func (a *api) exportEvidence(w http.ResponseWriter, r *http.Request, c caller) {
 	}
 	defer leave()
 
-	cw, out, rc := a.startCSV(w, "consent-evidence-"+to.UTC().Format("2006-01-02")+".csv", evidenceHeader)
+	cw, out, rc := a.startCSV(w, "consent-evidence-"+a.cmd.Consent.now().UTC().Format("2006-01-02")+".csv", evidenceHeader)
 	record := make([]string, len(evidenceHeader))
 	rows := 0
 	var after eventstore.Position
