@@ -62,6 +62,7 @@ export async function answer(request, session) {
   const e = data && data.error ? data.error : {};
   const err = new ApiError(res.status, e.code || `http_${res.status}`,
     e.message || `smsinbox answered ${res.status} ${res.statusText}.`, e.fields);
+  err.details = e; // the whole error object (such as invalid_text's "missing")
   if (session === state.session) endSession(res.status, err.code, err.message);
   throw err;
 }

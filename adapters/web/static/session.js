@@ -6,6 +6,7 @@ import { answer, api, quiet } from "./api.js";
 import { setText } from "./dom.js";
 import { clearList, fetchPage, focusThreadAt, renderFirstPage, selectTab } from "./list.js";
 import { connectLive, stopLive } from "./live.js";
+import { gateSettings } from "./settings.js";
 import { el, state } from "./state.js";
 import { closeThread } from "./thread.js";
 import { Formatter } from "./time.js";
@@ -169,6 +170,7 @@ function showApp() {
   gate(el.archive, state.canWrite);
   gate(el.reply, state.canWrite);
   gate(el.audit, state.canAudit);
+  gateSettings(role);
   selectTab("inbox", false);
   showView("app");
 }
