@@ -21,26 +21,30 @@ var (
 	errDisabled = newError(http.StatusForbidden, "sms_disabled", "Messages are turned off for your company.")
 )
 
-// access says who may use an endpoint.
+// access says what an endpoint needs of the caller's role. The rules are
+// company.Role's: this only names which of them an endpoint asks.
 type access int
 
 const (
-	readMessages  access = iota // admin, agent, compliance
-	writeMessages               // admin, agent
-	auditConsent                // admin, compliance
-	adminOnly                   // admin: the company's settings
+	readMessages  access = iota // company.Role.CanUseMessages
+	writeMessages               // company.Role.CanSendMessages
+	manageLeads                 // company.Role.CanManageLeads
+	auditConsent                // company.Role.CanAudit
+	adminOnly                   // company.Role.IsAdmin: the company's settings
 )
 
-func (a access) allows(role string) bool {
+func (a access) allows(role company.Role) bool {
 	switch a {
 	case readMessages:
-		return role == "admin" || role == "agent" || role == "compliance"
+		return role.CanUseMessages()
 	case writeMessages:
-		return role == "admin" || role == "agent"
+		return role.CanSendMessages()
+	case manageLeads:
+		return role.CanManageLeads()
 	case auditConsent:
-		return role == "admin" || role == "compliance"
+		return role.CanAudit()
 	case adminOnly:
-		return role == "admin"
+		return role.IsAdmin()
 	}
 	return false
 }
@@ -194,7 +198,7 @@ func (a *api) signedIn(need access, h func(http.ResponseWriter, *http.Request, c
 			a.fail(w, r, err)
 			return
 		}
-		if !need.allows(c.User.Role) {
+		if !need.allows(company.Role(c.User.Role)) {
 			a.fail(w, r, errRole)
 			return
 		}

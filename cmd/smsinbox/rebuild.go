@@ -47,7 +47,9 @@ func rebuild(ctx context.Context, cfg config, args []string, logger *slog.Logger
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(os.Stdout, "%s\t%d events\n", p.Name(), n)
+		if _, err := fmt.Fprintf(os.Stdout, "%s\t%d events\n", p.Name(), n); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -14,9 +14,14 @@ import { gate, showView } from "./views.js";
 
 // Where the token is kept (this browser tab only); boot.js reads it too.
 export const TOKEN_KEY = "smsinbox.token";
-const READ_ROLES = new Set(["admin", "agent", "compliance"]);
-const WRITE_ROLES = new Set(["admin", "agent"]);
-const AUDIT_ROLES = new Set(["admin", "compliance"]);
+
+// allows says whether the user's role allows permission, as GET /api/me's
+// permissions say (the server's rules: the page keeps no list of roles).
+// Without /api/me, or without permissions in its answer, it is unknown:
+// yes, and the API refuses what the role may not do.
+function allows(me, permission) {
+  return !me || !me.permissions || me.permissions[permission] === true;
+}
 
 export function showSignin(message) {
   showView("signin");
@@ -77,13 +82,13 @@ export async function start(token, fromForm = false) {
     state.me = null;
   } else {
     state.me = who.v;
-    const { user, company } = who.v;
+    const { company } = who.v;
     if (!company.sms_enabled) {
       sessionStorage.setItem(TOKEN_KEY, token);
       showBlocked("sms_disabled");
       return;
     }
-    if (!READ_ROLES.has(user.role)) {
+    if (!allows(who.v, "read_messages")) {
       sessionStorage.setItem(TOKEN_KEY, token);
       showBlocked("forbidden");
       return;
@@ -159,8 +164,9 @@ function showApp() {
   }
   // Without /api/me the role is unknown: every control shows, and the API
   // refuses what the role may not do (the audit then hides itself).
-  state.canWrite = !me || WRITE_ROLES.has(role);
-  state.canAudit = !me || AUDIT_ROLES.has(role);
+  state.canWrite = allows(me, "write_messages");
+  state.canManageLeads = allows(me, "manage_leads");
+  state.canAudit = allows(me, "audit");
   setText(el["company-name"], me ? me.company.name : "");
   setText(el["user-name"], me ? me.user.name : "");
   setText(el["user-role"], role ? `(${role})` : "");
@@ -170,7 +176,7 @@ function showApp() {
   gate(el.archive, state.canWrite);
   gate(el.reply, state.canWrite);
   gate(el.audit, state.canAudit);
-  gateSettings(role);
+  gateSettings(allows(me, "admin"));
   selectTab("inbox", false);
   showView("app");
 }

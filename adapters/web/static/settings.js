@@ -79,10 +79,10 @@ export function initSettings() {
   el.audit.append(el.evidenceForm);
 }
 
-// gateSettings shows the settings to admins only (and, when the role is
-// unknown, to everyone: the API refuses the others).
-export function gateSettings(role) {
-  gate(el.settingsOpen, !role || role === "admin");
+// gateSettings shows the settings when the role allows them (GET /api/me's
+// permissions.admin; unknown: shown, and the API refuses the others).
+export function gateSettings(on) {
+  gate(el.settingsOpen, on);
   if (el.settingsDialog.open) el.settingsDialog.close();
 }
 

@@ -17,6 +17,7 @@ export const state = {
   fmt: new Formatter("UTC"),
   tz: "UTC",
   canWrite: false,
+  canManageLeads: false,
   canAudit: false,
   folder: "inbox",
   listGen: 0, // bumped when the list is reset (tab, reload)

@@ -137,7 +137,7 @@ export function paintHead(t, pos, force = false) {
 
 function syncLeadButton(t) {
   const slot = el["lead-button-slot"];
-  const want = t.lead_id ? el.showLead : state.canWrite ? el.createLead : null;
+  const want = t.lead_id ? el.showLead : state.canManageLeads ? el.createLead : null;
   for (const b of [el.createLead, el.showLead]) {
     if (b !== want && b.isConnected) {
       const hadFocus = document.activeElement === b;
