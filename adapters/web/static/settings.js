@@ -32,7 +32,7 @@ const field = (id, label, control, hint) => h("div", { class: "field" },
 // download in the audit section.
 export function initSettings() {
   el.settingsOpen = h("button", { id: "settings-open", type: "button" }, "Settings");
-  el.signout.before(el.settingsOpen);
+  el.live.after(el.settingsOpen);
   el.settingsOpen.addEventListener("click", openSettings);
 
   const hours = DAYS.map(([day, name]) => field(`hours-${day}`, name,
