@@ -52,7 +52,10 @@ var requestTypes = []requestType{
 	decodes[createLeadRequest](false),
 	decodes[sendMessageRequest](false),
 	decodes[countSegmentsRequest](false),
+	decodes[templateRequest](false),
 	decodes[threadActionRequest](true),
+	decodes[assignRequest](false),
+	decodes[addNoteRequest](false),
 	decodes[rotateTokenRequest](true),
 	decodes[autoReplyRequest](false),
 	decodes[textsRequest](false),
@@ -111,6 +114,8 @@ func FuzzDecodeJSON(f *testing.F) {
 		"threadActionRequest":  `{}`,
 		"autoReplyRequest":     `{"enabled":true,"body":"Closed","business_hours":{"mon":[["09:00","17:00"]],"sun":[]}}`,
 		"textsRequest":         `{"confirmation_request":"Acme: YES? Msg&data rates may apply. HELP, STOP","help_reply":""}`,
+		"assignRequest":        `{"user_id":"0197a1b2-user"}`,
+		"addNoteRequest":       `{"body":"She prefers mornings."}`,
 	}
 	for _, rt := range requestTypes {
 		f.Add(rt.name, []byte(valid[rt.name]))

@@ -79,7 +79,10 @@ type Commands struct {
 	Outbound       OutboundCommands
 	Leads          commands.CreateLeadHandler
 	// Settings are the company's messaging settings (auto-reply, texts).
-	Settings commands.Settings
+	Settings  commands.Settings
+	Assign    commands.AssignThread
+	Notes     commands.AddNote
+	Templates TemplateCommands
 }
 
 type api struct {
@@ -148,6 +151,9 @@ func NewHandler(d Deps) http.Handler {
 	a.routeExports(api)
 	a.routeLeads(api)
 	a.routeSegments(api)
+	a.routeTeamInbox(api)
+	a.routeTemplates(api)
+	a.routeSearch(api)
 
 	r.HandleFunc(twilio.InboundPath, a.inboundWebhook).Methods(http.MethodPost)
 

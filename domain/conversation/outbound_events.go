@@ -53,8 +53,10 @@ type OutboundMessageQueued struct {
 	// texts it is checked at send time like a staff text (consent yes on the
 	// same number, Messages on), and a thread has at most one per
 	// autoreply.Every.
-	AutoReply bool      `json:"auto_reply,omitempty"`
-	QueuedAt  time.Time `json:"queued_at"`
+	AutoReply bool `json:"auto_reply,omitempty"`
+	// TemplateID is the template the body was filled from (absent: none).
+	TemplateID *uuid.UUID `json:"template_id,omitempty"`
+	QueuedAt   time.Time  `json:"queued_at"`
 }
 
 // OutboundSendAttempted: the sender is about to hand the message to Twilio

@@ -33,8 +33,13 @@ type State struct {
 	// LastAutoReplyAt is when the thread's last after-hours auto-reply was
 	// queued (zero: none).
 	LastAutoReplyAt time.Time
+	// AssigneeID is the user the thread is assigned to; empty for none.
+	AssigneeID string
+	// Notes counts the staff notes on the thread (never messages).
+	Notes int
 
 	sids     idset.Set
+	notes    idset.Set // note IDs
 	outbound outboundList
 	// optOuts are the MessageSids of the customer's opt-out texts (STOP and
 	// its synonyms, or Twilio's OptOutType STOP), newest first.
@@ -146,6 +151,16 @@ func Evolve(s State, e Event) State {
 	case ThreadUnarchived:
 		s.Thread = e.Thread
 		s.Archived = false
+	case ThreadAssigned:
+		s.Thread = e.Thread
+		s.AssigneeID = e.AssigneeID
+	case ThreadUnassigned:
+		s.Thread = e.Thread
+		s.AssigneeID = ""
+	case NoteAdded:
+		s.Thread = e.Thread
+		s.Notes++
+		s.notes = s.notes.With(e.NoteID.String())
 	case OutboundMessageQueued:
 		s.Thread = e.Thread
 		if !e.Hidden {
