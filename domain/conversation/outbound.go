@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/smsinbox/smsinbox/domain/autoreply"
 	"github.com/smsinbox/smsinbox/domain/phone"
 	"github.com/smsinbox/smsinbox/domain/quiethours"
 )
@@ -115,6 +116,10 @@ type QueueMessage struct {
 	App       string // required: "dashboard", "automated", ...
 	Automated bool
 	Hidden    bool
+	// AutoReply: the after-hours auto-reply (with Automated). It decides
+	// nothing while the thread's last auto-reply is less than
+	// autoreply.Every old: two texts at once get one.
+	AutoReply bool
 	// TemplateID is the company's template the body was filled from; nil
 	// for a text written as it is.
 	TemplateID *uuid.UUID
@@ -248,7 +253,10 @@ func queue(s State, c QueueMessage) ([]Event, error) {
 	if _, known := s.Outbound(c.MessageID); known {
 		return nil, nil
 	}
-	if err := CheckQuietHours(s, SendTime{To: c.CustomerPhone, Automated: c.Automated, CompanyWindow: c.QuietHours, At: c.At}); err != nil {
+	if c.AutoReply && !autoreply.Due(s.LastAutoReplyAt, c.At) {
+		return nil, nil
+	}
+	if err := CheckQuietHours(s, SendTime{To: c.CustomerPhone, Automated: c.Automated || c.AutoReply, CompanyWindow: c.QuietHours, At: c.At}); err != nil {
 		return nil, err
 	}
 	q := OutboundMessageQueued{
@@ -259,7 +267,7 @@ func queue(s State, c QueueMessage) ([]Event, error) {
 			CustomerPhone: c.CustomerPhone,
 		},
 		From: c.From, To: c.CustomerPhone, Body: c.Body, App: c.App,
-		Automated: c.Automated, Hidden: c.Hidden, TemplateID: c.TemplateID, QueuedAt: c.At,
+		Automated: c.Automated || c.AutoReply, Hidden: c.Hidden, AutoReply: c.AutoReply, TemplateID: c.TemplateID, QueuedAt: c.At,
 	}
 	return append([]Event{q}, replyAssigns(s, q, c.SentBy)...), nil
 }

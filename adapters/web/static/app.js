@@ -7,7 +7,7 @@
 // one part of the page (see adapters/web/README.md, "Modules"):
 // state.js (shared state), api.js (requests), session.js (sign-in),
 // views.js, list.js, thread.js, messages.js, team.js (assignee and notes),
-// leads.js, audit.js, download.js and live.js (the live stream).
+// leads.js, audit.js, download.js, settings.js and live.js (the live stream).
 
 import { onSessionEnd } from "./api.js";
 import { loadAudit } from "./audit.js";
@@ -19,6 +19,7 @@ import { wakeLive } from "./live.js";
 import { loadMore, onListKey, onTabKey, selectTab } from "./list.js";
 import { closeSearch, moreResults, openResult, runSearch } from "./search.js";
 import { showBlocked, showSignin, signOut, start, TOKEN_KEY } from "./session.js";
+import { initSettings } from "./settings.js";
 import { el, lookUp, state } from "./state.js";
 import { addNote, assignOpen, selectAssignee } from "./team.js";
 import { countReply, markUnread, openThread, refreshOpen, sendReply, toggleArchive } from "./thread.js";
@@ -136,6 +137,7 @@ function wire() {
 
 function boot() {
   lookUp();
+  initSettings();
   onSessionEnd({ signedOut: signOut, smsDisabled: (message) => showBlocked("sms_disabled", message) });
   wire();
   const token = sessionStorage.getItem(TOKEN_KEY);

@@ -6,6 +6,7 @@ import { answer, api, quiet } from "./api.js";
 import { setText } from "./dom.js";
 import { clearList, fetchPage, focusThreadAt, renderFirstPage, selectTab } from "./list.js";
 import { connectLive, stopLive } from "./live.js";
+import { gateSettings } from "./settings.js";
 import { el, state } from "./state.js";
 import { selectAssignee } from "./team.js";
 import { closeThread } from "./thread.js";
@@ -178,6 +179,7 @@ function showApp() {
   gate(el.reply, state.canWrite);
   gate(el["note-form"], state.canWrite);
   gate(el.audit, state.canAudit);
+  gateSettings(allows(me, "admin"));
   selectTab("inbox", false);
   selectAssignee("", false);
   showView("app");

@@ -179,14 +179,16 @@ func New(cfg Config) (*App, error) {
 		Commands: httpapi.Commands{
 			ChangeThread: commands.ChangeThread{Store: store, Now: now},
 			ReceiveInbound: commands.ReceiveInbound{Store: store, Now: now, Logger: cfg.Logger, Texts: commands.QueueAutomatedText(store, now),
+				Companies: commands.NewCompanyStates(store),
 				Route: func(ctx context.Context, n phone.Number) (string, bool, error) {
 					return commands.RouteNumber(ctx, store, n)
 				}},
 			Consent: httpapi.ConsentCommands{Now: now,
 				SubmitForm: commands.SubmitFormHandler{Store: store, Now: now, Texts: commands.QueueAutomatedText(store, now)}},
-			Leads:  commands.CreateLeadHandler{Store: store, Now: now},
-			Assign: commands.AssignThread{Store: store, Now: now},
-			Notes:  commands.AddNote{Store: store, Now: now},
+			Leads:    commands.CreateLeadHandler{Store: store, Now: now},
+			Settings: commands.Settings{Store: store, Now: now},
+			Assign:   commands.AssignThread{Store: store, Now: now},
+			Notes:    commands.AddNote{Store: store, Now: now},
 			Templates: httpapi.TemplateCommands{
 				Save: commands.Templates{Store: store, Now: now},
 				Fill: func(ctx context.Context, companyID string, id uuid.UUID, customer phone.Number) (string, error) {

@@ -52,6 +52,7 @@ var (
 	writers    = matrixGuard{roles: []companyrole.Role{companyrole.RoleAdmin, companyrole.RoleAgent}}
 	auditors   = matrixGuard{roles: []companyrole.Role{companyrole.RoleAdmin, companyrole.RoleCompliance}}
 	submitters = matrixGuard{roles: []companyrole.Role{companyrole.RoleAdmin, companyrole.RoleAgent}, appKey: true}
+	admins     = matrixGuard{roles: []companyrole.Role{companyrole.RoleAdmin}}
 )
 
 // matrixScope is what the path names, and so what "other" means.
@@ -136,6 +137,19 @@ var matrixRoutes = []matrixRoute{
 	{"GET", "/api/audit/consent/{phone}", auditors, customer, 200, onCustomer("/api/audit/consent/"), auditBlind},
 	{"POST", "/api/forms/submissions", submitters, noResource, 201, freshForm, nil},
 
+	// The company's settings and its consent evidence: nothing in the path
+	// names a company, the token does (the secrets check shows none of
+	// company B's comes back).
+	{"GET", "/api/settings/auto-reply", readers, noResource, 200, fixed("/api/settings/auto-reply"), nil},
+	{"PUT", "/api/settings/auto-reply", admins, noResource, 200, func(*matrix, *matrixTenant) req {
+		return req{path: "/api/settings/auto-reply", body: map[string]any{"enabled": false, "body": "Matrix: closed",
+			"business_hours": map[string]any{"mon": [][]string{{"09:00", "17:00"}}}}}
+	}, nil},
+	{"GET", "/api/settings/texts", readers, noResource, 200, fixed("/api/settings/texts"), nil},
+	{"PUT", "/api/settings/texts", admins, noResource, 200, func(*matrix, *matrixTenant) req {
+		return req{path: "/api/settings/texts", body: map[string]any{"resubscribed": "Matrix: welcome back. Reply STOP to opt out."}}
+	}, nil},
+	{"GET", "/api/audit/consent/export.csv", auditors, noResource, 200, fixed("/api/audit/consent/export.csv"), nil},
 	// The team inbox. The assignee is the target company's agent: on
 	// another company's thread the thread's 404 comes first.
 	{"POST", "/api/threads/{thread_id}/assign", writers, owned, 200, func(_ *matrix, tn *matrixTenant) req {
