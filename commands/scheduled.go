@@ -49,14 +49,15 @@ func ScheduleOutbound(ctx context.Context, store eventstore.Store, now func() ti
 	}
 	cmd := conversation.ScheduleMessage{
 		MessageID: req.MessageID, CompanyID: req.CompanyID, CustomerPhone: req.Customer, From: co.MessagingNumber,
-		Body: req.Body, App: req.App, SendAt: req.SendAt, CompanyWindow: co.QuietHours, At: now().UTC(),
+		Body: req.Body, App: req.App, TemplateID: req.TemplateID, SentBy: req.SentBy,
+		SendAt: req.SendAt, CompanyWindow: co.QuietHours, At: now().UTC(),
 	}
 	meta := eventstore.Metadata{Actor: req.Actor, CorrelationID: req.CorrelationID}
 	res, err := Execute(ctx, store, outboundDecider, conversation.StreamID(req.CompanyID, req.Customer), conversation.Command(cmd), meta)
 	if err != nil {
 		return 0, fmt.Errorf("schedule text %s: %w", req.MessageID, err)
 	}
-	return res.Position, nil
+	return afterReply(ctx, store, now, req.OutboundRequest, res)
 }
 
 // ReleaseScheduled decides, once scheduled message ref is due, whether it

@@ -16,7 +16,7 @@ import (
 type Inbox struct{}
 
 func (Inbox) Name() string     { return "inbox" }
-func (Inbox) Tables() []string { return []string{"messages", "threads"} }
+func (Inbox) Tables() []string { return []string{"messages", "threads", "notes"} }
 
 // previewLength is how much of the last message a thread shows.
 const previewLength = 160
@@ -37,6 +37,8 @@ func preview(body string, media int) string {
 
 func (Inbox) Apply(ctx context.Context, tx pgx.Tx, e eventstore.RecordedEvent) error {
 	switch e.Type {
+	case conversation.TypeThreadAssigned, conversation.TypeThreadUnassigned, conversation.TypeNoteAdded:
+		return applyTeamInbox(ctx, tx, e)
 	case conversation.TypeMessageReceived, conversation.TypeThreadRead, conversation.TypeThreadMarkedUnread,
 		conversation.TypeThreadArchived, conversation.TypeThreadUnarchived,
 		conversation.TypeOutboundMessageQueued, conversation.TypeOutboundSendAttempted, conversation.TypeOutboundMessageSent,
@@ -148,12 +150,12 @@ ON CONFLICT (id) DO UPDATE SET
 		return fmt.Errorf("thread %s: %w", m.ThreadID, err)
 	}
 	_, err = tx.Exec(ctx, `
-INSERT INTO messages (id, thread_id, company_id, direction, from_number, to_number, body, status, automated, app, hidden, created_at, position, send_at)
-VALUES ($1, $2, $3, 'outbound', $4, $5, $6, 'queued', $7, $8, $9, $10, $11, $12)
+INSERT INTO messages (id, thread_id, company_id, direction, from_number, to_number, body, status, automated, app, hidden, created_at, position, send_at, template_id)
+VALUES ($1, $2, $3, 'outbound', $4, $5, $6, 'queued', $7, $8, $9, $10, $11, $12, $13)
 ON CONFLICT (id) DO UPDATE SET status = 'queued', created_at = excluded.created_at, position = excluded.position
     WHERE messages.status = 'scheduled'`,
 		m.MessageID, m.ThreadID, m.CompanyID, string(m.From), string(m.To), m.Body, m.Automated, m.App, m.Hidden,
-		m.QueuedAt, int64(pos), nullTime(m.SendAt))
+		m.QueuedAt, int64(pos), nullTime(m.SendAt), m.TemplateID)
 	if err != nil {
 		return fmt.Errorf("message %s: %w", m.MessageID, err)
 	}

@@ -23,10 +23,10 @@ ON CONFLICT (id) DO NOTHING`, m.ThreadID, m.CompanyID, string(m.CustomerPhone), 
 		return fmt.Errorf("thread %s: %w", m.ThreadID, err)
 	}
 	_, err = tx.Exec(ctx, `
-INSERT INTO messages (id, thread_id, company_id, direction, from_number, to_number, body, status, automated, app, hidden, created_at, position, send_at)
-VALUES ($1, $2, $3, 'outbound', $4, $5, $6, 'scheduled', false, $7, false, $8, $9, $10)
+INSERT INTO messages (id, thread_id, company_id, direction, from_number, to_number, body, status, automated, app, hidden, created_at, position, send_at, template_id)
+VALUES ($1, $2, $3, 'outbound', $4, $5, $6, 'scheduled', false, $7, false, $8, $9, $10, $11)
 ON CONFLICT (id) DO NOTHING`,
-		m.MessageID, m.ThreadID, m.CompanyID, string(m.From), string(m.To), m.Body, m.App, m.ScheduledAt, int64(pos), m.SendAt)
+		m.MessageID, m.ThreadID, m.CompanyID, string(m.From), string(m.To), m.Body, m.App, m.ScheduledAt, int64(pos), m.SendAt, m.TemplateID)
 	if err != nil {
 		return fmt.Errorf("message %s: %w", m.MessageID, err)
 	}

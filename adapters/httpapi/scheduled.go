@@ -12,7 +12,6 @@ import (
 	"github.com/smsinbox/smsinbox/domain/conversation"
 	"github.com/smsinbox/smsinbox/domain/eventstore"
 	"github.com/smsinbox/smsinbox/domain/phone"
-	"github.com/smsinbox/smsinbox/projections"
 )
 
 func init() {
@@ -50,27 +49,22 @@ func parseSendAt(s string) (time.Time, error) {
 	return t, nil
 }
 
-// scheduleMessage records a staff text to go at sendAt: 202 with its ID
+// scheduleMessage records staff text req to go at sendAt: 202 with its ID
 // (status scheduled). 400 invalid_send_at unless 1 minute to 35 days ahead;
 // 409 quiet_hours with next_allowed_at outside the customer's hours then;
 // 409 consent_required unless consent is yes.
-func (a *api) scheduleMessage(w http.ResponseWriter, r *http.Request, c caller, t projections.Thread, body, sendAt string) {
+func (a *api) scheduleMessage(w http.ResponseWriter, r *http.Request, req commands.OutboundRequest, sendAt string) {
 	at, err := parseSendAt(sendAt)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	id := uuid.Must(uuid.NewV7())
-	pos, err := a.cmd.Outbound.Scheduled.Schedule(r.Context(), commands.ScheduleRequest{
-		OutboundRequest: commands.OutboundRequest{CompanyID: c.Company.ID, Customer: phone.Number(t.CustomerPhone), Body: body,
-			App: commands.AppDashboard, MessageID: id, Actor: c.actor()},
-		SendAt: at,
-	})
+	pos, err := a.cmd.Outbound.Scheduled.Schedule(r.Context(), commands.ScheduleRequest{OutboundRequest: req, SendAt: at})
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	writePosition(w, http.StatusAccepted, pos, map[string]any{"message_id": id})
+	writePosition(w, http.StatusAccepted, pos, map[string]any{"message_id": req.MessageID})
 }
 
 // cancelMessage cancels a scheduled message of the thread: 200 (again 200

@@ -266,6 +266,10 @@ func TestEventTypes(t *testing.T) {
 		"OutboundSendOutcomeUnknown":   conversation.OutboundSendOutcomeUnknown{},
 		"OutboundMessageScheduled":     conversation.OutboundMessageScheduled{},
 		"OutboundMessageCanceled":      conversation.OutboundMessageCanceled{},
+
+		"ThreadAssigned":   conversation.ThreadAssigned{},
+		"ThreadUnassigned": conversation.ThreadUnassigned{},
+		"NoteAdded":        conversation.NoteAdded{},
 	}
 	types := conversation.EventTypes()
 	if len(types) != len(want) {

@@ -16,9 +16,10 @@ const DefaultInboundApp = "sms"
 // Command is what can be asked of a thread: ReceiveMessage, MarkRead,
 // MarkUnread, Archive or Unarchive; and of its outbound messages (outbound.go):
 // QueueMessage, StartSend, DeferSend, RecordSent, FailSend, ApplyStatus,
-// RecordOutcomeUnknown, ExpireOutcome; and of scheduled messages
-// (scheduled.go): ScheduleMessage, ReleaseScheduled, CancelScheduled,
-// CancelUnsent.
+// RecordOutcomeUnknown, ExpireOutcome; of scheduled messages (scheduled.go):
+// ScheduleMessage, ReleaseScheduled, CancelScheduled, CancelUnsent; of the
+// team inbox: Assign, Unassign, ReleaseRemovedUser (assign.go) and AddNote
+// (notes.go).
 type Command interface{ isCommand() }
 
 // ReceiveMessage records an inbound message from a Twilio webhook. It opens
@@ -82,6 +83,8 @@ func (Unarchive) isCommand()      {}
 //     the message is not there.
 //   - ScheduleMessage, ReleaseScheduled, CancelScheduled and CancelUnsent
 //     follow the rule table of scheduled.go.
+//   - Assign, Unassign, ReleaseRemovedUser and AddNote: the rule tables in
+//     assign.go and notes.go.
 //
 // A command that lacks what it needs fails with ErrInvalidCommand.
 func Decide(s State, c Command) ([]Event, error) {
@@ -120,6 +123,14 @@ func Decide(s State, c Command) ([]Event, error) {
 		return cancelScheduled(s, c)
 	case CancelUnsent:
 		return cancelUnsent(s, c)
+	case Assign:
+		return assign(s, c)
+	case Unassign:
+		return unassign(s, c)
+	case ReleaseRemovedUser:
+		return releaseRemovedUser(s, c)
+	case AddNote:
+		return addNote(s, c)
 	default:
 		return nil, fmt.Errorf("%w: unknown command %T", ErrInvalidCommand, c)
 	}

@@ -33,7 +33,8 @@ func EventTypes() []string {
 	return []string{TypeMessageReceived, TypeThreadRead, TypeThreadMarkedUnread, TypeThreadArchived, TypeThreadUnarchived,
 		TypeOutboundMessageQueued, TypeOutboundSendAttempted, TypeOutboundSendDeferred, TypeOutboundMessageSent,
 		TypeOutboundMessageStatusChanged, TypeOutboundMessageFailed, TypeOutboundSendOutcomeUnknown,
-		TypeOutboundMessageScheduled, TypeOutboundMessageCanceled}
+		TypeOutboundMessageScheduled, TypeOutboundMessageCanceled,
+		TypeThreadAssigned, TypeThreadUnassigned, TypeNoteAdded}
 }
 
 // Event is one fact about a thread. Its JSON document (encoding/json,
@@ -152,6 +153,12 @@ func Decode(eventType string, data []byte) (Event, error) {
 		return decode[OutboundMessageScheduled](eventType, data)
 	case TypeOutboundMessageCanceled:
 		return decode[OutboundMessageCanceled](eventType, data)
+	case TypeThreadAssigned:
+		return decode[ThreadAssigned](eventType, data)
+	case TypeThreadUnassigned:
+		return decode[ThreadUnassigned](eventType, data)
+	case TypeNoteAdded:
+		return decode[NoteAdded](eventType, data)
 	default:
 		return nil, fmt.Errorf("%w %q", ErrUnknownEvent, eventType)
 	}

@@ -21,6 +21,8 @@ import (
 //	| S2 | send_at outside the recipient's hours (quiethours.go) | refused: QuietHoursError with the next allowed moment;      |
 //	|    |                                                       | the 24-hour reply exemption is counted to send_at           |
 //	| S3 | otherwise                                             | OutboundMessageScheduled, status scheduled                  |
+//	|    |                                                       | (and ThreadAssigned to the sender on an unassigned thread,  |
+//	|    |                                                       | as a staff reply does: assign.go Row 7)                     |
 //	| S4 | due, consent yes on the number it was scheduled from  | released: OutboundMessageQueued (the sender sends it)       |
 //	| S5 | due, the number changed or consent is not yes         | OutboundMessageCanceled, reason consent; nothing is sent    |
 //	|    | (or an opt-out text the consent has not decided yet)  |                                                             |
@@ -29,8 +31,9 @@ import (
 //	| S8 | staff cancel a scheduled message                      | OutboundMessageCanceled, reason staff                       |
 //	| S9 | staff cancel one already canceled                     | nothing (a second DELETE is answered as the first)          |
 //	| S10| staff cancel one that has left (queued or later)      | refused: ErrNotScheduled                                    |
-//	| S11| a STOP                                                | every staff text scheduled, or queued and never handed to   |
-//	|    |                                                       | Twilio (no attempt in flight, no SID), is canceled, consent |
+//	| S11| a STOP                                                | every text bound by consent (staff texts, the auto-reply)   |
+//	|    |                                                       | scheduled, or queued and never handed to Twilio (no attempt |
+//	|    |                                                       | in flight, no SID), is canceled, reason consent             |
 //	| S12| due, but outside the recipient's hours at the moment  | OutboundMessageCanceled, reason quiet_hours: released late  |
 //	|    | it is released (checked again as at S2)               | (no server ran at send_at), it would leave at a forbidden   |
 //	|    |                                                       | hour                                                        |
@@ -72,6 +75,13 @@ type ScheduleMessage struct {
 	From phone.Number
 	Body string // as QueueMessage's
 	App  string // required
+	// TemplateID is the company's template the body was filled from; nil
+	// for a text written as it is. The release keeps it.
+	TemplateID *uuid.UUID
+	// SentBy is the staff user who scheduled it: scheduling is a staff
+	// reply, so it assigns an unassigned thread to them at once (assign.go,
+	// Row 7); its release, later, assigns nothing.
+	SentBy string
 	// SendAt is when it is due; At is now.
 	SendAt time.Time
 	// CompanyWindow is the company's own sending window (the zero Window
@@ -111,7 +121,7 @@ func (CancelUnsent) isCommand()     {}
 
 func schedule(s State, c ScheduleMessage) ([]Event, error) {
 	q := QueueMessage{MessageID: c.MessageID, CompanyID: c.CompanyID, CustomerPhone: c.CustomerPhone, From: c.From,
-		Body: c.Body, App: c.App, At: c.At}
+		Body: c.Body, App: c.App, TemplateID: c.TemplateID, At: c.At}
 	q, err := checkQueue(s, q)
 	if err != nil {
 		return nil, err
@@ -129,10 +139,11 @@ func schedule(s State, c ScheduleMessage) ([]Event, error) {
 		return nil, err
 	}
 	// Row S3 | scheduled
-	return []Event{OutboundMessageScheduled{
+	e := OutboundMessageScheduled{
 		MessageID: q.MessageID, Thread: threadOf(q), From: q.From, To: q.CustomerPhone,
-		Body: q.Body, App: q.App, SendAt: c.SendAt.UTC(), ScheduledAt: c.At,
-	}}, nil
+		Body: q.Body, App: q.App, TemplateID: q.TemplateID, SendAt: c.SendAt.UTC(), ScheduledAt: c.At,
+	}
+	return append([]Event{e}, replyAssigns(s, OutboundMessageQueued{MessageID: e.MessageID, Thread: e.Thread, QueuedAt: e.ScheduledAt}, c.SentBy)...), nil
 }
 
 func release(s State, c ReleaseScheduled) ([]Event, error) {
@@ -151,7 +162,7 @@ func release(s State, c ReleaseScheduled) ([]Event, error) {
 	// Row S4 | released
 	return []Event{OutboundMessageQueued{
 		MessageID: m.MessageID, Thread: s.Thread, From: m.From, To: m.To, Body: m.Body, App: m.App,
-		QueuedAt: c.At, SendAt: m.SendAt,
+		TemplateID: m.TemplateID, QueuedAt: c.At, SendAt: m.SendAt,
 	}}, nil
 }
 
@@ -195,8 +206,8 @@ func cancelUnsent(s State, c CancelUnsent) ([]Event, error) {
 	}
 	var out []Event
 	for m := range s.outbound.latest {
-		// Row S11 | staff texts Twilio has not been handed
-		if m.Automated || !(m.Status == StatusScheduled || m.WaitsToBeSent()) {
+		// Row S11 | texts bound by consent Twilio has not been handed
+		if !m.ConsentBound() || !(m.Status == StatusScheduled || m.WaitsToBeSent()) {
 			continue
 		}
 		out = append(out, OutboundMessageCanceled{MessageID: m.MessageID, Thread: s.Thread, Reason: code,

@@ -30,12 +30,14 @@ type OutboundMessageScheduled struct {
 	Thread
 	// From is the company's messaging number when the text was scheduled;
 	// it must still be the company's number when it is due.
-	From        phone.Number `json:"from"`
-	To          phone.Number `json:"to"`
-	Body        string       `json:"body"`
-	App         string       `json:"app"`
-	SendAt      time.Time    `json:"send_at"`
-	ScheduledAt time.Time    `json:"scheduled_at"`
+	From phone.Number `json:"from"`
+	To   phone.Number `json:"to"`
+	Body string       `json:"body"`
+	App  string       `json:"app"`
+	// TemplateID is the template the body was filled from (absent: none).
+	TemplateID  *uuid.UUID `json:"template_id,omitempty"`
+	SendAt      time.Time  `json:"send_at"`
+	ScheduledAt time.Time  `json:"scheduled_at"`
 }
 
 // OutboundMessageCanceled records that a scheduled message, or a queued one

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/smsinbox/smsinbox/domain/conversation"
 	"github.com/smsinbox/smsinbox/domain/phone"
 	"github.com/smsinbox/smsinbox/domain/quiethours"
@@ -79,6 +81,17 @@ func TestDecideScheduled(t *testing.T) {
 	deferredQ := events(queued("Q4", noon-3), attempted("Q4", 1, noon-2), deferred("Q4", 1, noon-1))
 	automated := hiddenQueued("A1", noon-1)
 	stop := conversation.CancelUnsent{Reason: conversation.CancelConsent, Explanation: "the customer texted STOP", At: at(noon)}
+	autoReply := queued("R1", noon-1)
+	autoReply.App, autoReply.Automated, autoReply.AutoReply = "automated", true, true
+	tmpl := uuid.MustParse("0197a1b2-0000-7000-8000-00000000000a")
+	fromTemplate := with(schedule("M1", noon, noon+60), func(c *conversation.ScheduleMessage) { c.TemplateID = &tmpl })
+	scheduledFromTemplate := scheduled("M1", noon, noon+60)
+	scheduledFromTemplate.TemplateID = &tmpl
+	releasedFromTemplate := released("M1", noon+60, noon+60)
+	releasedFromTemplate.TemplateID = &tmpl
+	byAnn := with(schedule("M1", noon, noon+60), func(c *conversation.ScheduleMessage) { c.SentBy = "ann" })
+	assignedToAnn := conversation.ThreadAssigned{Thread: thread, AssigneeID: "ann", By: "ann", ReplyID: outID("M1"), At: at(noon)}
+	assignedToBob := conversation.ThreadAssigned{Thread: thread, AssigneeID: "bob", By: "bob", At: at(noon - 1)}
 	stopCanceled := func(name string) conversation.Event {
 		e := canceledBy(name, conversation.CancelConsent, noon)
 		e.Explanation = "the customer texted STOP"
@@ -106,11 +119,16 @@ func TestDecideScheduled(t *testing.T) {
 		{"S2 a customer text 24 h before send_at does not", events(received("SM1", nextFive-day)), schedule("M1", noon, nextFive), nil, conversation.ErrQuietHours},
 		// Row S3, and what a text needs.
 		{"S3 scheduled", events(received("SM1", 0)), schedule("M1", noon, noon+60), events(scheduled("M1", noon, noon+60)), nil},
+		{"S3 from a template: the template is kept", nil, fromTemplate, events(scheduledFromTemplate), nil},
+		{"S3 scheduling assigns an unassigned thread to its sender", events(received("SM1", 0)), byAnn, events(scheduled("M1", noon, noon+60), assignedToAnn), nil},
+		{"S3 scheduling leaves an assigned thread to its assignee", events(received("SM1", 0), assignedToBob), byAnn, events(scheduled("M1", noon, noon+60)), nil},
 		{"S3 the same ID again records nothing", due, schedule("M1", noon+1, noon+90), nil, nil},
 		{"S3 an empty text", nil, with(schedule("M1", noon, noon+60), func(c *conversation.ScheduleMessage) { c.Body = " " }), nil, conversation.ErrInvalidCommand},
 		{"S3 no app", nil, with(schedule("M1", noon, noon+60), func(c *conversation.ScheduleMessage) { c.App = "" }), nil, conversation.ErrInvalidCommand},
 		// Row S4: released when due.
 		{"S4 due: released", due, releaseAt("M1", ok, noon+60), events(released("M1", noon+60, noon+60)), nil},
+		{"S4 a template's text keeps its template when released", events(scheduledFromTemplate), releaseAt("M1", ok, noon+60), events(releasedFromTemplate), nil},
+		{"S4 the release assigns no one", events(scheduled("M1", noon, noon+60), assignedToAnn), releaseAt("M1", ok, noon+60), events(released("M1", noon+60, noon+60)), nil},
 		{"S4 late: released", due, releaseAt("M1", ok, noon+90), events(released("M1", noon+60, noon+90)), nil},
 		// Row S5: consent or number.
 		{"S5 the number changed", due, releaseAt("M1", newNumber, noon+60), events(canceledBy("M1", conversation.CancelConsent, noon+60)), nil},
@@ -138,7 +156,8 @@ func TestDecideScheduled(t *testing.T) {
 		{"S11 a STOP cancels scheduled and queued staff texts", events(scheduled("M1", noon-5, noon+60), queued("Q1", noon-4)), stop, events(stopCanceled("M1"), stopCanceled("Q1")), nil},
 		{"S11 a text Twilio surely did not take is canceled", deferredQ, stop, events(stopCanceled("Q4")), nil},
 		{"S11 not an attempt in flight, nor one Twilio named", append(slices.Clone(inFlight), named...), stop, nil, nil},
-		{"S11 not an automated text", events(automated), stop, nil, nil},
+		{"S11 not consent's own automated text", events(automated), stop, nil, nil},
+		{"S11 the after-hours auto-reply, bound by consent, is canceled", events(autoReply), stop, events(stopCanceled("R1")), nil},
 		{"S11 not a canceled one again", append(slices.Clone(due), canceledBy("M1", conversation.CancelStaff, noon+10)), stop, nil, nil},
 		{"S11 on no thread", nil, stop, nil, nil},
 		{"S11 a reason is required", due, conversation.CancelUnsent{At: at(noon)}, nil, conversation.ErrInvalidCommand},

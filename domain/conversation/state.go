@@ -30,8 +30,16 @@ type State struct {
 	LastCustomerReplyAt time.Time
 	// Messages counts the messages recorded in the thread, in and out.
 	Messages int
+	// LastAutoReplyAt is when the thread's last after-hours auto-reply was
+	// queued (zero: none).
+	LastAutoReplyAt time.Time
+	// AssigneeID is the user the thread is assigned to; empty for none.
+	AssigneeID string
+	// Notes counts the staff notes on the thread (never messages).
+	Notes int
 
 	sids     idset.Set
+	notes    idset.Set // note IDs
 	outbound outboundList
 	// optOuts are the MessageSids of the customer's opt-out texts (STOP and
 	// its synonyms, or Twilio's OptOutType STOP), newest first.
@@ -52,14 +60,14 @@ func (s State) HasMessage(sid string) bool { return s.sids.Has(sid) }
 // Outbound returns the outbound message with ID id as its events describe it.
 func (s State) Outbound(id uuid.UUID) (OutboundMessage, bool) { return s.outbound.get(id) }
 
-// CallsUnderWay returns the staff texts (not automated) whose call to Twilio
+// CallsUnderWay returns the texts bound by consent (ConsentBound) whose call to Twilio
 // may be under way: an attempt in flight, made at or after since, whose call
 // is not known to have ended. An opt-out's webhook waits for them, so that no
 // staff text reaches Twilio after it answered (commands.ReceiveInbound).
 func (s State) CallsUnderWay(since time.Time) []uuid.UUID {
 	var out []uuid.UUID
 	for m := range s.outbound.latest {
-		if !m.Automated && m.InFlight && !m.OutcomeUnknown && !m.LastAttemptAt.Before(since) {
+		if m.ConsentBound() && m.InFlight && !m.OutcomeUnknown && !m.LastAttemptAt.Before(since) {
 			out = append(out, m.MessageID)
 		}
 	}
@@ -74,6 +82,8 @@ type OutboundMessage struct {
 	App       string
 	Automated bool
 	Hidden    bool
+	// AutoReply: the after-hours auto-reply; see ConsentBound.
+	AutoReply bool
 	QueuedAt  time.Time
 	Status    OutboundStatus
 	// SID is Twilio's SID, once its answer is recorded; ErrorCode Twilio's
@@ -98,7 +108,15 @@ type OutboundMessage struct {
 	// go at once); CancelReason why a canceled one was (Cancel* constants).
 	SendAt       time.Time
 	CancelReason string
+	// TemplateID is the template the body was filled from (nil: none).
+	TemplateID *uuid.UUID
 }
+
+// ConsentBound reports whether the message may go only while the customer's
+// consent allows a staff text: staff texts, and the after-hours auto-reply
+// (automated, but no answer that consent requires). Consent's own automated
+// texts go out whatever consent says.
+func (m OutboundMessage) ConsentBound() bool { return !m.Automated || m.AutoReply }
 
 // WaitsToBeSent reports whether the sender may attempt the message: it is
 // not final, not scheduled (not released yet), no attempt is in flight and
@@ -139,12 +157,22 @@ func Evolve(s State, e Event) State {
 		s.Messages++
 		s.outbound = s.outbound.with(OutboundMessage{
 			MessageID: e.MessageID, From: e.From, To: e.To, Body: e.Body, App: e.App,
-			QueuedAt: e.ScheduledAt, SendAt: e.SendAt, Status: StatusScheduled,
+			TemplateID: e.TemplateID, QueuedAt: e.ScheduledAt, SendAt: e.SendAt, Status: StatusScheduled,
 		})
 	case OutboundMessageCanceled:
 		s.outbound = s.outbound.update(e.MessageID, func(m *OutboundMessage) {
 			m.Status, m.CancelReason = StatusCanceled, e.Reason
 		})
+	case ThreadAssigned:
+		s.Thread = e.Thread
+		s.AssigneeID = e.AssigneeID
+	case ThreadUnassigned:
+		s.Thread = e.Thread
+		s.AssigneeID = ""
+	case NoteAdded:
+		s.Thread = e.Thread
+		s.Notes++
+		s.notes = s.notes.With(e.NoteID.String())
 	case OutboundMessageQueued:
 		s.Thread = e.Thread
 		if !e.Hidden {
@@ -160,8 +188,12 @@ func Evolve(s State, e Event) State {
 		s.Messages++
 		s.outbound = s.outbound.with(OutboundMessage{
 			MessageID: e.MessageID, From: e.From, To: e.To, Body: e.Body, App: e.App,
-			Automated: e.Automated, Hidden: e.Hidden, QueuedAt: e.QueuedAt, Status: StatusQueued,
+			Automated: e.Automated, Hidden: e.Hidden, AutoReply: e.AutoReply, TemplateID: e.TemplateID,
+			QueuedAt: e.QueuedAt, Status: StatusQueued,
 		})
+		if e.AutoReply {
+			s.LastAutoReplyAt = later(s.LastAutoReplyAt, e.QueuedAt)
+		}
 	case OutboundSendAttempted:
 		s.outbound = s.outbound.update(e.MessageID, func(m *OutboundMessage) {
 			m.Attempts, m.InFlight, m.OutcomeUnknown = e.Attempt, true, false

@@ -35,6 +35,7 @@ type scheduledMsg struct {
 	SendAt       *time.Time `json:"send_at"`
 	CancelReason *string    `json:"cancel_reason"`
 	CreatedAt    time.Time  `json:"created_at"`
+	TemplateID   *string    `json:"template_id"`
 }
 
 // schedule asks for a staff text at sendAt (RFC 3339).
@@ -82,17 +83,6 @@ func (e *env) scheduledMessage(token, threadID, id string) scheduledMsg {
 func (e *env) cancel(token, threadID, id string) response {
 	e.t.Helper()
 	return e.do(req{method: "DELETE", path: "/api/threads/" + threadID + "/messages/" + id, token: token})
-}
-
-// sentTo is the bodies of the texts the fake accepted for number to.
-func (e *outEnv) sentTo(to string) []string {
-	var out []string
-	for _, r := range e.fake.Sent() {
-		if r.To == to {
-			out = append(out, r.Body)
-		}
-	}
-	return out
 }
 
 // waitSentTo waits until the fake accepted n texts for number to.
