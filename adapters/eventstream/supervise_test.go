@@ -148,3 +148,37 @@ func ackAll(out <-chan *message.Message) {
 		m.Ack()
 	}
 }
+
+// A message's context ends once its handler has answered it, acked or
+// nacked, as Watermill's Pub/Subs do: what the handler started with it stops
+// with it, and is not left running for as long as the subscription lasts.
+func TestMessageContextEndsWithItsAnswer(t *testing.T) {
+	c := &claims{claimed: make(chan int, 4)}
+	// AckWait only bounds Close when the test fails with a message unanswered.
+	s, err := New(Config{Store: endlessLog{}, Claim: c.claim, MaxBatch: 1, RedeliveryDelay: time.Millisecond,
+		AckWait: time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	out, err := s.Subscribe(context.Background(), "topic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nacked := <-out
+	if err := nacked.Context().Err(); err != nil {
+		t.Fatalf("context of a message in the handler's hands: %v", err)
+	}
+	nacked.Nack()
+	acked := <-out // the redelivery comes after the nack was dealt with
+	if nacked.Context().Err() == nil {
+		t.Fatal("the context of a nacked message goes on")
+	}
+	acked.Ack()
+	next := <-out // the next message comes after the ack was dealt with
+	if acked.Context().Err() == nil {
+		t.Fatal("the context of an acked message goes on")
+	}
+	next.Ack()
+	go ackAll(out)
+}
