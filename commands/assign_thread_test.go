@@ -53,10 +53,10 @@ func TestAssignRacingTheAssigneesRemoval(t *testing.T) {
 	if _, err := commands.Execute(ctx, h.store, conversationDecider, stream, conversation.Command(open), eventstore.Metadata{}); err != nil {
 		t.Fatal(err)
 	}
-	users := commands.NewUserHandler(h.store, h.ids)
-	users.Now = fixedClock(&h.now)
+	remove := commands.NewRemoveUserHandler(h.store)
+	remove.Now = fixedClock(&h.now)
 	racing := &beforeAppendStore{Store: h.store, stream: stream, hook: func() {
-		if _, err := users.Remove(ctx, co, ann.ID, ""); err != nil {
+		if _, err := remove.Handle(ctx, commands.RemoveUser{CompanyID: co, UserID: ann.ID}); err != nil {
 			t.Errorf("remove: %v", err)
 		}
 	}}

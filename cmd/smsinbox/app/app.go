@@ -22,6 +22,7 @@ import (
 	"github.com/smsinbox/smsinbox/adapters/eventstore/instrumented"
 	"github.com/smsinbox/smsinbox/adapters/eventstream"
 	"github.com/smsinbox/smsinbox/adapters/httpapi"
+	"github.com/smsinbox/smsinbox/adapters/observe"
 	"github.com/smsinbox/smsinbox/adapters/postgres/checkpoint"
 	"github.com/smsinbox/smsinbox/adapters/scheduler"
 	"github.com/smsinbox/smsinbox/adapters/sender"
@@ -140,6 +141,10 @@ func New(cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	handled, err := observe.NewMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
 	runner, err := projections.NewRunner(projections.RunnerConfig{
 		Pool: cfg.Pool, Store: store, Projectors: append(projections.All(), consentNumberReactor(store), unassignRemovedReactor(store)), Logger: cfg.Logger, Registry: reg,
 	})
@@ -209,7 +214,7 @@ func New(cfg Config) (*App, error) {
 				Status:    commands.RecordStatusCallback{Store: store, Now: now},
 			},
 		},
-		Admin:          adminCommands(store, now),
+		Admin:          adminCommands(store, now, cfg.Logger, handled),
 		Page:           web.Handler(),
 		CommandTimeout: cfg.CommandTimeout,
 		Exports:        exportLimits(cfg),
@@ -246,7 +251,7 @@ func newSender(cfg Config, store eventstore.Store) (*sender.Sender, error) {
 	return sender.New(sender.Config{Pool: cfg.Pool, Store: store, Twilio: tw, StatusCallback: callback, Now: cfg.Now, Logger: cfg.Logger})
 }
 
-func adminCommands(store eventstore.Store, now func() time.Time) httpapi.AdminCommands {
+func adminCommands(store eventstore.Store, now func() time.Time, logger *slog.Logger, m *observe.Metrics) httpapi.AdminCommands {
 	create := commands.NewCreateCompanyHandler(store, commands.RandomIDs)
 	create.Now = now
 	update := commands.NewUpdateCompanyHandler(store)
@@ -255,11 +260,24 @@ func adminCommands(store eventstore.Store, now func() time.Time) httpapi.AdminCo
 	change.Now = now
 	add := commands.NewAddUserHandler(store, commands.RandomIDs)
 	add.Now = now
-	keys := commands.NewAppKeyHandler(store, commands.RandomIDs)
-	keys.Now = now
-	users := commands.NewUserHandler(store, commands.RandomIDs)
-	users.Now = now
-	return httpapi.AdminCommands{CreateCompany: create, UpdateCompany: update, ChangeMessagingNumber: change, AddUser: add, AppKeys: keys, Users: users}
+	issue := commands.NewIssueAppKeyHandler(store, commands.RandomIDs)
+	issue.Now = now
+	revoke := commands.NewRevokeAppKeyHandler(store)
+	revoke.Now = now
+	remove := commands.NewRemoveUserHandler(store)
+	remove.Now = now
+	rotate := commands.NewRotateUserTokenHandler(store, commands.RandomIDs)
+	rotate.Now = now
+	return httpapi.AdminCommands{
+		CreateCompany:         observe.Observed(logger, m, create),
+		UpdateCompany:         observe.Observed(logger, m, update),
+		ChangeMessagingNumber: observe.Observed(logger, m, change),
+		AddUser:               observe.Observed(logger, m, add),
+		IssueAppKey:           observe.Observed(logger, m, issue),
+		RevokeAppKey:          observe.Observed(logger, m, revoke),
+		RemoveUser:            observe.Observed(logger, m, remove),
+		RotateUserToken:       observe.Observed(logger, m, rotate),
+	}
 }
 
 // exportLimits gives the exports' page queries a quarter of the pool (at
