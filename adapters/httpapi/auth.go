@@ -31,6 +31,7 @@ const (
 	manageLeads                 // company.Role.CanManageLeads
 	auditConsent                // company.Role.CanAudit
 	adminOnly                   // company.Role.IsAdmin: the company's settings
+	manageTemplates             // company.Role.CanManageTemplates
 )
 
 func (a access) allows(role company.Role) bool {
@@ -45,6 +46,8 @@ func (a access) allows(role company.Role) bool {
 		return role.CanAudit()
 	case adminOnly:
 		return role.IsAdmin()
+	case manageTemplates:
+		return role.CanManageTemplates()
 	}
 	return false
 }
