@@ -474,9 +474,9 @@ func TestListUsers(t *testing.T) {
 		if !slices.Equal(ids, want) {
 			t.Fatalf("users %v, want the company's current ones %v", ids, want)
 		}
-	}
-	if strings.Contains(string(r.body), tm.bAgent.ID) {
-		t.Fatalf("A's list names B's user")
+		if strings.Contains(string(r.body), tm.bAgent.ID) || strings.Contains(string(r.body), removed.ID) {
+			t.Fatalf("A's list names B's user or the removed one: %s", r.body)
+		}
 	}
 	for _, u := range []user{tm.light, tm.liveChat} {
 		expect(t, e.do(req{method: "GET", path: "/api/users", token: u.Token}), http.StatusForbidden, "forbidden")
