@@ -219,7 +219,8 @@ func TestTemplateRefusalsNameTheirField(t *testing.T) {
 // TestSendFromTemplateTooLongOnceFilled: a template within the limit whose
 // names make it longer than one text may be is refused when sent (400
 // invalid_request), and nothing is recorded; a compliance officer may not
-// send from a template (403).
+// send from a template (403); a reply from a template assigns the thread to
+// its sender, as a typed one does.
 func TestSendFromTemplateTooLongOnceFilled(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -238,9 +239,24 @@ func TestSendFromTemplateTooLongOnceFilled(t *testing.T) {
 	if got := e.sentMessages(a.agent, th.ID); len(got) != 1 {
 		t.Fatalf("refused sends recorded messages: %+v", got)
 	}
+	tm := &team{e: e}
+	if got := tm.detail(a.agent, th.ID); got.AssigneeID != nil {
+		t.Fatalf("a refused send assigned the thread to %s", *got.AssigneeID)
+	}
 	expect(t, e.reply(a.agent, th.ID, map[string]any{"template_id": fits}), http.StatusAccepted, "")
 	got := e.sentMessages(a.agent, th.ID)
 	if len(got) != 2 || len([]rune(got[1].Body)) != conversation.MaxBodyLength {
 		t.Fatalf("messages %d, the last of %d characters, want %d", len(got), len([]rune(got[len(got)-1].Body)), conversation.MaxBodyLength)
+	}
+	// A reply from a template is a staff reply: it assigns the unassigned
+	// thread to its sender.
+	var me struct {
+		User struct {
+			ID string `json:"id"`
+		} `json:"user"`
+	}
+	e.do(req{method: "GET", path: "/api/me", token: a.agent}).json(t, &me)
+	if got := tm.detail(a.agent, th.ID); assigneeOf(got) != me.User.ID {
+		t.Fatalf("after the agent's reply from a template the assignee is %s, want %s", assigneeOf(got), me.User.ID)
 	}
 }
