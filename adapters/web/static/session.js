@@ -9,6 +9,7 @@ import { connectLive, stopLive } from "./live.js";
 import { gateSettings } from "./settings.js";
 import { el, state } from "./state.js";
 import { selectAssignee } from "./team.js";
+import { gateTemplates } from "./templates.js";
 import { closeThread } from "./thread.js";
 import { Formatter } from "./time.js";
 import { gate, showView } from "./views.js";
@@ -180,6 +181,7 @@ function showApp() {
   gate(el["note-form"], state.canWrite);
   gate(el.audit, state.canAudit);
   gateSettings(allows(me, "admin"));
+  gateTemplates(allows(me, "manage_templates"));
   selectTab("inbox", false);
   selectAssignee("", false);
   showView("app");
