@@ -12,7 +12,7 @@
 
 import { api, noteCommand, quiet } from "./api.js";
 import { loadTemplates } from "./composer.js";
-import { announce, busy, h, isBusy, setAttr, setText } from "./dom.js";
+import { announce, busy, field, h, isBusy, setAttr, setText } from "./dom.js";
 import { describe } from "./segments.js";
 import { el } from "./state.js";
 import { quote } from "./words.js";
@@ -28,10 +28,6 @@ const FIELDS = { name: "template-name", body: "template-body" };
 let editing = "";
 let list = [];
 let gen = 0;
-
-const field = (id, label, control, hint) => h("div", { class: "field" },
-  h("label", { for: id }, label), control, hint ? h("p", { class: "hint", id: `${id}-hint` }, hint) : null,
-  h("p", { class: "field-error", id: `${id}-error` }));
 
 // initTemplates builds the header's Templates button and its dialog.
 export function initTemplates() {
