@@ -26,12 +26,12 @@ var (
 type access int
 
 const (
-	readMessages  access = iota // company.Role.CanUseMessages
-	writeMessages               // company.Role.CanSendMessages
-	manageLeads                 // company.Role.CanManageLeads
-	auditConsent                // company.Role.CanAudit
-	adminOnly                   // company.Role.IsAdmin: the company's settings
-	manageTemplates             // company.Role.CanManageTemplates
+	readMessages    access = iota // company.Role.CanUseMessages
+	writeMessages                 // company.Role.CanSendMessages
+	manageLeads                   // company.Role.CanManageLeads
+	auditConsent                  // company.Role.CanAudit
+	adminOnly                     // company.Role.IsAdmin: the company's settings
+	manageTemplates               // company.Role.CanManageTemplates
 )
 
 func (a access) allows(role company.Role) bool {
