@@ -150,7 +150,6 @@ export function signOut(message) {
   stopLive();
   sessionStorage.removeItem(TOKEN_KEY);
   state.token = null;
-  if (el["lead-dialog"].open) el["lead-dialog"].close();
   resetSession();
   showSignin(message);
 }
