@@ -21,14 +21,14 @@ func TestBrowserSessionEndClosesDialogs(t *testing.T) {
 
 	p := newPage(t, e)
 	p.signInLive(token)
-	for _, d := range []struct{ open, dialog, save string }{
-		{"#templates-open", "dialog#templates-dialog", "#template-save"},
-		{"#settings-open", "dialog#settings-dialog", "#texts-save"},
+	for _, d := range []struct{ open, dialog string }{
+		{"#templates-open", "dialog#templates-dialog"},
+		{"#settings-open", "dialog#settings-dialog"},
 	} {
 		p.click(d.open)
 		p.waitVisible(d.dialog)
-		// The token is rotated elsewhere: the next request is refused (401)
-		// and the page signs out.
+		// The token is rotated elsewhere: the live stream ends, its
+		// reconnect is refused (401) and the page signs out.
 		r := e.rotateToken(a.ID, admin.ID)
 		expect(t, r, http.StatusOK, "")
 		var rotated struct {
@@ -36,7 +36,6 @@ func TestBrowserSessionEndClosesDialogs(t *testing.T) {
 		}
 		r.json(t, &rotated)
 		token = rotated.Token
-		p.click(d.save)
 		p.waitVisible("form#signin input#token")
 		p.waitFor("no dialog open", `!document.querySelector("dialog[open]")`)
 		// Signing in again, in the same page, as a person would.
