@@ -109,7 +109,7 @@ var errorMappings = []struct {
 // errorDetails add fields of a typed error to the error object, beside
 // code and message (a quiet-hours refusal's next_allowed_at); each answers
 // nil for an error it does not know.
-var errorDetails = []func(error) map[string]any{quietHoursDetails}
+var errorDetails = []func(error) map[string]any{quietHoursDetails, templateFieldDetails}
 
 // mapError answers the HTTP status, code and message of err.
 func mapError(err error) (status int, code, message string) {
