@@ -177,6 +177,12 @@ func New(cfg Config) (*App, error) {
 	for _, c := range append(projectors, sending) {
 		consumerChecks = append(consumerChecks, httpapi.Check{Name: "consumer:" + c.Name, Fn: func(ctx context.Context) error { return readiness.Check(ctx, c) }})
 	}
+	changeThread := commands.NewChangeThreadHandler(store)
+	changeThread.Now = now
+	assign := commands.NewAssignThreadHandler(store)
+	assign.Now = now
+	addNote := commands.NewAddNoteHandler(store)
+	addNote.Now = now
 	handler := httpapi.NewHandler(httpapi.Deps{
 		Logger:     cfg.Logger,
 		Registry:   reg,
@@ -188,7 +194,7 @@ func New(cfg Config) (*App, error) {
 		// Empty in the sandbox: any well-formed AccountSid.
 		TwilioAccount: cfg.TwilioSID,
 		Commands: httpapi.Commands{
-			ChangeThread: commands.ChangeThread{Store: store, Now: now},
+			ChangeThread: observe.Observed(cfg.Logger, handled, changeThread),
 			ReceiveInbound: commands.ReceiveInbound{Store: store, Now: now, Logger: cfg.Logger, Texts: commands.QueueAutomatedText(store, now),
 				Companies: commands.NewCompanyStates(store),
 				Route: func(ctx context.Context, n phone.Number) (string, bool, error) {
@@ -198,8 +204,8 @@ func New(cfg Config) (*App, error) {
 				SubmitForm: commands.SubmitFormHandler{Store: store, Now: now, Texts: commands.QueueAutomatedText(store, now)}},
 			Leads:    commands.CreateLeadHandler{Store: store, Now: now},
 			Settings: commands.Settings{Store: store, Now: now},
-			Assign:   commands.AssignThread{Store: store, Now: now},
-			Notes:    commands.AddNote{Store: store, Now: now},
+			Assign:   observe.Observed(cfg.Logger, handled, assign),
+			Notes:    observe.Observed(cfg.Logger, handled, addNote),
 			Templates: httpapi.TemplateCommands{
 				Save: commands.Templates{Store: store, Now: now},
 				Fill: func(ctx context.Context, companyID string, id uuid.UUID, customer phone.Number) (string, error) {
