@@ -183,6 +183,12 @@ func New(cfg Config) (*App, error) {
 	assign.Now = now
 	addNote := commands.NewAddNoteHandler(store)
 	addNote.Now = now
+	createTemplate := commands.NewCreateTemplateHandler(store)
+	createTemplate.Now = now
+	updateTemplate := commands.NewUpdateTemplateHandler(store)
+	updateTemplate.Now = now
+	deleteTemplate := commands.NewDeleteTemplateHandler(store)
+	deleteTemplate.Now = now
 	handler := httpapi.NewHandler(httpapi.Deps{
 		Logger:     cfg.Logger,
 		Registry:   reg,
@@ -207,7 +213,9 @@ func New(cfg Config) (*App, error) {
 			Assign:   observe.Observed(cfg.Logger, handled, assign),
 			Notes:    observe.Observed(cfg.Logger, handled, addNote),
 			Templates: httpapi.TemplateCommands{
-				Save: commands.Templates{Store: store, Now: now},
+				Create: observe.Observed(cfg.Logger, handled, createTemplate),
+				Update: observe.Observed(cfg.Logger, handled, updateTemplate),
+				Delete: observe.Observed(cfg.Logger, handled, deleteTemplate),
 				Fill: func(ctx context.Context, companyID string, id uuid.UUID, customer phone.Number) (string, error) {
 					return commands.FillTemplate(ctx, store, companyID, id, customer)
 				},
