@@ -118,13 +118,26 @@ func Start(ctx context.Context, dir string, port int, logger *slog.Logger) (*Clu
 	if Answers(fmt.Sprintf("127.0.0.1:%d", port)) {
 		return nil, fmt.Errorf("port %d is taken by another server: set DATABASE_URL to use it", port)
 	}
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c max_connections=200", port, dir)
 	logger.Info("starting a private PostgreSQL cluster", "dir", data, "port", port)
-	if out, err := c.run(ctx, "pg_ctl", "-D", data, "-l", filepath.Join(dir, "postgres.log"), "-o", opts, "-w", "-t", "60", "start"); err != nil {
-		return nil, fmt.Errorf("start PostgreSQL in %s: %w\n%s", data, err, out)
+	if err := c.start(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// start starts the server in c.Dir/data on c.Port and waits until it
+// accepts connections. The WAL settings are PostgreSQL 15's defaults, set
+// here so that a private cluster can always be streamed to a replica
+// (StartReplica) whatever its postgresql.conf says; a standby takes the
+// same options (its max_connections must not be below its primary's).
+func (c *Cluster) start(ctx context.Context) error {
+	data := filepath.Join(c.Dir, "data")
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c max_connections=200 -c wal_level=replica -c max_wal_senders=10", c.Port, c.Dir)
+	if out, err := c.run(ctx, "pg_ctl", "-D", data, "-l", filepath.Join(c.Dir, "postgres.log"), "-o", opts, "-w", "-t", "60", "start"); err != nil {
+		return fmt.Errorf("start PostgreSQL in %s: %w\n%s", data, err, out)
 	}
 	c.Started = true
-	return c, nil
+	return nil
 }
 
 // Stop stops the cluster if this process started it.
