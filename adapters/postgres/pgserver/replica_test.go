@@ -77,6 +77,10 @@ func TestStartReplica(t *testing.T) {
 	if _, err := r.Exec(ctx, `INSERT INTO copied VALUES ('on the replica')`); err == nil {
 		t.Fatal("the replica took a write")
 	}
+	// Nor can anyone LISTEN there (so waits on a replica poll).
+	if _, err := r.Exec(ctx, `LISTEN anything`); err == nil {
+		t.Fatal("the replica took a LISTEN")
+	}
 }
 
 func startCluster(ctx context.Context, t *testing.T, start func(port int) (*pgserver.Cluster, error)) *pgserver.Cluster {
