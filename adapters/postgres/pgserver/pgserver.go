@@ -91,15 +91,7 @@ func Start(ctx context.Context, dir string, port int, logger *slog.Logger) (*Clu
 	}
 	c := &Cluster{Dir: dir, Port: port, bin: bin, log: logger}
 	data := filepath.Join(dir, "data")
-	// The parents stay open to the cluster's owner; the cluster's own
-	// directory is private to it.
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return nil, fmt.Errorf("create %s: %w", filepath.Dir(dir), err)
-	}
-	if err := os.Mkdir(dir, 0o700); err != nil && !os.IsExist(err) {
-		return nil, fmt.Errorf("create %s: %w", dir, err)
-	}
-	if err := c.giveToPostgres(dir); err != nil {
+	if err := c.makeDir(); err != nil {
 		return nil, err
 	}
 	if _, err := os.Stat(filepath.Join(data, "PG_VERSION")); err != nil {
@@ -180,6 +172,18 @@ func (c *Cluster) run(ctx context.Context, program string, args ...string) (stri
 	cmd.Dir = c.Dir
 	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+// makeDir creates c.Dir (if missing) for the cluster's owner. The parents
+// stay open to the owner; the cluster's own directory is private to it.
+func (c *Cluster) makeDir() error {
+	if err := os.MkdirAll(filepath.Dir(c.Dir), 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", filepath.Dir(c.Dir), err)
+	}
+	if err := os.Mkdir(c.Dir, 0o700); err != nil && !os.IsExist(err) {
+		return fmt.Errorf("create %s: %w", c.Dir, err)
+	}
+	return c.giveToPostgres(c.Dir)
 }
 
 // giveToPostgres makes dir the postgres user's when running as root, and

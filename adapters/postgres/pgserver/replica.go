@@ -31,13 +31,7 @@ func StartReplica(ctx context.Context, primary *Cluster, dir string, port int, l
 	if _, err := os.Stat(data); err == nil {
 		return nil, fmt.Errorf("replica of %s: %s already exists", primary.Dir, data)
 	}
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return nil, fmt.Errorf("create %s: %w", filepath.Dir(dir), err)
-	}
-	if err := os.Mkdir(dir, 0o700); err != nil && !os.IsExist(err) {
-		return nil, fmt.Errorf("create %s: %w", dir, err)
-	}
-	if err := c.giveToPostgres(dir); err != nil {
+	if err := c.makeDir(); err != nil {
 		return nil, err
 	}
 	if Answers(fmt.Sprintf("127.0.0.1:%d", port)) {
