@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/smsinbox/smsinbox/adapters/postgres/pgserver"
+	"github.com/smsinbox/smsinbox/adapters/twilio"
 	"github.com/smsinbox/smsinbox/domain/eventstore"
 	"github.com/smsinbox/smsinbox/projections"
 )
@@ -45,8 +47,7 @@ func TestReadReplica(t *testing.T) {
 
 	// Read your writes across the replica.
 	const customer = "+12025550111"
-	e.text(s, customer, "First text, through the replica")
-	first := e.headPosition()
+	first := e.textAt(s, customer, "First text, through the replica")
 	code, _, bodies := e.readThread(s, customer, first)
 	if code != http.StatusOK || !slices.Contains(bodies, "First text, through the replica") {
 		t.Fatalf("GET the thread with X-Min-Position %d: %d %q; want 200 with the text", first, code, bodies)
@@ -57,13 +58,14 @@ func TestReadReplica(t *testing.T) {
 	if _, err := replicaPool.Exec(ctx, `SELECT pg_wal_replay_pause()`); err != nil {
 		t.Fatal(err)
 	}
-	e.poll("the replica's replay paused", func(ctx context.Context) bool {
+	if _, ok := e.poll("the replica's replay paused", func(ctx context.Context) bool {
 		var state string
 		err := replicaPool.QueryRow(ctx, `SELECT pg_get_wal_replay_pause_state()`).Scan(&state)
 		return err == nil && state == "paused"
-	})
-	e.text(s, customer, "Second text, not replayed yet")
-	second := e.headPosition()
+	}); !ok {
+		t.FailNow()
+	}
+	second := e.textAt(s, customer, "Second text, not replayed yet")
 	wctx, cancel := context.WithTimeout(ctx, faultDeadline)
 	defer cancel()
 	if err := onPrimary.WaitFor(wctx, eventstore.Position(second)); err != nil {
@@ -103,7 +105,9 @@ func TestReadReplica(t *testing.T) {
 		code, _, bodies := e.readThread(s, customer, second)
 		answered <- answer{code, bodies}
 	}()
-	e.poll("the read waiting for the replica", func(ctx context.Context) bool { return e.positionWaits(ctx, s) > 0 })
+	if _, ok := e.poll("the read waiting for the replica", func(ctx context.Context) bool { return e.positionWaits(ctx, s) > 0 }); !ok {
+		t.FailNow()
+	}
 	if _, err := replicaPool.Exec(ctx, `SELECT pg_wal_replay_resume()`); err != nil {
 		t.Fatal(err)
 	}
@@ -176,16 +180,28 @@ func readModelNames() []string {
 	return names
 }
 
-// headPosition is the event store's last position.
-func (e *faultEnv) headPosition() int64 {
+// textAt posts a signed inbound text from customer to s, as Twilio does,
+// and answers the position it was appended at (the webhook's
+// X-Event-Position).
+func (e *faultEnv) textAt(s *serverProc, customer, body string) int64 {
 	e.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), webhookBound)
-	defer cancel()
-	h, err := e.head(ctx)
+	params, err := twilio.NewInboundParams(faultNumber, customer, body, faultAccountSID)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return h
+	ctx, cancel := context.WithTimeout(context.Background(), webhookBound)
+	defer cancel()
+	resp, err := twilio.PostInbound(ctx, e.client, s.base, faultAuthToken, params)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	pos, err := strconv.ParseInt(resp.Header.Get("X-Event-Position"), 10, 64)
+	if resp.StatusCode != http.StatusOK || err != nil || pos <= 0 {
+		e.t.Fatalf("the webhook of %q answered %d, X-Event-Position %q", body, resp.StatusCode, resp.Header.Get("X-Event-Position"))
+	}
+	return pos
 }
 
 // readThread gets customer's thread from s, with X-Min-Position when
