@@ -30,6 +30,16 @@ type Progress struct {
 	Poll time.Duration
 }
 
+// ReadModelNames are the names of the projectors of All(): the read models
+// that X-Min-Position waits for.
+func ReadModelNames() []string {
+	var names []string
+	for _, p := range All() {
+		names = append(names, p.Name())
+	}
+	return names
+}
+
 // Polling pace of WaitFor without a Notifier (Progress.Poll unset).
 const (
 	firstPoll = 5 * time.Millisecond

@@ -41,8 +41,7 @@ func TestReadReplica(t *testing.T) {
 	e := newFaultEnvOn(t, primary)
 	db := databaseOf(t, e.dbURL)
 	s := e.startServerWith("replica-reader", "READ_DATABASE_URL="+replica.URL(db))
-	names := readModelNames()
-	onPrimary := projections.Progress{Pool: e.pool, Names: names}
+	onPrimary := projections.Progress{Pool: e.pool, Names: projections.ReadModelNames()}
 	replicaPool := testPool(t, replica.URL(db))
 
 	// Read your writes across the replica.
@@ -169,15 +168,6 @@ func testPool(t *testing.T, url string) *pgxpool.Pool {
 	}
 	t.Cleanup(pool.Close)
 	return pool
-}
-
-// readModelNames are the projectors X-Min-Position waits for.
-func readModelNames() []string {
-	var names []string
-	for _, p := range projections.All() {
-		names = append(names, p.Name())
-	}
-	return names
 }
 
 // textAt posts a signed inbound text from customer to s, as Twilio does,

@@ -154,7 +154,7 @@ func New(cfg Config) (*App, error) {
 	// (nor the sender): a number change of a large company must not hold
 	// X-Min-Position while every consent stream records its void.
 	notifier := projections.NewNotifier(cfg.Pool, cfg.Logger)
-	progress := projections.Progress{Pool: cfg.Pool, Names: readModelNames(), Notifier: notifier}
+	progress := projections.Progress{Pool: cfg.Pool, Names: projections.ReadModelNames(), Notifier: notifier}
 	reads, readProgress, readChecks := readSide(cfg, progress)
 	authToken := cfg.TwilioToken
 	if cfg.Sandbox() {
@@ -296,15 +296,6 @@ func exportLimits(cfg Config) httpapi.ExportLimits {
 		l.PageQueries = max(1, int(pool.Config().MaxConns)/4)
 	}
 	return l
-}
-
-// readModelNames are the projectors of projections.All().
-func readModelNames() []string {
-	var names []string
-	for _, p := range projections.All() {
-		names = append(names, p.Name())
-	}
-	return names
 }
 
 // consentNumberReactor voids every consent of a company whose messaging
