@@ -19,18 +19,6 @@ import (
 	"github.com/smsinbox/smsinbox/projections"
 )
 
-func init() {
-	errorMappings = append(errorMappings, []struct {
-		target  error
-		status  int
-		code    string
-		message string
-	}{
-		{lead.ErrLeadExists, http.StatusConflict, "lead_exists", "A lead is already linked to this thread."},
-		{lead.ErrInvalid, http.StatusBadRequest, "invalid_request", ""},
-	}...)
-}
-
 // routeLeads adds the lead endpoints.
 //
 // Creating a lead is a Messages write on a thread (admin, agent; Messages
@@ -93,7 +81,7 @@ type journeyEntry struct {
 var journeyFields = []string{
 	"first_name", "last_name", "email", "source", "app", "opt_in",
 	"message_id", "direction", "body", "status", "error_code", "automated",
-	"status_before", "status_after", "messaging_number", "actor",
+	"status_before", "status_after", "messaging_number", "actor", "send_at",
 }
 
 // getLead answers the lead with its consent and its journey, replayed from
