@@ -97,7 +97,7 @@ func (e *consentEnv) text(t *testing.T, to phone.Number, body, optOut string) (s
 	t.Helper()
 	e.n++
 	sid := fmt.Sprintf("SM%032d", e.n)
-	res, err := e.inbound.Handle(context.Background(), twilio.Inbound{
+	res, err := e.inbound.Handle(context.Background(), commands.InboundText{
 		MessageSID: sid, From: string(cust), To: string(to), Body: body, OptOutType: optOut,
 	})
 	if err != nil {
@@ -330,7 +330,7 @@ func TestInboundRetryRecordsOnceAndQueuesAgain(t *testing.T) {
 	e.text(t, numA, "YES", "")
 	// The queue fails: the webhook fails (Twilio delivers it again).
 	e.texts.fail = errors.New("queue down")
-	in := twilio.Inbound{MessageSID: "SMretry", From: string(cust), To: string(numA), Body: "STOP"}
+	in := commands.InboundText{MessageSID: "SMretry", From: string(cust), To: string(numA), Body: "STOP"}
 	if _, err := e.inbound.Handle(context.Background(), in); err == nil {
 		t.Fatal("a failed queue did not fail the webhook")
 	}
@@ -362,7 +362,7 @@ func TestInboundRetryRecordsOnceAndQueuesAgain(t *testing.T) {
 func TestConcurrentDuplicateWebhooks(t *testing.T) {
 	e := newConsentEnv(t)
 	e.submit(t, true)
-	in := twilio.Inbound{MessageSID: "SMdup", From: string(cust), To: string(numA), Body: "YES"}
+	in := commands.InboundText{MessageSID: "SMdup", From: string(cust), To: string(numA), Body: "YES"}
 	var wg sync.WaitGroup
 	errs := make(chan error, 4)
 	for range 4 {
