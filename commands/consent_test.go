@@ -577,11 +577,12 @@ func TestHashChain(t *testing.T) {
 	recs := e.events(t)
 	prev := ""
 	for i, rec := range recs {
-		link := commands.ReadChainLink(rec)
+		stored := consent.StoredEvent{Type: rec.Type, Data: rec.Data, OccurredAt: rec.OccurredAt}
+		link := consent.ReadLink(stored)
 		if !link.Sealed || link.PrevHash != prev {
 			t.Fatalf("event %d: %+v, want prev %q", i, link, prev)
 		}
-		if link.Hash != commands.ConsentEventHash(rec.Type, rec.Data, rec.OccurredAt) {
+		if link.Hash != consent.EventHash(stored) {
 			t.Fatalf("event %d hash", i)
 		}
 		prev = link.Hash
