@@ -21,6 +21,7 @@ import (
 	"github.com/smsinbox/smsinbox/domain/company"
 	"github.com/smsinbox/smsinbox/domain/consent"
 	"github.com/smsinbox/smsinbox/domain/eventstore"
+	"github.com/smsinbox/smsinbox/domain/lead"
 	"github.com/smsinbox/smsinbox/domain/phone"
 )
 
@@ -160,7 +161,7 @@ func (e *consentEnv) state(t *testing.T) consent.State {
 func TestDoubleOptIn(t *testing.T) {
 	e := newConsentEnv(t)
 	res := e.submit(t, true)
-	if res.Consent != consent.StatusPending || res.LeadID != commands.LeadID(e.company, cust) || res.LeadID.Version() != 5 {
+	if res.Consent != consent.StatusPending || res.LeadID != lead.ID(e.company, cust) || res.LeadID.Version() != 5 {
 		t.Fatalf("form: %+v", res)
 	}
 	if got := e.texts.kinds(); len(got) != 1 || got[0] != consent.TextConfirmationRequest {
@@ -183,7 +184,7 @@ func TestDoubleOptIn(t *testing.T) {
 	}
 	// The form was kept in the lead's stream.
 	var forms []string
-	for rec, err := range e.store.ReadStream(context.Background(), commands.LeadStreamID(e.company, cust), 0) {
+	for rec, err := range e.store.ReadStream(context.Background(), lead.StreamID(e.company, cust), 0) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -242,23 +243,23 @@ func TestFormValidation(t *testing.T) {
 		change func(*commands.SubmitForm)
 		target error
 	}{
-		{"no first name", func(f *commands.SubmitForm) { f.FirstName = "  " }, commands.ErrInvalidForm},
-		{"no last name", func(f *commands.SubmitForm) { f.LastName = "" }, commands.ErrInvalidForm},
-		{"long name", func(f *commands.SubmitForm) { f.FirstName = strings.Repeat("a", 101) }, commands.ErrInvalidForm},
-		{"control character", func(f *commands.SubmitForm) { f.LastName = "Love\x07lace" }, commands.ErrInvalidForm},
-		{"no email", func(f *commands.SubmitForm) { f.Email = "" }, commands.ErrInvalidEmail},
-		{"no at", func(f *commands.SubmitForm) { f.Email = "ada.example.com" }, commands.ErrInvalidEmail},
-		{"no domain dot", func(f *commands.SubmitForm) { f.Email = "ada@localhost" }, commands.ErrInvalidEmail},
-		{"display name", func(f *commands.SubmitForm) { f.Email = "Ada <ada@example.com>" }, commands.ErrInvalidEmail},
-		{"two ats", func(f *commands.SubmitForm) { f.Email = "ada@b@example.com" }, commands.ErrInvalidEmail},
-		{"space", func(f *commands.SubmitForm) { f.Email = "a da@example.com" }, commands.ErrInvalidEmail},
-		{"bad domain", func(f *commands.SubmitForm) { f.Email = "ada@exa_mple.com" }, commands.ErrInvalidEmail},
-		{"no app", func(f *commands.SubmitForm) { f.App = "" }, commands.ErrInvalidForm},
-		{"odd app", func(f *commands.SubmitForm) { f.App = "text us now" }, commands.ErrInvalidForm},
-		{"smsinbox's automated texts", func(f *commands.SubmitForm) { f.App = "automated" }, commands.ErrInvalidForm},
-		{"smsinbox's dashboard", func(f *commands.SubmitForm) { f.App = " Dashboard " }, commands.ErrInvalidForm},
-		{"bad ip", func(f *commands.SubmitForm) { f.IP = "300.1.1.1" }, commands.ErrInvalidForm},
-		{"long user agent", func(f *commands.SubmitForm) { f.UserAgent = strings.Repeat("x", 513) }, commands.ErrInvalidForm},
+		{"no first name", func(f *commands.SubmitForm) { f.FirstName = "  " }, lead.ErrInvalidForm},
+		{"no last name", func(f *commands.SubmitForm) { f.LastName = "" }, lead.ErrInvalidForm},
+		{"long name", func(f *commands.SubmitForm) { f.FirstName = strings.Repeat("a", 101) }, lead.ErrInvalidForm},
+		{"control character", func(f *commands.SubmitForm) { f.LastName = "Love\x07lace" }, lead.ErrInvalidForm},
+		{"no email", func(f *commands.SubmitForm) { f.Email = "" }, lead.ErrInvalidEmail},
+		{"no at", func(f *commands.SubmitForm) { f.Email = "ada.example.com" }, lead.ErrInvalidEmail},
+		{"no domain dot", func(f *commands.SubmitForm) { f.Email = "ada@localhost" }, lead.ErrInvalidEmail},
+		{"display name", func(f *commands.SubmitForm) { f.Email = "Ada <ada@example.com>" }, lead.ErrInvalidEmail},
+		{"two ats", func(f *commands.SubmitForm) { f.Email = "ada@b@example.com" }, lead.ErrInvalidEmail},
+		{"space", func(f *commands.SubmitForm) { f.Email = "a da@example.com" }, lead.ErrInvalidEmail},
+		{"bad domain", func(f *commands.SubmitForm) { f.Email = "ada@exa_mple.com" }, lead.ErrInvalidEmail},
+		{"no app", func(f *commands.SubmitForm) { f.App = "" }, lead.ErrInvalidForm},
+		{"odd app", func(f *commands.SubmitForm) { f.App = "text us now" }, lead.ErrInvalidForm},
+		{"smsinbox's automated texts", func(f *commands.SubmitForm) { f.App = "automated" }, lead.ErrInvalidForm},
+		{"smsinbox's dashboard", func(f *commands.SubmitForm) { f.App = " Dashboard " }, lead.ErrInvalidForm},
+		{"bad ip", func(f *commands.SubmitForm) { f.IP = "300.1.1.1" }, lead.ErrInvalidForm},
+		{"long user agent", func(f *commands.SubmitForm) { f.UserAgent = strings.Repeat("x", 513) }, lead.ErrInvalidForm},
 	} {
 		f := good
 		tc.change(&f)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/smsinbox/smsinbox/commands"
 	"github.com/smsinbox/smsinbox/domain/consent"
+	"github.com/smsinbox/smsinbox/domain/lead"
 	"github.com/smsinbox/smsinbox/domain/phone"
 )
 
@@ -19,8 +20,8 @@ func init() {
 		message string
 	}{
 		{consent.ErrInvalidCommand, http.StatusBadRequest, "invalid_request", ""},
-		{commands.ErrInvalidEmail, http.StatusBadRequest, "invalid_email", ""},
-		{commands.ErrInvalidForm, http.StatusBadRequest, "invalid_request", ""},
+		{lead.ErrInvalidEmail, http.StatusBadRequest, "invalid_email", ""},
+		{lead.ErrInvalidForm, http.StatusBadRequest, "invalid_request", ""},
 	}...)
 }
 
