@@ -335,6 +335,24 @@ func (s *Subscriber) deliver(ctx context.Context, topic string, after eventstore
 	}
 }
 
+// claimKey carries, in a message's context, the context of the claim it
+// was delivered under (ClaimContext).
+type claimKey struct{}
+
+// ClaimContext is the context of the claim that a message with context ctx
+// was delivered under: it ends when this process's claim on the topic ends,
+// not when the message is acked (the message's own context ends then). A
+// consumer that acks a message before the work it starts is done (the
+// sender hands texts to its lanes) runs that work under it; every message
+// of one claim has the same one. For a context that no delivery of this
+// package made, it is ctx.
+func ClaimContext(ctx context.Context) context.Context {
+	if claim, ok := ctx.Value(claimKey{}).(context.Context); ok {
+		return claim
+	}
+	return ctx
+}
+
 // handOver hands the batch over once, as a new message, and waits for the
 // handler's answer: acked, or nacked (ok is false when ctx ended first).
 // The message's context ends when handOver returns, once the handler has
@@ -347,7 +365,7 @@ func (s *Subscriber) deliver(ctx context.Context, topic string, after eventstore
 func (s *Subscriber) handOver(ctx context.Context, after eventstore.Position, batch []eventstore.RecordedEvent, out chan<- *message.Message, log *slog.Logger) (acked, ok bool) {
 	msg := ToMessage(batch...)
 	msg.Metadata.Set(KeyAfter, strconv.FormatUint(uint64(after), 10))
-	msgCtx, finish := context.WithCancel(ctx)
+	msgCtx, finish := context.WithCancel(context.WithValue(ctx, claimKey{}, ctx))
 	defer finish()
 	msg.SetContext(msgCtx)
 	select {

@@ -173,3 +173,32 @@ func TestMessageContextEndsWithItsAnswer(t *testing.T) {
 	next.Ack()
 	go ackAll(out)
 }
+
+// A message's ClaimContext outlives its ack and is the same for every
+// message of a claim; it ends with the claim. (The sender acks a batch once
+// its texts are in their lanes and sends them under it.)
+func TestClaimContextOutlivesTheAck(t *testing.T) {
+	c := &claims{claimed: make(chan int, 4)}
+	_, out := subscribed(t, Config{Claim: c.claim, MaxBatch: 1, RedeliveryDelay: time.Millisecond, AckWait: time.Millisecond})
+	<-c.claimed
+	first := <-out
+	claim := ClaimContext(first.Context())
+	first.Ack()
+	second := <-out // comes after the first's ack was dealt with
+	if first.Context().Err() == nil {
+		t.Fatal("the acked message's own context goes on")
+	}
+	if err := claim.Err(); err != nil {
+		t.Fatalf("the claim's context ended with the ack: %v", err)
+	}
+	if ClaimContext(second.Context()).Done() != claim.Done() {
+		t.Fatal("two messages of one claim have other claim contexts")
+	}
+	c.loseClaim(1)
+	<-claim.Done() // ends with the claim
+	second.Ack()
+	go ackAll(out)
+	if ctx := context.Background(); ClaimContext(ctx) != ctx {
+		t.Fatal("a context no delivery made has a claim context")
+	}
+}

@@ -221,7 +221,9 @@ func (s *Sender) handle(msg *message.Message) error {
 	if err != nil {
 		return err
 	}
-	ctx := msg.Context()
+	// The texts run in their lanes after the ack, so under the claim's
+	// context, not the message's (which ends with the ack).
+	ctx := eventstream.ClaimContext(msg.Context())
 	ep := s.prog.epochFor(ctx)
 	for _, e := range events {
 		switch e.Type {
