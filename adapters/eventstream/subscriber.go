@@ -335,24 +335,6 @@ func (s *Subscriber) deliver(ctx context.Context, topic string, after eventstore
 	}
 }
 
-// claimKey carries, in a message's context, the context of the claim it
-// was delivered under (ClaimContext).
-type claimKey struct{}
-
-// ClaimContext is the context of the claim that a message with context ctx
-// was delivered under: it ends when this process's claim on the topic ends,
-// not when the message is acked (the message's own context ends then). A
-// consumer that acks a message before the work it starts is done (the
-// sender hands texts to its lanes) runs that work under it; every message
-// of one claim has the same one. For a context that no delivery of this
-// package made, it is ctx.
-func ClaimContext(ctx context.Context) context.Context {
-	if claim, ok := ctx.Value(claimKey{}).(context.Context); ok {
-		return claim
-	}
-	return ctx
-}
-
 // handOver hands the batch over once, as a new message, and waits for the
 // handler's answer: acked, or nacked (ok is false when ctx ended first).
 // The message's context ends when handOver returns, once the handler has
@@ -388,6 +370,23 @@ func (s *Subscriber) handOver(ctx context.Context, after eventstore.Position, ba
 		}
 		return false, false
 	}
+}
+
+// claimKey keys the claim's context inside a message's context.
+type claimKey struct{}
+
+// ClaimContext is the context of the claim that delivered msg: unlike the
+// message's own context, which ends once the handler answers, it lasts as
+// long as this process holds the consumer. A handler that acks at once and
+// goes on working on what the message asked (the sender, whose texts are
+// sent by its lanes after the ack) works under it, so that the work stops
+// when the claim ends and the claim is not released under it. A message
+// that did not come from a Subscriber answers its own context.
+func ClaimContext(msg *message.Message) context.Context {
+	if ctx, ok := msg.Context().Value(claimKey{}).(context.Context); ok {
+		return ctx
+	}
+	return msg.Context()
 }
 
 // Close ends every subscription and waits for them.

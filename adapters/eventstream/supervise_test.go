@@ -174,31 +174,39 @@ func TestMessageContextEndsWithItsAnswer(t *testing.T) {
 	go ackAll(out)
 }
 
-// A message's ClaimContext outlives its ack and is the same for every
-// message of a claim; it ends with the claim. (The sender acks a batch once
-// its texts are in their lanes and sends them under it.)
-func TestClaimContextOutlivesTheAck(t *testing.T) {
+// The claim's context, unlike the message's, outlives the handler's answer
+// and ends with the claim: a handler that acks at once and sends what the
+// message asked afterwards (the sender) keeps working until the claim ends.
+func TestClaimContextOutlivesTheAckAndEndsWithTheClaim(t *testing.T) {
 	c := &claims{claimed: make(chan int, 4)}
-	_, out := subscribed(t, Config{Claim: c.claim, MaxBatch: 1, RedeliveryDelay: time.Millisecond, AckWait: time.Millisecond})
+	_, out := subscribed(t, Config{Claim: c.claim, MaxBatch: 1, ClaimBackoff: time.Millisecond})
 	<-c.claimed
-	first := <-out
-	claim := ClaimContext(first.Context())
-	first.Ack()
-	second := <-out // comes after the first's ack was dealt with
-	if first.Context().Err() == nil {
-		t.Fatal("the acked message's own context goes on")
+	acked := <-out
+	claim := ClaimContext(acked)
+	acked.Ack()
+	next := <-out // the next message comes after the ack was dealt with
+	if acked.Context().Err() == nil {
+		t.Fatal("the context of an acked message goes on")
 	}
 	if err := claim.Err(); err != nil {
 		t.Fatalf("the claim's context ended with the ack: %v", err)
 	}
-	if ClaimContext(second.Context()).Done() != claim.Done() {
-		t.Fatal("two messages of one claim have other claim contexts")
+	if ClaimContext(next).Done() != claim.Done() {
+		t.Fatal("two messages of one claim answer different claim contexts")
 	}
 	c.loseClaim(1)
-	<-claim.Done() // ends with the claim
-	second.Ack()
+	<-claim.Done() // the claim's end reaches it
+	next.Ack()
 	go ackAll(out)
-	if ctx := context.Background(); ClaimContext(ctx) != ctx {
-		t.Fatal("a context no delivery made has a claim context")
+}
+
+// A message that did not come from a Subscriber answers its own context.
+func TestClaimContextOfAnotherMessageIsItsOwn(t *testing.T) {
+	msg := message.NewMessage("id", nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	msg.SetContext(ctx)
+	if ClaimContext(msg) != ctx {
+		t.Fatal("ClaimContext of a message of no claim is not its context")
 	}
 }
