@@ -109,7 +109,7 @@ func (a *api) getLead(w http.ResponseWriter, r *http.Request, c caller) {
 		name string
 		id   eventstore.StreamID
 	}{
-		{"lead", commands.LeadStreamID(c.Company.ID, p)},
+		{"lead", lead.StreamID(c.Company.ID, p)},
 		{"conversation", conversation.StreamID(c.Company.ID, p)},
 		{"consent", consent.StreamID(c.Company.ID, p)},
 	} {
