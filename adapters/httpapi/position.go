@@ -12,8 +12,9 @@ import (
 	"github.com/smsinbox/smsinbox/domain/eventstore"
 )
 
-// maxPositionWait bounds how long a query waits for X-Min-Position (5 s).
-const maxPositionWait = 5 * time.Second
+// DefaultPositionWait bounds how long a query waits for X-Min-Position
+// when Deps.PositionWait is not set: 5 s, then 503 not_ready.
+const DefaultPositionWait = 5 * time.Second
 
 // maxWaitsPerUser bounds the X-Min-Position waits one user has at once; the
 // next is answered 429 too_many_waits. A page waits once per command it
@@ -59,7 +60,7 @@ func (a *api) waitForPosition(next http.HandlerFunc) http.HandlerFunc {
 			a.fail(w, r, &retryLater{apiError: errTooManyWaits, after: time.Second})
 			return
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), maxPositionWait)
+		ctx, cancel := context.WithTimeout(r.Context(), a.positionWait)
 		err = a.progress.WaitFor(ctx, eventstore.Position(pos))
 		cancel()
 		release()

@@ -56,6 +56,9 @@ type Deps struct {
 	Exports ExportLimits
 	// SignIns limits failed sign-ins (zero: the defaults).
 	SignIns SignInLimits
+	// PositionWait bounds a query's wait for X-Min-Position (0:
+	// DefaultPositionWait); tests of the bound shorten it.
+	PositionWait time.Duration
 }
 
 // ExportLimits bounds what the CSV exports take; zero fields take the defaults.
@@ -103,6 +106,8 @@ type api struct {
 	signIns *signInGuard
 	waits   *waitSlots
 	streams *liveStreams
+	// positionWait: see Deps.PositionWait.
+	positionWait time.Duration
 }
 
 // NewHandler builds the router.
@@ -116,6 +121,10 @@ func NewHandler(d Deps) http.Handler {
 		exports: newExportGate(lim.PerCompany, lim.PageQueries), exportIdle: lim.IdleTimeout,
 		states: commands.NewCompanyStates(d.Store), signIns: newSignInGuard(d.SignIns, d.Logger),
 		waits: newWaitSlots(maxWaitsPerUser, d.Registry), streams: newLiveStreams(maxStreamsPerUser)}
+	if d.PositionWait <= 0 {
+		d.PositionWait = DefaultPositionWait
+	}
+	a.positionWait = d.PositionWait
 	r := mux.NewRouter()
 	m := newMetrics(d.Registry)
 	r.Use(m.middleware)

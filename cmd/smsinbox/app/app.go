@@ -68,6 +68,9 @@ type Config struct {
 	// SignIns limits failed sign-ins per client address and token prefix
 	// (zero: httpapi's defaults).
 	SignIns httpapi.SignInLimits
+	// PositionWait bounds a read's wait for X-Min-Position (0:
+	// httpapi.DefaultPositionWait, 5 s).
+	PositionWait time.Duration
 }
 
 // Sandbox reports whether smsinbox runs without Twilio credentials: neither
@@ -207,6 +210,7 @@ func New(cfg Config) (*App, error) {
 		CommandTimeout: cfg.CommandTimeout,
 		Exports:        exportLimits(cfg),
 		SignIns:        cfg.SignIns,
+		PositionWait:   cfg.PositionWait,
 		Ready: append([]httpapi.Check{
 			{Name: "database", Fn: func(ctx context.Context) error { return cfg.Pool.Ping(ctx) }},
 			{Name: "event_store", Fn: func(ctx context.Context) error { _, err := store.Head(ctx); return err }},
