@@ -22,6 +22,11 @@ type Progress struct {
 	// Poll is how often WaitFor looks again when nothing wakes it: 5 ms, or
 	// 100 ms with a Notifier (a fallback only: every commit notifies).
 	Poll time.Duration
+
+	// waiting, when set (by this package's tests), is called each time
+	// WaitFor has read the checkpoints, found them short and is about to
+	// wait: a test then commits knowing the commit must wake it.
+	waiting func()
 }
 
 // Changed returns a channel closed by the next projector commit (nil, never
@@ -62,6 +67,9 @@ func (p Progress) WaitFor(ctx context.Context, position eventstore.Position) err
 		}
 		if err == nil && at >= position {
 			return nil
+		}
+		if p.waiting != nil {
+			p.waiting()
 		}
 		select {
 		case <-ctx.Done():
