@@ -1078,6 +1078,8 @@ func TestOperations(t *testing.T) {
 		if r.status == http.StatusOK || time.Now().After(deadline) {
 			break
 		}
+		// The pace of the poll: readiness is the consumers' claims (locks in
+		// PostgreSQL, statuses in memory), which signal nothing.
 		time.Sleep(20 * time.Millisecond)
 	}
 	expect(t, r, http.StatusOK, "")
@@ -1109,6 +1111,8 @@ func TestOperations(t *testing.T) {
 		if strings.Contains(body, "smsinbox_projection_lag_events{") || time.Now().After(deadline) {
 			break
 		}
+		// The pace of the poll: the runner sets the lag gauge on a ticker of
+		// its own, and a gauge signals nothing when it is set.
 		time.Sleep(50 * time.Millisecond)
 	}
 	for _, want := range []string{
