@@ -28,8 +28,13 @@ func TestAnnounceWakesOtherProcesses(t *testing.T) {
 		}
 	}()
 	for i := range 3 {
-		time.Sleep(50 * time.Millisecond) // the subscription is idle, waiting
-		start := time.Now()
+		// Cannot be a signal: the subscription's going idle (its last read
+		// found nothing and it waits) happens inside the other store and
+		// tells nobody; the pause lets the append find it idle, so that only
+		// the announcement can deliver the event before ctx ends (its poll
+		// is an hour away). Were it not idle yet, the test would pass
+		// without proving anything, never fail falsely.
+		time.Sleep(50 * time.Millisecond)
 		if _, err := writer.Append(ctx, "announced", eventstore.Any(), groupEvent()); err != nil {
 			t.Fatal(err)
 		}
@@ -38,11 +43,8 @@ func TestAnnounceWakesOtherProcesses(t *testing.T) {
 			if e.Position != eventstore.Position(i+1) {
 				t.Fatalf("delivered position %d, want %d", e.Position, i+1)
 			}
-			if waited := time.Since(start); waited > 2*time.Second {
-				t.Fatalf("delivered after %v: woken by a poll, not the announcement", waited)
-			}
 		case <-ctx.Done():
-			t.Fatalf("append %d never reached the other process's subscription", i+1)
+			t.Fatalf("append %d never reached the other process's subscription: not woken by the announcement", i+1)
 		}
 	}
 }
