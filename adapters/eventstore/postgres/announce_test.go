@@ -15,6 +15,13 @@ func TestAnnounceWakesOtherProcesses(t *testing.T) {
 	url := pgtest.NewDatabase(t)
 	_, writer := openStore(t, url, Config{PollInterval: time.Hour})
 	_, reader := openStore(t, url, Config{PollInterval: time.Hour})
+	idle := make(chan eventstore.Position, 64)
+	reader.idle = func(cp eventstore.Position) {
+		select {
+		case idle <- cp:
+		default:
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
@@ -28,13 +35,17 @@ func TestAnnounceWakesOtherProcesses(t *testing.T) {
 		}
 	}()
 	for i := range 3 {
-		// Cannot be a signal: the subscription's going idle (its last read
-		// found nothing and it waits) happens inside the other store and
-		// tells nobody; the pause lets the append find it idle, so that only
-		// the announcement can deliver the event before ctx ends (its poll
-		// is an hour away). Were it not idle yet, the test would pass
-		// without proving anything, never fail falsely.
-		time.Sleep(50 * time.Millisecond)
+		// The subscription has read everything so far and waits: only the
+		// announcement can wake it before ctx ends (its poll is an hour
+		// away).
+		for waiting := false; !waiting; {
+			select {
+			case cp := <-idle:
+				waiting = cp >= eventstore.Position(i)
+			case <-ctx.Done():
+				t.Fatalf("the subscription never waited after position %d", i)
+			}
+		}
 		if _, err := writer.Append(ctx, "announced", eventstore.Any(), groupEvent()); err != nil {
 			t.Fatal(err)
 		}

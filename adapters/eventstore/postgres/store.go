@@ -106,6 +106,9 @@ type Store struct {
 	runCtx    context.Context
 	stop      context.CancelFunc
 	done      sync.WaitGroup
+	// idle, when set (by this package's tests), is told each time a
+	// subscription has read everything up to its checkpoint and waits.
+	idle func(checkpoint eventstore.Position)
 }
 
 var _ eventstore.Store = (*Store)(nil)
@@ -741,6 +744,9 @@ func (s *Store) Subscribe(ctx context.Context, after eventstore.Position, f even
 				return
 			}
 			poll.Reset(s.cfg.PollInterval)
+			if s.idle != nil {
+				s.idle(cp)
+			}
 			select {
 			case <-woken:
 			case <-poll.C:
