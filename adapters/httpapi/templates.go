@@ -13,21 +13,6 @@ import (
 	"github.com/smsinbox/smsinbox/domain/template"
 )
 
-func init() {
-	errorMappings = append(errorMappings, []struct {
-		target  error
-		status  int
-		code    string
-		message string
-	}{
-		{template.ErrUnknownPlaceholder, http.StatusBadRequest, "unknown_placeholder", ""},
-		{template.ErrValueMissing, http.StatusBadRequest, "template_value_missing", ""},
-		{template.ErrTemplateExists, http.StatusConflict, "template_exists", ""},
-		{template.ErrTemplateNotFound, http.StatusNotFound, "not_found", "There is no such template, or it belongs to another company."},
-		{template.ErrInvalid, http.StatusBadRequest, "invalid_request", ""},
-	}...)
-}
-
 // TemplateCommands are the use cases of canned replies.
 type TemplateCommands struct {
 	// Save creates, updates and deletes templates.
