@@ -56,8 +56,16 @@ type Deps struct {
 	Exports ExportLimits
 	// SignIns limits failed sign-ins (zero: the defaults).
 	SignIns SignInLimits
-	// PositionWait bounds a query's wait for X-Min-Position (0:
-	// DefaultPositionWait); tests of the bound shorten it.
+
+	// Queries and Progress (above) are the read models on the primary
+	// database: sign-in, the threads that commands act on, the live
+	// updates. Reads serves the query endpoints (ReadModels), and
+	// ReadProgress says how far it is (X-Min-Position waits on it): a read
+	// replica's, when one is configured. Nil: Queries and Progress.
+	Reads        ReadModels
+	ReadProgress Waiter
+	// PositionWait bounds an X-Min-Position wait (0: DefaultPositionWait);
+	// past it the request is answered 503 not_ready.
 	PositionWait time.Duration
 }
 
@@ -106,7 +114,10 @@ type api struct {
 	signIns *signInGuard
 	waits   *waitSlots
 	streams *liveStreams
-	// positionWait: see Deps.PositionWait.
+
+	// reads and readProgress: see Deps.Reads.
+	reads        ReadModels
+	readProgress Waiter
 	positionWait time.Duration
 }
 
@@ -116,15 +127,21 @@ func NewHandler(d Deps) http.Handler {
 		d.Logger = slog.Default()
 	}
 	lim := d.Exports.withDefaults()
+	if d.Reads == nil {
+		d.Reads = d.Queries
+	}
+	if d.ReadProgress == nil {
+		d.ReadProgress = d.Progress
+	}
+	if d.PositionWait <= 0 {
+		d.PositionWait = DefaultPositionWait
+	}
 	a := &api{log: d.Logger, store: d.Store, queries: d.Queries, progress: d.Progress,
+		reads: d.Reads, readProgress: d.ReadProgress, positionWait: d.PositionWait,
 		adminToken: d.AdminToken, verifier: d.Verifier, twilioAccount: d.TwilioAccount, cmd: d.Commands, admins: d.Admin,
 		exports: newExportGate(lim.PerCompany, lim.PageQueries), exportIdle: lim.IdleTimeout,
 		states: commands.NewCompanyStates(d.Store), signIns: newSignInGuard(d.SignIns, d.Logger),
 		waits: newWaitSlots(maxWaitsPerUser, d.Registry), streams: newLiveStreams(maxStreamsPerUser)}
-	if d.PositionWait <= 0 {
-		d.PositionWait = DefaultPositionWait
-	}
-	a.positionWait = d.PositionWait
 	r := mux.NewRouter()
 	m := newMetrics(d.Registry)
 	r.Use(m.middleware)
@@ -146,8 +163,8 @@ func NewHandler(d Deps) http.Handler {
 	api := r.PathPrefix("/api").Subrouter()
 	api.HandleFunc("/me", a.me).Methods(http.MethodGet)
 	api.HandleFunc("/events", longLived(a.messages(readMessages, a.events))).Methods(http.MethodGet)
-	api.HandleFunc("/threads", a.waitForPosition(a.messages(readMessages, a.listThreads))).Methods(http.MethodGet)
-	api.HandleFunc("/threads/{thread_id}", a.waitForPosition(a.messages(readMessages, a.getThread))).Methods(http.MethodGet)
+	api.HandleFunc("/threads", a.waitForReads(a.messages(readMessages, a.listThreads))).Methods(http.MethodGet)
+	api.HandleFunc("/threads/{thread_id}", a.waitForReads(a.messages(readMessages, a.getThread))).Methods(http.MethodGet)
 	for _, action := range []commands.ThreadAction{commands.MarkRead, commands.MarkUnread, commands.Archive, commands.Unarchive} {
 		api.HandleFunc("/threads/{thread_id}/"+string(action), a.waitForPosition(a.messages(writeMessages, a.changeThread(action)))).Methods(http.MethodPost)
 	}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/google/uuid"
@@ -13,6 +14,17 @@ import (
 	"github.com/smsinbox/smsinbox/domain/template"
 )
 
+// templateFieldDetails adds "field" ("name" or "body") to a refused save
+// that is about one field of the template, so that a form shows the message
+// beside it.
+func templateFieldDetails(err error) map[string]any {
+	var te *template.Error
+	if !errors.As(err, &te) || te.Field == "" {
+		return nil
+	}
+	return map[string]any{"field": te.Field}
+}
+
 // TemplateCommands are the use cases of canned replies.
 type TemplateCommands struct {
 	// Save creates, updates and deletes templates.
@@ -22,12 +34,12 @@ type TemplateCommands struct {
 }
 
 // routeTemplates adds the company's canned replies: every Messages role
-// lists them; admin and agent save them.
+// lists them; the roles that may manage them (admin, agent) save them.
 func (a *api) routeTemplates(api *mux.Router) {
-	api.HandleFunc("/templates", a.waitForPosition(a.messages(readMessages, a.listTemplates))).Methods(http.MethodGet)
-	api.HandleFunc("/templates", a.waitForPosition(a.messages(writeMessages, a.createTemplate))).Methods(http.MethodPost)
-	api.HandleFunc("/templates/{template_id}", a.waitForPosition(a.messages(writeMessages, a.updateTemplate))).Methods(http.MethodPut)
-	api.HandleFunc("/templates/{template_id}", a.waitForPosition(a.messages(writeMessages, a.deleteTemplate))).Methods(http.MethodDelete)
+	api.HandleFunc("/templates", a.waitForReads(a.messages(readMessages, a.listTemplates))).Methods(http.MethodGet)
+	api.HandleFunc("/templates", a.waitForPosition(a.messages(manageTemplates, a.createTemplate))).Methods(http.MethodPost)
+	api.HandleFunc("/templates/{template_id}", a.waitForPosition(a.messages(manageTemplates, a.updateTemplate))).Methods(http.MethodPut)
+	api.HandleFunc("/templates/{template_id}", a.waitForPosition(a.messages(manageTemplates, a.deleteTemplate))).Methods(http.MethodDelete)
 }
 
 // templateRequest is the body of POST /api/templates and PUT
@@ -38,7 +50,7 @@ type templateRequest struct {
 }
 
 func (a *api) listTemplates(w http.ResponseWriter, r *http.Request, c caller) {
-	list, err := a.queries.Templates(r.Context(), c.Company.ID)
+	list, err := a.reads.Templates(r.Context(), c.Company.ID)
 	if err != nil {
 		a.fail(w, r, err)
 		return
