@@ -28,6 +28,11 @@ type Progress struct {
 	// time up to 100 ms, so that a short lag is seen at once and a long one
 	// costs few queries.
 	Poll time.Duration
+
+	// waiting, when set (by this package's tests), is called each time
+	// WaitFor has read the checkpoints, found them short and is about to
+	// wait: a test then commits knowing the commit must wake it.
+	waiting func()
 }
 
 // ReadModelNames are the names of the projectors of All(): the read models
@@ -84,6 +89,9 @@ func (p Progress) WaitFor(ctx context.Context, position eventstore.Position) err
 		}
 		if err == nil && at >= position {
 			return nil
+		}
+		if p.waiting != nil {
+			p.waiting()
 		}
 		select {
 		case <-ctx.Done():

@@ -207,6 +207,12 @@ func (s *Sender) Run(ctx context.Context) error {
 	return err
 }
 
+// Checkpointed returns a channel closed by the sender's next write of its
+// checkpoint (each move, and each heartbeat). Whoever must know that the
+// sender is done with a position (tests, above all) takes it, reads the
+// checkpoint, and waits on it while the checkpoint is short.
+func (s *Sender) Checkpointed() <-chan struct{} { return s.prog.checkpointed() }
+
 // Status reports what the sender's subscription is doing in this process
 // (for /readyz).
 func (s *Sender) Status() eventstream.Status { return s.sub.Status(Name) }
