@@ -93,6 +93,10 @@ func fixtureLog(seed uint64, customers, texts int) []fixtureAppend {
 			}
 			conv(c, m)
 			c.lastIn = m
+			if rng.IntN(10) == 0 { // an automated answer at the same instant
+				conv(c, conversation.OutboundMessageQueued{MessageID: uuid.New(), Thread: c.thread, From: number, To: c.phone,
+					Body: "auto " + m.Body, App: "auto", Automated: true, QueuedAt: m.ReceivedAt})
+			}
 		case r < 52 && c.lastIn.MessageID != uuid.Nil: // the same message recorded again
 			again := c.lastIn
 			again.Body = "recorded twice"

@@ -35,13 +35,20 @@ func preview(body string, media int) string {
 	return body
 }
 
-func (Inbox) Apply(ctx context.Context, tx pgx.Tx, e eventstore.RecordedEvent) error {
-	switch e.Type {
+// handles reports whether Apply does anything with events of this type.
+func (Inbox) handles(eventType string) bool {
+	switch eventType {
 	case conversation.TypeMessageReceived, conversation.TypeThreadRead, conversation.TypeThreadMarkedUnread,
 		conversation.TypeThreadArchived, conversation.TypeThreadUnarchived,
 		conversation.TypeOutboundMessageQueued, conversation.TypeOutboundSendAttempted, conversation.TypeOutboundMessageSent,
 		conversation.TypeOutboundMessageStatusChanged, conversation.TypeOutboundMessageFailed:
-	default:
+		return true
+	}
+	return false
+}
+
+func (i Inbox) Apply(ctx context.Context, tx pgx.Tx, e eventstore.RecordedEvent) error {
+	if !i.handles(e.Type) {
 		return nil
 	}
 	ev, err := conversation.Decode(e.Type, e.Data)

@@ -1,0 +1,429 @@
+package projections
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/smsinbox/smsinbox/domain/conversation"
+	"github.com/smsinbox/smsinbox/domain/eventstore"
+)
+
+// ApplyBatch implements BatchProjector: the threads and messages a run of
+// events touches are read in one round trip, brought up to date in memory
+// by the rules Apply's statements state in SQL, and written in one more
+// (one statement per table). An event type Apply handles that this does not
+// know (none today) is applied on its own, after what came before it.
+func (i Inbox) ApplyBatch(ctx context.Context, tx pgx.Tx, events []eventstore.RecordedEvent) error {
+	run := newInboxRun()
+	for _, e := range events {
+		if !i.handles(e.Type) {
+			continue
+		}
+		ev, err := conversation.Decode(e.Type, e.Data)
+		if err != nil {
+			return atEvent(e, err)
+		}
+		if run.add(ev, e.Position) {
+			continue
+		}
+		if err := run.flush(ctx, tx); err != nil {
+			return err
+		}
+		run = newInboxRun()
+		if err := i.Apply(ctx, tx, e); err != nil {
+			return atEvent(e, err)
+		}
+	}
+	return run.flush(ctx, tx)
+}
+
+// atEvent says which event an error is about.
+func atEvent(e eventstore.RecordedEvent, err error) error {
+	return fmt.Errorf("at %d (%s): %w", e.Position, e.Type, err)
+}
+
+// inboxOp is one event of a run, decoded.
+type inboxOp struct {
+	ev  conversation.Event
+	pos eventstore.Position
+}
+
+// inboxRun gathers a run of events and applies them set-based.
+type inboxRun struct {
+	ops      []inboxOp
+	threads  map[uuid.UUID]*threadRow
+	messages map[uuid.UUID]*messageRow
+}
+
+func newInboxRun() *inboxRun {
+	return &inboxRun{threads: map[uuid.UUID]*threadRow{}, messages: map[uuid.UUID]*messageRow{}}
+}
+
+// threadRow is the threads columns the inbox writes.
+type threadRow struct {
+	id                  uuid.UUID
+	companyID, phone    string
+	unread, archived    bool
+	lastActivityAt      time.Time
+	lastCustomerReplyAt nullTime
+	preview             string
+	dirty               bool
+}
+
+// messageRow is a messages row: every column for a new one; direction and
+// the columns a status moves for one already recorded.
+type messageRow struct {
+	id, threadID                         uuid.UUID
+	companyID, direction, from, to, body string
+	media                                string
+	status                               string
+	errorCode                            *int32
+	automated, hidden                    bool
+	app                                  string
+	twilioSID                            *string
+	createdAt                            time.Time
+	position                             int64
+	isNew, changed                       bool
+}
+
+// add records ev when the run knows its type.
+func (r *inboxRun) add(ev conversation.Event, pos eventstore.Position) bool {
+	switch ev.(type) {
+	case conversation.MessageReceived, conversation.ThreadRead, conversation.ThreadMarkedUnread,
+		conversation.ThreadArchived, conversation.ThreadUnarchived, conversation.OutboundMessageQueued,
+		conversation.OutboundSendAttempted, conversation.OutboundMessageSent,
+		conversation.OutboundMessageStatusChanged, conversation.OutboundMessageFailed:
+		r.ops = append(r.ops, inboxOp{ev: ev, pos: pos})
+		return true
+	}
+	return false
+}
+
+// ids lists the threads the run touches, and the messages whose status it
+// moves: those must be read (a status moves only on a recorded outbound
+// message, and only forward). A message the run only records needs no
+// read: its insert does nothing when the message is recorded already, as
+// Apply's does.
+func (r *inboxRun) ids() (threads, messages []uuid.UUID) {
+	seenT, seenM := map[uuid.UUID]bool{}, map[uuid.UUID]bool{}
+	addT := func(id uuid.UUID) {
+		if !seenT[id] {
+			seenT[id] = true
+			threads = append(threads, id)
+		}
+	}
+	addM := func(id uuid.UUID) {
+		if !seenM[id] {
+			seenM[id] = true
+			messages = append(messages, id)
+		}
+	}
+	for _, op := range r.ops {
+		switch ev := op.ev.(type) {
+		case conversation.MessageReceived:
+			addT(ev.ThreadID)
+		case conversation.OutboundMessageQueued:
+			addT(ev.ThreadID)
+		case conversation.ThreadRead:
+			addT(ev.ThreadID)
+		case conversation.ThreadMarkedUnread:
+			addT(ev.ThreadID)
+		case conversation.ThreadArchived:
+			addT(ev.ThreadID)
+		case conversation.ThreadUnarchived:
+			addT(ev.ThreadID)
+		case conversation.OutboundSendAttempted:
+			addM(ev.MessageID)
+		case conversation.OutboundMessageSent:
+			addM(ev.MessageID)
+		case conversation.OutboundMessageStatusChanged:
+			addM(ev.MessageID)
+		case conversation.OutboundMessageFailed:
+			addM(ev.MessageID)
+		}
+	}
+	return threads, messages
+}
+
+// load reads the rows the run touches.
+func (r *inboxRun) load(ctx context.Context, tx pgx.Tx) error {
+	threadIDs, messageIDs := r.ids()
+	b := &pgx.Batch{}
+	b.Queue(`SELECT id, company_id, customer_phone, unread, archived, last_activity_at, last_customer_reply_at, last_message_preview
+		FROM threads WHERE id = ANY ($1)`, threadIDs).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			t := &threadRow{}
+			var reply *time.Time
+			if err := rows.Scan(&t.id, &t.companyID, &t.phone, &t.unread, &t.archived, &t.lastActivityAt, &reply, &t.preview); err != nil {
+				return err
+			}
+			if reply != nil {
+				t.lastCustomerReplyAt = nullTime{t: *reply, valid: true}
+			}
+			r.threads[t.id] = t
+		}
+		return rows.Err()
+	})
+	b.Queue(`SELECT id, direction, status, error_code, twilio_sid FROM messages WHERE id = ANY ($1)`, messageIDs).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			m := &messageRow{}
+			if err := rows.Scan(&m.id, &m.direction, &m.status, &m.errorCode, &m.twilioSID); err != nil {
+				return err
+			}
+			r.messages[m.id] = m
+		}
+		return rows.Err()
+	})
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("inbox: read threads and messages: %w", err)
+	}
+	return nil
+}
+
+// flush applies the run: read, fold in order, write.
+func (r *inboxRun) flush(ctx context.Context, tx pgx.Tx) error {
+	if len(r.ops) == 0 {
+		return nil
+	}
+	if err := r.load(ctx, tx); err != nil {
+		return err
+	}
+	for _, op := range r.ops {
+		if err := r.fold(op); err != nil {
+			return fmt.Errorf("at %d (%s): %w", op.pos, op.ev.EventType(), err)
+		}
+	}
+	return r.write(ctx, tx)
+}
+
+// fold applies one event to the rows in memory: applyReceived,
+// applyQueued, setThread and setStatus, in Go.
+func (r *inboxRun) fold(op inboxOp) error {
+	switch ev := op.ev.(type) {
+	case conversation.MessageReceived:
+		at := dbTime(ev.ReceivedAt)
+		r.advance(ev.Thread, at, preview(ev.Body, len(ev.Media)), true, true)
+		if _, ok := r.messages[ev.MessageID]; !ok {
+			media, err := json.Marshal(nonNilMedia(ev.Media))
+			if err != nil {
+				return err
+			}
+			sid := ev.MessageSID
+			r.messages[ev.MessageID] = &messageRow{id: ev.MessageID, threadID: ev.ThreadID, companyID: ev.CompanyID,
+				direction: "inbound", from: string(ev.CustomerPhone), to: string(ev.MessagingNumber), body: ev.Body,
+				media: string(media), status: "received", app: ev.App, twilioSID: &sid,
+				createdAt: at, position: int64(op.pos), isNew: true}
+		}
+	case conversation.OutboundMessageQueued:
+		shown := ""
+		if !ev.Hidden {
+			shown = preview(ev.Body, 0)
+		}
+		r.advance(ev.Thread, dbTime(ev.QueuedAt), shown, !ev.Hidden, false)
+		if _, ok := r.messages[ev.MessageID]; !ok {
+			r.messages[ev.MessageID] = &messageRow{id: ev.MessageID, threadID: ev.ThreadID, companyID: ev.CompanyID,
+				direction: "outbound", from: string(ev.From), to: string(ev.To), body: ev.Body, media: "[]",
+				status: string(conversation.StatusQueued), automated: ev.Automated, app: ev.App, hidden: ev.Hidden,
+				createdAt: dbTime(ev.QueuedAt), position: int64(op.pos), isNew: true}
+		}
+	case conversation.ThreadRead:
+		r.setThread(ev.ThreadID, func(t *threadRow) { t.unread = false })
+	case conversation.ThreadMarkedUnread:
+		r.setThread(ev.ThreadID, func(t *threadRow) { t.unread = true })
+	case conversation.ThreadArchived:
+		r.setThread(ev.ThreadID, func(t *threadRow) { t.archived = true })
+	case conversation.ThreadUnarchived:
+		r.setThread(ev.ThreadID, func(t *threadRow) { t.archived = false })
+	case conversation.OutboundSendAttempted:
+		r.setStatus(ev.MessageID, conversation.StatusSending, 0, "")
+	case conversation.OutboundMessageSent:
+		r.setStatus(ev.MessageID, ev.Status, ev.ErrorCode, ev.TwilioSID)
+	case conversation.OutboundMessageStatusChanged:
+		r.setStatus(ev.MessageID, ev.Status, ev.ErrorCode, ev.TwilioSID)
+	case conversation.OutboundMessageFailed:
+		r.setStatus(ev.MessageID, conversation.StatusFailed, ev.ErrorCode, "")
+	}
+	return nil
+}
+
+// advance is a message's effect on its thread. A new thread opens with the
+// message (unread when it is the customer's, never archived) whether shown
+// or not; an existing one moves its activity and preview forward only for a
+// shown message, and never back. The customer's message also makes the
+// thread unread, brings it back to the Inbox and moves the last reply.
+func (r *inboxRun) advance(th conversation.Thread, at time.Time, text string, shown, inbound bool) {
+	t, ok := r.threads[th.ThreadID]
+	if !ok {
+		t = &threadRow{id: th.ThreadID, companyID: th.CompanyID, phone: string(th.CustomerPhone),
+			unread: inbound, lastActivityAt: at, preview: text}
+		if inbound {
+			t.lastCustomerReplyAt = nullTime{t: at, valid: true}
+		}
+		t.dirty = true
+		r.threads[th.ThreadID] = t
+		return
+	}
+	t.dirty = true
+	if inbound {
+		t.unread, t.archived = true, false
+		t.lastCustomerReplyAt = t.lastCustomerReplyAt.greatest(at)
+	}
+	if shown {
+		if !at.Before(t.lastActivityAt) {
+			t.preview = text
+		}
+		if at.After(t.lastActivityAt) {
+			t.lastActivityAt = at
+		}
+	}
+}
+
+// setThread changes a thread that exists; a change to one that does not is
+// lost, as an UPDATE of no row is.
+func (r *inboxRun) setThread(id uuid.UUID, change func(*threadRow)) {
+	if t, ok := r.threads[id]; ok {
+		change(t)
+		t.dirty = true
+	}
+}
+
+// dbRank is statusRank: a status the column holds, ranked as SQL ranks it
+// (anything not queued, sending or sent counts as final).
+func dbRank(status string) int {
+	switch conversation.OutboundStatus(status) {
+	case conversation.StatusQueued:
+		return 0
+	case conversation.StatusSending:
+		return 1
+	case conversation.StatusSent:
+		return 2
+	}
+	return 3
+}
+
+// setStatus is the SQL setStatus on a row in memory.
+func (r *inboxRun) setStatus(id uuid.UUID, status conversation.OutboundStatus, errorCode int, sid string) {
+	m, ok := r.messages[id]
+	if !ok || m.direction != "outbound" {
+		return
+	}
+	if dbRank(m.status) < status.Rank() {
+		if errorCode != 0 {
+			code := int32(errorCode)
+			m.errorCode = &code
+		}
+		m.status = string(status)
+	}
+	if m.twilioSID == nil && sid != "" {
+		m.twilioSID = &sid
+	}
+	m.changed = true
+}
+
+// write writes what the run changed, one statement per table.
+func (r *inboxRun) write(ctx context.Context, tx pgx.Tx) error {
+	var t struct {
+		id                      []uuid.UUID
+		company, phone, preview []string
+		unread, archived        []bool
+		activity                []time.Time
+		reply                   []*time.Time
+	}
+	for _, row := range r.threads {
+		if !row.dirty {
+			continue
+		}
+		t.id = append(t.id, row.id)
+		t.company = append(t.company, row.companyID)
+		t.phone = append(t.phone, row.phone)
+		t.unread = append(t.unread, row.unread)
+		t.archived = append(t.archived, row.archived)
+		t.activity = append(t.activity, row.lastActivityAt)
+		t.reply = append(t.reply, row.lastCustomerReplyAt.value())
+		t.preview = append(t.preview, row.preview)
+	}
+	var n struct {
+		id, thread                                        []uuid.UUID
+		company, direction, from, to, body, media, status []string
+		code                                              []*int32
+		automated, hidden                                 []bool
+		app                                               []string
+		sid                                               []*string
+		created                                           []time.Time
+		position                                          []int64
+	}
+	var u struct {
+		id     []uuid.UUID
+		status []string
+		code   []*int32
+		sid    []*string
+	}
+	for _, m := range r.messages {
+		switch {
+		case m.isNew:
+			n.id = append(n.id, m.id)
+			n.thread = append(n.thread, m.threadID)
+			n.company = append(n.company, m.companyID)
+			n.direction = append(n.direction, m.direction)
+			n.from = append(n.from, m.from)
+			n.to = append(n.to, m.to)
+			n.body = append(n.body, m.body)
+			n.media = append(n.media, m.media)
+			n.status = append(n.status, m.status)
+			n.code = append(n.code, m.errorCode)
+			n.automated = append(n.automated, m.automated)
+			n.hidden = append(n.hidden, m.hidden)
+			n.app = append(n.app, m.app)
+			n.sid = append(n.sid, m.twilioSID)
+			n.created = append(n.created, m.createdAt)
+			n.position = append(n.position, m.position)
+		case m.changed:
+			u.id = append(u.id, m.id)
+			u.status = append(u.status, m.status)
+			u.code = append(u.code, m.errorCode)
+			u.sid = append(u.sid, m.twilioSID)
+		}
+	}
+	b := &pgx.Batch{}
+	if len(t.id) > 0 {
+		b.Queue(`
+INSERT INTO threads (id, company_id, customer_phone, unread, archived, last_activity_at, last_customer_reply_at, last_message_preview)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::boolean[], $5::boolean[], $6::timestamptz[], $7::timestamptz[], $8::text[])
+ON CONFLICT (id) DO UPDATE SET
+    unread = excluded.unread, archived = excluded.archived, last_activity_at = excluded.last_activity_at,
+    last_customer_reply_at = excluded.last_customer_reply_at, last_message_preview = excluded.last_message_preview`,
+			t.id, t.company, t.phone, t.unread, t.archived, t.activity, t.reply, t.preview)
+	}
+	if len(n.id) > 0 {
+		b.Queue(`
+INSERT INTO messages (id, thread_id, company_id, direction, from_number, to_number, body, media, status, error_code,
+                      automated, app, hidden, twilio_sid, created_at, position)
+SELECT id, thread_id, company_id, direction, from_number, to_number, body, media::jsonb, status, error_code,
+       automated, app, hidden, twilio_sid, created_at, position
+FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+            $10::integer[], $11::boolean[], $12::text[], $13::boolean[], $14::text[], $15::timestamptz[], $16::bigint[])
+     AS m (id, thread_id, company_id, direction, from_number, to_number, body, media, status, error_code,
+           automated, app, hidden, twilio_sid, created_at, position)
+ON CONFLICT (id) DO NOTHING`,
+			n.id, n.thread, n.company, n.direction, n.from, n.to, n.body, n.media, n.status, n.code,
+			n.automated, n.app, n.hidden, n.sid, n.created, n.position)
+	}
+	if len(u.id) > 0 {
+		b.Queue(`
+UPDATE messages SET status = u.status, error_code = u.error_code, twilio_sid = u.twilio_sid
+FROM unnest($1::uuid[], $2::text[], $3::integer[], $4::text[]) AS u (id, status, error_code, twilio_sid)
+WHERE messages.id = u.id`, u.id, u.status, u.code, u.sid)
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("inbox: write threads and messages: %w", err)
+	}
+	return nil
+}
