@@ -214,11 +214,14 @@ func applyEvents(ctx context.Context, pool *pgxpool.Pool, p Projector, after eve
 		return nil, err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
-		return nil, err
-	}
+	// The commit setting and the checkpoint, in one round trip.
 	var cp int64
-	if err := tx.QueryRow(ctx, `SELECT position FROM projection_checkpoints WHERE projector = $1 FOR UPDATE`, p.Name()).Scan(&cp); err != nil {
+	start := &pgx.Batch{}
+	start.Queue(`SET LOCAL synchronous_commit = off`)
+	start.Queue(`SELECT position FROM projection_checkpoints WHERE projector = $1 FOR UPDATE`, p.Name()).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&cp)
+	})
+	if err := tx.SendBatch(ctx, start).Close(); err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
 	if eventstore.Position(cp) < after {
