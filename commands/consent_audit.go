@@ -15,7 +15,7 @@ import (
 	"github.com/smsinbox/smsinbox/domain/phone"
 )
 
-// The consent audit (DOMAIN.md, "Audit"): a customer's whole consent history
+// The consent audit (docs/rules.md, "Audit"): a customer's whole consent history
 // replayed from the event store, never from a read model. It reads the
 // customer's consent stream, the company's stream (for the numbers it has
 // had) and, for the Twilio SIDs of automated texts, the conversation stream.

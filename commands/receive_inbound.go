@@ -102,7 +102,7 @@ func (h ReceiveInbound) Handle(ctx context.Context, in twilio.Inbound) (InboundR
 		return InboundResult{}, fmt.Errorf("record inbound %s: %w", in.MessageSID, err)
 	}
 	// A text that is no keyword, and that Twilio's Advanced Opt-Out did not
-	// answer, changes no consent (DOMAIN.md's table): the consent stream is
+	// answer, changes no consent (docs/rules.md's consent table): the consent stream is
 	// not read. (A number change is voided by the reactor, not by texts.)
 	var pos eventstore.Position
 	if consent.Classify(in.Body) != consent.None || in.OptOutType != "" {

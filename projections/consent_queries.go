@@ -16,7 +16,7 @@ const threadConsent = `coalesce((SELECT c.status FROM consents c JOIN companies 
 	WHERE c.company_id = threads.company_id AND c.customer_phone = threads.customer_phone
 	  AND c.messaging_number = co.messaging_number), 'no') AS consent`
 
-// ConsentView is API.md's answer of GET /api/consent/{phone}.
+// ConsentView is the answer of GET /api/consent/{phone} (api/openapi.yaml).
 type ConsentView struct {
 	Phone           string     `json:"phone"`
 	Status          string     `json:"status"`

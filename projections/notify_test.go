@@ -22,7 +22,7 @@ func runNotifier(t *testing.T, pool *pgxpool.Pool) (n *Notifier, stop func() err
 		cancel()
 		return <-done
 	})
-	t.Cleanup(func() { stop() })
+	t.Cleanup(func() { _ = stop() })
 	return n, stop
 }
 

@@ -26,7 +26,7 @@ type Queries struct {
 	Pool *pgxpool.Pool
 }
 
-// Thread is API.md's Thread.
+// Thread is api/openapi.yaml's Thread.
 type Thread struct {
 	ID                  uuid.UUID  `json:"id"`
 	CustomerPhone       string     `json:"customer_phone"`
@@ -46,7 +46,7 @@ type Media struct {
 	ContentType string `json:"content_type"`
 }
 
-// Message is API.md's Message.
+// Message is api/openapi.yaml's Message.
 type Message struct {
 	ID        uuid.UUID `json:"id"`
 	ThreadID  uuid.UUID `json:"thread_id"`

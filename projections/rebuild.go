@@ -44,7 +44,11 @@ func RebuildAll(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store,
 		if !got {
 			return 0, fmt.Errorf("rebuild %s: a running server holds this projector; stop it first", p.Name())
 		}
-		defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, lockKey(p.Name()))
+		defer func() {
+			// Best effort: the lock is the session's, so closing the
+			// connection releases it anyway.
+			_, _ = conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, lockKey(p.Name()))
+		}()
 	}
 
 	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {

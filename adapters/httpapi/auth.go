@@ -21,23 +21,27 @@ var (
 	errDisabled = newError(http.StatusForbidden, "sms_disabled", "Messages are turned off for your company.")
 )
 
-// access says who may use an endpoint.
+// access says what an endpoint needs of the caller's role. The rules are
+// company.Role's: this only names which of them an endpoint asks.
 type access int
 
 const (
-	readMessages  access = iota // admin, agent, compliance
-	writeMessages               // admin, agent
-	auditConsent                // admin, compliance
+	readMessages  access = iota // company.Role.CanUseMessages
+	writeMessages               // company.Role.CanSendMessages
+	manageLeads                 // company.Role.CanManageLeads
+	auditConsent                // company.Role.CanAudit
 )
 
-func (a access) allows(role string) bool {
+func (a access) allows(role company.Role) bool {
 	switch a {
 	case readMessages:
-		return role == "admin" || role == "agent" || role == "compliance"
+		return role.CanUseMessages()
 	case writeMessages:
-		return role == "admin" || role == "agent"
+		return role.CanSendMessages()
+	case manageLeads:
+		return role.CanManageLeads()
 	case auditConsent:
-		return role == "admin" || role == "compliance"
+		return role.CanAudit()
 	}
 	return false
 }
@@ -191,7 +195,7 @@ func (a *api) signedIn(need access, h func(http.ResponseWriter, *http.Request, c
 			a.fail(w, r, err)
 			return
 		}
-		if !need.allows(c.User.Role) {
+		if !need.allows(company.Role(c.User.Role)) {
 			a.fail(w, r, errRole)
 			return
 		}

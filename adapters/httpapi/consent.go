@@ -45,7 +45,7 @@ func (c ConsentCommands) now() time.Time {
 // and a form from another app still records its lead (a company with
 // Messages turned off texts nothing, so its opt-in leaves consent no).
 func (a *api) routeConsent(api *mux.Router) {
-	api.HandleFunc("/forms/submissions", a.submitter(writeMessages, a.submitForm)).Methods(http.MethodPost)
+	api.HandleFunc("/forms/submissions", a.submitter(manageLeads, a.submitForm)).Methods(http.MethodPost)
 	api.HandleFunc("/consent/{phone}", a.waitForPosition(a.signedIn(readMessages, a.getConsent))).Methods(http.MethodGet)
 	api.HandleFunc("/audit/consent/{phone}", a.waitForPosition(a.signedIn(auditConsent, a.auditConsent))).Methods(http.MethodGet)
 }

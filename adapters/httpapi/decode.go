@@ -10,7 +10,7 @@ import (
 	"strings"
 )
 
-// maxBody is the largest request body smsinbox reads (API.md: 1 MiB).
+// maxBody is the largest request body smsinbox reads (docs/rules.md, Requests and errors: 1 MiB).
 const maxBody = 1 << 20
 
 var errTooLarge = newError(http.StatusRequestEntityTooLarge, "body_too_large", "The request body is over 1 MiB.")

@@ -71,7 +71,7 @@ func mapError(err error) (status int, code, message string) {
 // failure of smsinbox.
 const statusClientClosed = 499
 
-// fail answers err in API.md's error shape and logs what the client cannot see.
+// fail answers err in the error shape of api/openapi.yaml and logs what the client cannot see.
 func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		// The client left (a closed tab, an aborted fetch): not an error.

@@ -96,7 +96,7 @@ func (a *api) events(w http.ResponseWriter, r *http.Request, c caller) {
 	case errors.Is(err, errStreamReplaced), errors.Is(err, errSignedOut):
 		// No id: the client's Last-Event-ID stays where it was.
 		s.write("event: closed\ndata: " + string(reasonData(err)) + "\n\n")
-		s.flush()
+		_ = s.flush() // the stream ends either way
 	case err != nil && ctx.Err() == nil:
 		a.log.WarnContext(ctx, "live stream ended", "company", c.Company.ID, "err", err)
 	}

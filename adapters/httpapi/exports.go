@@ -13,7 +13,7 @@ import (
 	"github.com/smsinbox/smsinbox/projections"
 )
 
-// exportHeader is DOMAIN.md's header row, exactly.
+// exportHeader is the header row of docs/rules.md, Exports, exactly.
 var exportHeader = []string{"Message ID", "Thread ID", "Created", "Time", "Full Name", "From", "To", "Status", "Message"}
 
 // exportPageSize is how many messages one page query reads (and how many

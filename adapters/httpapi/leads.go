@@ -37,7 +37,7 @@ func init() {
 // on). Reading a lead takes the Messages read roles but not sms_enabled: a
 // form records its lead whatever the company's settings.
 func (a *api) routeLeads(api *mux.Router) {
-	api.HandleFunc("/threads/{thread_id}/lead", a.waitForPosition(a.messages(writeMessages, a.createLead))).Methods(http.MethodPost)
+	api.HandleFunc("/threads/{thread_id}/lead", a.waitForPosition(a.messages(manageLeads, a.createLead))).Methods(http.MethodPost)
 	api.HandleFunc("/leads/{lead_id}", a.waitForPosition(a.signedIn(readMessages, a.getLead))).Methods(http.MethodGet)
 }
 

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 
+	"github.com/smsinbox/smsinbox/domain/company"
 	"github.com/smsinbox/smsinbox/projections"
 )
 
@@ -13,9 +14,31 @@ type meUser struct {
 	Role string `json:"role"`
 }
 
-// me answers who the token belongs to and their company. Every valid token
-// is answered, whatever its role and whatever sms_enabled says, so that the
-// page can tell why Messages are closed to its user.
+// mePermissions is what the user's role allows, as the endpoints ask it
+// (access.allows, so company.Role's rules): a client shows the controls the
+// API would accept without keeping its own list of roles.
+type mePermissions struct {
+	ReadMessages  bool `json:"read_messages"`
+	WriteMessages bool `json:"write_messages"`
+	ManageLeads   bool `json:"manage_leads"`
+	Audit         bool `json:"audit"`
+	Admin         bool `json:"admin"`
+}
+
+func permissionsOf(role company.Role) mePermissions {
+	return mePermissions{
+		ReadMessages:  readMessages.allows(role),
+		WriteMessages: writeMessages.allows(role),
+		ManageLeads:   manageLeads.allows(role),
+		Audit:         auditConsent.allows(role),
+		Admin:         role.IsAdmin(),
+	}
+}
+
+// me answers who the token belongs to, their company and what their role
+// allows. Every valid token is answered, whatever its role and whatever
+// sms_enabled says, so that the page can tell why Messages are closed to
+// its user.
 func (a *api) me(w http.ResponseWriter, r *http.Request) {
 	c, err := a.authenticate(r)
 	if err != nil {
@@ -23,7 +46,8 @@ func (a *api) me(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, struct {
-		User    meUser              `json:"user"`
-		Company projections.Company `json:"company"`
-	}{meUser{ID: c.User.ID, Name: c.User.Name, Role: c.User.Role}, c.Company})
+		User        meUser              `json:"user"`
+		Company     projections.Company `json:"company"`
+		Permissions mePermissions       `json:"permissions"`
+	}{meUser{ID: c.User.ID, Name: c.User.Name, Role: c.User.Role}, c.Company, permissionsOf(company.Role(c.User.Role))})
 }

@@ -112,5 +112,5 @@ func (a *api) statusWebhook(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set(headerEventPosition, formatPosition(pos))
 	w.Header().Set("Content-Type", "text/xml")
 	w.WriteHeader(http.StatusOK)
-	bytes.NewBufferString(emptyTwiML).WriteTo(w)
+	_, _ = bytes.NewBufferString(emptyTwiML).WriteTo(w)
 }

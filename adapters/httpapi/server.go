@@ -125,7 +125,7 @@ func NewHandler(d Deps) http.Handler {
 	r.HandleFunc("/readyz", readyHandler(d.Ready, d.Logger)).Methods(http.MethodGet)
 	r.HandleFunc("/api/openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml")
-		w.Write(apidoc.OpenAPI)
+		_, _ = w.Write(apidoc.OpenAPI)
 	}).Methods(http.MethodGet)
 	r.Handle("/metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{})).Methods(http.MethodGet)
 
@@ -166,7 +166,7 @@ func NewHandler(d Deps) http.Handler {
 func noRoute(root *mux.Router) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var allowed []string
-		root.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		_ = root.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
 			methods, err := route.GetMethods()
 			if err != nil {
 				return nil // a subrouter's prefix: its routes are walked too
@@ -241,10 +241,10 @@ func readyHandler(checks []Check, logger *slog.Logger) http.HandlerFunc {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	_ = json.NewEncoder(w).Encode(v) // the status is out: a failed write has nobody to tell
 }
 
-// writeError writes API.md's error shape.
+// writeError writes the error shape of api/openapi.yaml.
 func writeError(w http.ResponseWriter, status int, code, message string) {
 	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": message}})
 }

@@ -94,7 +94,7 @@ func (l *liveStreams) endStale(userID, tokenHash string) {
 // which are meant for ordinary requests: the whole-request read deadline
 // would, once it passed, cancel the request's context (net/http's
 // background read fails), and the write deadline would cut the response.
-// Such a handler bounds each write itself (extendWrite, idleWriter).
+// Such a handler bounds each write itself (idleWriter).
 func longLived(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		rc := http.NewResponseController(w)
@@ -103,15 +103,4 @@ func longLived(h http.HandlerFunc) http.HandlerFunc {
 		_ = rc.SetWriteDeadline(time.Time{})
 		h(w, r)
 	}
-}
-
-// extendWrite gives the next write to a long-lived response
-// streamWriteTimeout: a client that stops reading does not hold its
-// goroutine for ever.
-func extendWrite(rc *http.ResponseController) error {
-	err := rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
-	if errors.Is(err, http.ErrNotSupported) {
-		return nil
-	}
-	return err
 }

@@ -82,5 +82,5 @@ func (a *api) inboundWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/xml")
 	w.WriteHeader(http.StatusOK)
-	bytes.NewBufferString(emptyTwiML).WriteTo(w)
+	_, _ = bytes.NewBufferString(emptyTwiML).WriteTo(w)
 }

@@ -379,7 +379,7 @@ func TestTextOfAnUnreadableConversationIsSetAside(t *testing.T) {
 	pos := e.queuedAt(stuck)
 	eventually(t, "the unreadable text set aside", func() bool {
 		var n int
-		e.pool.QueryRow(context.Background(), `SELECT count(*) FROM projection_poison WHERE projector = $1 AND position = $2`, Name, int64(pos)).Scan(&n)
+		_ = e.pool.QueryRow(context.Background(), `SELECT count(*) FROM projection_poison WHERE projector = $1 AND position = $2`, Name, int64(pos)).Scan(&n)
 		return n == 1
 	})
 	eventually(t, "the checkpoint past both", func() bool { return e.checkpoint() >= e.queuedAt(other) })

@@ -2,10 +2,12 @@ package web
 
 import (
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -39,7 +41,20 @@ func TestServesThePageAndItsAssets(t *testing.T) {
 		path, contentType, contains string
 	}{
 		{"/", "text/html; charset=utf-8", `<main id="app"`},
-		{"/assets/app.js", "text/javascript; charset=utf-8", "performance.mark(\"inbox-ready\")"},
+		{"/assets/app.js", "text/javascript; charset=utf-8", "function wire()"},
+		{"/assets/state.js", "text/javascript; charset=utf-8", "export const state"},
+		{"/assets/api.js", "text/javascript; charset=utf-8", "export async function api("},
+		{"/assets/session.js", "text/javascript; charset=utf-8", "performance.mark(\"inbox-ready\")"},
+		{"/assets/views.js", "text/javascript; charset=utf-8", "export function gate("},
+		{"/assets/list.js", "text/javascript; charset=utf-8", "export function applyThread("},
+		{"/assets/thread.js", "text/javascript; charset=utf-8", "export async function openThread("},
+		{"/assets/messages.js", "text/javascript; charset=utf-8", "export function renderMessages("},
+		{"/assets/leads.js", "text/javascript; charset=utf-8", "export async function submitLead("},
+		{"/assets/audit.js", "text/javascript; charset=utf-8", "export async function loadAudit("},
+		{"/assets/download.js", "text/javascript; charset=utf-8", "export function downloadAll("},
+		{"/assets/live.js", "text/javascript; charset=utf-8", "export function connectLive("},
+		{"/assets/words.js", "text/javascript; charset=utf-8", "export function words("},
+		{"/assets/media.js", "text/javascript; charset=utf-8", "export function twilioMediaURL("},
 		{"/assets/sse.js", "text/javascript; charset=utf-8", "export class SSEParser"},
 		{"/assets/time.js", "text/javascript; charset=utf-8", "export function zonedToUTC"},
 		{"/assets/dom.js", "text/javascript; charset=utf-8", "export function h("},
@@ -164,7 +179,12 @@ func TestPageIsSelfContained(t *testing.T) {
 			t.Errorf("index.html refers to %s, which answers %d", ref, res.StatusCode)
 		}
 	}
-	for _, js := range []string{"/assets/app.js", "/assets/dom.js"} {
+	scripts, err := fs.Glob(static, "static/*.js")
+	if err != nil || len(scripts) < 2 {
+		t.Fatalf("the page's scripts: %q, %v", scripts, err)
+	}
+	for _, name := range scripts {
+		js := AssetsPrefix + path.Base(name)
 		src := body(t, get(t, h, http.MethodGet, js, nil))
 		if strings.Contains(src, "innerHTML") || strings.Contains(src, "insertAdjacentHTML") {
 			t.Errorf("%s writes HTML from strings", js)
@@ -227,18 +247,34 @@ func TestVersionedAssets(t *testing.T) {
 			t.Errorf("GET %s with another version: Cache-Control %q, want no-cache", ref[1], got)
 		}
 	}
-	app := body(t, get(t, h, http.MethodGet, "/assets/app.js", nil))
-	imports := regexp.MustCompile(`from "\./([a-z]+\.js)\?v=([0-9a-f]{32})"`).FindAllStringSubmatch(app, -1)
-	if len(imports) == 0 || strings.Contains(app, `from "./sse.js"`) {
-		t.Fatalf("app.js imports are not versioned: %q", imports)
-	}
-	for _, imp := range imports {
-		res := get(t, h, http.MethodGet, "/assets/"+imp[1], nil)
-		if etag := res.Header.Get("ETag"); etag != `"`+imp[2]+`"` {
-			t.Errorf("app.js imports %s?v=%s, but its ETag is %s", imp[1], imp[2], etag)
+	// Every module the page imports, app.js's imports and theirs, is
+	// named by its version and preloaded by index.html at that version:
+	// the browser asks for them all at once, not one level at a time.
+	importRef := regexp.MustCompile(`from "\./([a-z]+\.js)(\?v=([0-9a-f]{32}))?"`)
+	seen := map[string]bool{"app.js": true}
+	for queue := []string{"app.js"}; len(queue) > 0; queue = queue[1:] {
+		mod := queue[0]
+		src := body(t, get(t, h, http.MethodGet, "/assets/"+mod, nil))
+		imports := importRef.FindAllStringSubmatch(src, -1)
+		if mod == "app.js" && len(imports) == 0 {
+			t.Fatal("app.js imports nothing")
 		}
-		if !strings.Contains(html, `/assets/`+imp[1]+`?v=`+imp[2]) {
-			t.Errorf("index.html does not preload %s at the version app.js imports", imp[1])
+		for _, imp := range imports {
+			if imp[2] == "" {
+				t.Errorf("%s imports %s without its version", mod, imp[1])
+				continue
+			}
+			res := get(t, h, http.MethodGet, "/assets/"+imp[1], nil)
+			if etag := res.Header.Get("ETag"); etag != `"`+imp[3]+`"` {
+				t.Errorf("%s imports %s?v=%s, but its ETag is %s", mod, imp[1], imp[3], etag)
+			}
+			if !strings.Contains(html, `/assets/`+imp[1]+`?v=`+imp[3]) {
+				t.Errorf("index.html does not preload %s at the version %s imports", imp[1], mod)
+			}
+			if !seen[imp[1]] {
+				seen[imp[1]] = true
+				queue = append(queue, imp[1])
+			}
 		}
 	}
 }

@@ -133,12 +133,12 @@ func (e *env) startFakeTwilio() (string, error) {
 			http.NotFound(w, r)
 			return
 		}
-		io.Copy(io.Discard, r.Body)
+		_, _ = io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusCreated)
-		json.NewEncoder(w).Encode(map[string]any{"sid": twilio.NewSID("SM"), "status": "queued", "account_sid": e.accountSID})
+		_ = json.NewEncoder(w).Encode(map[string]any{"sid": twilio.NewSID("SM"), "status": "queued", "account_sid": e.accountSID})
 	})}
-	go e.twilio.Serve(ln)
+	go func() { _ = e.twilio.Serve(ln) }() // ends with ErrServerClosed at Close
 	return "http://" + ln.Addr().String(), nil
 }
 
@@ -181,7 +181,7 @@ func (e *env) stopServer() error {
 	if e.server == nil {
 		return nil
 	}
-	e.server.Process.Signal(syscall.SIGTERM)
+	_ = e.server.Process.Signal(syscall.SIGTERM)
 	err := e.server.Wait()
 	e.server = nil
 	return err
@@ -300,7 +300,7 @@ func (e *env) Close() {
 			e.log.Warn("stopping the private cluster", "err", err)
 		}
 	}
-	os.RemoveAll(e.dir)
+	_ = os.RemoveAll(e.dir)
 }
 
 func randomHex(n int) string {

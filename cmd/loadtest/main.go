@@ -30,7 +30,6 @@ type options struct {
 	threads    int           // customers (threads) seeded before the reads
 	long       int           // texts in the one long thread
 	rates      []int         // texts/s at which lag is measured
-	keep       bool          // leave the cluster's directory behind
 	serverLogs bool
 }
 
@@ -63,11 +62,10 @@ func run(ctx context.Context, o options, logger *slog.Logger) error {
 
 	r := &report{started: time.Now()}
 	if err := measure(ctx, env, o, r, logger); err != nil {
-		r.print(os.Stdout)
+		_ = r.print(os.Stdout) // what was measured before the failure, if stdout takes it
 		return err
 	}
-	r.print(os.Stdout)
-	return nil
+	return r.print(os.Stdout)
 }
 
 // measure runs the phases in order, each adding its rows to r.

@@ -59,15 +59,23 @@ func (r *report) add(figure, measured, target string) {
 
 func (r *report) note(s string) { r.notes = append(r.notes, s) }
 
-func (r *report) print(w io.Writer) {
-	fmt.Fprintf(w, "\nsmsinbox load test, %s, %s\n\n", r.started.UTC().Format(time.RFC3339), time.Since(r.started).Round(time.Second))
+func (r *report) print(w io.Writer) error {
+	if _, err := fmt.Fprintf(w, "\nsmsinbox load test, %s, %s\n\n", r.started.UTC().Format(time.RFC3339), time.Since(r.started).Round(time.Second)); err != nil {
+		return err
+	}
+	// A tabwriter keeps its rows until Flush, which reports a failed write.
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "figure\tmeasured\ttarget")
+	_, _ = fmt.Fprintln(tw, "figure\tmeasured\ttarget")
 	for _, row := range r.rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", row[0], row[1], row[2])
+		_, _ = fmt.Fprintf(tw, "%s\t%s\t%s\n", row[0], row[1], row[2])
 	}
-	tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
 	for _, n := range r.notes {
-		fmt.Fprintln(w, "note:", n)
+		if _, err := fmt.Fprintln(w, "note:", n); err != nil {
+			return err
+		}
 	}
+	return nil
 }

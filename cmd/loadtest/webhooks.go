@@ -29,7 +29,7 @@ func (e *env) post(ctx context.Context, from, body string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	io.Copy(io.Discard, resp.Body)
+	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return "", fmt.Errorf("webhook answered %d", resp.StatusCode)

@@ -61,7 +61,7 @@ func newBenchServer(b *testing.B) *benchServer {
 		b.Fatal(err)
 	}
 	done := make(chan struct{})
-	go func() { a.Run(ctx); close(done) }()
+	go func() { _ = a.Run(ctx); close(done) }()
 	srv := httptest.NewServer(a.Handler)
 	b.Cleanup(func() { srv.Close(); cancel(); <-done; store.Close(); pool.Close() })
 
@@ -168,7 +168,7 @@ func BenchmarkProjectionLag(b *testing.B) {
 			default:
 			}
 			var p int64
-			s.Pool.QueryRow(context.Background(), `SELECT min(position) FROM projection_checkpoints`).Scan(&p)
+			_ = s.Pool.QueryRow(context.Background(), `SELECT min(position) FROM projection_checkpoints`).Scan(&p)
 			seenMu.Lock()
 			if len(seen) == 0 || seen[len(seen)-1].pos < p {
 				seen = append(seen, ack{p, time.Now()})
@@ -195,9 +195,9 @@ func BenchmarkProjectionLag(b *testing.B) {
 	deadline := time.Now().Add(30 * time.Second)
 	var last int64
 	for time.Now().Before(deadline) {
-		s.Pool.QueryRow(context.Background(), `SELECT min(position) FROM projection_checkpoints`).Scan(&last)
+		_ = s.Pool.QueryRow(context.Background(), `SELECT min(position) FROM projection_checkpoints`).Scan(&last)
 		var head int64
-		s.Pool.QueryRow(context.Background(), `SELECT max(position) FROM es_events`).Scan(&head)
+		_ = s.Pool.QueryRow(context.Background(), `SELECT max(position) FROM es_events`).Scan(&head)
 		if last >= head {
 			break
 		}
@@ -240,7 +240,9 @@ func BenchmarkListThreads(b *testing.B) {
 		pgx.CopyFromRows(rows)); err != nil {
 		b.Fatal(err)
 	}
-	s.Pool.Exec(ctx, `ANALYZE threads`)
+	if _, err := s.Pool.Exec(ctx, `ANALYZE threads`); err != nil {
+		b.Fatal(err)
+	}
 	// Cursors deep into the inbox, to page from.
 	var cursors []string
 	next := ""
@@ -337,7 +339,9 @@ func benchExportAll(b *testing.B, n int) {
 		src); err != nil {
 		b.Fatal(err)
 	}
-	s.Pool.Exec(ctx, `ANALYZE messages`)
+	if _, err := s.Pool.Exec(ctx, `ANALYZE messages`); err != nil {
+		b.Fatal(err)
+	}
 
 	var peak atomic.Uint64
 	var ms runtime.MemStats

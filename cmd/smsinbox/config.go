@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// config is the environment of API.md; flags may override it.
+// config is the environment README.md documents; flags may override it.
 type config struct {
 	DatabaseURL string
 	// DatabaseMaxConns is the size of the database pool (0: defaultMaxConns).
@@ -45,7 +45,11 @@ func configFromEnv() (config, error) {
 		PrivatePGPort: 54329,
 	}
 	if p := os.Getenv("SMSINBOX_PG_PORT"); p != "" {
-		fmt.Sscanf(p, "%d", &c.PrivatePGPort)
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return config{}, fmt.Errorf("SMSINBOX_PG_PORT=%q: want a TCP port, 1 to 65535", p)
+		}
+		c.PrivatePGPort = n
 	}
 	if v := os.Getenv("DATABASE_MAX_CONNS"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 32)

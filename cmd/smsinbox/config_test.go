@@ -63,3 +63,21 @@ func TestConfigFromEnv(t *testing.T) {
 		t.Fatal("DATABASE_MAX_CONNS=many accepted")
 	}
 }
+
+// A private cluster's port that is not a port refuses to start, as every
+// other malformed setting does, rather than being read in part ("5433x" as
+// 5433) or ignored ("abc": the default).
+func TestPrivatePortMustBeAPort(t *testing.T) {
+	t.Setenv("SMSINBOX_PG_PORT", "5433")
+	if cfg, err := configFromEnv(); err != nil || cfg.PrivatePGPort != 5433 {
+		t.Fatalf("SMSINBOX_PG_PORT=5433: %d %v", cfg.PrivatePGPort, err)
+	}
+	for _, v := range []string{"abc", "5433x", "0", "-1", "65536"} {
+		t.Run(v, func(t *testing.T) {
+			t.Setenv("SMSINBOX_PG_PORT", v)
+			if cfg, err := configFromEnv(); err == nil {
+				t.Fatalf("SMSINBOX_PG_PORT=%s accepted as port %d", v, cfg.PrivatePGPort)
+			}
+		})
+	}
+}

@@ -55,7 +55,7 @@ func TestCrashWhileProjecting(t *testing.T) {
 	}
 	checkpoint := func(name string) int64 {
 		var p int64
-		pool.QueryRow(ctx, `SELECT coalesce((SELECT position FROM projection_checkpoints WHERE projector = $1), 0)`, name).Scan(&p)
+		_ = pool.QueryRow(ctx, `SELECT coalesce((SELECT position FROM projection_checkpoints WHERE projector = $1), 0)`, name).Scan(&p)
 		return p
 	}
 
@@ -65,8 +65,8 @@ func TestCrashWhileProjecting(t *testing.T) {
 		time.Sleep(2 * time.Millisecond)
 	}
 	killedAt := checkpoint("inbox")
-	server.Process.Signal(syscall.SIGKILL)
-	server.Wait()
+	_ = server.Process.Signal(syscall.SIGKILL)
+	_ = server.Wait() // killed: its exit status says only that
 	if killedAt == 0 || killedAt >= total {
 		t.Fatalf("the kill came at checkpoint %d of %d: not in the middle of the burst", killedAt, total)
 	}
@@ -76,8 +76,8 @@ func TestCrashWhileProjecting(t *testing.T) {
 	for (checkpoint("inbox") < total || checkpoint("directory") < total) && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	server.Process.Signal(syscall.SIGTERM)
-	server.Wait()
+	_ = server.Process.Signal(syscall.SIGTERM)
+	_ = server.Wait()
 	if checkpoint("inbox") != total {
 		t.Fatalf("after the restart the inbox projector reached %d of %d", checkpoint("inbox"), total)
 	}
@@ -92,7 +92,9 @@ func TestCrashWhileProjecting(t *testing.T) {
 		t.Fatalf("read models after the crash differ from a rebuild:\n--- after crash\n%.2000s\n--- rebuilt\n%.2000s", afterCrash, rebuilt)
 	}
 	var messages int
-	pool.QueryRow(ctx, `SELECT count(*) FROM messages`).Scan(&messages)
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM messages`).Scan(&messages); err != nil {
+		t.Fatal(err)
+	}
 	if messages != 4000 {
 		t.Fatalf("messages = %d, want 4000", messages)
 	}
@@ -154,7 +156,9 @@ func dump(t *testing.T, ctx context.Context, pool *pgxpool.Pool) string {
 		}
 		for rows.Next() {
 			var s string
-			rows.Scan(&s)
+			if err := rows.Scan(&s); err != nil {
+				t.Fatal(err)
+			}
 			b.WriteString(s + "\n")
 		}
 		rows.Close()

@@ -117,7 +117,7 @@ func (e *faultEnv) dropDatabase(db string) {
 		return
 	}
 	defer pool.Close()
-	pool.Exec(ctx, `DROP DATABASE IF EXISTS `+db+` WITH (FORCE)`)
+	_, _ = pool.Exec(ctx, `DROP DATABASE IF EXISTS `+db+` WITH (FORCE)`)
 }
 
 // startServer starts one `smsinbox serve` on the scenario's database and
@@ -148,7 +148,7 @@ func (e *faultEnv) startServer(name string) *serverProc {
 		close(s.exited)
 	}()
 	e.t.Cleanup(func() {
-		s.stop(syscall.SIGTERM)
+		_ = s.stop(syscall.SIGTERM)
 		if e.t.Failed() {
 			e.t.Logf("the last lines of server %s's log:\n%s", s.name, tail(s.logPath, 25))
 		}
@@ -168,11 +168,11 @@ func (s *serverProc) stop(sig syscall.Signal) error {
 	if closed(s.exited) {
 		return s.exitErr
 	}
-	s.cmd.Process.Signal(sig)
+	_ = s.cmd.Process.Signal(sig) // it may have exited already
 	select {
 	case <-s.exited:
 	case <-time.After(faultDeadline):
-		s.cmd.Process.Kill()
+		_ = s.cmd.Process.Kill()
 		<-s.exited
 	}
 	return s.exitErr
@@ -199,7 +199,9 @@ func (e *faultEnv) setUpCompany(s *serverProc) {
 	defer rows.Close()
 	for rows.Next() {
 		var name string
-		rows.Scan(&name)
+		if err := rows.Scan(&name); err != nil {
+			e.t.Fatal(err)
+		}
 		e.consumers = append(e.consumers, name)
 	}
 	if len(e.consumers) == 0 {
@@ -279,7 +281,7 @@ func (e *faultEnv) postWebhook(ctx context.Context, s *serverProc, from, body st
 	if err != nil {
 		return "", 0, err
 	}
-	io.Copy(io.Discard, resp.Body)
+	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return "", resp.StatusCode, fmt.Errorf("webhook answered %d", resp.StatusCode)
@@ -543,7 +545,9 @@ func (e *faultEnv) lagReport() string {
 	for rows.Next() {
 		var name string
 		var p int64
-		rows.Scan(&name, &p)
+		if err := rows.Scan(&name, &p); err != nil {
+			return err.Error()
+		}
 		fmt.Fprintf(&b, " %s=%d (behind %d, lock held by %d)", name, p, h-p, held[name])
 	}
 	return b.String()

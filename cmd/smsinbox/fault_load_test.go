@@ -187,7 +187,9 @@ func (e *faultEnv) presence(s *serverProc, acked []ackedText) (present, dup int)
 	for rows.Next() {
 		var sid string
 		var n int
-		rows.Scan(&sid, &n)
+		if err := rows.Scan(&sid, &n); err != nil {
+			e.t.Fatal(err)
+		}
 		inStore[sid] = n
 	}
 	rows.Close()
@@ -249,7 +251,7 @@ func (e *faultEnv) explain(ctx context.Context, sid string) string {
 		return fmt.Sprintf("its event: %v", err)
 	}
 	var rows int
-	e.pool.QueryRow(ctx, `SELECT count(*) FROM messages WHERE id = $1 OR twilio_sid = $2`, commands.InboundMessageID(sid), sid).Scan(&rows)
+	_ = e.pool.QueryRow(ctx, `SELECT count(*) FROM messages WHERE id = $1 OR twilio_sid = $2`, commands.InboundMessageID(sid), sid).Scan(&rows)
 	fmt.Fprintf(&b, "its event is at %d, %d message rows; %s; around it:", pos, rows, e.lagReport())
 	around, err := e.pool.Query(ctx, `SELECT ev.position, ev.type, ev.recorded_at, m.id IS NOT NULL
 		FROM es_events ev LEFT JOIN messages m ON m.twilio_sid = ev.data->>'message_sid' AND ev.type = 'MessageReceived'
@@ -336,6 +338,6 @@ func figures(t *testing.T, scenario string, kv ...any) {
 		if t.Failed() {
 			status = " (FAILED)"
 		}
-		fmt.Fprintf(f, "%s%s\n", line, status)
+		_, _ = fmt.Fprintf(f, "%s%s\n", line, status)
 	}
 }

@@ -187,7 +187,7 @@ func TestFaultKillHolder(t *testing.T) {
 		return err == nil && err2 == nil
 	})
 	killed := time.Now()
-	holder.stop(syscall.SIGKILL)
+	_ = holder.stop(syscall.SIGKILL)
 	_, stopAcked := e.text(standby, stopperA, "STOP")
 	replyText := "After the kill: Tuesday at 10 works."
 	replyID := e.reply(standby, replier, replyText)
@@ -532,7 +532,9 @@ func (e *faultEnv) stalledExports(s *serverProc, n int) *stalledExports {
 	x := &stalledExports{}
 	dialer := net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
 		var serr error
-		c.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		if err := c.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) }); err != nil {
+			return err
+		}
 		return serr
 	}}
 	host := strings.TrimPrefix(s.base, "http://")
@@ -542,7 +544,9 @@ func (e *faultEnv) stalledExports(s *serverProc, n int) *stalledExports {
 			e.t.Fatal(err)
 		}
 		x.conns = append(x.conns, conn)
-		fmt.Fprintf(conn, "GET /api/messages/export.csv HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n\r\n", host, e.token)
+		if _, err := fmt.Fprintf(conn, "GET /api/messages/export.csv HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n\r\n", host, e.token); err != nil {
+			e.t.Fatal(err)
+		}
 		go func() {
 			line, _ := bufio.NewReaderSize(conn, 16).ReadString('\n') // the status line; then nothing
 			x.mu.Lock()

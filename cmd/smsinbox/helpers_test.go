@@ -108,10 +108,10 @@ func (s *sharedResources) release() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cluster != nil {
-		s.cluster.Stop(context.Background())
+		_ = s.cluster.Stop(context.Background())
 	}
 	if s.dir != "" {
-		os.RemoveAll(s.dir)
+		_ = os.RemoveAll(s.dir)
 	}
 }
 

@@ -87,7 +87,7 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 	case "audit":
 		return audit(ctx, cfg, args[1:], os.Stdout, logger)
 	case "help", "-h", "--help":
-		fmt.Fprint(os.Stdout, usage)
+		_, _ = fmt.Fprint(os.Stdout, usage)
 		return nil
 	default:
 		return usageError(fmt.Sprintf("unknown command %q\n%s", args[0], strings.TrimSpace(usage)))

@@ -48,7 +48,9 @@ func rebuild(ctx context.Context, cfg config, args []string, logger *slog.Logger
 		return err
 	}
 	for _, p := range chosen {
-		fmt.Fprintf(os.Stdout, "%s\t%d events\n", p.Name(), n)
+		if _, err := fmt.Fprintf(os.Stdout, "%s\t%d events\n", p.Name(), n); err != nil {
+			return err
+		}
 	}
 	return nil
 }

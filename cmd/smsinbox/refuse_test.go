@@ -57,7 +57,7 @@ func TestServeRefusesUnsafeConfiguration(t *testing.T) {
 				said = append(said, lines.Text())
 				if strings.Contains(lines.Text(), "smsinbox is serving") {
 					started = true
-					cmd.Process.Kill()
+					_ = cmd.Process.Kill()
 				}
 			}
 			err = cmd.Wait()

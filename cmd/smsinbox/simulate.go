@@ -50,7 +50,9 @@ func simulate(ctx context.Context, cfg config, args []string) error {
 	}
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(resp.Body)
-	fmt.Fprintf(os.Stdout, "%s %s\nMessageSid: %s\n%s\n", resp.Proto, resp.Status, params.Get("MessageSid"), answer)
+	if _, err := fmt.Fprintf(os.Stdout, "%s %s\nMessageSid: %s\n%s\n", resp.Proto, resp.Status, params.Get("MessageSid"), answer); err != nil {
+		return err
+	}
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("the server answered %s", resp.Status)
 	}

@@ -49,7 +49,7 @@ func browser(logger *slog.Logger) string {
 		return ""
 	}
 	fmt.Fprintln(os.Stderr, "testenv: no Chromium found for the browser tests; installing Debian's chromium (apt-get install -y -qq chromium)...")
-	if err := aptInstall(aptGet); err != nil {
+	if err = aptInstall(aptGet); err != nil {
 		// A fresh machine may have no package lists yet.
 		fmt.Fprintln(os.Stderr, "testenv: apt-get install failed; updating the package lists and trying again...")
 		if uerr := apt(aptGet, "update", "-qq"); uerr != nil {

@@ -66,7 +66,7 @@ func run() int {
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	go func() {
 		for s := range sigs {
-			cmd.Process.Signal(s)
+			_ = cmd.Process.Signal(s) // it may have exited already
 		}
 	}()
 	err = cmd.Wait()
@@ -110,7 +110,7 @@ func server(ctx context.Context, logger *slog.Logger) (url string, stop func(), 
 	}
 	c, err := pgserver.Start(ctx, filepath.Join(dir, "pg"), port, logger)
 	if err != nil {
-		os.RemoveAll(dir)
+		_ = os.RemoveAll(dir)
 		return "", nil, err
 	}
 	logger.Info("tests use a private PostgreSQL cluster", "port", port, "dir", dir)
@@ -118,6 +118,6 @@ func server(ctx context.Context, logger *slog.Logger) (url string, stop func(), 
 		if err := c.Stop(context.Background()); err != nil {
 			logger.Warn("stopping the test cluster", "err", err)
 		}
-		os.RemoveAll(dir)
+		_ = os.RemoveAll(dir)
 	}, nil
 }

@@ -9,7 +9,7 @@ import (
 )
 
 // App keys let a company's other apps (a web form, a booking tool) submit
-// forms without a user's token (API.md, "App forms"). A key belongs to one
+// forms without a user's token (docs/rules.md, "Users and tokens"). A key belongs to one
 // app: what it submits is recorded as coming through that app.
 
 // Event types of app keys.

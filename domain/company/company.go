@@ -1,4 +1,4 @@
-// Package company is the pure domain of tenancy (DOMAIN.md, "Tenancy"): a
+// Package company is the pure domain of tenancy (docs/rules.md, "Tenancy"): a
 // company, its messaging numbers and its users, and the claims that tie each
 // messaging number to one company.
 //

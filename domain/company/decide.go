@@ -79,7 +79,7 @@ func (AddUser) isCommand()               {}
 func (AbandonCompany) isCommand()        {}
 
 // Decide returns the events that command c causes on a company in state s;
-// none when it changes nothing. The rules (DOMAIN.md, "Tenancy"):
+// none when it changes nothing. The rules (docs/rules.md, "Tenancy"):
 //
 //   - CreateCompany records CompanyCreated, with the defaults filled in, on a
 //     stream with no company (ErrCompanyExists otherwise; ErrNumberTaken when

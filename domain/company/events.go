@@ -62,7 +62,7 @@ type CompanyUpdated struct {
 
 // MessagingNumberChanged: the company texts from a new number. The previous
 // one stays the company's (it still routes inbound texts to it); consent
-// given on it does not carry over (DOMAIN.md, "Consent").
+// given on it does not carry over (docs/rules.md, "Consent").
 type MessagingNumberChanged struct {
 	CompanyID       string       `json:"company_id"`
 	PreviousNumber  phone.Number `json:"previous_number"`

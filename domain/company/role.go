@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// Role is what a user may do (DOMAIN.md, "Tenancy").
+// Role is what a user may do (docs/rules.md, "Tenancy").
 type Role string
 
 // The roles.
@@ -22,7 +22,7 @@ const (
 	RoleLiveChat Role = "live_chat"
 )
 
-// Roles lists every role, in the order DOMAIN.md names them.
+// Roles lists every role, in the order docs/rules.md names them.
 func Roles() []Role {
 	return []Role{RoleAdmin, RoleAgent, RoleCompliance, RoleLight, RoleLiveChat}
 }

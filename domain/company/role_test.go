@@ -7,7 +7,7 @@ import (
 	"github.com/smsinbox/smsinbox/domain/company"
 )
 
-// DOMAIN.md, "Tenancy": admin (everything, settings), agent (messages,
+// docs/rules.md, "Tenancy": admin (everything, settings), agent (messages,
 // leads), compliance (read messages, consent audit), light and live_chat (no
 // Messages access).
 func TestRoles(t *testing.T) {

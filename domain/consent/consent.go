@@ -1,4 +1,4 @@
-// Package consent is the pure domain of SMS consent (DOMAIN.md, "Consent"):
+// Package consent is the pure domain of SMS consent (docs/rules.md, "Consent"):
 // double opt-in per (company, messaging number in use, customer phone), the
 // customer's keywords (STOP, START, HELP, ...), and the automated texts each
 // change calls for.
@@ -7,7 +7,7 @@
 // it, Evolve folds one event into a State, Decide turns a Command into the
 // events it causes. Nothing here does I/O, reads the clock or makes random
 // IDs: times, IDs and the company's current messaging number arrive with the
-// commands. The DOMAIN.md table lives, row for row, in decide.go.
+// commands. The consent table of docs/rules.md lives, row for row, in decide.go.
 //
 // One stream per (company, customer): StreamID. The stream outlives a change
 // of the company's number, so the audit replays every number the company has

@@ -9,8 +9,8 @@ import (
 	"github.com/smsinbox/smsinbox/domain/phone"
 )
 
-// The consent table of DOMAIN.md, row for row, and row 7, which is not
-// DOMAIN.md's (ARCHITECTURE.md, "Outbound texts"); each row is a commented
+// The consent table of docs/rules.md ("Consent"), row for row, and row 7,
+// smsinbox's own (ARCHITECTURE.md, "Outbound texts"); each row is a commented
 // case below (rows 2 to 5 in decideInbound, in this order).
 //
 //	| # | now                 | what happens                                  | next      | automated text                           |

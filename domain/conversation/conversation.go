@@ -1,5 +1,5 @@
 // Package conversation is the pure domain of a thread: the one conversation
-// between a company and a customer phone number (DOMAIN.md, "Threads" and
+// between a company and a customer phone number (docs/rules.md, "Threads" and
 // "Messages").
 //
 // It follows the Decider style: State is the thread as its events describe it,

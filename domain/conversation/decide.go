@@ -59,7 +59,7 @@ func (Archive) isCommand()        {}
 func (Unarchive) isCommand()      {}
 
 // Decide returns the events that command c causes on a thread in state s, in
-// order; none when the command changes nothing. The rules (DOMAIN.md):
+// order; none when the command changes nothing. The rules (docs/rules.md):
 //
 //   - ReceiveMessage records a MessageReceived, which makes the thread unread
 //     and returns it from Archived to the Inbox. A message whose MessageSid is

@@ -426,7 +426,9 @@ func TestOutboundDecodeRoundTrip(t *testing.T) {
 	}
 	data, _ := json.Marshal(queued("M1", 1))
 	var fields map[string]any
-	json.Unmarshal(data, &fields)
+	if err := json.Unmarshal(data, &fields); err != nil {
+		t.Fatal(err)
+	}
 	for _, k := range []string{"message_id", "thread_id", "company_id", "customer_phone", "from", "to", "body", "app", "automated", "hidden", "queued_at"} {
 		if _, ok := fields[k]; !ok {
 			t.Errorf("OutboundMessageQueued JSON lacks %q: %s", k, data)

@@ -8,9 +8,6 @@ import (
 // ErrInvalidWindow is matched (errors.Is) by every error ParseWindow returns.
 var ErrInvalidWindow = errors.New("invalid sending window")
 
-// minutesPerDay bounds a Window's clock times.
-const minutesPerDay = 24 * 60
-
 // Window is a span of local wall-clock time within one day, from its start
 // (inclusive) to its end (exclusive), so "08:00–21:00" allows 08:00:00 and
 // 20:59:59 and refuses 21:00:00. The zero Window is no window: as a

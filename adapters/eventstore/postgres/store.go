@@ -569,12 +569,6 @@ func (s *Store) appendBatch(ctx context.Context, q querier, reqs []*appendReques
 	return outcomes, nil
 }
 
-// isRefusal tells an append the store refused (its own outcome) from a
-// failure of the transaction.
-func isRefusal(err error) bool {
-	return errors.Is(err, eventstore.ErrConcurrency) || errors.Is(err, eventstore.ErrDuplicateEvent)
-}
-
 func (s *Store) outcome(r *appendRequest, row pgx.Row) appendOutcome {
 	var status string
 	var version, position int64

@@ -123,7 +123,7 @@ func ClaimerWith(pool *pgxpool.Pool, logger *slog.Logger, timing ClaimTiming) ev
 			<-done
 			uctx, ucancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer ucancel()
-			conn.Exec(uctx, `SELECT pg_advisory_unlock($1)`, LockKey(name))
+			_, _ = conn.Exec(uctx, `SELECT pg_advisory_unlock($1)`, LockKey(name))
 			conn.Close(uctx)
 		}
 		return eventstore.Position(cp), claimed, release, nil

@@ -38,15 +38,18 @@ func Run(m *testing.M) int {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if os.Getenv("DATABASE_URL") == "" {
 		if pgserver.Answers("127.0.0.1:5432") {
-			os.Setenv("DATABASE_URL", pgserver.DefaultLocalURL)
+			_ = os.Setenv("DATABASE_URL", pgserver.DefaultLocalURL) // fails only for a malformed name
 		} else {
 			dir, err := os.MkdirTemp("", "smsinbox-pgtest-")
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "pgtest:", err)
 				return 1
 			}
-			defer os.RemoveAll(dir)
-			os.Chmod(dir, 0o755) // the cluster's owner must reach it
+			defer func() { _ = os.RemoveAll(dir) }()
+			if err := os.Chmod(dir, 0o755); err != nil { // the cluster's owner must reach it
+				fmt.Fprintln(os.Stderr, "pgtest:", err)
+				return 1
+			}
 			port, err := pgserver.FreePort()
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "pgtest:", err)
@@ -57,8 +60,12 @@ func Run(m *testing.M) int {
 				fmt.Fprintln(os.Stderr, "pgtest: no PostgreSQL server:", err)
 				return 1
 			}
-			defer c.Stop(ctx)
-			os.Setenv("DATABASE_URL", c.URL("postgres"))
+			defer func() {
+				if err := c.Stop(ctx); err != nil {
+					fmt.Fprintln(os.Stderr, "pgtest:", err)
+				}
+			}()
+			_ = os.Setenv("DATABASE_URL", c.URL("postgres"))
 		}
 	}
 	code := m.Run()
@@ -89,7 +96,7 @@ func (tp *template) drop(ctx context.Context) {
 		return
 	}
 	if conn, err := adminConn(ctx); err == nil {
-		conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{tp.name}.Sanitize()+" WITH (FORCE)")
+		_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{tp.name}.Sanitize()+" WITH (FORCE)")
 		conn.Close(ctx)
 	}
 }

@@ -73,3 +73,10 @@ export function announce(text) {
   el.textContent = "";
   setTimeout(() => { el.textContent = text; }, 30);
 }
+
+// busy marks a button as working (or not). It stays focusable (a disabled
+// button would drop the keyboard's focus); its action checks isBusy.
+export function busy(button, on) {
+  setAttr(button, "aria-disabled", on ? "true" : null);
+}
+export const isBusy = (button) => button.getAttribute("aria-disabled") === "true";

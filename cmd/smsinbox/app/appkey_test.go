@@ -1,7 +1,7 @@
 package app_test
 
 // End-to-end tests of app keys: a company's other apps submit forms with a
-// key of their own (API.md, "App forms").
+// key of their own (docs/rules.md, "Users and tokens").
 
 import (
 	"encoding/json"

@@ -28,7 +28,7 @@ import (
 	"github.com/smsinbox/smsinbox/domain/phone"
 )
 
-// errorMessage is the message of API.md's error shape.
+// errorMessage is the message of the error shape (api/openapi.yaml).
 func errorMessage(t *testing.T, r response) string {
 	t.Helper()
 	var e struct {
@@ -800,7 +800,7 @@ func seedThreads(t *testing.T, e *env, companyID, number string, n int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	if err := e.app.Progress.WaitFor(wctx, head); err != nil {
 		t.Fatalf("projectors: %v", err)

@@ -1,6 +1,6 @@
 package app_test
 
-// End-to-end tests through HTTP of DOMAIN.md's Consent and Audit rules: the
+// End-to-end tests through HTTP of the Consent and Audit rules (docs/rules.md): the
 // double opt-in from an app form, the customer's keywords, the automated
 // texts they call for, a change of number, the audit replayed from the event
 // store with its hash chain, roles and tenancy.
@@ -243,7 +243,9 @@ func TestConsentDoubleOptIn(t *testing.T) {
 		t.Fatalf("audit %+v", au)
 	}
 	var form map[string]any
-	json.Unmarshal(au.Events[0].Evidence, &form)
+	if err := json.Unmarshal(au.Events[0].Evidence, &form); err != nil {
+		t.Fatal(err)
+	}
 	if form["app"] != "text_us_now" || form["ip"] != "203.0.113.9" || form["user_agent"] != "Mozilla/5.0 (Test)" ||
 		form["submitted_at"] == nil || au.Events[0].Actor == "" || !strings.HasPrefix(au.Events[0].Actor, "user:") {
 		t.Fatalf("form evidence %s, actor %s", au.Events[0].Evidence, au.Events[0].Actor)
@@ -253,7 +255,9 @@ func TestConsentDoubleOptIn(t *testing.T) {
 		t.Fatalf("request text in the audit %+v", au.Events[0].AutomatedText)
 	}
 	var yes map[string]any
-	json.Unmarshal(au.Events[1].Evidence, &yes)
+	if err := json.Unmarshal(au.Events[1].Evidence, &yes); err != nil {
+		t.Fatal(err)
+	}
 	if yes["text"] != "Yes" || yes["to"] != numA || yes["message_sid"] == "" || au.Events[1].Actor != "customer:"+cust1 {
 		t.Fatalf("YES evidence %s", au.Events[1].Evidence)
 	}

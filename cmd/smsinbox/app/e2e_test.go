@@ -1,6 +1,6 @@
 package app_test
 
-// End-to-end tests through HTTP of DOMAIN.md's Tenancy, Threads and Messages
+// End-to-end tests through HTTP of docs/rules.md's Tenancy, Threads and Messages
 // rules about inbound texts: a real server (app.New around PostgreSQL, one
 // database per test), its projectors running, webhooks signed as Twilio
 // signs them, and a clock the tests move.

@@ -51,7 +51,7 @@ func seedExport(t *testing.T, e *env, companyID, number, customer string, n int)
 	var want bytes.Buffer
 	cw := csv.NewWriter(&want)
 	cw.UseCRLF = true
-	cw.Write(strings.Split(strings.TrimSuffix(exportHeaderLine, "\r\n"), ","))
+	_ = cw.Write(strings.Split(strings.TrimSuffix(exportHeaderLine, "\r\n"), ",")) // into a bytes.Buffer: it cannot fail
 	filler := strings.Repeat("Is my appointment still on? ", 54)
 	ids := make([]uuid.UUID, n)
 	created := make([]time.Time, n)
@@ -74,7 +74,7 @@ func seedExport(t *testing.T, e *env, companyID, number, customer string, n int)
 	for g := 0; g < n; g += 3 {
 		for i := min(g+2, n-1); i >= g; i-- {
 			at := created[i]
-			cw.Write([]string{ids[i].String(), th.id.String(), at.Format("2006-01-02"), at.Format("15:04:05"),
+			_ = cw.Write([]string{ids[i].String(), th.id.String(), at.Format("2006-01-02"), at.Format("15:04:05"),
 				customer, customer, number, "received", bodies[i]})
 		}
 	}
@@ -111,7 +111,9 @@ func startStalledExport(t *testing.T, e *env, token, path, minPos string) stalle
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: smsinbox\r\nAuthorization: Bearer %s\r\nX-Min-Position: %s\r\n\r\n", path, token, minPos)
+	if _, err := fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: smsinbox\r\nAuthorization: Bearer %s\r\nX-Min-Position: %s\r\n\r\n", path, token, minPos); err != nil {
+		t.Fatal(err)
+	}
 	resp, err := http.ReadResponse(bufio.NewReaderSize(conn, 4096), nil)
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)

@@ -1,6 +1,6 @@
 package app_test
 
-// End-to-end tests through HTTP of DOMAIN.md's Exports: Download Message
+// End-to-end tests through HTTP of docs/rules.md, Exports: Download Message
 // and Download All as CSV.
 
 import (

@@ -162,7 +162,7 @@ func (r response) json(t *testing.T, v any) {
 	}
 }
 
-// errorCode is the code of API.md's error shape ("" when it is not one).
+// errorCode is the code of the error shape (api/openapi.yaml) ("" when it is not one).
 func (r response) errorCode() string {
 	var e struct {
 		Error struct {
@@ -362,7 +362,7 @@ func (e *env) head() string {
 	return strconv.FormatUint(uint64(h), 10)
 }
 
-// thread and message are API.md's shapes.
+// thread and message are api/openapi.yaml's shapes.
 type thread struct {
 	ID                  string     `json:"id"`
 	CustomerPhone       string     `json:"customer_phone"`

@@ -1,6 +1,6 @@
 package app_test
 
-// End-to-end tests through HTTP of DOMAIN.md's Leads: a lead created from a
+// End-to-end tests through HTTP of docs/rules.md, Leads: a lead created from a
 // thread, one created and updated by app forms, the thread's name and
 // lead, and the lead's journey replayed from the event store.
 

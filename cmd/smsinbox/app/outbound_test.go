@@ -1,6 +1,6 @@
 package app_test
 
-// End-to-end tests through HTTP of DOMAIN.md's outbound Messages: staff
+// End-to-end tests through HTTP of docs/rules.md, Messages (outbound): staff
 // replies and automated texts, sent with twilio-go to a fake of Twilio's REST
 // API (twiliofake, TWILIO_API_URL), Twilio's answers and status callbacks,
 // at most once, and the sandbox.

@@ -53,7 +53,9 @@ func dial(t *testing.T, srv *httptest.Server) net.Conn {
 // came. It fails when the connection is still open at the failsafe.
 func closedByServer(t *testing.T, conn net.Conn, what string) string {
 	t.Helper()
-	conn.SetReadDeadline(time.Now().Add(failsafe))
+	if err := conn.SetReadDeadline(time.Now().Add(failsafe)); err != nil {
+		t.Fatal(err)
+	}
 	got, err := io.ReadAll(conn)
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
@@ -96,13 +98,15 @@ func TestServerClosesAnIdleKeepAlive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	io.Copy(io.Discard, resp.Body)
+	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || resp.Close {
 		t.Fatalf("GET /healthz: %d, close %v: the connection should stay for the next request", resp.StatusCode, resp.Close)
 	}
 	// Nothing more is sent: the connection idles until the server closes it.
-	conn.SetReadDeadline(time.Now().Add(failsafe))
+	if err := conn.SetReadDeadline(time.Now().Add(failsafe)); err != nil {
+		t.Fatal(err)
+	}
 	rest, err := io.ReadAll(br)
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {

@@ -1,6 +1,6 @@
 package app_test
 
-// End-to-end tests of removing users and rotating their tokens (API.md,
+// End-to-end tests of removing users and rotating their tokens (docs/rules.md,
 // "Users and tokens"): either holds from the moment the admin API answers.
 
 import (
