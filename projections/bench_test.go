@@ -50,38 +50,48 @@ func reset(b *testing.B, pool *pgxpool.Pool, p Projector) {
 // BenchmarkProjector is each projector's cost per event of the log as the
 // live path applies it: messages of one event (a quiet server: every event
 // is a transaction of its own) and of 256 (a busy one: the subscriber hands
-// over what has piled up). Each iteration projects the whole log (batch=1:
-// its first 2,000 events) into emptied tables; ns/event is the figure.
+// over what has piled up); each through the projector's one-event Apply
+// (apply=one-by-one, the path before BatchProjector) and as the runner
+// applies it now (apply=runner), side by side in one run so that a busy
+// machine slows both alike. Each iteration projects the whole log
+// (batch=1: its first 1,000 events) into emptied tables; ns/event is the
+// figure.
 func BenchmarkProjector(b *testing.B) {
 	log := newBenchLog(b, 400, 8000)
 	ctx := context.Background()
-	for _, p := range All() {
+	for _, projector := range All() {
 		for _, size := range []int{1, 256} {
 			events := log.events
 			if size == 1 {
-				events = events[:min(len(events), 2000)]
+				events = events[:min(len(events), 1000)]
 			}
-			b.Run(fmt.Sprintf("%s/batch=%d", p.Name(), size), func(b *testing.B) {
-				var took time.Duration
-				for b.Loop() {
-					b.StopTimer()
-					reset(b, log.pool, p)
-					b.StartTimer()
-					start := time.Now()
-					after := eventstore.Start
-					for i := 0; i < len(events); i += size {
-						chunk := events[i:min(i+size, len(events))]
-						if _, err := applyEvents(ctx, log.pool, p, after, chunk); err != nil {
-							b.Fatal(err)
-						}
-						after = chunk[len(chunk)-1].Position
-					}
-					took += time.Since(start)
+			for _, path := range []string{"one-by-one", "runner"} {
+				p := projector
+				if path == "one-by-one" {
+					p = oneByOne{projector}
 				}
-				n := float64(b.N * len(events))
-				b.ReportMetric(float64(took.Nanoseconds())/n, "ns/event")
-				b.ReportMetric(n/took.Seconds(), "events/s")
-			})
+				b.Run(fmt.Sprintf("%s/batch=%d/apply=%s", p.Name(), size, path), func(b *testing.B) {
+					var took time.Duration
+					for b.Loop() {
+						b.StopTimer()
+						reset(b, log.pool, p)
+						b.StartTimer()
+						start := time.Now()
+						after := eventstore.Start
+						for i := 0; i < len(events); i += size {
+							chunk := events[i:min(i+size, len(events))]
+							if _, err := applyEvents(ctx, log.pool, p, after, chunk); err != nil {
+								b.Fatal(err)
+							}
+							after = chunk[len(chunk)-1].Position
+						}
+						took += time.Since(start)
+					}
+					n := float64(b.N * len(events))
+					b.ReportMetric(float64(took.Nanoseconds())/n, "ns/event")
+					b.ReportMetric(n/took.Seconds(), "events/s")
+				})
+			}
 		}
 	}
 }
