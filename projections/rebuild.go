@@ -14,7 +14,7 @@ import (
 
 // rebuildPage is how many events of the log one rebuild transaction
 // applies.
-const rebuildPage = 10000
+const rebuildPage = 40000
 
 // Rebuild rebuilds one projector (RebuildAll).
 func Rebuild(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Projector, logger *slog.Logger) (applied int, err error) {
