@@ -75,14 +75,20 @@ type CompanyView struct {
 	TimeZone        string       `json:"time_zone"`
 	SMSEnabled      bool         `json:"sms_enabled"`
 	Country         string       `json:"country"`
+	// QuietHours is the company's own sending window, nil when it has none.
+	QuietHours *company.QuietHours `json:"quiet_hours"`
 }
 
 // ViewOf is the view of a company's state.
 func ViewOf(s company.State) CompanyView {
-	return CompanyView{
+	v := CompanyView{
 		ID: s.CompanyID, Name: s.Name, MessagingNumber: s.MessagingNumber,
 		TimeZone: s.TimeZone, SMSEnabled: s.SMSEnabled, Country: s.Country,
 	}
+	if !s.QuietHours.IsZero() {
+		v.QuietHours = &company.QuietHours{Start: s.QuietHours.Start(), End: s.QuietHours.End()}
+	}
+	return v
 }
 
 // CompanyResult is what a company command did.

@@ -27,7 +27,7 @@ var (
 	numA = phone.MustParse("+1 202 555 0199", "")
 	numB = phone.MustParse("+1 202 555 0188", "")
 	numC = phone.MustParse("+44 20 7946 0958", "")
-	t0   = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	t0   = time.Date(2026, 11, 24, 15, 0, 0, 0, time.UTC) // 10:00 in Washington, D.C.: inside every quiet-hours window
 )
 
 func newStore(t *testing.T) eventstore.Store {

@@ -81,7 +81,8 @@ func runOutbound(ctx context.Context, store eventstore.Store, ref MessageRef, cm
 }
 
 // SendChecksFor reads what StartSend decides with: the company (found or
-// not, its messaging number, Messages on or off) and the customer's consent,
+// not, its messaging number, Messages on or off, its own sending window) and
+// the customer's consent,
 // each from its stream in the event store.
 func SendChecksFor(ctx context.Context, store eventstore.Store, ref MessageRef) (conversation.SendChecks, error) {
 	co, err := LoadCompany(ctx, store, ref.CompanyID)
@@ -95,7 +96,8 @@ func SendChecksFor(ctx context.Context, store eventstore.Store, ref MessageRef) 
 	if err != nil {
 		return conversation.SendChecks{}, err
 	}
-	return conversation.SendChecks{CompanyFound: true, MessagingNumber: co.MessagingNumber, SMSEnabled: co.SMSEnabled, Consent: cs}, nil
+	return conversation.SendChecks{CompanyFound: true, MessagingNumber: co.MessagingNumber, SMSEnabled: co.SMSEnabled, Consent: cs,
+		QuietHours: co.QuietHours}, nil
 }
 
 // StartSend decides, on the message's conversation as it stands, whether the

@@ -60,6 +60,8 @@ func requireConsent(ctx context.Context, store eventstore.Store, companyID strin
 // QueueOutbound records the message as queued in the conversation (status queued) and returns its position.
 // Staff messages (Automated=false) require consent `yes` for (company, current messaging number, customer), decided from the
 // consent stream in the event store (commands.Load with the consent decider), else consent.ErrConsentRequired and nothing is recorded.
+// They leave now, so the conversation holds them to the recipient's quiet hours at now, narrowed by the company's own window
+// (a *conversation.QuietHoursError, matching conversation.ErrQuietHours, with the next allowed moment; nothing is recorded).
 //
 // The message goes out from the company's current messaging number. The
 // outbound sender (adapters/sender) sends it: it checks a staff message's
@@ -83,7 +85,7 @@ func QueueOutbound(ctx context.Context, store eventstore.Store, now func() time.
 	}
 	cmd := conversation.QueueMessage{
 		MessageID: req.MessageID, CompanyID: req.CompanyID, CustomerPhone: req.Customer, From: co.MessagingNumber,
-		Body: req.Body, App: req.App, Automated: req.Automated, Hidden: req.Hidden, At: now().UTC(),
+		Body: req.Body, App: req.App, Automated: req.Automated, Hidden: req.Hidden, QuietHours: co.QuietHours, At: now().UTC(),
 	}
 	meta := eventstore.Metadata{Actor: req.Actor, CorrelationID: req.CorrelationID}
 	res, err := Execute(ctx, store, outboundDecider, conversation.StreamID(req.CompanyID, req.Customer), conversation.Command(cmd), meta)

@@ -15,6 +15,8 @@ type UpdateCompany struct {
 	Name       *string
 	TimeZone   *string
 	SMSEnabled *bool
+	// QuietHours: the company's own sending window; the zero value drops it.
+	QuietHours *company.QuietHours
 	// Actor caused the command (ActorAdmin when empty).
 	Actor string
 }
@@ -31,10 +33,11 @@ func NewUpdateCompanyHandler(store eventstore.Store) *UpdateCompanyHandler {
 	return &UpdateCompanyHandler{store: store, Now: time.Now}
 }
 
-// Handle records CompanyUpdated with what changes; when nothing changes it
+// Handle records CompanyUpdated with what changes (and QuietHoursChanged when
+// the company's own window does); when nothing changes it
 // records nothing and Position is the company's last event.
 func (h *UpdateCompanyHandler) Handle(ctx context.Context, cmd UpdateCompany) (CompanyResult, error) {
-	update := company.UpdateCompany{Name: cmd.Name, TimeZone: cmd.TimeZone, SMSEnabled: cmd.SMSEnabled, At: h.Now().UTC()}
+	update := company.UpdateCompany{Name: cmd.Name, TimeZone: cmd.TimeZone, SMSEnabled: cmd.SMSEnabled, QuietHours: cmd.QuietHours, At: h.Now().UTC()}
 	res, err := Execute(ctx, h.store, companyDecider, company.StreamID(cmd.CompanyID), company.Command(update), actorOr(cmd.Actor))
 	if err != nil {
 		return CompanyResult{}, failed("update company "+cmd.CompanyID, err)

@@ -41,6 +41,7 @@ type AdminCommands struct {
 func (a *api) routeAdmin(r *mux.Router) {
 	r.HandleFunc("/companies", a.admin(a.createCompany)).Methods(http.MethodPost)
 	r.HandleFunc("/companies/{company_id}", a.admin(a.updateCompany)).Methods(http.MethodPatch)
+	r.HandleFunc("/companies/{company_id}", a.admin(a.getCompany)).Methods(http.MethodGet)
 	r.HandleFunc("/companies/{company_id}/messaging-number", a.admin(a.changeNumber)).Methods(http.MethodPut)
 	r.HandleFunc("/companies/{company_id}/users", a.admin(a.addUser)).Methods(http.MethodPost)
 	r.HandleFunc("/companies/{company_id}/users/{user_id}", a.admin(a.removeUser)).Methods(http.MethodDelete)
@@ -84,15 +85,17 @@ func writeCompany(w http.ResponseWriter, status int, res commands.CompanyResult)
 	writePosition(w, status, res.Position, map[string]any{
 		"id": res.Company.ID, "name": res.Company.Name, "messaging_number": res.Company.MessagingNumber,
 		"time_zone": res.Company.TimeZone, "sms_enabled": res.Company.SMSEnabled, "country": res.Company.Country,
+		"quiet_hours": res.Company.QuietHours,
 	})
 }
 
 // updateCompanyRequest is the body of PATCH /api/admin/companies/{company_id}:
 // absent fields stay as they are.
 type updateCompanyRequest struct {
-	Name       *string `json:"name"`
-	TimeZone   *string `json:"time_zone"`
-	SMSEnabled *bool   `json:"sms_enabled"`
+	Name       *string         `json:"name"`
+	TimeZone   *string         `json:"time_zone"`
+	SMSEnabled *bool           `json:"sms_enabled"`
+	QuietHours quietHoursField `json:"quiet_hours,omitzero"`
 }
 
 func (a *api) updateCompany(w http.ResponseWriter, r *http.Request) {
@@ -103,6 +106,7 @@ func (a *api) updateCompany(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := a.admins.UpdateCompany.Handle(r.Context(), commands.UpdateCompany{
 		CompanyID: mux.Vars(r)["company_id"], Name: body.Name, TimeZone: body.TimeZone, SMSEnabled: body.SMSEnabled,
+		QuietHours: body.QuietHours.command(),
 	})
 	if err != nil {
 		a.fail(w, r, err)

@@ -47,6 +47,11 @@ var errorMappings = []struct {
 	{context.DeadlineExceeded, http.StatusServiceUnavailable, "not_ready", "smsinbox took too long to answer; try again."},
 }
 
+// errorDetails add fields of a typed error to the error object, beside
+// code and message (a quiet-hours refusal's next_allowed_at); each answers
+// nil for an error it does not know. Other files of the package extend it.
+var errorDetails []func(error) map[string]any
+
 // errorMapping is extended by other files of the package (admin, leads) so
 // that each domain's errors sit beside the others in the list above.
 func mapError(err error) (status int, code, message string) {
@@ -92,5 +97,14 @@ func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case status >= 500:
 		a.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	writeError(w, status, code, message)
+	var extra map[string]any
+	for _, details := range errorDetails {
+		for k, v := range details(err) {
+			if extra == nil {
+				extra = map[string]any{}
+			}
+			extra[k] = v
+		}
+	}
+	writeErrorWith(w, status, code, message, extra)
 }

@@ -117,6 +117,9 @@ func FuzzDecodeJSON(f *testing.F) {
 	}
 	f.Add("submitFormRequest", []byte(`{"opt_in":"yes"}`))
 	f.Add("sendMessageRequest", []byte(`{"body":null}`))
+	f.Add("updateCompanyRequest", []byte(`{"quiet_hours":{"start":"09:00","end":"18:00"}}`))
+	f.Add("updateCompanyRequest", []byte(`{"quiet_hours":null}`))
+	f.Add("updateCompanyRequest", []byte(`{"quiet_hours":{"start":"09:00","x":1}}`))
 	f.Add("createCompanyRequest", []byte(`{"NAME":"case","name":"twice"}`))
 	f.Fuzz(func(t *testing.T, name string, body []byte) {
 		rt, body := requestTypeNamed(clip(name, 64)), clip(body, 1024)

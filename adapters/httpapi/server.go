@@ -246,5 +246,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // writeError writes the error shape of api/openapi.yaml.
 func writeError(w http.ResponseWriter, status int, code, message string) {
-	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": message}})
+	writeErrorWith(w, status, code, message, nil)
+}
+
+// writeErrorWith writes the error shape with extra fields in the error
+// object beside code and message.
+func writeErrorWith(w http.ResponseWriter, status int, code, message string, extra map[string]any) {
+	e := map[string]any{"code": code, "message": message}
+	for k, v := range extra {
+		e[k] = v
+	}
+	writeJSON(w, status, map[string]any{"error": e})
 }

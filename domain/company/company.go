@@ -12,8 +12,8 @@
 //
 //   - "company-<companyID>" (StreamID) holds the company: CompanyCreated,
 //     CompanyUpdated, MessagingNumberChanged, UserAdded, UserRemoved,
-//     UserTokenRotated, AppKeyIssued, AppKeyRevoked (and CompanyAbandoned,
-//     below).
+//     UserTokenRotated, AppKeyIssued, AppKeyRevoked, QuietHoursChanged (and
+//     CompanyAbandoned, below).
 //   - "number-<E.164>" (NumberStreamID) holds the claims on one messaging
 //     number: NumberClaimed. A number belongs to at most one company, for
 //     ever: a former number still routes to its company, so that a STOP sent

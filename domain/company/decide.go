@@ -43,6 +43,9 @@ type UpdateCompany struct {
 	// TimeZone: an IANA name; empty is refused (it is not "back to UTC").
 	TimeZone   *string
 	SMSEnabled *bool
+	// QuietHours: the company's own sending window (quiethours.go); the
+	// zero QuietHours drops it.
+	QuietHours *QuietHours
 	At         time.Time
 }
 
@@ -84,8 +87,10 @@ func (AbandonCompany) isCommand()        {}
 //   - CreateCompany records CompanyCreated, with the defaults filled in, on a
 //     stream with no company (ErrCompanyExists otherwise; ErrNumberTaken when
 //     the creation was abandoned, because its number was taken over).
-//   - UpdateCompany records CompanyUpdated with only the fields that change;
-//     when nothing changes it decides nothing.
+//   - UpdateCompany records CompanyUpdated with only the fields that change,
+//     and QuietHoursChanged when the company's own window changes; when
+//     nothing changes it decides nothing. Every field is checked before
+//     anything is recorded.
 //   - ChangeMessagingNumber records MessagingNumberChanged with the previous
 //     number; the same number decides nothing.
 //   - AddUser records UserAdded; a user ID the company has, or had, is
@@ -203,10 +208,20 @@ func update(s State, c UpdateCompany) ([]Event, error) {
 		enabled := *c.SMSEnabled
 		e.SMSEnabled, changed = &enabled, true
 	}
-	if !changed {
-		return nil, nil
+	var out []Event
+	if changed {
+		out = append(out, e)
 	}
-	return []Event{e}, nil
+	if c.QuietHours != nil {
+		q, err := quietHoursChange(s, *c.QuietHours, c.At)
+		if err != nil {
+			return nil, err
+		}
+		if q != nil {
+			out = append(out, q)
+		}
+	}
+	return out, nil
 }
 
 func changeNumber(s State, c ChangeMessagingNumber) ([]Event, error) {

@@ -37,7 +37,7 @@ func TestDecide(t *testing.T) {
 		{"name with a control character", nil, createWith(func(c *company.CreateCompany) { c.Name = "Ac\x00me" }), nil, company.ErrInvalidCommand, "control"},
 		{"no number", nil, createWith(func(c *company.CreateCompany) { c.MessagingNumber = "" }), nil, company.ErrInvalidCommand, "messaging number is required"},
 		{"number not E.164", nil, createWith(func(c *company.CreateCompany) { c.MessagingNumber = "2025550199" }), nil, company.ErrInvalidCommand, "E.164"},
-		{"number not valid", nil, createWith(func(c *company.CreateCompany) { c.MessagingNumber = "+15551234567" }), nil, company.ErrInvalidCommand, "E.164"},
+		{"number not possible", nil, createWith(func(c *company.CreateCompany) { c.MessagingNumber = "+1555123456" }), nil, company.ErrInvalidCommand, "E.164"},
 		{"unknown time zone", nil, createWith(func(c *company.CreateCompany) { c.TimeZone = "Mars/Base" }), nil, company.ErrInvalidCommand, `time zone "Mars/Base" is unknown`},
 		{"time zone Local", nil, createWith(func(c *company.CreateCompany) { c.TimeZone = "Local" }), nil, company.ErrInvalidCommand, "unknown"},
 		{"time zone as a path", nil, createWith(func(c *company.CreateCompany) { c.TimeZone = "../../etc/passwd" }), nil, company.ErrInvalidCommand, "unknown"},

@@ -23,7 +23,7 @@ const (
 func EventTypes() []string {
 	return []string{
 		TypeCompanyCreated, TypeCompanyUpdated, TypeMessagingNumberChanged, TypeUserAdded,
-		TypeUserRemoved, TypeUserTokenRotated, TypeAppKeyIssued, TypeAppKeyRevoked, TypeCompanyAbandoned, TypeNumberClaimed,
+		TypeUserRemoved, TypeUserTokenRotated, TypeAppKeyIssued, TypeAppKeyRevoked, TypeQuietHoursChanged, TypeCompanyAbandoned, TypeNumberClaimed,
 	}
 }
 
@@ -140,6 +140,8 @@ func Decode(eventType string, data []byte) (Event, error) {
 		return decode[AppKeyIssued](eventType, data)
 	case TypeAppKeyRevoked:
 		return decode[AppKeyRevoked](eventType, data)
+	case TypeQuietHoursChanged:
+		return decode[QuietHoursChanged](eventType, data)
 	case TypeCompanyAbandoned:
 		return decode[CompanyAbandoned](eventType, data)
 	case TypeNumberClaimed:

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/smsinbox/smsinbox/domain/phone"
+	"github.com/smsinbox/smsinbox/domain/quiethours"
 )
 
 // State is a company as its events describe it. The zero State is a company
@@ -21,8 +22,11 @@ type State struct {
 	TimeZone   string
 	SMSEnabled bool
 	// Country is the region in which national numbers are read (phone.Parse).
-	Country   string
-	CreatedAt time.Time
+	Country string
+	// QuietHours is the company's own sending window, which narrows the
+	// law's (quiethours.go); the zero Window when it has none.
+	QuietHours quiethours.Window
+	CreatedAt  time.Time
 
 	abandoned bool
 	former    []phone.Number  // oldest first; never the current number
@@ -137,6 +141,8 @@ func Evolve(s State, e Event) State {
 			k.Revoked = true
 			s = evolveAppKey(s, e.KeyID, k)
 		}
+	case QuietHoursChanged:
+		s = evolveQuietHours(s, e)
 	case CompanyAbandoned:
 		s.CompanyID = e.CompanyID
 		s.abandoned = true

@@ -129,6 +129,7 @@ func TestDecodeRoundTrip(t *testing.T) {
 		tokenRotated(user1, hash2, 3),
 		keyIssued("key-1", "text_us_now", 3),
 		keyRevoked("key-1", 4),
+		company.QuietHoursChanged{CompanyID: co, Start: "09:00", End: "18:00", At: at(4)},
 		abandoned(other, numA, 4),
 		claimed(numA, co, 5),
 		company.NumberClaimed{Number: numA, CompanyID: co, ReplacesCompanyID: other, At: at(6)},

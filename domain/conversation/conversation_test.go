@@ -19,7 +19,7 @@ const company = "company-1"
 var (
 	customer = phone.MustParse("+1 202 555 0123", "")
 	ourNum   = phone.MustParse("+1 202 555 0199", "")
-	t0       = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	t0       = time.Date(2026, 11, 24, 15, 0, 0, 0, time.UTC) // 10:00 in Washington, D.C. (the customer)
 	thread   = conversation.Thread{
 		ThreadID:      conversation.ThreadID(company, customer),
 		CompanyID:     company,
@@ -300,7 +300,7 @@ func TestEventJSON(t *testing.T) {
 		t.Errorf("media JSON %v", m)
 	}
 	data, _ = json.Marshal(read(1))
-	if want := `{"thread_id":"` + thread.ThreadID.String() + `","company_id":"company-1","customer_phone":"+12025550123","occurred_at":"2026-11-24T09:01:00Z"}`; string(data) != want {
+	if want := `{"thread_id":"` + thread.ThreadID.String() + `","company_id":"company-1","customer_phone":"+12025550123","occurred_at":"2026-11-24T15:01:00Z"}`; string(data) != want {
 		t.Errorf("ThreadRead JSON\n got %s\nwant %s", data, want)
 	}
 }

@@ -68,7 +68,10 @@ func (Unarchive) isCommand()      {}
 //     thread is already so, when they decide nothing (no error either).
 //     On a thread that does not exist they fail with ErrThreadNotFound.
 //   - QueueMessage records an OutboundMessageQueued (opening the thread if
-//     needed); a message ID already recorded decides nothing (a retry).
+//     needed); a message ID already recorded decides nothing (a retry). A
+//     staff text outside the recipient's allowed hours that answers no
+//     customer text of the last 24 hours is refused with a
+//     *QuietHoursError (quiethours.go).
 //   - StartSend, DeferSend, RecordSent, FailSend and ApplyStatus move an
 //     outbound message on; each decides nothing when the message is already
 //     past what it records, so that a retried or late command changes

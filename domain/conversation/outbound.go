@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/smsinbox/smsinbox/domain/phone"
+	"github.com/smsinbox/smsinbox/domain/quiethours"
 )
 
 // MaxBodyLength is the longest text smsinbox sends, in characters (Twilio's
@@ -114,13 +115,17 @@ type QueueMessage struct {
 	App       string // required: "dashboard", "automated", ...
 	Automated bool
 	Hidden    bool
-	At        time.Time
+	// QuietHours is the company's own sending window (the zero Window when
+	// it has none): a staff text is refused outside the recipient's window,
+	// narrowed by it, at the instant it leaves (CheckQuietHours).
+	QuietHours quiethours.Window
+	At         time.Time
 }
 
 // StartSend records that the sender is about to call Twilio
 // (OutboundSendAttempted), or, when Checks say the message may not go now,
-// that it will not be sent (OutboundMessageFailed, ReasonConsent or
-// ReasonNotAllowed): one decision, on the thread as it stands (see
+// that it will not be sent (OutboundMessageFailed, ReasonConsent,
+// ReasonNotAllowed or ReasonQuietHours): one decision, on the thread as it stands (see
 // SendChecks). It decides nothing (and the sender must not call Twilio)
 // unless the message waits to be sent: not final, no attempt in flight, no
 // SID known. Only an OutboundSendAttempted lets the sender call Twilio.
@@ -236,6 +241,9 @@ func queue(s State, c QueueMessage) ([]Event, error) {
 	if _, known := s.Outbound(c.MessageID); known {
 		return nil, nil
 	}
+	if err := CheckQuietHours(s, SendTime{To: c.CustomerPhone, Automated: c.Automated, CompanyWindow: c.QuietHours, At: c.At}); err != nil {
+		return nil, err
+	}
 	return []Event{OutboundMessageQueued{
 		MessageID: c.MessageID,
 		Thread: Thread{
@@ -274,7 +282,7 @@ func startSend(s State, c StartSend) ([]Event, error) {
 	if !m.WaitsToBeSent() {
 		return nil, nil
 	}
-	if reason, code := c.Checks.refusal(s, m); reason != "" {
+	if reason, code := c.Checks.refusal(s, m, c.At); reason != "" {
 		return []Event{OutboundMessageFailed{MessageID: m.MessageID, Thread: s.Thread, Reason: reason, ReasonCode: code, At: c.At}}, nil
 	}
 	return []Event{OutboundSendAttempted{MessageID: m.MessageID, Thread: s.Thread, Attempt: m.Attempts + 1, At: c.At}}, nil

@@ -6,6 +6,7 @@ import (
 
 	"github.com/smsinbox/smsinbox/domain/consent"
 	"github.com/smsinbox/smsinbox/domain/phone"
+	"github.com/smsinbox/smsinbox/domain/quiethours"
 )
 
 // The rules of sending one outbound message, which the sender
@@ -15,8 +16,11 @@ import (
 //     StartSend). A staff text needs the company's messaging number to be
 //     the one it was queued from, Messages on, consent yes on that number,
 //     and no opt-out text in the thread that the consent read has not
-//     decided yet. Automated texts (consent confirmations, the help reply)
-//     go out whatever consent and Messages say: a STOP is always confirmed.
+//     decided yet, and the attempt's instant inside the recipient's allowed
+//     hours unless the text answers the customer (CheckQuietHours).
+//     Automated texts (consent confirmations, the help reply) go out
+//     whatever consent, Messages and the hour say: a STOP is always
+//     confirmed.
 //   - When Twilio surely did not take it (429, 5xx, no connection): another
 //     attempt after a backoff, or Twilio's Retry-After when it asked for
 //     longer, until RetryPolicy's time (or attempt) budget runs out: then it
@@ -66,11 +70,14 @@ type SendChecks struct {
 	SMSEnabled      bool
 	// Consent is the customer's consent as read from its stream.
 	Consent consent.State
+	// QuietHours is the company's own sending window (the zero Window when
+	// it has none).
+	QuietHours quiethours.Window
 }
 
-// refusal is why message m of thread s may not go now, given the checks,
-// and its reason code; "" when it may.
-func (c SendChecks) refusal(s State, m OutboundMessage) (reason, code string) {
+// refusal is why message m of thread s may not go at instant at, given the
+// checks, and its reason code; "" when it may.
+func (c SendChecks) refusal(s State, m OutboundMessage, at time.Time) (reason, code string) {
 	if !c.CompanyFound {
 		return "not sent: the company does not exist", ReasonNotAllowed
 	}
@@ -90,6 +97,9 @@ func (c SendChecks) refusal(s State, m OutboundMessage) (reason, code string) {
 		if !c.Consent.HasMessage(sid) {
 			return "not sent: the customer withdrew consent (opt-out text " + sid + ") before the text was handed to Twilio", ReasonConsent
 		}
+	}
+	if err := CheckQuietHours(s, SendTime{To: m.To, CompanyWindow: c.QuietHours, At: at}); err != nil {
+		return "not sent: " + err.Error(), ReasonQuietHours
 	}
 	return "", ""
 }

@@ -3,10 +3,17 @@
 //
 // Parse is the only way to make a Number from outside input: it accepts the
 // international form and the national forms of a region (spaces, dashes, dots,
-// slashes and parentheses allowed), and rejects everything the libphonenumber
-// metadata does not call a valid number. Note that the fictional
-// "+1 555 123 4567" is NOT valid (area code 555 is not assigned); use numbers
-// such as "+1 202 555 0123" in examples and tests.
+// slashes and parentheses allowed), and rejects everything that cannot be a
+// telephone number: letters, and numbers too short or too long for their
+// country (not "possible" in libphonenumber's terms).
+//
+// A possible number that the metadata does not call valid is accepted: an
+// area code assigned after the metadata was built, or a fictional range such
+// as +1 555. Twilio has already routed such a number, and hiding a real
+// customer's text, or refusing to look their consent up, is worse than
+// trusting it. What the metadata cannot tell of it (its time zone, its
+// state) is left unknown (Locate), and the rules that need it read the
+// unknown in the strictest way.
 package phone
 
 import (
@@ -44,8 +51,9 @@ func (n Number) String() string { return string(n) }
 // (case-insensitive, DefaultRegion when empty); a number that starts with "+"
 // (or an international call prefix of the region, such as 00 or 011) keeps its
 // own country. Letters, extensions and other symbols are rejected, as are
-// numbers that are too short, too long, or not valid in their country. Every
-// error matches ErrInvalid.
+// numbers that are too short or too long for their country (a number that
+// only dials locally, without its area code, is too short). Every error
+// matches ErrInvalid.
 func Parse(input, defaultRegion string) (Number, error) {
 	s := strings.TrimSpace(input)
 	if s == "" {
@@ -68,8 +76,18 @@ func Parse(input, defaultRegion string) (Number, error) {
 	if num.GetExtension() != "" {
 		return "", invalid(input, "extensions are not allowed")
 	}
-	if !phonenumbers.IsValidNumber(num) {
-		return "", invalid(input, "not a valid number")
+	switch phonenumbers.IsPossibleNumberWithReason(num) {
+	case phonenumbers.IS_POSSIBLE:
+	case phonenumbers.IS_POSSIBLE_LOCAL_ONLY:
+		return "", invalid(input, "too short: the area code is missing")
+	case phonenumbers.TOO_SHORT:
+		return "", invalid(input, "too short")
+	case phonenumbers.TOO_LONG:
+		return "", invalid(input, "too long")
+	case phonenumbers.INVALID_COUNTRY_CODE:
+		return "", invalid(input, "no such country calling code")
+	default:
+		return "", invalid(input, "not a possible number for its country")
 	}
 	e164 := phonenumbers.Format(num, phonenumbers.E164)
 	// libphonenumber accepts some national plans' longest numbers past

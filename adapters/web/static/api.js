@@ -5,11 +5,12 @@
 import { state } from "./state.js";
 
 export class ApiError extends Error {
-  constructor(status, code, message, fields) {
+  constructor(status, code, message, fields, details) {
     super(message);
     this.status = status;
     this.code = code;
     this.fields = fields || null;
+    this.details = details || null; // the API's whole error object
   }
 }
 
@@ -61,7 +62,7 @@ export async function answer(request, session) {
   if (res.ok) return data;
   const e = data && data.error ? data.error : {};
   const err = new ApiError(res.status, e.code || `http_${res.status}`,
-    e.message || `smsinbox answered ${res.status} ${res.statusText}.`, e.fields);
+    e.message || `smsinbox answered ${res.status} ${res.statusText}.`, e.fields, e);
   if (session === state.session) endSession(res.status, err.code, err.message);
   throw err;
 }

@@ -11,6 +11,7 @@ import { renderMessages } from "./messages.js";
 import { el, state } from "./state.js";
 import { utcToZonedInput } from "./time.js";
 import { NARROW, syncSide } from "./views.js";
+import { quietHoursRefusal } from "./quiethours.js";
 
 // openThread shows a thread; measure (a click) records the switch's time
 // and, in the one-column layout, takes the focus to the thread.
@@ -279,7 +280,9 @@ export async function sendReply(ev) {
     if (quiet(err)) return;
     // Refused (consent_required, …): the text stays in the box.
     if (state.openId === id) {
-      setText(el["reply-error"], err.message);
+      const qh = quietHoursRefusal(err, state.fmt);
+      if (qh) el["reply-error"].replaceChildren(...qh);
+      else setText(el["reply-error"], err.message);
       box.focus();
     }
   } finally {

@@ -29,7 +29,8 @@ import (
 // TestMain gives the package's tests a PostgreSQL server (pgtest.NewPool).
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
-// Valid US numbers (libphonenumber refuses +1555…).
+// Valid US numbers (+1 555 numbers are possible, not valid: see
+// possible_numbers_test.go).
 const (
 	numA     = "+12025550123" // company A's messaging number
 	numA2    = "+12025550124" // company A's next number

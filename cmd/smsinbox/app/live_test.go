@@ -436,10 +436,11 @@ func TestMe(t *testing.T) {
 				c.TimeZone != tc.company.TimeZone || c.SMSEnabled != tc.company.SMSEnabled {
 				t.Fatalf("me %s, want user %+v of %+v", r.body, u, tc.company)
 			}
-			// Exactly the contract's fields.
+			// Exactly the contract's fields, and the permissions
+			// (TestMeAnswersThePermissions checks those).
 			var raw map[string]map[string]any
 			r.json(t, &raw)
-			if len(raw) != 2 || len(raw["user"]) != 3 || len(raw["company"]) != 5 {
+			if len(raw) != 3 || raw["permissions"] == nil || len(raw["user"]) != 3 || len(raw["company"]) != 5 {
 				t.Fatalf("me has other fields: %s", r.body)
 			}
 		})

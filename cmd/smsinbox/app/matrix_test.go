@@ -103,6 +103,7 @@ var matrixRoutes = []matrixRoute{
 	// The admin API.
 	{"POST", "/api/admin/companies", adminToken, noResource, 201, newCompany, nil},
 	{"PATCH", "/api/admin/companies/{company_id}", adminToken, owned, 200, onCompany("", func(tn *matrixTenant) any { return map[string]any{"name": tn.Name} }), nil},
+	{"GET", "/api/admin/companies/{company_id}", adminToken, owned, 200, onCompany("", func(*matrixTenant) any { return nil }), nil},
 	// The number it has already: a real change would void the consent that
 	// the replies below need.
 	{"PUT", "/api/admin/companies/{company_id}/messaging-number", adminToken, owned, 200, onCompany("/messaging-number", func(tn *matrixTenant) any { return map[string]any{"messaging_number": tn.MessagingNumber} }), nil},

@@ -199,22 +199,7 @@ func TestOutboundNoReplyAfterTheStopAnswered(t *testing.T) {
 	atAnswer := len(e.fake.Arrived())
 
 	// Every reply ends: sent, or failed for consent.
-	for _, id := range ids {
-		eventually(t, "reply "+id+" settled", func() bool {
-			for _, ev := range e.outboundEvents(a.ID, cust1, id) {
-				switch ev := ev.(type) {
-				case conversation.OutboundMessageSent:
-					return true
-				case conversation.OutboundMessageFailed:
-					if ev.ReasonCode != conversation.ReasonConsent {
-						t.Fatalf("reply %s failed: %+v", id, ev)
-					}
-					return true
-				}
-			}
-			return false
-		})
-	}
+	e.awaitSettled(a.ID, cust1, ids)
 	e.waitFake(t, "the opt-out confirmation", func() bool {
 		return slices.ContainsFunc(e.fake.Sent(), func(r twiliofake.Request) bool { return strings.Contains(r.Body, "unsubscribed") })
 	})
@@ -225,6 +210,31 @@ func TestOutboundNoReplyAfterTheStopAnswered(t *testing.T) {
 			t.Fatalf("after the STOP answered, Twilio got %q", r.Body)
 		}
 	}
+}
+
+// awaitSettled waits until each of the customer's replies ids is sent or
+// failed for consent (any other failure fails the test), and answers how
+// many failed for consent.
+func (e *outEnv) awaitSettled(companyID, customer string, ids []string) (stopped int) {
+	e.t.Helper()
+	for _, id := range ids {
+		eventually(e.t, "reply "+id+" settled", func() bool {
+			for _, ev := range e.outboundEvents(companyID, customer, id) {
+				switch ev := ev.(type) {
+				case conversation.OutboundMessageSent:
+					return true
+				case conversation.OutboundMessageFailed:
+					if ev.ReasonCode != conversation.ReasonConsent {
+						e.t.Fatalf("reply %s failed: %+v", id, ev)
+					}
+					stopped++
+					return true
+				}
+			}
+			return false
+		})
+	}
+	return stopped
 }
 
 // holdingStore holds the first append of an OutboundSendAttempted on a
