@@ -26,9 +26,15 @@ type OutboundRequest struct {
 	Hidden    bool   // not shown in the thread (the opt-out confirmation); still in the audit
 	// MessageID is the caller's ID (deterministic for automated texts, so
 	// retries queue once).
-	MessageID     uuid.UUID
+	MessageID uuid.UUID
+	// TemplateID is the template Body was filled from (FillTemplate); nil
+	// for a text written as it is.
+	TemplateID    *uuid.UUID
 	Actor         string
 	CorrelationID string // e.g. the triggering MessageSid
+	// SentBy is the staff user who wrote a staff text ("" for automated
+	// texts): a staff reply to an unassigned thread assigns it to them.
+	SentBy string
 }
 
 // outboundDecider is the conversation aggregate for the outbound commands:
@@ -38,8 +44,13 @@ type OutboundRequest struct {
 var outboundDecider = func() Decider[conversation.State, conversation.Event, conversation.Command] {
 	d := conversationDecider
 	d.EventID = func(e conversation.Event) uuid.UUID {
-		if q, ok := e.(conversation.OutboundMessageQueued); ok {
-			return conversation.OutboundEventID(q.MessageID)
+		switch e := e.(type) {
+		case conversation.OutboundMessageQueued:
+			return conversation.OutboundEventID(e.MessageID)
+		case conversation.ThreadAssigned:
+			if e.ReplyID != uuid.Nil {
+				return conversation.ReplyAssignedEventID(e.ReplyID)
+			}
 		}
 		return conversationDecider.EventID(e)
 	}
@@ -85,12 +96,19 @@ func QueueOutbound(ctx context.Context, store eventstore.Store, now func() time.
 	}
 	cmd := conversation.QueueMessage{
 		MessageID: req.MessageID, CompanyID: req.CompanyID, CustomerPhone: req.Customer, From: co.MessagingNumber,
-		Body: req.Body, App: req.App, Automated: req.Automated, Hidden: req.Hidden, QuietHours: co.QuietHours, At: now().UTC(),
+		Body: req.Body, App: req.App, Automated: req.Automated, Hidden: req.Hidden, TemplateID: req.TemplateID,
+		QuietHours: co.QuietHours, SentBy: req.SentBy, At: now().UTC(),
 	}
 	meta := eventstore.Metadata{Actor: req.Actor, CorrelationID: req.CorrelationID}
 	res, err := Execute(ctx, store, outboundDecider, conversation.StreamID(req.CompanyID, req.Customer), conversation.Command(cmd), meta)
 	if err != nil {
 		return 0, fmt.Errorf("queue text %s: %w", req.MessageID, err)
+	}
+	for _, e := range res.Events {
+		if a, ok := e.(conversation.ThreadAssigned); ok {
+			// The reply assigned the thread to its sender: see AssignThread.
+			return releaseIfRemoved(ctx, store, now, req.CompanyID, req.Customer, a.AssigneeID, res.Position)
+		}
 	}
 	return res.Position, nil
 }

@@ -33,6 +33,9 @@ type ReceiveInbound struct {
 	// reply). Without it none is queued and inbound texts that call for one
 	// fail (so that Twilio delivers them again once it is there).
 	Texts TextQueue
+	// Companies caches company states for the auto-reply's look at the
+	// company's settings on every text (LoadCompany when nil).
+	Companies *CompanyStates
 	// HandOverWait bounds how long the answer to an opt-out text waits for
 	// the staff texts whose call to Twilio was under way when it was
 	// recorded (DefaultHandOverWait when 0; negative: no wait).
@@ -65,8 +68,9 @@ func InboundMessageID(messageSID string) uuid.UUID {
 // company's conversation, or (when no company owns the number, or the
 // sender is not a phone number) in the unrouted stream. A routed text then
 // goes to the customer's consent (whatever sms_enabled says, and whichever of
-// the company's numbers it was sent to: a STOP is never lost), and the
-// automated texts the consent events call for are queued.
+// the company's numbers it was sent to: a STOP is never lost), the
+// automated texts the consent events call for are queued, and, outside the
+// company's business hours, its auto-reply (autoReply).
 func (h ReceiveInbound) Handle(ctx context.Context, in twilio.Inbound) (InboundResult, error) {
 	now := h.Now().UTC()
 	from, to, err := in.E164()
@@ -116,7 +120,11 @@ func (h ReceiveInbound) Handle(ctx context.Context, in twilio.Inbound) (InboundR
 			return InboundResult{}, fmt.Errorf("opt-out %s: %w", in.MessageSID, err)
 		}
 	}
-	return InboundResult{Routed: true, CompanyID: companyID, ThreadID: conversation.ThreadID(companyID, from), Position: max(res.Position, pos)}, nil
+	replyPos, err := h.autoReply(ctx, in.MessageSID, in.Body, in.OptOutType, companyID, from, now)
+	if err != nil {
+		return InboundResult{}, fmt.Errorf("auto-reply to inbound %s: %w", in.MessageSID, err)
+	}
+	return InboundResult{Routed: true, CompanyID: companyID, ThreadID: conversation.ThreadID(companyID, from), Position: max(res.Position, pos, replyPos)}, nil
 }
 
 // consent runs consent.ReceiveInbound for the text on the customer's consent
@@ -138,7 +146,7 @@ func (h ReceiveInbound) consent(ctx context.Context, in twilio.Inbound, companyI
 	}
 	cmd := consent.ReceiveInbound{
 		CompanyID: companyID, CustomerPhone: from, MessagingNumber: co.MessagingNumber, To: to,
-		CompanyName: co.Name, MessageSID: in.MessageSID, Body: in.Body, OptOutType: in.OptOutType,
+		CompanyName: co.Name, Texts: co.Texts(), MessageSID: in.MessageSID, Body: in.Body, OptOutType: in.OptOutType,
 		At: consentTime(now),
 	}
 	out, err := executeConsent(ctx, h.Store, consentRun{

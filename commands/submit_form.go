@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/mail"
+	"net/url"
 	"strings"
 	"time"
 	"unicode"
@@ -33,6 +34,8 @@ const (
 	maxFormEmail     = 254 // RFC 5321's path limit
 	maxFormApp       = 64
 	maxFormUserAgent = 512
+	maxConsentText   = 2000
+	maxPageURL       = 2048
 )
 
 // SubmitForm is an app form submission (POST /api/forms/submissions).
@@ -46,6 +49,10 @@ type SubmitForm struct {
 	// App is the app whose form it was; IP and UserAgent the submitter's,
 	// when the app gave them.
 	App, IP, UserAgent string
+	// ConsentText is the disclosure the customer saw beside the opt-in box
+	// (at most 2,000 characters) and PageURL the form's page (an http or
+	// https URL), when the app gave them: a carrier's proof of opt-in.
+	ConsentText, PageURL string
 	// Actor submitted it ("user:<id>").
 	Actor string
 }
@@ -82,6 +89,8 @@ type FormSubmitted struct {
 	App         string       `json:"app"`
 	IP          string       `json:"ip,omitempty"`
 	UserAgent   string       `json:"user_agent,omitempty"`
+	ConsentText string       `json:"consent_text,omitempty"`
+	PageURL     string       `json:"page_url,omitempty"`
 	Actor       string       `json:"actor"`
 	SubmittedAt time.Time    `json:"submitted_at"`
 }
@@ -148,7 +157,8 @@ func (h SubmitFormHandler) Handle(ctx context.Context, cmd SubmitForm) (FormResu
 			Stream: stream,
 			Command: consent.RequestConsent{
 				CompanyID: cmd.CompanyID, CustomerPhone: cmd.Phone, MessagingNumber: co.MessagingNumber,
-				CompanyName: co.Name, App: form.App, IP: form.IP, UserAgent: form.UserAgent, Actor: cmd.Actor, At: at,
+				CompanyName: co.Name, Texts: co.Texts(), App: form.App, IP: form.IP, UserAgent: form.UserAgent,
+				ConsentText: form.ConsentText, PageURL: form.PageURL, Actor: cmd.Actor, At: at,
 			},
 			Meta: eventstore.Metadata{CorrelationID: form.LeadID.String(), Actor: cmd.Actor},
 		})
@@ -217,6 +227,12 @@ func checkForm(cmd SubmitForm, at time.Time) (FormSubmitted, error) {
 	if f.UserAgent, err = formText("user_agent", cmd.UserAgent, maxFormUserAgent, false); err != nil {
 		return f, err
 	}
+	if f.ConsentText, err = consentText(cmd.ConsentText); err != nil {
+		return f, err
+	}
+	if f.PageURL, err = pageURL(cmd.PageURL); err != nil {
+		return f, err
+	}
 	return f, nil
 }
 
@@ -268,6 +284,37 @@ func checkEmail(s string) (string, error) {
 			}) {
 			return bad("the domain is not a host name")
 		}
+	}
+	return s, nil
+}
+
+// consentText checks the disclosure the customer saw: valid UTF-8, at most
+// 2,000 characters, no control characters but line breaks and tabs (a
+// disclosure may have paragraphs).
+func consentText(s string) (string, error) {
+	if !utf8.ValidString(s) {
+		return "", fmt.Errorf("%w: consent_text is not valid UTF-8", ErrInvalidForm)
+	}
+	s = strings.TrimSpace(s)
+	switch {
+	case utf8.RuneCountInString(s) > maxConsentText:
+		return "", fmt.Errorf("%w: consent_text is longer than %d characters", ErrInvalidForm, maxConsentText)
+	case strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }):
+		return "", fmt.Errorf("%w: consent_text holds control characters", ErrInvalidForm)
+	}
+	return s, nil
+}
+
+// pageURL checks the form's page: an absolute http or https URL with a
+// host, at most 2,048 characters.
+func pageURL(s string) (string, error) {
+	s, err := formText("page_url", s, maxPageURL, false)
+	if err != nil || s == "" {
+		return s, err
+	}
+	u, perr := url.Parse(s)
+	if perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("%w: page_url %q is not an http or https URL", ErrInvalidForm, s)
 	}
 	return s, nil
 }

@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -43,55 +42,14 @@ func (ConsentNumberReactor) Name() string     { return ConsentNumberReactorName 
 func (ConsentNumberReactor) Tables() []string { return nil }
 
 func (r ConsentNumberReactor) Apply(ctx context.Context, tx pgx.Tx, e eventstore.RecordedEvent) error {
-	if e.Type != company.TypeMessagingNumberChanged {
-		return nil
-	}
-	ev, err := company.Decode(e.Type, e.Data)
-	if err != nil {
+	change, ok, err := companyEvent[company.MessagingNumberChanged](e, company.TypeMessagingNumberChanged)
+	if err != nil || !ok || change.PreviousNumber == "" || change.PreviousNumber == change.MessagingNumber {
 		return err
-	}
-	change := ev.(company.MessagingNumberChanged)
-	if change.PreviousNumber == "" || change.PreviousNumber == change.MessagingNumber {
-		return nil
 	}
 	// The consents table must hold every consent event before the change.
-	if err := r.waitForConsent(ctx, tx, e.Position); err != nil {
-		return err
-	}
-	customers, err := Queries{}.ConsentCustomers(ctx, tx, change.CompanyID, string(change.PreviousNumber))
-	if err != nil {
-		return fmt.Errorf("customers of %s on %s: %w", change.CompanyID, change.PreviousNumber, err)
-	}
-	for _, c := range customers {
-		if err := r.Void(ctx, change, e, phone.Number(c)); err != nil {
-			return fmt.Errorf("void consent of %s with %s: %w", c, change.CompanyID, err)
-		}
-	}
-	return nil
-}
-
-func (r ConsentNumberReactor) waitForConsent(ctx context.Context, tx pgx.Tx, pos eventstore.Position) error {
-	wait := r.MaxWait
-	if wait <= 0 {
-		wait = 30 * time.Second
-	}
-	deadline := time.Now().Add(wait)
-	for {
-		var at int64
-		err := tx.QueryRow(ctx, `SELECT position FROM projection_checkpoints WHERE projector = $1`, Consent{}.Name()).Scan(&at)
-		if err != nil && err != pgx.ErrNoRows {
-			return fmt.Errorf("consent checkpoint: %w", err)
-		}
-		if err == nil && eventstore.Position(at) >= pos {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%w: the consent projector is at %d, the number change at %d", ErrBehind, at, pos)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
+	return eachCustomer(ctx, tx, e, Consent{}.Name(), r.MaxWait,
+		func() ([]string, error) {
+			return Queries{}.ConsentCustomers(ctx, tx, change.CompanyID, string(change.PreviousNumber))
+		},
+		func(c phone.Number) error { return r.Void(ctx, change, e, c) })
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/smsinbox/smsinbox/domain/conversation"
 	"github.com/smsinbox/smsinbox/domain/eventstore"
 )
 
@@ -85,6 +86,18 @@ func TestProjectionsAgreeHoweverTheLogIsCut(t *testing.T) {
 	appendFixture(t, store, fixtureLog(42, 40, 2000))
 	events := readLog(t, store)
 	ctx := context.Background()
+	// The log holds every event type the inbox reads, so that a type its
+	// set-based path gets wrong (or a new one, which it must hand to
+	// Apply) shows here.
+	inLog := map[string]bool{}
+	for _, e := range events {
+		inLog[e.Type] = true
+	}
+	for _, typ := range conversation.EventTypes() {
+		if (Inbox{}).handles(typ) && !inLog[typ] {
+			t.Errorf("the generated log holds no %s, which the inbox reads: add it to fixtureLog", typ)
+		}
+	}
 
 	var reference []Projector
 	for _, p := range All() {

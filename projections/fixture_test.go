@@ -17,6 +17,7 @@ import (
 	"github.com/smsinbox/smsinbox/domain/eventstore"
 	"github.com/smsinbox/smsinbox/domain/lead"
 	"github.com/smsinbox/smsinbox/domain/phone"
+	"github.com/smsinbox/smsinbox/domain/template"
 )
 
 // fixtureAppend is one append of the generated log: events to one stream.
@@ -33,7 +34,12 @@ type fixtureAppend struct {
 // late events of older messages (times out of order), a MessageReceived
 // recorded twice under one message ID, status callbacks out of order, a
 // hidden outbound text, events before their thread exists, events of
-// streams no projector reads. The same seed gives the same log.
+// streams no projector reads. The team works the threads: staff answers
+// assign an unassigned thread to their writer in the same append, threads
+// are assigned, reassigned and unassigned (also before the thread exists),
+// notes are added (one recorded twice under its ID), and answers are filled
+// from the company's templates (created, updated, one deleted). The same
+// seed gives the same log.
 func fixtureLog(seed uint64, customers, texts int) []fixtureAppend {
 	rng := rand.New(rand.NewPCG(seed, 7))
 	t0 := time.Date(2026, 11, 2, 8, 0, 0, 123456789, time.UTC)
@@ -53,6 +59,9 @@ func fixtureLog(seed uint64, customers, texts int) []fixtureAppend {
 		company.UserAdded{CompanyID: co, UserID: "u1", Name: "Ann", Role: company.RoleAgent, TokenHash: "h1", At: clock},
 		company.UserAdded{CompanyID: co, UserID: "u2", Name: "Bo", Role: company.RoleAdmin, TokenHash: "h2", At: clock})
 	add("number-"+eventstore.StreamID(number), company.NumberClaimed{Number: number, CompanyID: co, At: clock})
+	templates := []uuid.UUID{uuid.New(), uuid.New()}
+	add(template.StreamID(co), template.TemplateCreated{TemplateID: templates[0], CompanyID: co, Name: "Hours", Body: "We open at 9.", At: tick()},
+		template.TemplateCreated{TemplateID: templates[1], CompanyID: co, Name: "Thanks", Body: "Thank you!", At: clock})
 
 	type customer struct {
 		phone    phone.Number
@@ -60,6 +69,8 @@ func fixtureLog(seed uint64, customers, texts int) []fixtureAppend {
 		status   consent.Status
 		outbound []uuid.UUID
 		lastIn   conversation.MessageReceived
+		assignee string
+		lastNote conversation.NoteAdded
 	}
 	cs := make([]*customer, customers)
 	for i := range cs {
@@ -75,6 +86,7 @@ func fixtureLog(seed uint64, customers, texts int) []fixtureAppend {
 	conv := func(c *customer, events ...domainEvent) {
 		add(conversation.StreamID(co, c.phone), events...)
 	}
+	users := []string{"u1", "u2"}
 	sid := 0
 	for n := 0; n < texts; n++ {
 		c := cs[rng.IntN(len(cs))]
@@ -106,8 +118,18 @@ func fixtureLog(seed uint64, customers, texts int) []fixtureAppend {
 			id := uuid.New()
 			c.outbound = append(c.outbound, id)
 			hidden := rng.IntN(30) == 0
-			conv(c, conversation.OutboundMessageQueued{MessageID: id, Thread: c.thread, From: number, To: c.phone,
-				Body: fmt.Sprintf("answer %d", n), App: "web", Automated: hidden, Hidden: hidden, QueuedAt: at})
+			queued := conversation.OutboundMessageQueued{MessageID: id, Thread: c.thread, From: number, To: c.phone,
+				Body: fmt.Sprintf("answer %d", n), App: "web", Automated: hidden, Hidden: hidden, QueuedAt: at}
+			if !hidden && rng.IntN(4) == 0 { // filled from a template
+				queued.TemplateID = &templates[rng.IntN(len(templates))]
+			}
+			if writer := users[rng.IntN(len(users))]; !hidden && c.assignee == "" {
+				// A staff answer to an unassigned thread assigns it to its writer.
+				c.assignee = writer
+				conv(c, queued, conversation.ThreadAssigned{Thread: c.thread, AssigneeID: writer, By: writer, ReplyID: id, At: at})
+			} else {
+				conv(c, queued)
+			}
 			conv(c, conversation.OutboundSendAttempted{MessageID: id, Thread: c.thread, Attempt: 1, At: tick()})
 			twilioSID := fmt.Sprintf("SM%032x", 1<<60+n)
 			conv(c, conversation.OutboundMessageSent{MessageID: id, Thread: c.thread, TwilioSID: twilioSID, TwilioStatus: "queued",
@@ -153,6 +175,29 @@ func fixtureLog(seed uint64, customers, texts int) []fixtureAppend {
 			add(consent.StreamID(co, c.phone), consent.OptedOut{Change: change(c, consent.StatusNo, at)})
 		default:
 			add(consent.StreamID(co, c.phone), consent.HelpRequested{Change: change(c, c.status, at)})
+		}
+		switch r := rng.IntN(100); { // the team's work on a thread
+		case r < 4:
+			c.assignee = users[rng.IntN(len(users))]
+			conv(c, conversation.ThreadAssigned{Thread: c.thread, AssigneeID: c.assignee, By: "u2", At: tick()})
+		case r < 6:
+			conv(c, conversation.ThreadUnassigned{Thread: c.thread, Previous: c.assignee, By: "u2", At: tick()})
+			c.assignee = ""
+		case r < 10:
+			note := conversation.NoteAdded{Thread: c.thread, NoteID: uuid.New(), AuthorID: users[rng.IntN(len(users))],
+				Body: fmt.Sprintf("note %d", n), At: tick()}
+			if rng.IntN(10) == 0 && c.lastNote.NoteID != uuid.Nil { // the same note recorded again
+				note.NoteID = c.lastNote.NoteID
+			}
+			conv(c, note)
+			c.lastNote = note
+		}
+		if n == texts/3 {
+			add(template.StreamID(co), template.TemplateUpdated{TemplateID: templates[0], CompanyID: co, Name: "Hours",
+				Body: "We open at 8.", At: at})
+		}
+		if n == 2*texts/3 {
+			add(template.StreamID(co), template.TemplateDeleted{TemplateID: templates[1], CompanyID: co, At: at})
 		}
 		if n == texts/2 { // the company moves once, half-way
 			name := "Fixture Two"

@@ -16,7 +16,7 @@ import (
 type Inbox struct{}
 
 func (Inbox) Name() string     { return "inbox" }
-func (Inbox) Tables() []string { return []string{"messages", "threads"} }
+func (Inbox) Tables() []string { return []string{"messages", "threads", "notes"} }
 
 // previewLength is how much of the last message a thread shows.
 const previewLength = 160
@@ -35,10 +35,12 @@ func preview(body string, media int) string {
 	return body
 }
 
-// handles reports whether Apply does anything with events of this type.
+// handles reports whether Apply does anything with events of this type:
+// the one list both Apply and ApplyBatch go by.
 func (Inbox) handles(eventType string) bool {
 	switch eventType {
-	case conversation.TypeMessageReceived, conversation.TypeThreadRead, conversation.TypeThreadMarkedUnread,
+	case conversation.TypeThreadAssigned, conversation.TypeThreadUnassigned, conversation.TypeNoteAdded,
+		conversation.TypeMessageReceived, conversation.TypeThreadRead, conversation.TypeThreadMarkedUnread,
 		conversation.TypeThreadArchived, conversation.TypeThreadUnarchived,
 		conversation.TypeOutboundMessageQueued, conversation.TypeOutboundSendAttempted, conversation.TypeOutboundMessageSent,
 		conversation.TypeOutboundMessageStatusChanged, conversation.TypeOutboundMessageFailed:
@@ -56,6 +58,8 @@ func (i Inbox) Apply(ctx context.Context, tx pgx.Tx, e eventstore.RecordedEvent)
 		return err
 	}
 	switch ev := ev.(type) {
+	case conversation.ThreadAssigned, conversation.ThreadUnassigned, conversation.NoteAdded:
+		return applyTeamInbox(ctx, tx, e)
 	case conversation.MessageReceived:
 		return applyReceived(ctx, tx, ev, e.Position)
 	case conversation.ThreadRead:
@@ -148,11 +152,11 @@ ON CONFLICT (id) DO UPDATE SET
 		return fmt.Errorf("thread %s: %w", m.ThreadID, err)
 	}
 	_, err = tx.Exec(ctx, `
-INSERT INTO messages (id, thread_id, company_id, direction, from_number, to_number, body, status, automated, app, hidden, created_at, position)
-VALUES ($1, $2, $3, 'outbound', $4, $5, $6, 'queued', $7, $8, $9, $10, $11)
+INSERT INTO messages (id, thread_id, company_id, direction, from_number, to_number, body, status, automated, app, hidden, created_at, position, template_id)
+VALUES ($1, $2, $3, 'outbound', $4, $5, $6, 'queued', $7, $8, $9, $10, $11, $12)
 ON CONFLICT (id) DO NOTHING`,
 		m.MessageID, m.ThreadID, m.CompanyID, string(m.From), string(m.To), m.Body, m.Automated, m.App, m.Hidden,
-		m.QueuedAt, int64(pos))
+		m.QueuedAt, int64(pos), m.TemplateID)
 	if err != nil {
 		return fmt.Errorf("message %s: %w", m.MessageID, err)
 	}

@@ -17,7 +17,9 @@ import (
 // events touches are read in one round trip, brought up to date in memory
 // by the rules Apply's statements state in SQL, and written in one more
 // (one statement per table). An event type Apply handles that this does not
-// know (none today) is applied on its own, after what came before it.
+// know (none today: a new one added to Apply and not here) is applied by
+// Apply on its own, after what came before it is written: nothing is
+// skipped, nothing reordered.
 func (i Inbox) ApplyBatch(ctx context.Context, tx pgx.Tx, events []eventstore.RecordedEvent) error {
 	run := newInboxRun()
 	for _, e := range events {
@@ -58,10 +60,11 @@ type inboxRun struct {
 	ops      []inboxOp
 	threads  map[uuid.UUID]*threadRow
 	messages map[uuid.UUID]*messageRow
+	notes    map[uuid.UUID]*noteRow
 }
 
 func newInboxRun() *inboxRun {
-	return &inboxRun{threads: map[uuid.UUID]*threadRow{}, messages: map[uuid.UUID]*messageRow{}}
+	return &inboxRun{threads: map[uuid.UUID]*threadRow{}, messages: map[uuid.UUID]*messageRow{}, notes: map[uuid.UUID]*noteRow{}}
 }
 
 // threadRow is the threads columns the inbox writes.
@@ -72,6 +75,7 @@ type threadRow struct {
 	lastActivityAt      time.Time
 	lastCustomerReplyAt nullTime
 	preview             string
+	assignee            *string
 	dirty               bool
 }
 
@@ -86,9 +90,19 @@ type messageRow struct {
 	automated, hidden                    bool
 	app                                  string
 	twilioSID                            *string
+	templateID                           *uuid.UUID
 	createdAt                            time.Time
 	position                             int64
 	isNew, changed                       bool
+}
+
+// noteRow is a notes row the run records.
+type noteRow struct {
+	id, threadID        uuid.UUID
+	companyID, authorID string
+	body                string
+	createdAt           time.Time
+	position            int64
 }
 
 // add records ev when the run knows its type.
@@ -97,7 +111,8 @@ func (r *inboxRun) add(ev conversation.Event, pos eventstore.Position) bool {
 	case conversation.MessageReceived, conversation.ThreadRead, conversation.ThreadMarkedUnread,
 		conversation.ThreadArchived, conversation.ThreadUnarchived, conversation.OutboundMessageQueued,
 		conversation.OutboundSendAttempted, conversation.OutboundMessageSent,
-		conversation.OutboundMessageStatusChanged, conversation.OutboundMessageFailed:
+		conversation.OutboundMessageStatusChanged, conversation.OutboundMessageFailed,
+		conversation.ThreadAssigned, conversation.ThreadUnassigned, conversation.NoteAdded:
 		r.ops = append(r.ops, inboxOp{ev: ev, pos: pos})
 		return true
 	}
@@ -137,6 +152,10 @@ func (r *inboxRun) ids() (threads, messages []uuid.UUID) {
 			addT(ev.ThreadID)
 		case conversation.ThreadUnarchived:
 			addT(ev.ThreadID)
+		case conversation.ThreadAssigned:
+			addT(ev.ThreadID)
+		case conversation.ThreadUnassigned:
+			addT(ev.ThreadID)
 		case conversation.OutboundSendAttempted:
 			addM(ev.MessageID)
 		case conversation.OutboundMessageSent:
@@ -154,12 +173,12 @@ func (r *inboxRun) ids() (threads, messages []uuid.UUID) {
 func (r *inboxRun) load(ctx context.Context, tx pgx.Tx) error {
 	threadIDs, messageIDs := r.ids()
 	b := &pgx.Batch{}
-	b.Queue(`SELECT id, company_id, customer_phone, unread, archived, last_activity_at, last_customer_reply_at, last_message_preview
+	b.Queue(`SELECT id, company_id, customer_phone, unread, archived, last_activity_at, last_customer_reply_at, last_message_preview, assignee_id
 		FROM threads WHERE id = ANY ($1)`, threadIDs).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			t := &threadRow{}
 			var reply *time.Time
-			if err := rows.Scan(&t.id, &t.companyID, &t.phone, &t.unread, &t.archived, &t.lastActivityAt, &reply, &t.preview); err != nil {
+			if err := rows.Scan(&t.id, &t.companyID, &t.phone, &t.unread, &t.archived, &t.lastActivityAt, &reply, &t.preview, &t.assignee); err != nil {
 				return err
 			}
 			if reply != nil {
@@ -229,7 +248,7 @@ func (r *inboxRun) fold(op inboxOp) error {
 			r.messages[ev.MessageID] = &messageRow{id: ev.MessageID, threadID: ev.ThreadID, companyID: ev.CompanyID,
 				direction: "outbound", from: string(ev.From), to: string(ev.To), body: ev.Body, media: "[]",
 				status: string(conversation.StatusQueued), automated: ev.Automated, app: ev.App, hidden: ev.Hidden,
-				createdAt: dbTime(ev.QueuedAt), position: int64(op.pos), isNew: true}
+				templateID: ev.TemplateID, createdAt: dbTime(ev.QueuedAt), position: int64(op.pos), isNew: true}
 		}
 	case conversation.ThreadRead:
 		r.setThread(ev.ThreadID, func(t *threadRow) { t.unread = false })
@@ -239,6 +258,17 @@ func (r *inboxRun) fold(op inboxOp) error {
 		r.setThread(ev.ThreadID, func(t *threadRow) { t.archived = true })
 	case conversation.ThreadUnarchived:
 		r.setThread(ev.ThreadID, func(t *threadRow) { t.archived = false })
+	case conversation.ThreadAssigned:
+		r.setThread(ev.ThreadID, func(t *threadRow) { t.assignee = &ev.AssigneeID })
+	case conversation.ThreadUnassigned:
+		r.setThread(ev.ThreadID, func(t *threadRow) { t.assignee = nil })
+	case conversation.NoteAdded:
+		// The first event of a note stands, as ON CONFLICT DO NOTHING
+		// keeps the first row.
+		if _, ok := r.notes[ev.NoteID]; !ok {
+			r.notes[ev.NoteID] = &noteRow{id: ev.NoteID, threadID: ev.ThreadID, companyID: ev.CompanyID, authorID: ev.AuthorID,
+				body: ev.Body, createdAt: ev.At, position: int64(op.pos)}
+		}
 	case conversation.OutboundSendAttempted:
 		r.setStatus(ev.MessageID, conversation.StatusSending, 0, "")
 	case conversation.OutboundMessageSent:
@@ -333,6 +363,7 @@ func (r *inboxRun) write(ctx context.Context, tx pgx.Tx) error {
 		unread, archived        []bool
 		activity                []time.Time
 		reply                   []*time.Time
+		assignee                []*string
 	}
 	for _, row := range r.threads {
 		if !row.dirty {
@@ -346,6 +377,7 @@ func (r *inboxRun) write(ctx context.Context, tx pgx.Tx) error {
 		t.activity = append(t.activity, row.lastActivityAt)
 		t.reply = append(t.reply, row.lastCustomerReplyAt.value())
 		t.preview = append(t.preview, row.preview)
+		t.assignee = append(t.assignee, row.assignee)
 	}
 	var n struct {
 		id, thread                                        []uuid.UUID
@@ -354,6 +386,7 @@ func (r *inboxRun) write(ctx context.Context, tx pgx.Tx) error {
 		automated, hidden                                 []bool
 		app                                               []string
 		sid                                               []*string
+		template                                          []*uuid.UUID
 		created                                           []time.Time
 		position                                          []int64
 	}
@@ -380,6 +413,7 @@ func (r *inboxRun) write(ctx context.Context, tx pgx.Tx) error {
 			n.hidden = append(n.hidden, m.hidden)
 			n.app = append(n.app, m.app)
 			n.sid = append(n.sid, m.twilioSID)
+			n.template = append(n.template, m.templateID)
 			n.created = append(n.created, m.createdAt)
 			n.position = append(n.position, m.position)
 		case m.changed:
@@ -392,32 +426,38 @@ func (r *inboxRun) write(ctx context.Context, tx pgx.Tx) error {
 	b := &pgx.Batch{}
 	if len(t.id) > 0 {
 		b.Queue(`
-INSERT INTO threads (id, company_id, customer_phone, unread, archived, last_activity_at, last_customer_reply_at, last_message_preview)
-SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::boolean[], $5::boolean[], $6::timestamptz[], $7::timestamptz[], $8::text[])
+INSERT INTO threads (id, company_id, customer_phone, unread, archived, last_activity_at, last_customer_reply_at, last_message_preview,
+                     assignee_id)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::boolean[], $5::boolean[], $6::timestamptz[], $7::timestamptz[], $8::text[],
+                     $9::text[])
 ON CONFLICT (id) DO UPDATE SET
     unread = excluded.unread, archived = excluded.archived, last_activity_at = excluded.last_activity_at,
-    last_customer_reply_at = excluded.last_customer_reply_at, last_message_preview = excluded.last_message_preview`,
-			t.id, t.company, t.phone, t.unread, t.archived, t.activity, t.reply, t.preview)
+    last_customer_reply_at = excluded.last_customer_reply_at, last_message_preview = excluded.last_message_preview,
+    assignee_id = excluded.assignee_id`,
+			t.id, t.company, t.phone, t.unread, t.archived, t.activity, t.reply, t.preview, t.assignee)
 	}
 	if len(n.id) > 0 {
 		b.Queue(`
 INSERT INTO messages (id, thread_id, company_id, direction, from_number, to_number, body, media, status, error_code,
-                      automated, app, hidden, twilio_sid, created_at, position)
+                      automated, app, hidden, twilio_sid, template_id, created_at, position)
 SELECT id, thread_id, company_id, direction, from_number, to_number, body, media::jsonb, status, error_code,
-       automated, app, hidden, twilio_sid, created_at, position
+       automated, app, hidden, twilio_sid, template_id, created_at, position
 FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-            $10::integer[], $11::boolean[], $12::text[], $13::boolean[], $14::text[], $15::timestamptz[], $16::bigint[])
+            $10::integer[], $11::boolean[], $12::text[], $13::boolean[], $14::text[], $15::uuid[], $16::timestamptz[], $17::bigint[])
      AS m (id, thread_id, company_id, direction, from_number, to_number, body, media, status, error_code,
-           automated, app, hidden, twilio_sid, created_at, position)
+           automated, app, hidden, twilio_sid, template_id, created_at, position)
 ON CONFLICT (id) DO NOTHING`,
 			n.id, n.thread, n.company, n.direction, n.from, n.to, n.body, n.media, n.status, n.code,
-			n.automated, n.app, n.hidden, n.sid, n.created, n.position)
+			n.automated, n.app, n.hidden, n.sid, n.template, n.created, n.position)
 	}
 	if len(u.id) > 0 {
 		b.Queue(`
 UPDATE messages SET status = u.status, error_code = u.error_code, twilio_sid = u.twilio_sid
 FROM unnest($1::uuid[], $2::text[], $3::integer[], $4::text[]) AS u (id, status, error_code, twilio_sid)
 WHERE messages.id = u.id`, u.id, u.status, u.code, u.sid)
+	}
+	if len(r.notes) > 0 {
+		queueNotes(b, r.notes)
 	}
 	if b.Len() == 0 {
 		return nil
@@ -426,4 +466,25 @@ WHERE messages.id = u.id`, u.id, u.status, u.code, u.sid)
 		return fmt.Errorf("inbox: write threads and messages: %w", err)
 	}
 	return nil
+}
+
+// queueNotes queues the insert of the notes a run records (a note recorded
+// already stays as it is, as Apply's insert leaves it).
+func queueNotes(b *pgx.Batch, notes map[uuid.UUID]*noteRow) {
+	var c struct {
+		id, thread      []uuid.UUID
+		company, author []string
+		body            []string
+		created         []time.Time
+		position        []int64
+	}
+	for _, n := range notes {
+		c.id, c.thread = append(c.id, n.id), append(c.thread, n.threadID)
+		c.company, c.author = append(c.company, n.companyID), append(c.author, n.authorID)
+		c.body, c.created, c.position = append(c.body, n.body), append(c.created, n.createdAt), append(c.position, n.position)
+	}
+	b.Queue(`
+INSERT INTO notes (id, thread_id, company_id, author_id, body, created_at, position)
+SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::bigint[])
+ON CONFLICT (id) DO NOTHING`, c.id, c.thread, c.company, c.author, c.body, c.created, c.position)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/smsinbox/smsinbox/domain/phone"
 	"github.com/smsinbox/smsinbox/domain/segments"
 )
 
@@ -28,16 +29,21 @@ type Queries struct {
 
 // Thread is api/openapi.yaml's Thread.
 type Thread struct {
-	ID                  uuid.UUID  `json:"id"`
-	CustomerPhone       string     `json:"customer_phone"`
-	CustomerName        *string    `json:"customer_name"`
-	LeadID              *uuid.UUID `json:"lead_id"`
-	Unread              bool       `json:"unread"`
-	Archived            bool       `json:"archived"`
-	Consent             string     `json:"consent"`
-	LastActivityAt      time.Time  `json:"last_activity_at"`
-	LastCustomerReplyAt *time.Time `json:"last_customer_reply_at"`
-	LastMessagePreview  string     `json:"last_message_preview"`
+	ID            uuid.UUID `json:"id"`
+	CustomerPhone string    `json:"customer_phone"`
+	// CustomerPhoneDisplay is the number as people of the company's
+	// country write it (phone.Number.Display): for showing only.
+	CustomerPhoneDisplay string     `json:"customer_phone_display"`
+	CustomerName         *string    `json:"customer_name"`
+	LeadID               *uuid.UUID `json:"lead_id"`
+	Unread               bool       `json:"unread"`
+	Archived             bool       `json:"archived"`
+	Consent              string     `json:"consent"`
+	LastActivityAt       time.Time  `json:"last_activity_at"`
+	LastCustomerReplyAt  *time.Time `json:"last_customer_reply_at"`
+	LastMessagePreview   string     `json:"last_message_preview"`
+	// AssigneeID is the user the thread is assigned to, nil for none.
+	AssigneeID *string `json:"assignee_id"`
 }
 
 // Media is one item of an MMS.
@@ -64,6 +70,9 @@ type Message struct {
 	// from the body when read: a rule of the domain, not a fact of the log,
 	// so a better count needs no migration or rebuild.
 	Segments int `json:"segments"`
+	// TemplateID is the template an outbound text was filled from; null
+	// for a text written as it is (and every inbound one).
+	TemplateID *uuid.UUID `json:"template_id"`
 }
 
 // Cursor is the place after which the next page of threads starts.
@@ -90,12 +99,18 @@ func ParseCursor(s string) (Cursor, error) {
 
 // threadColumns reads a thread; its customer's name and lead come from the
 // leads read model, its consent from the consent read model: the status on the company's current messaging number, else no.
-const threadColumns = `id, customer_phone, ` + threadLead + `, unread, archived, ` + threadConsent + `, last_activity_at, last_customer_reply_at, last_message_preview`
+const threadColumns = `id, customer_phone, ` + threadLead + `, unread, archived, ` + threadConsent + `, last_activity_at, last_customer_reply_at, last_message_preview, assignee_id, ` + companyCountry
+
+// companyCountry is the thread's company's country, which its numbers are
+// shown in.
+const companyCountry = `(SELECT c.country FROM companies c WHERE c.id = threads.company_id) AS country`
 
 func scanThread(row pgx.Row) (Thread, error) {
 	var t Thread
+	var country *string
 	err := row.Scan(&t.ID, &t.CustomerPhone, &t.CustomerName, &t.LeadID, &t.Unread, &t.Archived, &t.Consent,
-		&t.LastActivityAt, &t.LastCustomerReplyAt, &t.LastMessagePreview)
+		&t.LastActivityAt, &t.LastCustomerReplyAt, &t.LastMessagePreview, &t.AssigneeID, &country)
+	t.CustomerPhoneDisplay = displayPhone(t.CustomerPhone, country)
 	t.LastActivityAt = t.LastActivityAt.UTC()
 	if t.LastCustomerReplyAt != nil {
 		u := t.LastCustomerReplyAt.UTC()
@@ -108,15 +123,13 @@ func scanThread(row pgx.Row) (Thread, error) {
 // time; next is nil on the last page. Keyset paging on (last activity, id):
 // a page never repeats or skips a thread whose activity did not change.
 func (q Queries) Threads(ctx context.Context, companyID string, archived bool, limit int, after *Cursor) ([]Thread, *Cursor, error) {
-	args := []any{companyID, archived, limit + 1}
-	where := ""
-	if after != nil {
-		where = ` AND (last_activity_at, id) < ($4, $5)`
-		args = append(args, after.At, after.ID)
-	}
-	rows, err := q.Pool.Query(ctx, `SELECT `+threadColumns+` FROM threads
-		WHERE company_id = $1 AND archived = $2`+where+`
-		ORDER BY last_activity_at DESC, id DESC LIMIT $3`, args...)
+	return q.AssignedThreads(ctx, companyID, archived, AnyAssignee, limit, after)
+}
+
+// AssignedThreads is Threads of the threads that assignee filters.
+func (q Queries) AssignedThreads(ctx context.Context, companyID string, archived bool, assignee AssigneeFilter, limit int, after *Cursor) ([]Thread, *Cursor, error) {
+	sql, args := threadListQuery(companyID, archived, assignee, limit+1, after)
+	rows, err := q.Pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("list threads: %w", err)
 	}
@@ -140,6 +153,31 @@ func (q Queries) Threads(ctx context.Context, companyID string, archived bool, l
 	return threads, &Cursor{At: last.LastActivityAt, ID: last.ID}, nil
 }
 
+// displayPhone shows a number in its company's country (international
+// when the company is unknown).
+func displayPhone(p string, country *string) string {
+	c := ""
+	if country != nil {
+		c = *country
+	}
+	return phone.Number(p).Display(c)
+}
+
+// threadListQuery is the query of a page of the thread list (at most limit
+// threads) and its arguments.
+func threadListQuery(companyID string, archived bool, assignee AssigneeFilter, limit int, after *Cursor) (string, []any) {
+	args := []any{companyID, archived, limit}
+	where := ""
+	if after != nil {
+		where = ` AND (last_activity_at, id) < ($4, $5)`
+		args = append(args, after.At, after.ID)
+	}
+	where += assignee.where(&args)
+	return `SELECT ` + threadColumns + ` FROM threads
+		WHERE company_id = $1 AND archived = $2` + where + `
+		ORDER BY last_activity_at DESC, id DESC LIMIT $3`, args
+}
+
 // Thread reads one thread of the company.
 func (q Queries) Thread(ctx context.Context, companyID string, id uuid.UUID) (Thread, error) {
 	t, err := scanThread(q.Pool.QueryRow(ctx, `SELECT `+threadColumns+` FROM threads WHERE company_id = $1 AND id = $2`, companyID, id))
@@ -154,7 +192,7 @@ func (q Queries) Thread(ctx context.Context, companyID string, id uuid.UUID) (Th
 
 // Messages lists the messages a thread shows, oldest first.
 func (q Queries) Messages(ctx context.Context, companyID string, threadID uuid.UUID) ([]Message, error) {
-	rows, err := q.Pool.Query(ctx, `SELECT id, thread_id, direction, from_number, to_number, body, media, status, error_code, automated, app, created_at
+	rows, err := q.Pool.Query(ctx, `SELECT id, thread_id, direction, from_number, to_number, body, media, status, error_code, automated, app, created_at, template_id
 		FROM messages WHERE company_id = $1 AND thread_id = $2 AND NOT hidden ORDER BY created_at, position`, companyID, threadID)
 	if err != nil {
 		return nil, fmt.Errorf("list messages: %w", err)
@@ -163,7 +201,7 @@ func (q Queries) Messages(ctx context.Context, companyID string, threadID uuid.U
 	out := []Message{}
 	for rows.Next() {
 		var m Message
-		if err := rows.Scan(&m.ID, &m.ThreadID, &m.Direction, &m.From, &m.To, &m.Body, &m.Media, &m.Status, &m.ErrorCode, &m.Automated, &m.App, &m.CreatedAt); err != nil {
+		if err := rows.Scan(&m.ID, &m.ThreadID, &m.Direction, &m.From, &m.To, &m.Body, &m.Media, &m.Status, &m.ErrorCode, &m.Automated, &m.App, &m.CreatedAt, &m.TemplateID); err != nil {
 			return nil, fmt.Errorf("list messages: %w", err)
 		}
 		m.CreatedAt = m.CreatedAt.UTC()

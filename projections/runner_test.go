@@ -118,23 +118,25 @@ func count(t *testing.T, pool *pgxpool.Pool, q string, args ...any) int {
 // would fail the projector).
 func TestExactlyOnceAcrossRestarts(t *testing.T) {
 	pool, store := setup(t)
-	var wg sync.WaitGroup
-	wg.Add(1)
 	var last eventstore.Position
-	go func() { defer wg.Done(); last = appendN(t, store, 1500, "Good") }()
 	for i := 0; i < 4; i++ {
-		r := start(t, pool, store, fmt.Sprintf("run-%d", i))
-		time.Sleep(150 * time.Millisecond)
+		name := fmt.Sprintf("run-%d", i)
+		r := start(t, pool, store, name)
+		last = appendN(t, store, 375, "Good")
+		// Stop it as soon as it has applied something: most of the 375
+		// events are still to come, so the stop lands mid-stream.
+		eventually(t, name+" applies an event", func() bool {
+			return count(t, pool, `SELECT count(*) FROM recorded WHERE runner = $1`, name) > 0
+		})
 		r.stop()
 	}
-	wg.Wait()
 	start(t, pool, store, "final")
 	waitFor(t, pool, last)
 	if n := count(t, pool, `SELECT count(*) FROM recorded`); n != 1500 {
 		t.Fatalf("recorded %d events, want 1500", n)
 	}
-	if n := count(t, pool, `SELECT count(DISTINCT runner) FROM recorded`); n < 2 {
-		t.Fatalf("only %d runner applied events: the restarts did not happen mid-stream", n)
+	if n := count(t, pool, `SELECT count(DISTINCT runner) FROM recorded`); n < 4 {
+		t.Fatalf("only %d runners applied events, want each of the four stopped ones", n)
 	}
 	if n := count(t, pool, `SELECT count(*) FROM projection_poison`); n != 0 {
 		t.Fatalf("%d events set aside", n)

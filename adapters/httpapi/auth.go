@@ -30,6 +30,7 @@ const (
 	writeMessages               // company.Role.CanSendMessages
 	manageLeads                 // company.Role.CanManageLeads
 	auditConsent                // company.Role.CanAudit
+	adminOnly                   // company.Role.IsAdmin: the company's settings
 )
 
 func (a access) allows(role company.Role) bool {
@@ -42,6 +43,8 @@ func (a access) allows(role company.Role) bool {
 		return role.CanManageLeads()
 	case auditConsent:
 		return role.CanAudit()
+	case adminOnly:
+		return role.IsAdmin()
 	}
 	return false
 }

@@ -65,6 +65,9 @@ type submitFormRequest struct {
 	App       string `json:"app"`
 	IP        string `json:"ip"`
 	UserAgent string `json:"user_agent"`
+	// ConsentText is the disclosure the customer saw; PageURL the form's page.
+	ConsentText string `json:"consent_text"`
+	PageURL     string `json:"page_url"`
 }
 
 func (a *api) submitForm(w http.ResponseWriter, r *http.Request, c caller) {
@@ -96,7 +99,7 @@ func (a *api) submitForm(w http.ResponseWriter, r *http.Request, c caller) {
 	res, err := a.cmd.Consent.SubmitForm.Handle(r.Context(), commands.SubmitForm{
 		CompanyID: c.Company.ID, Phone: customer, FirstName: body.FirstName, LastName: body.LastName,
 		Email: body.Email, OptIn: *body.OptIn, App: body.App, IP: body.IP, UserAgent: body.UserAgent,
-		Actor: c.actor(),
+		ConsentText: body.ConsentText, PageURL: body.PageURL, Actor: c.actor(),
 	})
 	if err != nil {
 		a.fail(w, r, err)

@@ -67,7 +67,28 @@ func (a *api) writeExport(w http.ResponseWriter, r *http.Request, c caller, scop
 	if err != nil {
 		loc = time.UTC
 	}
-	name += "-" + time.Now().In(loc).Format("2006-01-02") + ".csv"
+	cw, out, rc := a.startCSV(w, name+"-"+time.Now().In(loc).Format("2006-01-02")+".csv", exportHeader)
+	record := make([]string, len(exportHeader))
+	n := 0
+	err = a.exportPages(r.Context(), c.Company.ID, scope, func(page []projections.ExportRow) error {
+		for _, row := range page {
+			exportRecord(record, row, loc)
+			if err := cw.Write(record); err != nil {
+				return err
+			}
+		}
+		n += len(page)
+		return flushCSV(cw, rc)
+	})
+	if err != nil {
+		a.abortExport(r, out, n, err)
+	}
+}
+
+// startCSV answers 200 with a CSV download named name and writes its header
+// row; the writer it returns writes to the client under the export's idle
+// deadline (idleWriter).
+func (a *api) startCSV(w http.ResponseWriter, name string, header []string) (*csv.Writer, *idleWriter, *http.ResponseController) {
 	h := w.Header()
 	h.Set("Content-Type", "text/csv; charset=utf-8")
 	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
@@ -79,32 +100,30 @@ func (a *api) writeExport(w http.ResponseWriter, r *http.Request, c caller, scop
 	out := &idleWriter{w: w, rc: rc, idle: a.exportIdle}
 	cw := csv.NewWriter(out)
 	cw.UseCRLF = true // RFC 4180 line breaks
-	_ = cw.Write(exportHeader)
-	record := make([]string, len(exportHeader))
-	n := 0
-	err = a.exportPages(r.Context(), c.Company.ID, scope, func(page []projections.ExportRow) error {
-		for _, row := range page {
-			exportRecord(record, row, loc)
-			if err := cw.Write(record); err != nil {
-				return err
-			}
-		}
-		n += len(page)
-		cw.Flush()
-		if err := cw.Error(); err != nil {
-			return err
-		}
-		return rc.Flush()
-	})
-	if err != nil {
-		if out.err != nil || r.Context().Err() != nil {
-			// The client went away or stopped reading: not smsinbox's failure.
-			a.log.WarnContext(r.Context(), "export cut short: the client did not take it", "path", r.URL.Path, "rows", n, "err", err)
-		} else {
-			a.log.ErrorContext(r.Context(), "export cut short", "path", r.URL.Path, "rows", n, "err", err)
-		}
-		panic(http.ErrAbortHandler)
+	_ = cw.Write(header)
+	return cw, out, rc
+}
+
+// flushCSV sends what cw holds to the client.
+func flushCSV(cw *csv.Writer, rc *http.ResponseController) error {
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return err
 	}
+	return rc.Flush()
+}
+
+// abortExport ends a download that failed after its header went out: a
+// status can no longer say so, so the connection is cut and the client sees
+// a broken download, not a short file it takes for whole.
+func (a *api) abortExport(r *http.Request, out *idleWriter, rows int, err error) {
+	if out.err != nil || r.Context().Err() != nil {
+		// The client went away or stopped reading: not smsinbox's failure.
+		a.log.WarnContext(r.Context(), "export cut short: the client did not take it", "path", r.URL.Path, "rows", rows, "err", err)
+	} else {
+		a.log.ErrorContext(r.Context(), "export cut short", "path", r.URL.Path, "rows", rows, "err", err)
+	}
+	panic(http.ErrAbortHandler)
 }
 
 // exportPages calls write with each page of the export, in order. It reads

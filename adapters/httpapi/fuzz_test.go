@@ -52,8 +52,13 @@ var requestTypes = []requestType{
 	decodes[createLeadRequest](false),
 	decodes[sendMessageRequest](false),
 	decodes[countSegmentsRequest](false),
+	decodes[templateRequest](false),
 	decodes[threadActionRequest](true),
+	decodes[assignRequest](false),
+	decodes[addNoteRequest](false),
 	decodes[rotateTokenRequest](true),
+	decodes[autoReplyRequest](false),
+	decodes[textsRequest](false),
 }
 
 // requestTypeNamed is the type of that name; a name the fuzzer made up
@@ -102,11 +107,15 @@ func FuzzDecodeJSON(f *testing.F) {
 		"changeNumberRequest":  `{"messaging_number":"+12025550124"}`,
 		"addUserRequest":       `{"name":"Ann","role":"agent"}`,
 		"issueAppKeyRequest":   `{"app":"text_us_now"}`,
-		"submitFormRequest":    `{"phone":"+12025550187","first_name":"Ada","last_name":"Lovelace","email":"ada@example.com","opt_in":true,"app":"text_us_now","ip":"203.0.113.9","user_agent":"Mozilla/5.0"}`,
+		"submitFormRequest":    `{"phone":"+12025550187","first_name":"Ada","last_name":"Lovelace","email":"ada@example.com","opt_in":true,"app":"text_us_now","ip":"203.0.113.9","user_agent":"Mozilla/5.0","consent_text":"I agree to texts","page_url":"https://acme.example/form"}`,
 		"createLeadRequest":    `{"first_name":"Ada","last_name":"Lovelace","email":"ada@example.com"}`,
 		"sendMessageRequest":   `{"body":"Tuesday at 10 works. \u00e9\ud83d\ude00"}`,
 		"countSegmentsRequest": `{"body":"See you Tuesday \ud83d\ude00 \u20ac"}`,
 		"threadActionRequest":  `{}`,
+		"autoReplyRequest":     `{"enabled":true,"body":"Closed","business_hours":{"mon":[["09:00","17:00"]],"sun":[]}}`,
+		"textsRequest":         `{"confirmation_request":"Acme: YES? Msg&data rates may apply. HELP, STOP","help_reply":""}`,
+		"assignRequest":        `{"user_id":"0197a1b2-user"}`,
+		"addNoteRequest":       `{"body":"She prefers mornings."}`,
 	}
 	for _, rt := range requestTypes {
 		f.Add(rt.name, []byte(valid[rt.name]))

@@ -43,21 +43,37 @@ func (a *api) routeMessages(root, api *mux.Router) {
 	root.HandleFunc(twilio.StatusPath, a.statusWebhook).Methods(http.MethodPost)
 }
 
-// sendMessageRequest is the body of POST /api/threads/{thread_id}/messages.
+// sendMessageRequest is the body of POST /api/threads/{thread_id}/messages:
+// the text to send, or the company's template to fill for this thread.
 type sendMessageRequest struct {
-	Body *string `json:"body"`
+	Body       *string `json:"body"`
+	TemplateID *string `json:"template_id"`
 }
 
 // sendMessage queues a staff reply to the thread's customer: 202 with its ID
 // once it is recorded (status queued); the sender sends it. 409
-// consent_required, and nothing recorded, unless consent is yes.
+// consent_required, and nothing recorded, unless consent is yes. A reply
+// from a template is filled here, from the thread's lead and the company:
+// 400 template_value_missing when a placeholder has no value.
 func (a *api) sendMessage(w http.ResponseWriter, r *http.Request, c caller) {
 	var body sendMessageRequest
 	if err := decodeJSON(w, r, &body, false); err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	if err := checkText(body.Body); err != nil {
+	var tmpl *uuid.UUID
+	if body.TemplateID != nil {
+		if body.Body != nil {
+			a.fail(w, r, newError(http.StatusBadRequest, "invalid_request", "Give either body or template_id, not both."))
+			return
+		}
+		id, err := templateID(*body.TemplateID)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		tmpl = &id
+	} else if err := checkText(body.Body); err != nil {
 		a.fail(w, r, err)
 		return
 	}
@@ -66,10 +82,18 @@ func (a *api) sendMessage(w http.ResponseWriter, r *http.Request, c caller) {
 		a.fail(w, r, err)
 		return
 	}
+	if tmpl != nil {
+		text, err := a.cmd.Templates.Fill(r.Context(), c.Company.ID, *tmpl, phone.Number(t.CustomerPhone))
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		body.Body = &text
+	}
 	id := uuid.Must(uuid.NewV7())
 	pos, err := a.cmd.Outbound.Queue(r.Context(), commands.OutboundRequest{
 		CompanyID: c.Company.ID, Customer: phone.Number(t.CustomerPhone), Body: *body.Body,
-		App: commands.AppDashboard, MessageID: id, Actor: c.actor(),
+		App: commands.AppDashboard, MessageID: id, TemplateID: tmpl, Actor: c.actor(), SentBy: c.User.ID,
 	})
 	if err != nil {
 		a.fail(w, r, err)

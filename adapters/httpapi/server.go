@@ -78,6 +78,11 @@ type Commands struct {
 	Consent        ConsentCommands
 	Outbound       OutboundCommands
 	Leads          commands.CreateLeadHandler
+	// Settings are the company's messaging settings (auto-reply, texts).
+	Settings  commands.Settings
+	Assign    commands.AssignThread
+	Notes     commands.AddNote
+	Templates TemplateCommands
 }
 
 type api struct {
@@ -139,11 +144,16 @@ func NewHandler(d Deps) http.Handler {
 	}
 
 	a.routeAdmin(api.PathPrefix("/admin").Subrouter())
+	a.routeSettings(api)
+	a.routeEvidence(api) // before routeConsent: its {phone} would take export.csv
 	a.routeConsent(api)
 	a.routeMessages(r, api)
 	a.routeExports(api)
 	a.routeLeads(api)
 	a.routeSegments(api)
+	a.routeTeamInbox(api)
+	a.routeTemplates(api)
+	a.routeSearch(api)
 
 	r.HandleFunc(twilio.InboundPath, a.inboundWebhook).Methods(http.MethodPost)
 

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/google/uuid"
 	"github.com/gorilla/mux"
@@ -28,35 +27,17 @@ func (a *api) listThreads(w http.ResponseWriter, r *http.Request, c caller) {
 		a.fail(w, r, newError(http.StatusBadRequest, "invalid_folder", "folder must be inbox or archived."))
 		return
 	}
-	limit := defaultPageSize
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > maxPageSize {
-			a.fail(w, r, newError(http.StatusBadRequest, "invalid_limit", "limit must be a whole number from 1 to 200."))
-			return
-		}
-		limit = n
-	}
-	var after *projections.Cursor
-	if s := q.Get("cursor"); s != "" {
-		cur, err := projections.ParseCursor(s)
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		after = &cur
-	}
-	threads, next, err := a.queries.Threads(r.Context(), c.Company.ID, archived, limit, after)
+	limit, after, err := pageOf(q, defaultPageSize, maxPageSize)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	var nextCursor *string
-	if next != nil {
-		s := next.Encode()
-		nextCursor = &s
+	threads, next, err := a.queries.AssignedThreads(r.Context(), c.Company.ID, archived, assigneeFilter(q.Get("assignee"), c), limit, after)
+	if err != nil {
+		a.fail(w, r, err)
+		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"threads": threads, "next_cursor": nextCursor})
+	writeJSON(w, http.StatusOK, map[string]any{"threads": threads, "next_cursor": nextCursor(next)})
 }
 
 // threadOf finds the caller's thread named in the path; another company's
@@ -80,10 +61,16 @@ func (a *api) getThread(w http.ResponseWriter, r *http.Request, c caller) {
 		a.fail(w, r, err)
 		return
 	}
+	notes, err := a.queries.Notes(r.Context(), c.Company.ID, t.ID)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, struct {
 		projections.Thread
 		Messages []projections.Message `json:"messages"`
-	}{t, msgs})
+		Notes    []projections.Note    `json:"notes"`
+	}{t, msgs, notes})
 }
 
 // threadActionRequest is the body of the thread actions (read, unread,

@@ -173,6 +173,8 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
+		// The pace of the poll, not a wait for time to pass: what is awaited
+		// is a row another goroutine writes, which signals nothing here.
 		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -49,6 +49,7 @@ func TestServesThePageAndItsAssets(t *testing.T) {
 		{"/assets/list.js", "text/javascript; charset=utf-8", "export function applyThread("},
 		{"/assets/thread.js", "text/javascript; charset=utf-8", "export async function openThread("},
 		{"/assets/messages.js", "text/javascript; charset=utf-8", "export function renderMessages("},
+		{"/assets/team.js", "text/javascript; charset=utf-8", "export function renderNotes("},
 		{"/assets/leads.js", "text/javascript; charset=utf-8", "export async function submitLead("},
 		{"/assets/audit.js", "text/javascript; charset=utf-8", "export async function loadAudit("},
 		{"/assets/download.js", "text/javascript; charset=utf-8", "export function downloadAll("},

@@ -73,7 +73,7 @@ func TestCrashWhileProjecting(t *testing.T) {
 	t.Logf("killed the server with the inbox projector at %d of %d events", killedAt, total)
 
 	server = start()
-	for (checkpoint("inbox") < total || checkpoint("directory") < total) && time.Now().Before(deadline) {
+	for (checkpoint("inbox") < total || checkpoint("directory") < total || checkpoint("search") < total) && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	_ = server.Process.Signal(syscall.SIGTERM)
@@ -149,6 +149,8 @@ func dump(t *testing.T, ctx context.Context, pool *pgxpool.Pool) string {
 		`SELECT row_to_json(u)::text FROM (SELECT * FROM users ORDER BY id) u`,
 		`SELECT row_to_json(th)::text FROM (SELECT * FROM threads ORDER BY id) th`,
 		`SELECT row_to_json(m)::text FROM (SELECT * FROM messages ORDER BY id) m`,
+		`SELECT row_to_json(s)::text FROM (SELECT * FROM search_messages ORDER BY message_id) s`,
+		`SELECT row_to_json(s)::text FROM (SELECT * FROM search_threads ORDER BY thread_id) s`,
 	} {
 		rows, err := pool.Query(ctx, q)
 		if err != nil {

@@ -103,6 +103,10 @@ func (AbandonCompany) isCommand()        {}
 //     the company never had).
 //   - Every command but CreateCompany and AbandonCompany needs a company
 //     (ErrCompanyNotFound).
+//   - SetAutoReply and SetAutomatedTexts record AutoReplySet and
+//     AutomatedTextsSet (settings.go) when the settings pass their checks
+//     (autoreply.New, consent.CheckTexts, whose errors they answer) and
+//     differ from the company's.
 //   - AbandonCompany records CompanyAbandoned on a stream with no company,
 //     only when Orphaned says the claim is an orphan; a company that exists
 //     is ErrCompanyExists, an abandoned one decides nothing.
@@ -129,6 +133,10 @@ func Decide(s State, c Command) ([]Event, error) {
 		return issueAppKey(s, c)
 	case RevokeAppKey:
 		return revokeAppKey(s, c)
+	case SetAutoReply:
+		return setAutoReply(s, c)
+	case SetAutomatedTexts:
+		return setTexts(s, c)
 	default:
 		return nil, invalidf("unknown company command %T", c)
 	}

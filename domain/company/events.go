@@ -24,6 +24,7 @@ func EventTypes() []string {
 	return []string{
 		TypeCompanyCreated, TypeCompanyUpdated, TypeMessagingNumberChanged, TypeUserAdded,
 		TypeUserRemoved, TypeUserTokenRotated, TypeAppKeyIssued, TypeAppKeyRevoked, TypeQuietHoursChanged, TypeCompanyAbandoned, TypeNumberClaimed,
+		TypeAutoReplySet, TypeAutomatedTextsSet,
 	}
 }
 
@@ -146,6 +147,10 @@ func Decode(eventType string, data []byte) (Event, error) {
 		return decode[CompanyAbandoned](eventType, data)
 	case TypeNumberClaimed:
 		return decode[NumberClaimed](eventType, data)
+	case TypeAutoReplySet:
+		return decode[AutoReplySet](eventType, data)
+	case TypeAutomatedTextsSet:
+		return decode[AutomatedTextsSet](eventType, data)
 	default:
 		return nil, fmt.Errorf("%w %q", ErrUnknownEvent, eventType)
 	}

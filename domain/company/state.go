@@ -5,6 +5,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/smsinbox/smsinbox/domain/autoreply"
+	"github.com/smsinbox/smsinbox/domain/consent"
 	"github.com/smsinbox/smsinbox/domain/phone"
 	"github.com/smsinbox/smsinbox/domain/quiethours"
 )
@@ -32,6 +34,10 @@ type State struct {
 	former    []phone.Number  // oldest first; never the current number
 	users     map[string]User // current and removed
 	appKeys   map[string]AppKey
+	// autoReply is nil until the company sets it (AutoReply); texts are
+	// its automated texts' wording (Texts).
+	autoReply *autoreply.Settings
+	texts     consent.Texts
 }
 
 // Exists reports whether the company was created.
@@ -146,6 +152,8 @@ func Evolve(s State, e Event) State {
 	case CompanyAbandoned:
 		s.CompanyID = e.CompanyID
 		s.abandoned = true
+	case AutoReplySet, AutomatedTextsSet:
+		s = evolveSettings(s, e)
 	}
 	return s
 }

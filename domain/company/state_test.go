@@ -10,7 +10,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/smsinbox/smsinbox/domain/autoreply"
 	"github.com/smsinbox/smsinbox/domain/company"
+	"github.com/smsinbox/smsinbox/domain/consent"
 	"github.com/smsinbox/smsinbox/domain/phone"
 )
 
@@ -133,6 +135,8 @@ func TestDecodeRoundTrip(t *testing.T) {
 		abandoned(other, numA, 4),
 		claimed(numA, co, 5),
 		company.NumberClaimed{Number: numA, CompanyID: co, ReplacesCompanyID: other, At: at(6)},
+		company.AutoReplySet{CompanyID: co, Settings: autoreply.Default(), At: at(7)},
+		company.AutomatedTextsSet{CompanyID: co, Texts: consent.DefaultTexts(), At: at(7)},
 	}
 	seen := map[string]bool{}
 	for _, e := range all {

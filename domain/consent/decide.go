@@ -63,13 +63,19 @@ type RequestConsent struct {
 	CompanyID       string
 	CustomerPhone   phone.Number
 	MessagingNumber phone.Number
-	// CompanyName starts the automated text, when given.
+	// CompanyName and Texts word the automated text (Texts.Render); zero
+	// Texts are smsinbox's own wording.
 	CompanyName string
+	Texts       Texts
 	// App is the app whose form was submitted; IP and UserAgent are the
 	// submitter's, when the app gave them.
 	App       string
 	IP        string
 	UserAgent string
+	// ConsentText is the disclosure the customer saw beside the opt-in box,
+	// and PageURL the page of the form, when the app gave them.
+	ConsentText string
+	PageURL     string
 	// Actor is who submitted it ("user:<id>", "app:<key>"); "app:<App>" when
 	// empty.
 	Actor string
@@ -85,8 +91,11 @@ type ReceiveInbound struct {
 	// To is the number the customer texted (Twilio's To). It may be a former
 	// number of the company: a STOP sent there still opts the customer out of
 	// the number in use, so that no STOP is ever lost.
-	To          phone.Number
+	To phone.Number
+	// CompanyName and Texts word the automated texts (Texts.Render); zero
+	// Texts are smsinbox's own wording.
 	CompanyName string
+	Texts       Texts
 	MessageSID  string
 	Body        string
 	// OptOutType is Twilio's OptOutType parameter ("STOP", "START", "HELP"),
@@ -195,8 +204,11 @@ func decideForm(s State, c RequestConsent) Event {
 	}
 	return ConsentRequested{
 		Change: change(c.CompanyID, c.CustomerPhone, c.MessagingNumber, s.Status, StatusPending,
-			actor, TextConfirmationRequest, c.CompanyName, c.At),
-		Form: FormEvidence{App: c.App, SubmittedAt: c.At, IP: c.IP, UserAgent: c.UserAgent},
+			actor, TextConfirmationRequest, c.Texts.Render(TextConfirmationRequest, c.CompanyName, c.MessagingNumber), c.At),
+		Form: FormEvidence{
+			App: c.App, SubmittedAt: c.At, IP: c.IP, UserAgent: c.UserAgent,
+			ConsentText: c.ConsentText, PageURL: c.PageURL,
+		},
 	}
 }
 
@@ -214,7 +226,7 @@ func decideInbound(s State, c ReceiveInbound) Event {
 	evidence := InboundEvidence{MessageSID: c.MessageSID, Text: c.Body, To: c.To, Keyword: keyword, OptOutType: c.OptOutType}
 	base := func(after Status, t AutomatedText) Change {
 		return change(c.CompanyID, c.CustomerPhone, c.MessagingNumber, s.Status, after,
-			"customer:"+string(c.CustomerPhone), t, c.CompanyName, c.At)
+			"customer:"+string(c.CustomerPhone), t, c.Texts.Render(t, c.CompanyName, c.MessagingNumber), c.At)
 	}
 
 	switch {
@@ -285,6 +297,7 @@ func cleaned(c Command) Command {
 		return c
 	case RequestConsent:
 		c.CompanyName, c.App, c.IP, c.UserAgent, c.Actor = clean(c.CompanyName), clean(c.App), clean(c.IP), clean(c.UserAgent), clean(c.Actor)
+		c.ConsentText, c.PageURL = clean(c.ConsentText), clean(c.PageURL)
 		return c
 	}
 	return c
@@ -332,7 +345,9 @@ func validate(s State, c Command) error {
 	return nil
 }
 
-func change(company string, customer, number phone.Number, before, after Status, actor string, t AutomatedText, companyName string, at time.Time) Change {
+// change is what an event records; body is the automated text's words ("" for
+// TextNone).
+func change(company string, customer, number phone.Number, before, after Status, actor string, t AutomatedText, body string, at time.Time) Change {
 	return Change{
 		CompanyID:         company,
 		CustomerPhone:     customer,
@@ -341,7 +356,7 @@ func change(company string, customer, number phone.Number, before, after Status,
 		StatusAfter:       after,
 		Actor:             actor,
 		AutomatedText:     t,
-		AutomatedTextBody: t.Body(companyName),
+		AutomatedTextBody: body,
 		At:                at,
 	}
 }

@@ -70,7 +70,7 @@ func TestRow1FormRequestsConsent(t *testing.T) {
 	bare.IP, bare.UserAgent, bare.CompanyName = "", "", ""
 	bareEvent := requested(numA, no, 10).(consent.ConsentRequested)
 	bareEvent.Form.IP, bareEvent.Form.UserAgent = "", ""
-	bareEvent.AutomatedTextBody = consent.TextConfirmationRequest.Body("")
+	bareEvent.AutomatedTextBody = consent.Texts{}.Render(consent.TextConfirmationRequest, "", numA)
 
 	for _, tt := range []spec{
 		{"no (start) → pending, confirmation request", fresh, form(10), events(requested(numA, no, 10)), nil},

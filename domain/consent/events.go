@@ -92,6 +92,10 @@ type FormEvidence struct {
 	SubmittedAt time.Time `json:"submitted_at"`
 	IP          string    `json:"ip,omitempty"`
 	UserAgent   string    `json:"user_agent,omitempty"`
+	// ConsentText is the disclosure the customer saw, PageURL the form's
+	// page (a carrier's "proof of opt-in"), when the app gave them.
+	ConsentText string `json:"consent_text,omitempty"`
+	PageURL     string `json:"page_url,omitempty"`
 }
 
 // CarrierEvidence is the evidence of a carrier-level opt-out (row 7): Twilio

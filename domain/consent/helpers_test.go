@@ -88,7 +88,7 @@ func base(number phone.Number, before, after consent.Status, actor string, t con
 	return consent.Change{
 		CompanyID: company, CustomerPhone: customer, MessagingNumber: number,
 		StatusBefore: before, StatusAfter: after, Actor: actor,
-		AutomatedText: t, AutomatedTextBody: t.Body(companyName), At: at(min),
+		AutomatedText: t, AutomatedTextBody: consent.Texts{}.Render(t, companyName, number), At: at(min),
 	}
 }
 

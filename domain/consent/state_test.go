@@ -267,18 +267,18 @@ func TestAutomatedText(t *testing.T) {
 		{consent.TextResubscribed, true, "STOP"},
 		{consent.TextHelpReply, true, "STOP"},
 	} {
-		body := tt.text.Body("Acme")
+		body := consent.Texts{}.Render(tt.text, "Acme", "+12025550199")
 		if !strings.HasPrefix(body, "Acme: ") || !strings.Contains(body, tt.has) || len(body) > 160 {
 			t.Errorf("%s: %q", tt.text, body)
 		}
-		if b := tt.text.Body(""); b == "" || strings.HasPrefix(b, ":") {
+		if b := (consent.Texts{}).Render(tt.text, "", "+12025550199"); b == "" || strings.HasPrefix(b, ":") {
 			t.Errorf("%s without a company: %q", tt.text, b)
 		}
 		if tt.text.ShownInThread() != tt.shown {
 			t.Errorf("%s shown in thread = %v", tt.text, !tt.shown)
 		}
 	}
-	if consent.TextNone.Body("Acme") != "" {
+	if (consent.Texts{}).Render(consent.TextNone, "Acme", "+12025550199") != "" {
 		t.Error("TextNone has words")
 	}
 }

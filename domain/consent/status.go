@@ -76,26 +76,3 @@ const (
 // ShownInThread reports whether the text, once sent, appears in the thread
 // and its export. Only the opt-out confirmation does not.
 func (t AutomatedText) ShownInThread() bool { return t != TextOptOutConfirmation }
-
-// Body is the text's words, starting with the company's name when given (the
-// carriers want the sender named); "" for TextNone. The opt-out confirmation
-// holds no marketing, as the FCC requires.
-func (t AutomatedText) Body(companyName string) string {
-	var words string
-	switch t {
-	case TextConfirmationRequest:
-		words = "Reply YES to receive text messages from us. Msg & data rates may apply. Reply HELP for help, STOP to opt out."
-	case TextOptOutConfirmation:
-		words = "You have been unsubscribed and will receive no more messages from this number. Reply START to resubscribe."
-	case TextResubscribed:
-		words = "You are subscribed again to messages from this number. Reply HELP for help, STOP to opt out."
-	case TextHelpReply:
-		words = "For help, reply to this message and our team will answer. Msg & data rates may apply. Reply STOP to opt out."
-	default:
-		return ""
-	}
-	if companyName != "" {
-		return companyName + ": " + words
-	}
-	return words
-}

@@ -264,6 +264,10 @@ func TestEventTypes(t *testing.T) {
 		"OutboundMessageStatusChanged": conversation.OutboundMessageStatusChanged{},
 		"OutboundMessageFailed":        conversation.OutboundMessageFailed{},
 		"OutboundSendOutcomeUnknown":   conversation.OutboundSendOutcomeUnknown{},
+
+		"ThreadAssigned":   conversation.ThreadAssigned{},
+		"ThreadUnassigned": conversation.ThreadUnassigned{},
+		"NoteAdded":        conversation.NoteAdded{},
 	}
 	types := conversation.EventTypes()
 	if len(types) != len(want) {

@@ -16,7 +16,8 @@ const DefaultInboundApp = "sms"
 // Command is what can be asked of a thread: ReceiveMessage, MarkRead,
 // MarkUnread, Archive or Unarchive; and of its outbound messages (outbound.go):
 // QueueMessage, StartSend, DeferSend, RecordSent, FailSend, ApplyStatus,
-// RecordOutcomeUnknown, ExpireOutcome.
+// RecordOutcomeUnknown, ExpireOutcome; of the team inbox: Assign, Unassign,
+// ReleaseRemovedUser (assign.go) and AddNote (notes.go).
 type Command interface{ isCommand() }
 
 // ReceiveMessage records an inbound message from a Twilio webhook. It opens
@@ -78,6 +79,8 @@ func (Unarchive) isCommand()      {}
 //     nothing. A status only climbs (OutboundStatus.Rank); a final one
 //     stands. They fail with ErrThreadNotFound or ErrMessageNotFound when
 //     the message is not there.
+//   - Assign, Unassign, ReleaseRemovedUser and AddNote: the rule tables in
+//     assign.go and notes.go.
 //
 // A command that lacks what it needs fails with ErrInvalidCommand.
 func Decide(s State, c Command) ([]Event, error) {
@@ -108,6 +111,14 @@ func Decide(s State, c Command) ([]Event, error) {
 		return recordOutcomeUnknown(s, c)
 	case ExpireOutcome:
 		return expireOutcome(s, c)
+	case Assign:
+		return assign(s, c)
+	case Unassign:
+		return unassign(s, c)
+	case ReleaseRemovedUser:
+		return releaseRemovedUser(s, c)
+	case AddNote:
+		return addNote(s, c)
 	default:
 		return nil, fmt.Errorf("%w: unknown command %T", ErrInvalidCommand, c)
 	}

@@ -32,7 +32,8 @@ const (
 func EventTypes() []string {
 	return []string{TypeMessageReceived, TypeThreadRead, TypeThreadMarkedUnread, TypeThreadArchived, TypeThreadUnarchived,
 		TypeOutboundMessageQueued, TypeOutboundSendAttempted, TypeOutboundSendDeferred, TypeOutboundMessageSent,
-		TypeOutboundMessageStatusChanged, TypeOutboundMessageFailed, TypeOutboundSendOutcomeUnknown}
+		TypeOutboundMessageStatusChanged, TypeOutboundMessageFailed, TypeOutboundSendOutcomeUnknown,
+		TypeThreadAssigned, TypeThreadUnassigned, TypeNoteAdded}
 }
 
 // Event is one fact about a thread. Its JSON document (encoding/json,
@@ -147,6 +148,12 @@ func Decode(eventType string, data []byte) (Event, error) {
 		return decode[OutboundMessageFailed](eventType, data)
 	case TypeOutboundSendOutcomeUnknown:
 		return decode[OutboundSendOutcomeUnknown](eventType, data)
+	case TypeThreadAssigned:
+		return decode[ThreadAssigned](eventType, data)
+	case TypeThreadUnassigned:
+		return decode[ThreadUnassigned](eventType, data)
+	case TypeNoteAdded:
+		return decode[NoteAdded](eventType, data)
 	default:
 		return nil, fmt.Errorf("%w %q", ErrUnknownEvent, eventType)
 	}

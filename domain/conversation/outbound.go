@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/smsinbox/smsinbox/domain/autoreply"
 	"github.com/smsinbox/smsinbox/domain/phone"
 	"github.com/smsinbox/smsinbox/domain/quiethours"
 )
@@ -115,11 +116,22 @@ type QueueMessage struct {
 	App       string // required: "dashboard", "automated", ...
 	Automated bool
 	Hidden    bool
+	// AutoReply: the after-hours auto-reply (with Automated). It decides
+	// nothing while the thread's last auto-reply is less than
+	// autoreply.Every old: two texts at once get one.
+	AutoReply bool
+	// TemplateID is the company's template the body was filled from; nil
+	// for a text written as it is.
+	TemplateID *uuid.UUID
 	// QuietHours is the company's own sending window (the zero Window when
 	// it has none): a staff text is refused outside the recipient's window,
 	// narrowed by it, at the instant it leaves (CheckQuietHours).
 	QuietHours quiethours.Window
-	At         time.Time
+	// SentBy is the staff user who wrote the text (empty for automated
+	// texts): a staff reply to an unassigned thread also assigns the thread
+	// to them, in the same append (assign.go, Row 7).
+	SentBy string
+	At     time.Time
 }
 
 // StartSend records that the sender is about to call Twilio
@@ -241,10 +253,13 @@ func queue(s State, c QueueMessage) ([]Event, error) {
 	if _, known := s.Outbound(c.MessageID); known {
 		return nil, nil
 	}
-	if err := CheckQuietHours(s, SendTime{To: c.CustomerPhone, Automated: c.Automated, CompanyWindow: c.QuietHours, At: c.At}); err != nil {
+	if c.AutoReply && !autoreply.Due(s.LastAutoReplyAt, c.At) {
+		return nil, nil
+	}
+	if err := CheckQuietHours(s, SendTime{To: c.CustomerPhone, Automated: c.Automated || c.AutoReply, CompanyWindow: c.QuietHours, At: c.At}); err != nil {
 		return nil, err
 	}
-	return []Event{OutboundMessageQueued{
+	q := OutboundMessageQueued{
 		MessageID: c.MessageID,
 		Thread: Thread{
 			ThreadID:      ThreadID(c.CompanyID, c.CustomerPhone),
@@ -252,8 +267,9 @@ func queue(s State, c QueueMessage) ([]Event, error) {
 			CustomerPhone: c.CustomerPhone,
 		},
 		From: c.From, To: c.CustomerPhone, Body: c.Body, App: c.App,
-		Automated: c.Automated, Hidden: c.Hidden, QueuedAt: c.At,
-	}}, nil
+		Automated: c.Automated || c.AutoReply, Hidden: c.Hidden, AutoReply: c.AutoReply, TemplateID: c.TemplateID, QueuedAt: c.At,
+	}
+	return append([]Event{q}, replyAssigns(s, q, c.SentBy)...), nil
 }
 
 // outbound finds the message a status command is about.

@@ -48,8 +48,15 @@ type OutboundMessageQueued struct {
 	Automated bool `json:"automated"`
 	// Hidden: not shown in the thread nor its export (the opt-out
 	// confirmation); the audit shows it.
-	Hidden   bool      `json:"hidden"`
-	QueuedAt time.Time `json:"queued_at"`
+	Hidden bool `json:"hidden"`
+	// AutoReply: the after-hours auto-reply (Automated too). Unlike consent's
+	// texts it is checked at send time like a staff text (consent yes on the
+	// same number, Messages on), and a thread has at most one per
+	// autoreply.Every.
+	AutoReply bool `json:"auto_reply,omitempty"`
+	// TemplateID is the template the body was filled from (absent: none).
+	TemplateID *uuid.UUID `json:"template_id,omitempty"`
+	QueuedAt   time.Time  `json:"queued_at"`
 }
 
 // OutboundSendAttempted: the sender is about to hand the message to Twilio

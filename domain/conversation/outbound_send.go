@@ -81,7 +81,7 @@ func (c SendChecks) refusal(s State, m OutboundMessage, at time.Time) (reason, c
 	if !c.CompanyFound {
 		return "not sent: the company does not exist", ReasonNotAllowed
 	}
-	if m.Automated {
+	if !m.ConsentBound() {
 		return "", ""
 	}
 	if c.MessagingNumber != m.From {

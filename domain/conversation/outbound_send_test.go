@@ -59,6 +59,8 @@ func TestStartSendChecks(t *testing.T) {
 	optOutType.OptOutType = "STOP"
 	automated := queued("M1", 1)
 	automated.App, automated.Automated = "automated", true
+	autoReply := automated
+	autoReply.AutoReply = true
 
 	tests := []struct {
 		name   string
@@ -96,6 +98,12 @@ func TestStartSendChecks(t *testing.T) {
 			c.Consent, c.SMSEnabled = pending, false
 		}), "", ""},
 		{"automated, the company gone", events(automated), check(func(c *conversation.SendChecks) { c.CompanyFound = false }), conversation.ReasonNotAllowed, "company does not exist"},
+		// The after-hours auto-reply is automated but bound by consent, as a staff text.
+		{"auto-reply, consent yes: attempted", events(autoReply), ok, "", ""},
+		{"auto-reply after a STOP the consent has seen", events(autoReply, text("SMstop", "STOP", 2)), check(func(c *conversation.SendChecks) { c.Consent = stopped }),
+			conversation.ReasonConsent, "consent is no"},
+		{"auto-reply, a STOP the consent read has not decided", events(autoReply, text("SMstop", "STOP", 2)), ok, conversation.ReasonConsent, "opt-out text SMstop"},
+		{"auto-reply, Messages turned off", events(autoReply), check(func(c *conversation.SendChecks) { c.SMSEnabled = false }), conversation.ReasonNotAllowed, "Messages were turned off"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -94,6 +94,10 @@ func TestDecideOutbound(t *testing.T) {
 	delivered := append(slices.Clone(sentM1), changed("M1", "SMa", "delivered", conversation.StatusDelivered, 0, 4))
 	carrierOptOut := failed("M1", 21610, "Twilio refused: the customer opted out", 3)
 	carrierOptOut.CarrierOptOut = true
+	tmpl := uuid.MustParse("0190a0b0-0000-7000-8000-0000000000aa")
+	fromTemplate := with(func(c *conversation.QueueMessage) { c.TemplateID = &tmpl })
+	fromTemplateEvent := queued("M1", 1)
+	fromTemplateEvent.TemplateID = &tmpl
 
 	tests := []struct {
 		name  string
@@ -107,6 +111,7 @@ func TestDecideOutbound(t *testing.T) {
 		{"queue on a thread", events(received("SM1", 0)), queueMsg("M1", 1), events(queued("M1", 1)), nil},
 		{"queue a hidden automated text", events(received("SM1", 0)), hidden, events(hiddenQueued("M1", 1)), nil},
 		{"queue the longest text", nil, longest, events(longestEvent), nil},
+		{"queue a text filled from a template: it names the template", nil, fromTemplate, events(fromTemplateEvent), nil},
 		// The caller's ID makes a retry record nothing.
 		{"queue the same ID again", events(queued("M1", 1)), queueMsg("M1", 2), nil, nil},
 		{"queue the same ID after it was sent", sentM1, queueMsg("M1", 5), nil, nil},

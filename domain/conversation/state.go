@@ -30,8 +30,16 @@ type State struct {
 	LastCustomerReplyAt time.Time
 	// Messages counts the messages recorded in the thread, in and out.
 	Messages int
+	// LastAutoReplyAt is when the thread's last after-hours auto-reply was
+	// queued (zero: none).
+	LastAutoReplyAt time.Time
+	// AssigneeID is the user the thread is assigned to; empty for none.
+	AssigneeID string
+	// Notes counts the staff notes on the thread (never messages).
+	Notes int
 
 	sids     idset.Set
+	notes    idset.Set // note IDs
 	outbound outboundList
 	// optOuts are the MessageSids of the customer's opt-out texts (STOP and
 	// its synonyms, or Twilio's OptOutType STOP), newest first.
@@ -52,7 +60,7 @@ func (s State) HasMessage(sid string) bool { return s.sids.Has(sid) }
 // Outbound returns the outbound message with ID id as its events describe it.
 func (s State) Outbound(id uuid.UUID) (OutboundMessage, bool) { return s.outbound.get(id) }
 
-// CallsUnderWay returns the staff texts (not automated) whose call to Twilio
+// CallsUnderWay returns the texts bound by consent (ConsentBound) whose call to Twilio
 // may be under way: an attempt in flight, made at or after since, whose call
 // is not known to have ended. An opt-out's webhook waits for them, so that no
 // staff text reaches Twilio after it answered (commands.ReceiveInbound).
@@ -65,7 +73,7 @@ func (s State) CallsUnderWay(since time.Time) []uuid.UUID {
 			continue // an older version of a message already looked at
 		}
 		seen[m.MessageID] = true
-		if !m.Automated && m.InFlight && !m.OutcomeUnknown && !m.LastAttemptAt.Before(since) {
+		if m.ConsentBound() && m.InFlight && !m.OutcomeUnknown && !m.LastAttemptAt.Before(since) {
 			out = append(out, m.MessageID)
 		}
 	}
@@ -80,6 +88,8 @@ type OutboundMessage struct {
 	App       string
 	Automated bool
 	Hidden    bool
+	// AutoReply: the after-hours auto-reply; see ConsentBound.
+	AutoReply bool
 	QueuedAt  time.Time
 	Status    OutboundStatus
 	// SID is Twilio's SID, once its answer is recorded; ErrorCode Twilio's
@@ -101,6 +111,12 @@ type OutboundMessage struct {
 	// take the last one (zero: at once).
 	RetryAt time.Time
 }
+
+// ConsentBound reports whether the message may go only while the customer's
+// consent allows a staff text: staff texts, and the after-hours auto-reply
+// (automated, but no answer that consent requires). Consent's own automated
+// texts go out whatever consent says.
+func (m OutboundMessage) ConsentBound() bool { return !m.Automated || m.AutoReply }
 
 // WaitsToBeSent reports whether the sender may attempt the message: it is
 // not final, no attempt is in flight and Twilio has not named it.
@@ -135,6 +151,16 @@ func Evolve(s State, e Event) State {
 	case ThreadUnarchived:
 		s.Thread = e.Thread
 		s.Archived = false
+	case ThreadAssigned:
+		s.Thread = e.Thread
+		s.AssigneeID = e.AssigneeID
+	case ThreadUnassigned:
+		s.Thread = e.Thread
+		s.AssigneeID = ""
+	case NoteAdded:
+		s.Thread = e.Thread
+		s.Notes++
+		s.notes = s.notes.With(e.NoteID.String())
 	case OutboundMessageQueued:
 		s.Thread = e.Thread
 		if !e.Hidden {
@@ -143,8 +169,11 @@ func Evolve(s State, e Event) State {
 		s.Messages++
 		s.outbound = s.outbound.with(OutboundMessage{
 			MessageID: e.MessageID, From: e.From, To: e.To, Body: e.Body, App: e.App,
-			Automated: e.Automated, Hidden: e.Hidden, QueuedAt: e.QueuedAt, Status: StatusQueued,
+			Automated: e.Automated, Hidden: e.Hidden, AutoReply: e.AutoReply, QueuedAt: e.QueuedAt, Status: StatusQueued,
 		})
+		if e.AutoReply {
+			s.LastAutoReplyAt = later(s.LastAutoReplyAt, e.QueuedAt)
+		}
 	case OutboundSendAttempted:
 		s.outbound = s.outbound.update(e.MessageID, func(m *OutboundMessage) {
 			m.Attempts, m.InFlight, m.OutcomeUnknown = e.Attempt, true, false

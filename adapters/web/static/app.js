@@ -6,18 +6,22 @@
 // events to the modules that handle them, and starts. Each module holds
 // one part of the page (see adapters/web/README.md, "Modules"):
 // state.js (shared state), api.js (requests), session.js (sign-in),
-// views.js, list.js, thread.js, messages.js, leads.js, audit.js,
-// download.js and live.js (the live stream).
+// views.js, list.js, thread.js, messages.js, team.js (assignee and notes),
+// leads.js, audit.js, download.js, settings.js and live.js (the live stream).
 
 import { onSessionEnd } from "./api.js";
 import { loadAudit } from "./audit.js";
+import { onPick } from "./composer.js";
 import { setText } from "./dom.js";
 import { downloadAll, downloadThread } from "./download.js";
 import { hideLeadDetails, openLeadForm, showLead, submitLead } from "./leads.js";
 import { wakeLive } from "./live.js";
 import { loadMore, onListKey, onTabKey, selectTab } from "./list.js";
+import { closeSearch, moreResults, openResult, runSearch } from "./search.js";
 import { showBlocked, showSignin, signOut, start, TOKEN_KEY } from "./session.js";
+import { initSettings } from "./settings.js";
 import { el, lookUp, state } from "./state.js";
+import { addNote, assignOpen, selectAssignee } from "./team.js";
 import { countReply, markUnread, openThread, refreshOpen, sendReply, toggleArchive } from "./thread.js";
 import { utcToZonedInput } from "./time.js";
 import { NARROW } from "./views.js";
@@ -47,8 +51,23 @@ function wire() {
     openThread(button.closest("li.thread").dataset.threadId, { measure: true });
   });
   el.threads.addEventListener("keydown", onListKey);
+  el["assignee-filter"].addEventListener("click", (ev) => {
+    const b = ev.target.closest("button[data-assignee]");
+    if (b && b.dataset.assignee !== state.assignee) selectAssignee(b.dataset.assignee);
+  });
   el.more.addEventListener("click", loadMore);
   el["download-all"].addEventListener("click", downloadAll);
+
+  el.search.addEventListener("submit", runSearch);
+  el["search-clear"].addEventListener("click", () => {
+    closeSearch();
+    el["search-q"].focus();
+  });
+  el["search-more"].addEventListener("click", moreResults);
+  el["search-results"].addEventListener("click", (ev) => {
+    if (ev.target.closest("button.search-open")) performance.mark("thread-switch-start");
+    openResult(ev, openThread);
+  });
 
   el.back.addEventListener("click", () => {
     const id = state.openId;
@@ -63,8 +82,17 @@ function wire() {
   el.createLead.addEventListener("click", openLeadForm);
   el.showLead.addEventListener("click", () => state.open && state.open.lead_id && showLead(state.open.lead_id));
 
+  el.assignee.addEventListener("change", () => assignOpen(refreshOpen));
+  el["note-form"].addEventListener("submit", (ev) => addNote(ev, refreshOpen));
+  el["note-body"].addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) {
+      ev.preventDefault();
+      el["note-form"].requestSubmit();
+    }
+  });
   el.reply.addEventListener("submit", sendReply);
   el["reply-body"].addEventListener("input", countReply);
+  el["reply-template"].addEventListener("change", onPick);
   el["reply-body"].addEventListener("keydown", (ev) => {
     // Ctrl+Enter (⌘+Enter) sends; Enter alone is a new line.
     if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) {
@@ -109,6 +137,7 @@ function wire() {
 
 function boot() {
   lookUp();
+  initSettings();
   onSessionEnd({ signedOut: signOut, smsDisabled: (message) => showBlocked("sms_disabled", message) });
   wire();
   const token = sessionStorage.getItem(TOKEN_KEY);

@@ -104,6 +104,8 @@ function evidenceText(ev) {
   if (ev.submitted_at) parts.push(`submitted ${state.fmt.time(ev.submitted_at)}`);
   if (ev.ip) parts.push(`IP ${ev.ip}`);
   if (ev.user_agent) parts.push(`browser ${ev.user_agent}`);
+  if (ev.page_url) parts.push(`page ${ev.page_url}`);
+  if (ev.consent_text) parts.push(`disclosure shown ${quote(ev.consent_text)}`);
   if (ev.previous_number) parts.push(`previous number ${ev.previous_number}`);
   if (ev.carrier_opt_out) parts.push(`carrier opt-out${ev.error_code ? ` (error ${ev.error_code})` : ""}`);
   return parts.length ? `Evidence: ${parts.join(", ")}.` : "";

@@ -80,3 +80,7 @@ export function busy(button, on) {
   setAttr(button, "aria-disabled", on ? "true" : null);
 }
 export const isBusy = (button) => button.getAttribute("aria-disabled") === "true";
+
+// shownPhone is a thread's customer number as the company's country writes
+// it (the API's customer_phone_display); E.164 when the answer has none.
+export const shownPhone = (t) => t.customer_phone_display || t.customer_phone;

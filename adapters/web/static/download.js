@@ -7,7 +7,7 @@ import { el, state } from "./state.js";
 
 // download fetches a CSV with the token (a plain link cannot send it) and
 // hands it to the browser as a file.
-async function download(button, path, fallbackName, errorEl) {
+export async function download(button, path, fallbackName, errorEl) {
   if (isBusy(button)) return;
   const label = button.textContent;
   busy(button, true);

@@ -2,7 +2,7 @@
 // with the customer's journey.
 
 import { api, noteCommand, quiet } from "./api.js";
-import { $, announce, busy, h, isBusy, setBadge, setText } from "./dom.js";
+import { $, announce, busy, h, isBusy, setBadge, setText, shownPhone } from "./dom.js";
 import { STATUS_WORDS } from "./messages.js";
 import { el, state } from "./state.js";
 import { syncSide } from "./views.js";
@@ -19,7 +19,7 @@ export function openLeadForm() {
   if (!t) return;
   el["lead-form"].reset();
   clearLeadErrors();
-  setText(el["lead-form-phone"], t.customer_phone);
+  setText(el["lead-form-phone"], shownPhone(t));
   el["lead-dialog"].showModal();
   el["lead-first-name"].focus();
 }

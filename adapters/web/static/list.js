@@ -3,7 +3,7 @@
 // re-reads come, and keyboard moves within it.
 
 import { api, maxPos, quiet } from "./api.js";
-import { announce, badge, busy, h, isBusy, setAttr, setBadge, setText } from "./dom.js";
+import { announce, badge, busy, h, isBusy, setAttr, setBadge, setText, shownPhone } from "./dom.js";
 import { el, state } from "./state.js";
 import { sortKey } from "./time.js";
 
@@ -11,6 +11,7 @@ const PAGE_SIZE = 50;
 
 export function fetchPage(folder, cursor, minPos = 0n) {
   const q = new URLSearchParams({ folder, limit: String(PAGE_SIZE) });
+  if (state.assignee) q.set("assignee", state.assignee);
   if (cursor) q.set("cursor", cursor);
   return api(`/api/threads?${q}`, { minPos });
 }
@@ -87,7 +88,7 @@ function paintThread(e) {
   els.li.classList.toggle("unread", t.unread);
   setAttr(els.li, "aria-current", t.id === state.openId ? "true" : null);
   setText(els.unread, t.unread ? "Unread. " : "");
-  setText(els.name, t.customer_name || t.customer_phone);
+  setText(els.name, t.customer_name || shownPhone(t));
   if (t.last_customer_reply_at) {
     setText(els.time, state.fmt.listTime(t.last_customer_reply_at));
     setAttr(els.time, "datetime", t.last_customer_reply_at);
@@ -105,7 +106,7 @@ function paintThread(e) {
 export function applyThread(t, pos) {
   const e = state.threads.get(t.id);
   if (e && pos < e.pos) return;
-  const inFolder = t.archived === (state.folder === "archived");
+  const inFolder = t.archived === (state.folder === "archived") && ofAssignee(t);
   if (!inFolder) {
     if (e) removeThread(t.id);
     return;
@@ -145,6 +146,17 @@ export function applyThread(t, pos) {
   }
   syncEmpty();
   syncTabStop();
+}
+
+// ofAssignee says whether the list's assignee filter (Mine, Unassigned,
+// All) lets thread t in: a live frame of a thread assigned elsewhere
+// leaves the list.
+function ofAssignee(t) {
+  switch (state.assignee) {
+    case "me": return !!state.me && t.assignee_id === state.me.user.id;
+    case "unassigned": return !t.assignee_id;
+    default: return true;
+  }
 }
 
 function removeThread(id) {

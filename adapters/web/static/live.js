@@ -4,7 +4,7 @@
 
 import { endSession, maxPos, toPos } from "./api.js";
 import { loadAudit } from "./audit.js";
-import { announce, setAttr, setText } from "./dom.js";
+import { announce, setAttr, setText, shownPhone } from "./dom.js";
 import { applyThread, reloadList, resync } from "./list.js";
 import { SSEParser } from "./sse.js";
 import { el, state } from "./state.js";
@@ -189,7 +189,7 @@ function onThreadFrame(t, pos) {
   applyThread(t, pos);
   if (t.id !== state.openId) {
     if (t.unread && t.last_customer_reply_at && t.last_customer_reply_at !== wasReply) {
-      announce(`New text from ${t.customer_name || t.customer_phone}.`);
+      announce(`New text from ${t.customer_name || shownPhone(t)}.`);
     }
     return;
   }

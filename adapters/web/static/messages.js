@@ -1,7 +1,7 @@
 // The open thread's messages, oldest first: each kept by its ID and
 // painted in place (status, error, media), so a change updates one line.
 
-import { announce, h, setAttr, setText } from "./dom.js";
+import { announce, h, setAttr, setText, shownPhone } from "./dom.js";
 import { twilioMediaURL } from "./media.js";
 import { el, state } from "./state.js";
 
@@ -45,7 +45,7 @@ export function renderMessages(messages, switched) {
       }
     }
     const inbound = fresh.filter((m) => m.direction === "inbound");
-    if (inbound.length) announce(`New text from ${state.open.customer_name || state.open.customer_phone}: ${inbound[inbound.length - 1].body}`);
+    if (inbound.length) announce(`New text from ${state.open.customer_name || shownPhone(state.open)}: ${inbound[inbound.length - 1].body}`);
   }
   if (atBottom) ol.scrollTop = ol.scrollHeight;
 }

@@ -6,7 +6,9 @@ import { answer, api, quiet } from "./api.js";
 import { setText } from "./dom.js";
 import { clearList, fetchPage, focusThreadAt, renderFirstPage, selectTab } from "./list.js";
 import { connectLive, stopLive } from "./live.js";
+import { gateSettings } from "./settings.js";
 import { el, state } from "./state.js";
+import { selectAssignee } from "./team.js";
 import { closeThread } from "./thread.js";
 import { Formatter } from "./time.js";
 import { gate, showView } from "./views.js";
@@ -133,6 +135,7 @@ function takeEarly(token) {
 function resetSession() {
   state.me = null;
   state.folder = "inbox";
+  state.assignee = "";
   state.minPos = 0n;
   state.seenPos = 0n;
   state.lastEventId = null;
@@ -174,7 +177,10 @@ function showApp() {
   gate(el["mark-unread"], state.canWrite);
   gate(el.archive, state.canWrite);
   gate(el.reply, state.canWrite);
+  gate(el["note-form"], state.canWrite);
   gate(el.audit, state.canAudit);
+  gateSettings(allows(me, "admin"));
   selectTab("inbox", false);
+  selectAssignee("", false);
   showView("app");
 }

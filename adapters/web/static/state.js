@@ -20,6 +20,7 @@ export const state = {
   canManageLeads: false,
   canAudit: false,
   folder: "inbox",
+  assignee: "", // the list's filter: "me", "unassigned" or "" (all)
   listGen: 0, // bumped when the list is reset (tab, reload)
   framesDuringReload: null, // thread id → {t, pos}: live frames that came while the list was read again
   threads: new Map(), // id → entry {t, pos, key, els}
@@ -61,6 +62,10 @@ export function lookUp() {
     "audit", "audit-form", "audit-at", "audit-now", "audit-status", "audit-detail", "audit-error",
     "audit-events", "layout", "lead-dialog", "lead-form", "lead-form-phone", "lead-first-name",
     "lead-last-name", "lead-email", "lead-form-error", "lead-cancel", "lead-submit",
+    "assignee", "assignee-filter", "notes", "notes-list", "notes-count", "note-form", "note-body", "note-add", "note-error",
+    "reply-template", "reply-template-note", "reply-segments",
+    "search", "search-q", "search-panel", "search-title", "search-clear", "search-error", "search-results",
+    "search-empty", "search-more", "list-tools",
   ]) {
     el[id] = document.getElementById(id);
   }

@@ -4,11 +4,13 @@
 
 import { api, maxPos, noteCommand, quiet } from "./api.js";
 import { loadAudit } from "./audit.js";
-import { announce, busy, isBusy, setAttr, setBadge, setText } from "./dom.js";
+import { draftText, hasTemplate, replyRequest, resetComposer, showCost } from "./composer.js";
+import { announce, busy, isBusy, setAttr, setBadge, setText, shownPhone } from "./dom.js";
 import { hideLeadDetails, loadLead } from "./leads.js";
 import { applyThread, syncTabStop } from "./list.js";
 import { renderMessages } from "./messages.js";
 import { el, state } from "./state.js";
+import { renderNotes, syncAssignee } from "./team.js";
 import { utcToZonedInput } from "./time.js";
 import { NARROW, syncSide } from "./views.js";
 import { quietHoursRefusal } from "./quiethours.js";
@@ -40,9 +42,10 @@ export async function openThread(id, { measure = false } = {}) {
       // Not the previous thread's messages under this one's selection.
       state.messageEls.clear();
       el.messages.replaceChildren();
+      renderNotes([]);
       el.thread.dataset.threadId = id;
       const e = state.threads.get(id);
-      setText(el["thread-title"], e ? e.t.customer_name || e.t.customer_phone : "Conversation");
+      setText(el["thread-title"], e ? e.t.customer_name || shownPhone(e.t) : "Conversation");
     }
     showThreadShell();
     setText(el["thread-error"], err.message);
@@ -67,9 +70,9 @@ export async function openThread(id, { measure = false } = {}) {
   if (t.unread && state.canWrite) markRead(id);
 }
 
-// threadOnly is a thread as the list has it (no messages).
+// threadOnly is a thread as the list has it (no messages, no notes).
 function threadOnly(t) {
-  const { messages: _messages, ...rest } = t;
+  const { messages: _messages, notes: _notes, ...rest } = t;
   return rest;
 }
 
@@ -89,6 +92,7 @@ export function closeThread() {
   state.headPos = 0n;
   state.messageEls.clear();
   el.messages.replaceChildren();
+  renderNotes([]);
   el.thread.hidden = true;
   el["no-thread"].hidden = false;
   delete el.thread.dataset.threadId;
@@ -110,9 +114,11 @@ function renderThread(t, pos, switched) {
   state.open = { ...state.open, messages: t.messages || [] };
   if (switched) {
     el["reply-body"].value = state.drafts.get(t.id) || "";
+    resetComposer();
     countReply();
   }
   renderMessages(t.messages || [], switched);
+  renderNotes(t.notes || []);
 }
 
 // paintHead shows the open thread's name, consent and actions. A live
@@ -126,14 +132,15 @@ export function paintHead(t, pos, force = false) {
   // looking at another instant).
   if (!force && prev && prev.consent !== t.consent && !state.auditChosen) loadAudit();
   state.open = { ...(prev || {}), ...t, messages: t.messages || (prev && prev.messages) || [] };
-  setText(el["thread-title"], t.customer_name || t.customer_phone);
-  setText(el.threadPhone, t.customer_name ? t.customer_phone : "");
+  setText(el["thread-title"], t.customer_name || shownPhone(t));
+  setText(el.threadPhone, t.customer_name ? shownPhone(t) : "");
   setBadge(el.threadBadge, t.consent);
   const action = t.archived ? "unarchive" : "archive";
   el.archive.dataset.action = action;
   setText(el.archive, t.archived ? "Unarchive" : "Archive");
   syncLeadButton(t);
   syncReplyHint(t);
+  syncAssignee(t);
 }
 
 function syncLeadButton(t) {
@@ -155,7 +162,7 @@ function syncLeadButton(t) {
 function syncReplyHint(t) {
   let hint = "";
   if (t.consent !== "yes") {
-    const who = t.customer_name || t.customer_phone;
+    const who = t.customer_name || shownPhone(t);
     hint = t.consent === "pending"
       ? `${who} has not confirmed consent yet (Pending): a reply will be refused.`
       : `${who} has not consented to texts from this number: a reply will be refused.`;
@@ -239,13 +246,14 @@ export async function toggleArchive() {
 
 function saveDraft() {
   if (!state.openId || !el["reply-body"]) return;
-  const text = el["reply-body"].value;
+  const text = draftText();
   if (text) state.drafts.set(state.openId, text);
   else state.drafts.delete(state.openId);
 }
 
 export function countReply() {
   setText(el["reply-count"], `${el["reply-body"].value.length} / 1600`);
+  showCost();
 }
 
 export async function sendReply(ev) {
@@ -254,7 +262,7 @@ export async function sendReply(ev) {
   const box = el["reply-body"];
   const text = box.value;
   if (!id || isBusy(el["reply-send"])) return;
-  if (!text.trim()) {
+  if (!text.trim() && !hasTemplate()) {
     setText(el["reply-error"], "Write the text to send.");
     box.focus();
     return;
@@ -263,10 +271,11 @@ export async function sendReply(ev) {
   busy(el["reply-send"], true);
   setAttr(el.reply, "aria-busy", "true");
   try {
-    const answer = await api(`/api/threads/${encodeURIComponent(id)}/messages`, { method: "POST", body: { body: text } });
+    const answer = await api(`/api/threads/${encodeURIComponent(id)}/messages`, { method: "POST", body: replyRequest(text) });
     const pos = noteCommand(answer);
     state.drafts.delete(id);
     if (state.openId === id && box.value === text) {
+      if (hasTemplate()) resetComposer();
       box.value = "";
       countReply();
     }

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -138,7 +139,7 @@ func New(cfg Config) (*App, error) {
 	// long a thread grows.
 	var store eventstore.Store = commands.WithStates(measured, commands.DefaultStates)
 	runner, err := projections.NewRunner(projections.RunnerConfig{
-		Pool: cfg.Pool, Store: store, Projectors: append(projections.All(), consentNumberReactor(store)), Logger: cfg.Logger, Registry: reg,
+		Pool: cfg.Pool, Store: store, Projectors: append(projections.All(), consentNumberReactor(store), unassignRemovedReactor(store)), Logger: cfg.Logger, Registry: reg,
 	})
 	if err != nil {
 		return nil, err
@@ -182,12 +183,22 @@ func New(cfg Config) (*App, error) {
 		Commands: httpapi.Commands{
 			ChangeThread: commands.ChangeThread{Store: store, Now: now},
 			ReceiveInbound: commands.ReceiveInbound{Store: store, Now: now, Logger: cfg.Logger, Texts: commands.QueueAutomatedText(store, now),
+				Companies: commands.NewCompanyStates(store),
 				Route: func(ctx context.Context, n phone.Number) (string, bool, error) {
 					return commands.RouteNumber(ctx, store, n)
 				}},
 			Consent: httpapi.ConsentCommands{Now: now,
 				SubmitForm: commands.SubmitFormHandler{Store: store, Now: now, Texts: commands.QueueAutomatedText(store, now)}},
-			Leads: commands.CreateLeadHandler{Store: store, Now: now},
+			Leads:    commands.CreateLeadHandler{Store: store, Now: now},
+			Settings: commands.Settings{Store: store, Now: now},
+			Assign:   commands.AssignThread{Store: store, Now: now},
+			Notes:    commands.AddNote{Store: store, Now: now},
+			Templates: httpapi.TemplateCommands{
+				Save: commands.Templates{Store: store, Now: now},
+				Fill: func(ctx context.Context, companyID string, id uuid.UUID, customer phone.Number) (string, error) {
+					return commands.FillTemplate(ctx, store, companyID, id, customer)
+				},
+			},
 			Outbound: httpapi.OutboundCommands{
 				Queue: func(ctx context.Context, req commands.OutboundRequest) (eventstore.Position, error) {
 					return commands.QueueOutbound(ctx, store, now, req)
@@ -273,6 +284,17 @@ func consentNumberReactor(store eventstore.Store) projections.Projector {
 	return projections.ConsentNumberReactor{
 		Void: func(ctx context.Context, change company.MessagingNumberChanged, cause eventstore.RecordedEvent, customer phone.Number) error {
 			_, err := commands.VoidConsentOnNumberChange(ctx, store, change, cause, customer)
+			return err
+		},
+	}
+}
+
+// unassignRemovedReactor makes a removed user's threads unassigned
+// (projections.UnassignRemovedReactor), in the Runner, at the removal's time.
+func unassignRemovedReactor(store eventstore.Store) projections.Projector {
+	return projections.UnassignRemovedReactor{
+		Release: func(ctx context.Context, removal company.UserRemoved, cause eventstore.RecordedEvent, customer phone.Number) error {
+			_, err := commands.ReleaseRemovedUser(ctx, store, removal.CompanyID, customer, removal.UserID, removal.At, cause.ID.String())
 			return err
 		},
 	}

@@ -27,6 +27,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/gorilla/mux"
 
 	"github.com/smsinbox/smsinbox/adapters/twilio"
@@ -51,6 +52,7 @@ var (
 	writers    = matrixGuard{roles: []companyrole.Role{companyrole.RoleAdmin, companyrole.RoleAgent}}
 	auditors   = matrixGuard{roles: []companyrole.Role{companyrole.RoleAdmin, companyrole.RoleCompliance}}
 	submitters = matrixGuard{roles: []companyrole.Role{companyrole.RoleAdmin, companyrole.RoleAgent}, appKey: true}
+	admins     = matrixGuard{roles: []companyrole.Role{companyrole.RoleAdmin}}
 )
 
 // matrixScope is what the path names, and so what "other" means.
@@ -134,6 +136,39 @@ var matrixRoutes = []matrixRoute{
 	{"GET", "/api/consent/{phone}", readers, customer, 200, onCustomer("/api/consent/"), consentBlind},
 	{"GET", "/api/audit/consent/{phone}", auditors, customer, 200, onCustomer("/api/audit/consent/"), auditBlind},
 	{"POST", "/api/forms/submissions", submitters, noResource, 201, freshForm, nil},
+
+	// The company's settings and its consent evidence: nothing in the path
+	// names a company, the token does (the secrets check shows none of
+	// company B's comes back).
+	{"GET", "/api/settings/auto-reply", readers, noResource, 200, fixed("/api/settings/auto-reply"), nil},
+	{"PUT", "/api/settings/auto-reply", admins, noResource, 200, func(*matrix, *matrixTenant) req {
+		return req{path: "/api/settings/auto-reply", body: map[string]any{"enabled": false, "body": "Matrix: closed",
+			"business_hours": map[string]any{"mon": [][]string{{"09:00", "17:00"}}}}}
+	}, nil},
+	{"GET", "/api/settings/texts", readers, noResource, 200, fixed("/api/settings/texts"), nil},
+	{"PUT", "/api/settings/texts", admins, noResource, 200, func(*matrix, *matrixTenant) req {
+		return req{path: "/api/settings/texts", body: map[string]any{"resubscribed": "Matrix: welcome back. Reply STOP to opt out."}}
+	}, nil},
+	{"GET", "/api/audit/consent/export.csv", auditors, noResource, 200, fixed("/api/audit/consent/export.csv"), nil},
+	// The team inbox. The assignee is the target company's agent: on
+	// another company's thread the thread's 404 comes first.
+	{"POST", "/api/threads/{thread_id}/assign", writers, owned, 200, func(_ *matrix, tn *matrixTenant) req {
+		return req{path: "/api/threads/" + tn.threadID + "/assign", body: map[string]any{"user_id": tn.agentID}}
+	}, nil},
+	{"POST", "/api/threads/{thread_id}/notes", writers, owned, 201, onThread("/notes", map[string]any{"body": "Matrix: call before 10."}), nil},
+	{"GET", "/api/users", readers, noResource, 200, fixed("/api/users"), nil},
+
+	// The company's templates (canned replies).
+	{"GET", "/api/templates", readers, noResource, 200, fixed("/api/templates"), nil},
+	{"POST", "/api/templates", writers, noResource, 201, func(*matrix, *matrixTenant) req {
+		return req{path: "/api/templates", body: map[string]any{"name": "Matrix " + uuid.NewString(), "body": "Hi {{first_name}}"}}
+	}, nil},
+	{"PUT", "/api/templates/{template_id}", writers, owned, 200, freshTemplate(true), nil},
+	{"DELETE", "/api/templates/{template_id}", writers, owned, 200, freshTemplate(false), nil},
+
+	// The search box: both companies' leads are named "... Matrix", and B's
+	// name is a secret, so a search that crossed companies would show it.
+	{"GET", "/api/search", readers, noResource, 200, fixed("/api/search?q=Matrix"), nil},
 }
 
 // want is the status the contract gives caller c on the row's route, about
@@ -175,6 +210,7 @@ type matrixCaller struct {
 type matrixTenant struct {
 	company
 	agent    string
+	agentID  string
 	customer string
 	threadID string
 	leadID   string
@@ -203,7 +239,8 @@ func newMatrix(t *testing.T) *matrix {
 	m := &matrix{e: e}
 	m.b = m.tenant("Bolt Gym", numB, cust2, secretText, secretName)
 	m.a = m.tenant("Acme Dental", numA, cust1, "Is Tuesday free?", "Ada")
-	m.secrets = []string{m.b.ID, m.b.threadID, m.b.leadID, m.b.MessagingNumber, secretText, secretName}
+	secretTemplate := e.mustSaveTemplate(m.b.agent, secretName, secretText)
+	m.secrets = []string{m.b.ID, m.b.threadID, m.b.leadID, m.b.MessagingNumber, m.b.agentID, secretText, secretName, secretTemplate}
 
 	m.callers = []matrixCaller{
 		{name: "no token"},
@@ -223,7 +260,8 @@ func (m *matrix) tenant(name, number, customer, text, first string) *matrixTenan
 	e := m.e
 	e.t.Helper()
 	tn := &matrixTenant{company: e.createCompany(name, number), customer: customer}
-	tn.agent = e.addUser(tn.ID, "agent")
+	u := e.newUser(tn.ID, "agent")
+	tn.agent, tn.agentID = u.Token, u.ID
 	tn.threadID = m.threadOf(tn, customer, text)
 	e.giveConsent(tn.ID, number, customer, true)
 	r := e.do(req{method: "POST", path: "/api/threads/" + tn.threadID + "/lead", token: tn.agent,
@@ -329,6 +367,20 @@ func freshUser(suffix string) matrixBuild {
 func freshThreadLead(m *matrix, tn *matrixTenant) req {
 	id := m.threadOf(tn, m.freshNumber(), "Matrix: hello")
 	return req{path: "/api/threads/" + id + "/lead", body: map[string]any{"first_name": "Matrix", "last_name": "Lead", "email": "matrix@example.com"}}
+}
+
+// freshTemplate names a template saved for the request (a rename or a
+// delete of a shared one would change what the other requests meet), with
+// a new name and body when rename.
+func freshTemplate(rename bool) matrixBuild {
+	return func(m *matrix, tn *matrixTenant) req {
+		id := m.e.mustSaveTemplate(tn.agent, "Matrix "+uuid.NewString(), "Matrix template")
+		r := req{path: "/api/templates/" + id}
+		if rename {
+			r.body = map[string]any{"name": "Matrix " + uuid.NewString(), "body": "Renamed"}
+		}
+		return r
+	}
 }
 
 func freshForm(m *matrix, _ *matrixTenant) req {

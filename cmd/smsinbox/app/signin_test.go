@@ -225,6 +225,8 @@ func (e *env) waitForGauge(name string, want float64) {
 		if time.Now().After(deadline) {
 			e.t.Fatalf("%s is %v, want %v", name, got, want)
 		}
+		// The pace of the poll: a Prometheus gauge sends no signal when it
+		// changes, and the waits it counts sit inside HTTP handlers.
 		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -1,0 +1,120 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/google/uuid"
+	"github.com/gorilla/mux"
+
+	"github.com/smsinbox/smsinbox/commands"
+	"github.com/smsinbox/smsinbox/domain/eventstore"
+	"github.com/smsinbox/smsinbox/domain/phone"
+	"github.com/smsinbox/smsinbox/domain/template"
+)
+
+func init() {
+	errorMappings = append(errorMappings, []struct {
+		target  error
+		status  int
+		code    string
+		message string
+	}{
+		{template.ErrUnknownPlaceholder, http.StatusBadRequest, "unknown_placeholder", ""},
+		{template.ErrValueMissing, http.StatusBadRequest, "template_value_missing", ""},
+		{template.ErrTemplateExists, http.StatusConflict, "template_exists", ""},
+		{template.ErrTemplateNotFound, http.StatusNotFound, "not_found", "There is no such template, or it belongs to another company."},
+		{template.ErrInvalid, http.StatusBadRequest, "invalid_request", ""},
+	}...)
+}
+
+// TemplateCommands are the use cases of canned replies.
+type TemplateCommands struct {
+	// Save creates, updates and deletes templates.
+	Save commands.Templates
+	// Fill makes a reply's text from a template (commands.FillTemplate).
+	Fill func(ctx context.Context, companyID string, id uuid.UUID, customer phone.Number) (string, error)
+}
+
+// routeTemplates adds the company's canned replies: every Messages role
+// lists them; admin and agent save them.
+func (a *api) routeTemplates(api *mux.Router) {
+	api.HandleFunc("/templates", a.waitForPosition(a.messages(readMessages, a.listTemplates))).Methods(http.MethodGet)
+	api.HandleFunc("/templates", a.waitForPosition(a.messages(writeMessages, a.createTemplate))).Methods(http.MethodPost)
+	api.HandleFunc("/templates/{template_id}", a.waitForPosition(a.messages(writeMessages, a.updateTemplate))).Methods(http.MethodPut)
+	api.HandleFunc("/templates/{template_id}", a.waitForPosition(a.messages(writeMessages, a.deleteTemplate))).Methods(http.MethodDelete)
+}
+
+// templateRequest is the body of POST /api/templates and PUT
+// /api/templates/{id}: the whole template (PUT replaces both fields).
+type templateRequest struct {
+	Name string `json:"name"`
+	Body string `json:"body"`
+}
+
+func (a *api) listTemplates(w http.ResponseWriter, r *http.Request, c caller) {
+	list, err := a.queries.Templates(r.Context(), c.Company.ID)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"templates": list})
+}
+
+// createTemplate saves a template: 201 {id, position}; 409 template_exists;
+// 400 unknown_placeholder or invalid_request.
+func (a *api) createTemplate(w http.ResponseWriter, r *http.Request, c caller) {
+	var body templateRequest
+	if err := decodeJSON(w, r, &body, false); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	id, pos, err := a.cmd.Templates.Save.Create(r.Context(), c.Company.ID, body.Name, body.Body, c.actor())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writePosition(w, http.StatusCreated, pos, map[string]any{"id": id})
+}
+
+func (a *api) updateTemplate(w http.ResponseWriter, r *http.Request, c caller) {
+	var body templateRequest
+	if err := decodeJSON(w, r, &body, false); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.onTemplate(w, r, func(id uuid.UUID) (eventstore.Position, error) {
+		return a.cmd.Templates.Save.Update(r.Context(), c.Company.ID, id, body.Name, body.Body, c.actor())
+	})
+}
+
+func (a *api) deleteTemplate(w http.ResponseWriter, r *http.Request, c caller) {
+	a.onTemplate(w, r, func(id uuid.UUID) (eventstore.Position, error) {
+		return a.cmd.Templates.Save.Delete(r.Context(), c.Company.ID, id, c.actor())
+	})
+}
+
+// onTemplate runs a command on the path's template and answers 200
+// {position}; an ID that is no UUID is no template (404).
+func (a *api) onTemplate(w http.ResponseWriter, r *http.Request, run func(uuid.UUID) (eventstore.Position, error)) {
+	id, err := templateID(mux.Vars(r)["template_id"])
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	pos, err := run(id)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writePosition(w, http.StatusOK, pos, nil)
+}
+
+// templateID reads a template's ID; anything but a UUID names no template.
+func templateID(s string) (uuid.UUID, error) {
+	id, err := uuid.Parse(s)
+	if err != nil || id == uuid.Nil {
+		return uuid.Nil, &template.Error{Err: template.ErrTemplateNotFound, Message: "There is no such template."}
+	}
+	return id, nil
+}

@@ -1,0 +1,89 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/smsinbox/smsinbox/domain/conversation"
+	"github.com/smsinbox/smsinbox/domain/eventstore"
+	"github.com/smsinbox/smsinbox/domain/phone"
+)
+
+// AssignThread assigns a thread to a user of its company, or unassigns it
+// (POST /api/threads/{thread_id}/assign).
+type AssignThread struct {
+	Store eventstore.Store
+	Now   func() time.Time
+}
+
+// Handle makes userID the assignee of the thread of companyID and customer,
+// or, with userID nil, leaves it unassigned; by is the user who asks. The
+// company's current users are read from its stream (never a read model,
+// which may lag), so a user removed a moment ago is refused at once
+// (conversation.ErrInvalidAssignee).
+//
+// A removal appended between that read and the assignment's append would
+// leave the thread assigned to a removed user, where the reactor that
+// releases a removed user's threads (projections.UnassignRemovedReactor) may
+// already have looked: so the company is read again after the append, and a
+// removal found then releases the thread here.
+func (h AssignThread) Handle(ctx context.Context, companyID string, customer phone.Number, userID *string, by string) (eventstore.Position, error) {
+	stream := conversation.StreamID(companyID, customer)
+	meta := eventstore.Metadata{Actor: "user:" + by}
+	if userID == nil {
+		res, err := Execute(ctx, h.Store, conversationDecider, stream, conversation.Command(conversation.Unassign{By: by, At: h.Now().UTC()}), meta)
+		if err != nil {
+			return 0, fmt.Errorf("unassign thread: %w", err)
+		}
+		return res.Position, nil
+	}
+	co, err := LoadCompany(ctx, h.Store, companyID)
+	if err != nil {
+		return 0, err
+	}
+	cmd := conversation.Assign{UserID: *userID, Users: co.Users(), By: by, At: h.Now().UTC()}
+	res, err := Execute(ctx, h.Store, conversationDecider, stream, conversation.Command(cmd), meta)
+	if err != nil {
+		return 0, fmt.Errorf("assign thread: %w", err)
+	}
+	if len(res.Events) == 0 {
+		return res.Position, nil
+	}
+	return releaseIfRemoved(ctx, h.Store, h.Now, companyID, customer, *userID, res.Position)
+}
+
+// releaseIfRemoved unassigns the thread from userID when the company's
+// stream says that user is no longer one of its users; it answers the
+// position to wait for (pos when nothing changed).
+func releaseIfRemoved(ctx context.Context, store eventstore.Store, now func() time.Time, companyID string, customer phone.Number, userID string, pos eventstore.Position) (eventstore.Position, error) {
+	co, err := LoadCompany(ctx, store, companyID)
+	if err != nil {
+		return 0, err
+	}
+	if _, current := co.UserRole(userID); current {
+		return pos, nil
+	}
+	res, err := ReleaseRemovedUser(ctx, store, companyID, customer, userID, now().UTC(), "")
+	if err != nil {
+		return 0, err
+	}
+	return max(pos, res), nil
+}
+
+// systemActor is the actor of what smsinbox itself records.
+const systemActor = "system"
+
+// ReleaseRemovedUser unassigns the thread of companyID and customer if it is
+// assigned to userID, who was removed from the company, at the time at;
+// causedBy is the removal event's ID ("" when none). It records nothing when
+// the thread has another assignee or none, so it may run again.
+func ReleaseRemovedUser(ctx context.Context, store eventstore.Store, companyID string, customer phone.Number, userID string, at time.Time, causedBy string) (eventstore.Position, error) {
+	cmd := conversation.ReleaseRemovedUser{UserID: userID, At: at}
+	meta := eventstore.Metadata{Actor: systemActor, CausationID: causedBy}
+	res, err := Execute(ctx, store, conversationDecider, conversation.StreamID(companyID, customer), conversation.Command(cmd), meta)
+	if err != nil {
+		return 0, fmt.Errorf("release the thread of removed user %s: %w", userID, err)
+	}
+	return res.Position, nil
+}
