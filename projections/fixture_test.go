@@ -207,6 +207,20 @@ func fixtureLog(seed uint64, customers, texts int) []fixtureAppend {
 			number = "+12025550101"
 		}
 	}
+	// Every third customer's last exchange is a text answered at the same
+	// instant, so that how a tie is broken decides what the read models
+	// end with.
+	for i, c := range cs {
+		if i%3 != 0 {
+			continue
+		}
+		sid++
+		at := tick()
+		conv(c, conversation.MessageReceived{MessageID: uuid.New(), Thread: c.thread, MessagingNumber: number,
+			MessageSID: fmt.Sprintf("SM%032x", sid), Body: "last word", App: "sms", ReceivedAt: at},
+			conversation.OutboundMessageQueued{MessageID: uuid.New(), Thread: c.thread, From: number, To: c.phone,
+				Body: "auto last word", App: "auto", Automated: true, QueuedAt: at})
+	}
 	return out
 }
 
