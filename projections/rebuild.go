@@ -12,8 +12,8 @@ import (
 	"github.com/smsinbox/smsinbox/domain/eventstore"
 )
 
-// rebuildPage is how many events of the log one rebuild transaction
-// applies.
+// rebuildPage is how many events of the log a rebuild hands its
+// projectors at a time.
 const rebuildPage = 40000
 
 // Rebuild rebuilds one projector (RebuildAll).
@@ -21,13 +21,28 @@ func Rebuild(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p 
 	return RebuildAll(ctx, pool, store, []Projector{p}, logger)
 }
 
-// RebuildAll empties the projectors' tables and applies the whole log to
-// them again, reading it once: page by page, each page applied to every
-// projector (set-based where the projector can: BatchProjector) in one
-// transaction that also moves their checkpoints, while the next page is
-// read. It holds the projectors' locks throughout, so it refuses to run
-// while a server runs any of them. Projectors only write tables: a rebuild
-// sends nothing. It answers how many events of the log it applied.
+// rebuildWorkers is how many transactions, each on a connection of its
+// own, a rebuild runs at once: enough to keep the database's cores busy
+// while one waits on the client, few enough to stay clear of the
+// server's connection limit.
+const rebuildWorkers = 3
+
+// RebuildAll rebuilds projectors from the whole log, reading it once:
+// page by page, each page handed to every projector. The projectors are
+// shared among rebuildWorkers transactions that run at once, each on a
+// connection of its own (outside pool, whose size is the caller's). A
+// transaction empties its projectors' tables, drops their indexes but
+// those that enforce a key (an upsert names those), applies every page to
+// each of its projectors (set-based where the projector can:
+// BatchProjector), builds the dropped indexes again (one sorted build
+// each, rather than an insert into each for every row) and moves the
+// checkpoints to the log's end. A crash or an error part-way rolls a
+// transaction back whole: its projectors' read models and checkpoints stay
+// as they were before the rebuild, and readers of their tables wait for
+// the rebuild's end rather than see half of one. It holds the projectors'
+// locks throughout, so it refuses to run while a server runs any of them.
+// Projectors only write tables: a rebuild sends nothing. It answers how
+// many events of the log it applied.
 func RebuildAll(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, ps []Projector, logger *slog.Logger) (applied int, err error) {
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
@@ -51,98 +66,133 @@ func RebuildAll(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store,
 		}()
 	}
 
-	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		for _, p := range ps {
-			for _, t := range p.Tables() {
-				if _, err := tx.Exec(ctx, `TRUNCATE `+pgx.Identifier{t}.Sanitize()); err != nil {
-					return err
-				}
+	workers := min(len(ps), rebuildWorkers)
+	groups := make([][]Projector, workers)
+	for i, p := range ps {
+		groups[i%workers] = append(groups[i%workers], p)
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	feeds := make([]chan []eventstore.RecordedEvent, workers)
+	done := make(chan struct{}, workers)
+	for i, group := range groups {
+		feeds[i] = make(chan []eventstore.RecordedEvent, 1)
+		go func() {
+			defer func() { done <- struct{}{} }()
+			if err := rebuildGroup(ctx, pool.Config().ConnConfig, group, feeds[i]); err != nil {
+				cancel(err) // the others roll back too
 			}
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO projection_checkpoints (projector, position) SELECT unnest($1::text[]), 0
-			ON CONFLICT (projector) DO UPDATE SET position = 0, updated_at = now()`, names)
-		if err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `DELETE FROM projection_poison WHERE projector = ANY ($1)`, names)
-		return err
-	})
+		}()
+	}
+	applied, last, err := feed(ctx, store, feeds)
 	if err != nil {
-		return 0, fmt.Errorf("rebuild %v: empty their tables: %w", names, err)
+		cancel(err)
 	}
-
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	pages, readErr := readPages(ctx, store)
-	var last eventstore.Position
-	for page := range pages {
-		if err := rebuildPageTx(ctx, pool, ps, names, page); err != nil {
-			cancel()
-			for range pages { // let the reader end
-			}
-			return applied, fmt.Errorf("rebuild %v: %w", names, err)
-		}
-		applied += len(page)
-		last = page[len(page)-1].Position
+	for _, f := range feeds {
+		close(f)
 	}
-	if err := <-readErr; err != nil {
+	for range groups {
+		<-done
+	}
+	if err := context.Cause(ctx); err != nil {
 		return applied, fmt.Errorf("rebuild %v: %w", names, err)
 	}
 	logger.Info("projectors rebuilt", "projectors", names, "events", applied, "position", last)
 	return applied, nil
 }
 
-// readPages reads the whole log into pages of rebuildPage events, one page
-// ahead of their consumer; the error channel answers once pages is closed.
-func readPages(ctx context.Context, store eventstore.Store) (<-chan []eventstore.RecordedEvent, <-chan error) {
-	pages := make(chan []eventstore.RecordedEvent, 1)
-	errc := make(chan error, 1)
-	go func() {
-		defer close(errc)
-		defer close(pages)
-		page := make([]eventstore.RecordedEvent, 0, rebuildPage)
-		send := func() bool {
+// feed reads the whole log into pages of rebuildPage events and hands each
+// to every feed; it answers how many events it read and the last one's
+// position. A slow transaction holds the reader back (each feed holds one
+// page), so memory stays at a few pages however long the log is.
+func feed(ctx context.Context, store eventstore.Store, feeds []chan []eventstore.RecordedEvent) (n int, last eventstore.Position, err error) {
+	page := make([]eventstore.RecordedEvent, 0, rebuildPage)
+	send := func() error {
+		for _, f := range feeds {
 			select {
-			case pages <- page:
-				page = make([]eventstore.RecordedEvent, 0, rebuildPage)
-				return true
+			case f <- page:
 			case <-ctx.Done():
-				return false
+				return context.Cause(ctx)
 			}
 		}
-		for e, err := range store.ReadAll(ctx, eventstore.Start, eventstore.Filter{}) {
-			if err != nil {
-				errc <- err
-				return
-			}
-			page = append(page, e)
-			if len(page) == rebuildPage && !send() {
-				errc <- ctx.Err()
-				return
+		n += len(page)
+		last = page[len(page)-1].Position
+		page = make([]eventstore.RecordedEvent, 0, rebuildPage)
+		return nil
+	}
+	for e, err := range store.ReadAll(ctx, eventstore.Start, eventstore.Filter{}) {
+		if err != nil {
+			return n, last, err
+		}
+		page = append(page, e)
+		if len(page) == rebuildPage {
+			if err := send(); err != nil {
+				return n, last, err
 			}
 		}
-		if len(page) > 0 && !send() {
-			errc <- ctx.Err()
+	}
+	if len(page) > 0 {
+		if err := send(); err != nil {
+			return n, last, err
 		}
-	}()
-	return pages, errc
+	}
+	return n, last, nil
 }
 
-// rebuildPageTx applies one page to every projector and moves their
-// checkpoints, in one transaction. Like the projectors' own, it need not
-// wait for the disk: a crash loses the page and its checkpoints together.
-func rebuildPageTx(ctx context.Context, pool *pgxpool.Pool, ps []Projector, names []string, page []eventstore.RecordedEvent) error {
-	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+// rebuildGroup rebuilds ps from the pages in one transaction, on a
+// connection of its own, that commits only when the pages end with ctx
+// alive (the whole log read, the other transactions well). Like the
+// projectors' own transactions it need not wait for the disk: a crash
+// loses the rebuild whole.
+func rebuildGroup(ctx context.Context, cfg *pgx.ConnConfig, ps []Projector, pages <-chan []eventstore.RecordedEvent) error {
+	conn, err := pgx.ConnectConfig(ctx, cfg.Copy())
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	names := make([]string, len(ps))
+	var tables []string
+	for i, p := range ps {
+		names[i] = p.Name()
+		tables = append(tables, p.Tables()...)
+	}
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		b.Queue(`SET LOCAL synchronous_commit = off`)
+		// For the indexes built at the end: sorting in memory.
+		b.Queue(`SET LOCAL maintenance_work_mem = '256MB'`)
+		for _, t := range tables {
+			b.Queue(`TRUNCATE ` + pgx.Identifier{t}.Sanitize())
+		}
+		b.Queue(`INSERT INTO projection_checkpoints (projector, position) SELECT unnest($1::text[]), 0
+			ON CONFLICT (projector) DO UPDATE SET position = 0, updated_at = now()`, names)
+		b.Queue(`DELETE FROM projection_poison WHERE projector = ANY ($1)`, names)
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("empty their tables: %w", err)
+		}
+		indexes, err := dropIndexes(ctx, tx, tables)
+		if err != nil {
 			return err
 		}
-		for _, p := range ps {
-			if err := apply(ctx, tx, p, page); err != nil {
-				return fmt.Errorf("%s: %w", p.Name(), err)
+		last := eventstore.Start
+		for page := range pages {
+			for _, p := range ps {
+				if err := apply(ctx, tx, p, page); err != nil {
+					return fmt.Errorf("%s: %w", p.Name(), err)
+				}
+			}
+			last = page[len(page)-1].Position
+		}
+		if err := context.Cause(ctx); err != nil {
+			return err
+		}
+		for _, def := range indexes {
+			if _, err := tx.Exec(ctx, def); err != nil {
+				return fmt.Errorf("build an index again: %w", err)
 			}
 		}
 		tag, err := tx.Exec(ctx, `UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE projector = ANY ($1)`,
-			names, int64(page[len(page)-1].Position))
+			names, int64(last))
 		if err != nil {
 			return err
 		}
@@ -151,4 +201,37 @@ func rebuildPageTx(ctx context.Context, pool *pgxpool.Pool, ps []Projector, name
 		}
 		return nil
 	})
+	if err != nil {
+		return fmt.Errorf("%v: %w", names, err)
+	}
+	return nil
+}
+
+// dropIndexes drops the tables' indexes that enforce no key (the primary
+// key and unique ones stay: upserts name them) and answers the statements
+// that create them again.
+func dropIndexes(ctx context.Context, tx pgx.Tx, tables []string) ([]string, error) {
+	rows, err := tx.Query(ctx, `SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+		FROM pg_index i WHERE i.indrelid = ANY ($1::text[]::regclass[]) AND NOT i.indisunique AND NOT i.indisprimary
+		ORDER BY 1`, tables)
+	if err != nil {
+		return nil, fmt.Errorf("list the indexes: %w", err)
+	}
+	names, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) ([2]string, error) {
+		var nd [2]string
+		err := row.Scan(&nd[0], &nd[1])
+		return nd, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list the indexes: %w", err)
+	}
+	defs := make([]string, len(names))
+	for i, nd := range names {
+		// regclass's text is quoted where it must be.
+		if _, err := tx.Exec(ctx, `DROP INDEX `+nd[0]); err != nil {
+			return nil, fmt.Errorf("drop index %s: %w", nd[0], err)
+		}
+		defs[i] = nd[1]
+	}
+	return defs, nil
 }
