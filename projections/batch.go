@@ -47,22 +47,22 @@ func apply(ctx context.Context, tx pgx.Tx, p Projector, events []eventstore.Reco
 // that comparisons in memory answer as the database's would.
 func dbTime(t time.Time) time.Time { return t.Truncate(time.Microsecond) }
 
-// nullTime is a nullable timestamptz column in memory.
-type nullTime struct {
+// maybeTime is a nullable timestamptz column in memory.
+type maybeTime struct {
 	t     time.Time
 	valid bool
 }
 
 // greatest is SQL's greatest() of a nullable time and a time: NULLs are
 // ignored.
-func (n nullTime) greatest(t time.Time) nullTime {
+func (n maybeTime) greatest(t time.Time) maybeTime {
 	if !n.valid || t.After(n.t) {
-		return nullTime{t: t, valid: true}
+		return maybeTime{t: t, valid: true}
 	}
 	return n
 }
 
-func (n nullTime) value() *time.Time {
+func (n maybeTime) value() *time.Time {
 	if !n.valid {
 		return nil
 	}

@@ -73,7 +73,7 @@ type threadRow struct {
 	companyID, phone    string
 	unread, archived    bool
 	lastActivityAt      time.Time
-	lastCustomerReplyAt nullTime
+	lastCustomerReplyAt maybeTime
 	preview             string
 	assignee            *string
 	dirty               bool
@@ -182,7 +182,7 @@ func (r *inboxRun) load(ctx context.Context, tx pgx.Tx) error {
 				return err
 			}
 			if reply != nil {
-				t.lastCustomerReplyAt = nullTime{t: *reply, valid: true}
+				t.lastCustomerReplyAt = maybeTime{t: *reply, valid: true}
 			}
 			r.threads[t.id] = t
 		}
@@ -292,7 +292,7 @@ func (r *inboxRun) advance(th conversation.Thread, at time.Time, text string, sh
 		t = &threadRow{id: th.ThreadID, companyID: th.CompanyID, phone: string(th.CustomerPhone),
 			unread: inbound, lastActivityAt: at, preview: text}
 		if inbound {
-			t.lastCustomerReplyAt = nullTime{t: at, valid: true}
+			t.lastCustomerReplyAt = maybeTime{t: at, valid: true}
 		}
 		t.dirty = true
 		r.threads[th.ThreadID] = t
