@@ -15,8 +15,7 @@ import (
 
 	"github.com/google/uuid"
 
-	pgstore "github.com/smsinbox/smsinbox/adapters/eventstore/postgres"
-	"github.com/smsinbox/smsinbox/adapters/postgres/pgtest"
+	"github.com/smsinbox/smsinbox/adapters/eventstore/memory"
 	"github.com/smsinbox/smsinbox/commands"
 	"github.com/smsinbox/smsinbox/domain/company"
 	"github.com/smsinbox/smsinbox/domain/eventstore"
@@ -30,15 +29,11 @@ var (
 	t0   = time.Date(2026, 11, 24, 15, 0, 0, 0, time.UTC) // 10:00 in Washington, D.C.: inside every quiet-hours window
 )
 
-func newStore(t *testing.T) eventstore.Store {
-	t.Helper()
-	store, err := pgstore.New(context.Background(), pgtest.NewPool(t), pgstore.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	return store
-}
+// newStore is an empty event store for one test. The use cases are tested
+// on the store in memory, which keeps every promise of the port (the shared
+// contract suite proves it, as it proves the PostgreSQL store): what these
+// tests check is the use cases' decisions, not a database's.
+func newStore(*testing.T) eventstore.Store { return memory.New() }
 
 // seqIDs is a deterministic IDSource: IDs and tokens numbered in order.
 type seqIDs struct{ ids, tokens atomic.Int64 }
@@ -65,8 +60,11 @@ type handlers struct {
 	add    *commands.AddUserHandler
 }
 
-func newHandlers(t *testing.T) *handlers {
-	h := &handlers{store: newStore(t), now: t0, ids: &seqIDs{}}
+func newHandlers(t *testing.T) *handlers { return handlersOn(newStore(t)) }
+
+// handlersOn are the company use cases on store.
+func handlersOn(store eventstore.Store) *handlers {
+	h := &handlers{store: store, now: t0, ids: &seqIDs{}}
 	h.create = commands.NewCreateCompanyHandler(h.store, h.ids)
 	h.update = commands.NewUpdateCompanyHandler(h.store)
 	h.change = commands.NewChangeMessagingNumberHandler(h.store)

@@ -58,7 +58,7 @@ func (l *textLog) kinds() []consent.AutomatedText {
 // consentEnv is a company (Acme, numA) on a store, with the consent use cases.
 type consentEnv struct {
 	*handlers
-	pool    *pgxpool.Pool
+	pool    *pgxpool.Pool // the store's database, for newConsentEnvOnPostgres only
 	company string
 	texts   *textLog
 	inbound commands.ReceiveInbound
@@ -66,7 +66,11 @@ type consentEnv struct {
 	n       int
 }
 
-func newConsentEnv(t *testing.T) *consentEnv {
+func newConsentEnv(t *testing.T) *consentEnv { return consentEnvOn(t, newStore(t)) }
+
+// newConsentEnvOnPostgres is newConsentEnv on the PostgreSQL store, for the
+// tests that reach into its table.
+func newConsentEnvOnPostgres(t *testing.T) *consentEnv {
 	t.Helper()
 	pool := pgtest.NewPool(t)
 	store, err := pgstore.New(context.Background(), pool, pgstore.Config{})
@@ -74,14 +78,16 @@ func newConsentEnv(t *testing.T) *consentEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	h := &handlers{store: store, now: t0, ids: &seqIDs{}}
-	h.create = commands.NewCreateCompanyHandler(h.store, h.ids)
-	h.update = commands.NewUpdateCompanyHandler(h.store)
-	h.change = commands.NewChangeMessagingNumberHandler(h.store)
-	h.add = commands.NewAddUserHandler(h.store, h.ids)
+	e := consentEnvOn(t, store)
+	e.pool = pool
+	return e
+}
+
+func consentEnvOn(t *testing.T, store eventstore.Store) *consentEnv {
+	t.Helper()
+	h := handlersOn(store)
 	clock := fixedClock(&h.now)
-	h.create.Now, h.update.Now, h.change.Now, h.add.Now = clock, clock, clock, clock
-	e := &consentEnv{handlers: h, pool: pool, texts: &textLog{}}
+	e := &consentEnv{handlers: h, texts: &textLog{}}
 	e.company = h.mustCreate(t, "Acme", numA).Company.ID
 	e.inbound = commands.ReceiveInbound{Store: store, Now: clock, Logger: discard(),
 		Route: func(ctx context.Context, n phone.Number) (string, bool, error) {
@@ -594,6 +600,8 @@ func TestHashChain(t *testing.T) {
 	}
 }
 
+// TestTamperingIsDetected edits the PostgreSQL store's rows behind its back,
+// as someone with access to the database could: it runs on PostgreSQL.
 func TestTamperingIsDetected(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -613,7 +621,7 @@ func TestTamperingIsDetected(t *testing.T) {
 		{"garble", 1, `UPDATE es_events SET data = '{"status_after": 7}' WHERE event_id = $1`, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newConsentEnv(t)
+			e := newConsentEnvOnPostgres(t)
 			e.submit(t, true)
 			e.text(t, numA, "YES", "")
 			e.text(t, numA, "STOP", "")

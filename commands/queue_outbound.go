@@ -40,13 +40,17 @@ type OutboundRequest struct {
 // outboundDecider is the conversation aggregate for the outbound commands:
 // conversationDecider, with the queued event's ID derived from the message ID,
 // so that a retried QueueOutbound (the consent texts' retries) records nothing
-// twice even when two copies race past Decide's check.
+// twice even when two copies race past Decide's check; so is a scheduled
+// message's (its release is an OutboundMessageQueued: two releases at once
+// record one).
 var outboundDecider = func() Decider[conversation.State, conversation.Event, conversation.Command] {
 	d := conversationDecider
 	d.EventID = func(e conversation.Event) uuid.UUID {
 		switch e := e.(type) {
 		case conversation.OutboundMessageQueued:
 			return conversation.OutboundEventID(e.MessageID)
+		case conversation.OutboundMessageScheduled:
+			return conversation.ScheduledEventID(e.MessageID)
 		case conversation.ThreadAssigned:
 			if e.ReplyID != uuid.Nil {
 				return conversation.ReplyAssignedEventID(e.ReplyID)
@@ -104,9 +108,16 @@ func QueueOutbound(ctx context.Context, store eventstore.Store, now func() time.
 	if err != nil {
 		return 0, fmt.Errorf("queue text %s: %w", req.MessageID, err)
 	}
+	return afterReply(ctx, store, now, req, res)
+}
+
+// afterReply is the position to answer once a staff reply (queued or
+// scheduled) is recorded: when it assigned the thread to its sender and that
+// user was removed from the company meanwhile, the thread is released again
+// (see AssignThread).
+func afterReply(ctx context.Context, store eventstore.Store, now func() time.Time, req OutboundRequest, res Result[conversation.Event]) (eventstore.Position, error) {
 	for _, e := range res.Events {
 		if a, ok := e.(conversation.ThreadAssigned); ok {
-			// The reply assigned the thread to its sender: see AssignThread.
 			return releaseIfRemoved(ctx, store, now, req.CompanyID, req.Customer, a.AssigneeID, res.Position)
 		}
 	}

@@ -116,6 +116,12 @@ func (h ReceiveInbound) Handle(ctx context.Context, in twilio.Inbound) (InboundR
 		return InboundResult{}, fmt.Errorf("consent of inbound %s: %w", in.MessageSID, err)
 	}
 	if consent.InboundKeyword(in.Body, in.OptOutType) == consent.OptOut {
+		// A STOP cancels every staff text Twilio has not been handed.
+		p, err := CancelUnsent(ctx, h.Store, companyID, from, in.MessageSID, now)
+		if err != nil {
+			return InboundResult{}, fmt.Errorf("opt-out %s: %w", in.MessageSID, err)
+		}
+		pos = max(pos, p)
 		if err := h.awaitHandOver(ctx, companyID, from, now, in.MessageSID); err != nil {
 			return InboundResult{}, fmt.Errorf("opt-out %s: %w", in.MessageSID, err)
 		}

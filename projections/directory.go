@@ -60,5 +60,5 @@ func (Directory) Apply(ctx context.Context, tx pgx.Tx, e eventstore.RecordedEven
 
 // All lists every projector smsinbox runs.
 func All() []Projector {
-	return []Projector{Directory{}, Inbox{}, Consent{}, Leads{}, Live{}, Templates{}, Search{}}
+	return []Projector{Directory{}, Inbox{}, Consent{}, Leads{}, Live{}, Templates{}, Search{}, Scheduled{}}
 }

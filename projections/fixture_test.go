@@ -38,8 +38,10 @@ type fixtureAppend struct {
 // assign an unassigned thread to their writer in the same append, threads
 // are assigned, reassigned and unassigned (also before the thread exists),
 // notes are added (one recorded twice under its ID), and answers are filled
-// from the company's templates (created, updated, one deleted). The same
-// seed gives the same log.
+// from the company's templates (created, updated, one deleted). Texts are
+// scheduled (also before the thread exists), then released when due (the
+// release may come again), canceled, or released and then canceled; a
+// queued text is canceled too. The same seed gives the same log.
 func fixtureLog(seed uint64, customers, texts int) []fixtureAppend {
 	rng := rand.New(rand.NewPCG(seed, 7))
 	t0 := time.Date(2026, 11, 2, 8, 0, 0, 123456789, time.UTC)
@@ -64,13 +66,14 @@ func fixtureLog(seed uint64, customers, texts int) []fixtureAppend {
 		template.TemplateCreated{TemplateID: templates[1], CompanyID: co, Name: "Thanks", Body: "Thank you!", At: clock})
 
 	type customer struct {
-		phone    phone.Number
-		thread   conversation.Thread
-		status   consent.Status
-		outbound []uuid.UUID
-		lastIn   conversation.MessageReceived
-		assignee string
-		lastNote conversation.NoteAdded
+		phone     phone.Number
+		thread    conversation.Thread
+		status    consent.Status
+		outbound  []uuid.UUID
+		lastIn    conversation.MessageReceived
+		assignee  string
+		lastNote  conversation.NoteAdded
+		scheduled []conversation.OutboundMessageScheduled
 	}
 	cs := make([]*customer, customers)
 	for i := range cs {
@@ -175,6 +178,41 @@ func fixtureLog(seed uint64, customers, texts int) []fixtureAppend {
 			add(consent.StreamID(co, c.phone), consent.OptedOut{Change: change(c, consent.StatusNo, at)})
 		default:
 			add(consent.StreamID(co, c.phone), consent.HelpRequested{Change: change(c, c.status, at)})
+		}
+		switch r := rng.IntN(100); { // texts for later
+		case r < 4:
+			sch := conversation.OutboundMessageScheduled{MessageID: uuid.New(), Thread: c.thread, From: number, To: c.phone,
+				Body: fmt.Sprintf("later %d", n), App: "web", SendAt: at.Add(time.Hour), ScheduledAt: tick()}
+			if rng.IntN(3) == 0 {
+				sch.TemplateID = &templates[0]
+			}
+			conv(c, sch)
+			c.scheduled = append(c.scheduled, sch)
+		case r < 8 && len(c.scheduled) > 0: // the oldest waiting one is released, or canceled
+			sch := c.scheduled[0]
+			c.scheduled = c.scheduled[1:]
+			released := conversation.OutboundMessageQueued{MessageID: sch.MessageID, Thread: c.thread, From: sch.From, To: c.phone,
+				Body: sch.Body, App: sch.App, TemplateID: sch.TemplateID, SendAt: sch.SendAt, QueuedAt: tick()}
+			switch k := rng.IntN(10); {
+			case k < 5:
+				conv(c, released)
+				if k == 0 { // released again by a second server: it changes nothing
+					again := released
+					again.QueuedAt = tick()
+					conv(c, again)
+				}
+			case k < 8:
+				conv(c, conversation.OutboundMessageCanceled{MessageID: sch.MessageID, Thread: c.thread,
+					Reason: conversation.CancelStaff, At: tick()})
+			default: // released, then canceled before Twilio took it (a STOP)
+				conv(c, released, conversation.OutboundMessageCanceled{MessageID: sch.MessageID, Thread: c.thread,
+					Reason: conversation.CancelConsent, At: tick()})
+			}
+		case r < 9:
+			id := uuid.New()
+			conv(c, conversation.OutboundMessageQueued{MessageID: id, Thread: c.thread, From: number, To: c.phone,
+				Body: "never sent", App: "web", QueuedAt: at},
+				conversation.OutboundMessageCanceled{MessageID: id, Thread: c.thread, Reason: conversation.CancelConsent, At: tick()})
 		}
 		switch r := rng.IntN(100); { // the team's work on a thread
 		case r < 4:

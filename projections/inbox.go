@@ -43,7 +43,8 @@ func (Inbox) handles(eventType string) bool {
 		conversation.TypeMessageReceived, conversation.TypeThreadRead, conversation.TypeThreadMarkedUnread,
 		conversation.TypeThreadArchived, conversation.TypeThreadUnarchived,
 		conversation.TypeOutboundMessageQueued, conversation.TypeOutboundSendAttempted, conversation.TypeOutboundMessageSent,
-		conversation.TypeOutboundMessageStatusChanged, conversation.TypeOutboundMessageFailed:
+		conversation.TypeOutboundMessageStatusChanged, conversation.TypeOutboundMessageFailed,
+		conversation.TypeOutboundMessageScheduled, conversation.TypeOutboundMessageCanceled:
 		return true
 	}
 	return false
@@ -80,6 +81,10 @@ func (i Inbox) Apply(ctx context.Context, tx pgx.Tx, e eventstore.RecordedEvent)
 		return setStatus(ctx, tx, ev.MessageID, ev.Status, ev.ErrorCode, ev.TwilioSID)
 	case conversation.OutboundMessageFailed:
 		return setStatus(ctx, tx, ev.MessageID, conversation.StatusFailed, ev.ErrorCode, "")
+	case conversation.OutboundMessageScheduled:
+		return applyScheduled(ctx, tx, ev, e.Position)
+	case conversation.OutboundMessageCanceled:
+		return applyCanceled(ctx, tx, ev)
 	}
 	return nil
 }
@@ -130,7 +135,9 @@ func nonNilMedia(m []conversation.Media) []conversation.Media {
 	return m
 }
 
-// applyQueued records an outbound message (status queued). Its thread, opened
+// applyQueued records an outbound message (status queued), or a scheduled
+// one released (it was scheduled: it becomes queued, and takes its place in
+// the thread at the time it left). Its thread, opened
 // if need be (neither unread nor archived), keeps its unread and archived
 // flags; its activity and preview move forward, unless the message is hidden
 // (the opt-out confirmation is not shown in the thread, so it moves neither).
@@ -152,11 +159,12 @@ ON CONFLICT (id) DO UPDATE SET
 		return fmt.Errorf("thread %s: %w", m.ThreadID, err)
 	}
 	_, err = tx.Exec(ctx, `
-INSERT INTO messages (id, thread_id, company_id, direction, from_number, to_number, body, status, automated, app, hidden, created_at, position, template_id)
-VALUES ($1, $2, $3, 'outbound', $4, $5, $6, 'queued', $7, $8, $9, $10, $11, $12)
-ON CONFLICT (id) DO NOTHING`,
+INSERT INTO messages (id, thread_id, company_id, direction, from_number, to_number, body, status, automated, app, hidden, created_at, position, send_at, template_id)
+VALUES ($1, $2, $3, 'outbound', $4, $5, $6, 'queued', $7, $8, $9, $10, $11, $12, $13)
+ON CONFLICT (id) DO UPDATE SET status = 'queued', created_at = excluded.created_at, position = excluded.position
+    WHERE messages.status = 'scheduled'`,
 		m.MessageID, m.ThreadID, m.CompanyID, string(m.From), string(m.To), m.Body, m.Automated, m.App, m.Hidden,
-		m.QueuedAt, int64(pos), m.TemplateID)
+		m.QueuedAt, int64(pos), nullTime(m.SendAt), m.TemplateID)
 	if err != nil {
 		return fmt.Errorf("message %s: %w", m.MessageID, err)
 	}
@@ -164,7 +172,7 @@ ON CONFLICT (id) DO NOTHING`,
 }
 
 // statusRank is conversation.OutboundStatus.Rank in SQL, for the column.
-const statusRank = `(CASE status WHEN 'queued' THEN 0 WHEN 'sending' THEN 1 WHEN 'sent' THEN 2 ELSE 3 END)`
+const statusRank = `(CASE status WHEN 'scheduled' THEN 0 WHEN 'queued' THEN 0 WHEN 'sending' THEN 1 WHEN 'sent' THEN 2 ELSE 3 END)`
 
 // setStatus moves an outbound message's status forward only (a final status
 // never changes), with Twilio's error code when the move carries one, and

@@ -80,7 +80,7 @@ type threadRow struct {
 }
 
 // messageRow is a messages row: every column for a new one; direction and
-// the columns a status moves for one already recorded.
+// the columns a status or a release moves for one already recorded.
 type messageRow struct {
 	id, threadID                         uuid.UUID
 	companyID, direction, from, to, body string
@@ -91,6 +91,8 @@ type messageRow struct {
 	app                                  string
 	twilioSID                            *string
 	templateID                           *uuid.UUID
+	sendAt                               *time.Time
+	cancelReason                         *string
 	createdAt                            time.Time
 	position                             int64
 	isNew, changed                       bool
@@ -112,7 +114,8 @@ func (r *inboxRun) add(ev conversation.Event, pos eventstore.Position) bool {
 		conversation.ThreadArchived, conversation.ThreadUnarchived, conversation.OutboundMessageQueued,
 		conversation.OutboundSendAttempted, conversation.OutboundMessageSent,
 		conversation.OutboundMessageStatusChanged, conversation.OutboundMessageFailed,
-		conversation.ThreadAssigned, conversation.ThreadUnassigned, conversation.NoteAdded:
+		conversation.ThreadAssigned, conversation.ThreadUnassigned, conversation.NoteAdded,
+		conversation.OutboundMessageScheduled, conversation.OutboundMessageCanceled:
 		r.ops = append(r.ops, inboxOp{ev: ev, pos: pos})
 		return true
 	}
@@ -120,10 +123,11 @@ func (r *inboxRun) add(ev conversation.Event, pos eventstore.Position) bool {
 }
 
 // ids lists the threads the run touches, and the messages whose status it
-// moves: those must be read (a status moves only on a recorded outbound
-// message, and only forward). A message the run only records needs no
-// read: its insert does nothing when the message is recorded already, as
-// Apply's does.
+// moves or that it queues or schedules: those must be read (a status moves
+// only on a recorded outbound message, and only forward; a queued message
+// releases a scheduled one; a scheduled one leaves a recorded one as it
+// is). An inbound message needs no read: its insert does nothing when the
+// message is recorded already, as Apply's does.
 func (r *inboxRun) ids() (threads, messages []uuid.UUID) {
 	seenT, seenM := map[uuid.UUID]bool{}, map[uuid.UUID]bool{}
 	addT := func(id uuid.UUID) {
@@ -144,6 +148,12 @@ func (r *inboxRun) ids() (threads, messages []uuid.UUID) {
 			addT(ev.ThreadID)
 		case conversation.OutboundMessageQueued:
 			addT(ev.ThreadID)
+			addM(ev.MessageID)
+		case conversation.OutboundMessageScheduled:
+			addT(ev.ThreadID)
+			addM(ev.MessageID)
+		case conversation.OutboundMessageCanceled:
+			addM(ev.MessageID)
 		case conversation.ThreadRead:
 			addT(ev.ThreadID)
 		case conversation.ThreadMarkedUnread:
@@ -188,10 +198,11 @@ func (r *inboxRun) load(ctx context.Context, tx pgx.Tx) error {
 		}
 		return rows.Err()
 	})
-	b.Queue(`SELECT id, direction, status, error_code, twilio_sid FROM messages WHERE id = ANY ($1)`, messageIDs).Query(func(rows pgx.Rows) error {
+	b.Queue(`SELECT id, direction, status, error_code, twilio_sid, cancel_reason, created_at, position
+		FROM messages WHERE id = ANY ($1)`, messageIDs).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			m := &messageRow{}
-			if err := rows.Scan(&m.id, &m.direction, &m.status, &m.errorCode, &m.twilioSID); err != nil {
+			if err := rows.Scan(&m.id, &m.direction, &m.status, &m.errorCode, &m.twilioSID, &m.cancelReason, &m.createdAt, &m.position); err != nil {
 				return err
 			}
 			r.messages[m.id] = m
@@ -244,11 +255,37 @@ func (r *inboxRun) fold(op inboxOp) error {
 			shown = preview(ev.Body, 0)
 		}
 		r.advance(ev.Thread, dbTime(ev.QueuedAt), shown, !ev.Hidden, false)
-		if _, ok := r.messages[ev.MessageID]; !ok {
+		m, ok := r.messages[ev.MessageID]
+		switch {
+		case !ok:
 			r.messages[ev.MessageID] = &messageRow{id: ev.MessageID, threadID: ev.ThreadID, companyID: ev.CompanyID,
 				direction: "outbound", from: string(ev.From), to: string(ev.To), body: ev.Body, media: "[]",
 				status: string(conversation.StatusQueued), automated: ev.Automated, app: ev.App, hidden: ev.Hidden,
-				templateID: ev.TemplateID, createdAt: dbTime(ev.QueuedAt), position: int64(op.pos), isNew: true}
+				templateID: ev.TemplateID, sendAt: nullTime(dbTime(ev.SendAt)), createdAt: dbTime(ev.QueuedAt),
+				position: int64(op.pos), isNew: true}
+		case m.status == string(conversation.StatusScheduled):
+			// A scheduled message released: queued, in its place in
+			// the thread at the time it left.
+			m.status, m.createdAt, m.position = string(conversation.StatusQueued), dbTime(ev.QueuedAt), int64(op.pos)
+			m.changed = true
+		}
+	case conversation.OutboundMessageScheduled:
+		// Nothing has been sent: a thread not seen yet opens at the time
+		// the message was scheduled, one seen stays as it is.
+		if _, ok := r.threads[ev.ThreadID]; !ok {
+			r.threads[ev.ThreadID] = &threadRow{id: ev.ThreadID, companyID: ev.CompanyID, phone: string(ev.CustomerPhone),
+				lastActivityAt: dbTime(ev.ScheduledAt), dirty: true}
+		}
+		if _, ok := r.messages[ev.MessageID]; !ok {
+			sendAt := dbTime(ev.SendAt)
+			r.messages[ev.MessageID] = &messageRow{id: ev.MessageID, threadID: ev.ThreadID, companyID: ev.CompanyID,
+				direction: "outbound", from: string(ev.From), to: string(ev.To), body: ev.Body, media: "[]",
+				status: string(conversation.StatusScheduled), app: ev.App, templateID: ev.TemplateID, sendAt: &sendAt,
+				createdAt: dbTime(ev.ScheduledAt), position: int64(op.pos), isNew: true}
+		}
+	case conversation.OutboundMessageCanceled:
+		if m, ok := r.messages[ev.MessageID]; ok && m.direction == "outbound" {
+			m.status, m.cancelReason, m.changed = string(conversation.StatusCanceled), &ev.Reason, true
 		}
 	case conversation.ThreadRead:
 		r.setThread(ev.ThreadID, func(t *threadRow) { t.unread = false })
@@ -326,7 +363,7 @@ func (r *inboxRun) setThread(id uuid.UUID, change func(*threadRow)) {
 // (anything not queued, sending or sent counts as final).
 func dbRank(status string) int {
 	switch conversation.OutboundStatus(status) {
-	case conversation.StatusQueued:
+	case conversation.StatusScheduled, conversation.StatusQueued:
 		return 0
 	case conversation.StatusSending:
 		return 1
@@ -387,14 +424,19 @@ func (r *inboxRun) write(ctx context.Context, tx pgx.Tx) error {
 		app                                               []string
 		sid                                               []*string
 		template                                          []*uuid.UUID
+		sendAt                                            []*time.Time
+		cancel                                            []*string
 		created                                           []time.Time
 		position                                          []int64
 	}
 	var u struct {
-		id     []uuid.UUID
-		status []string
-		code   []*int32
-		sid    []*string
+		id       []uuid.UUID
+		status   []string
+		code     []*int32
+		sid      []*string
+		cancel   []*string
+		created  []time.Time
+		position []int64
 	}
 	for _, m := range r.messages {
 		switch {
@@ -414,6 +456,8 @@ func (r *inboxRun) write(ctx context.Context, tx pgx.Tx) error {
 			n.app = append(n.app, m.app)
 			n.sid = append(n.sid, m.twilioSID)
 			n.template = append(n.template, m.templateID)
+			n.sendAt = append(n.sendAt, m.sendAt)
+			n.cancel = append(n.cancel, m.cancelReason)
 			n.created = append(n.created, m.createdAt)
 			n.position = append(n.position, m.position)
 		case m.changed:
@@ -421,6 +465,9 @@ func (r *inboxRun) write(ctx context.Context, tx pgx.Tx) error {
 			u.status = append(u.status, m.status)
 			u.code = append(u.code, m.errorCode)
 			u.sid = append(u.sid, m.twilioSID)
+			u.cancel = append(u.cancel, m.cancelReason)
+			u.created = append(u.created, m.createdAt)
+			u.position = append(u.position, m.position)
 		}
 	}
 	b := &pgx.Batch{}
@@ -439,22 +486,25 @@ ON CONFLICT (id) DO UPDATE SET
 	if len(n.id) > 0 {
 		b.Queue(`
 INSERT INTO messages (id, thread_id, company_id, direction, from_number, to_number, body, media, status, error_code,
-                      automated, app, hidden, twilio_sid, template_id, created_at, position)
+                      automated, app, hidden, twilio_sid, template_id, send_at, cancel_reason, created_at, position)
 SELECT id, thread_id, company_id, direction, from_number, to_number, body, media::jsonb, status, error_code,
-       automated, app, hidden, twilio_sid, template_id, created_at, position
+       automated, app, hidden, twilio_sid, template_id, send_at, cancel_reason, created_at, position
 FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-            $10::integer[], $11::boolean[], $12::text[], $13::boolean[], $14::text[], $15::uuid[], $16::timestamptz[], $17::bigint[])
+            $10::integer[], $11::boolean[], $12::text[], $13::boolean[], $14::text[], $15::uuid[], $16::timestamptz[],
+            $17::text[], $18::timestamptz[], $19::bigint[])
      AS m (id, thread_id, company_id, direction, from_number, to_number, body, media, status, error_code,
-           automated, app, hidden, twilio_sid, template_id, created_at, position)
+           automated, app, hidden, twilio_sid, template_id, send_at, cancel_reason, created_at, position)
 ON CONFLICT (id) DO NOTHING`,
 			n.id, n.thread, n.company, n.direction, n.from, n.to, n.body, n.media, n.status, n.code,
-			n.automated, n.app, n.hidden, n.sid, n.template, n.created, n.position)
+			n.automated, n.app, n.hidden, n.sid, n.template, n.sendAt, n.cancel, n.created, n.position)
 	}
 	if len(u.id) > 0 {
 		b.Queue(`
-UPDATE messages SET status = u.status, error_code = u.error_code, twilio_sid = u.twilio_sid
-FROM unnest($1::uuid[], $2::text[], $3::integer[], $4::text[]) AS u (id, status, error_code, twilio_sid)
-WHERE messages.id = u.id`, u.id, u.status, u.code, u.sid)
+UPDATE messages SET status = u.status, error_code = u.error_code, twilio_sid = u.twilio_sid,
+    cancel_reason = u.cancel_reason, created_at = u.created_at, position = u.position
+FROM unnest($1::uuid[], $2::text[], $3::integer[], $4::text[], $5::text[], $6::timestamptz[], $7::bigint[])
+     AS u (id, status, error_code, twilio_sid, cancel_reason, created_at, position)
+WHERE messages.id = u.id`, u.id, u.status, u.code, u.sid, u.cancel, u.created, u.position)
 	}
 	if len(r.notes) > 0 {
 		queueNotes(b, r.notes)

@@ -66,6 +66,11 @@ type Message struct {
 	Automated bool      `json:"automated"`
 	App       string    `json:"app"`
 	CreatedAt time.Time `json:"created_at"`
+	// SendAt is when a scheduled message is (or was) due, null for a text
+	// sent at once; CancelReason why a canceled one was (staff, consent,
+	// not_allowed, quiet_hours), else null.
+	SendAt       *time.Time `json:"send_at"`
+	CancelReason *string    `json:"cancel_reason"`
 	// Segments is what the body costs as SMS (domain/segments), computed
 	// from the body when read: a rule of the domain, not a fact of the log,
 	// so a better count needs no migration or rebuild.
@@ -190,10 +195,13 @@ func (q Queries) Thread(ctx context.Context, companyID string, id uuid.UUID) (Th
 	return t, nil
 }
 
-// Messages lists the messages a thread shows, oldest first.
+// Messages lists the messages a thread shows, oldest first; a message still
+// scheduled takes its place at its send_at (after everything sent so far).
 func (q Queries) Messages(ctx context.Context, companyID string, threadID uuid.UUID) ([]Message, error) {
-	rows, err := q.Pool.Query(ctx, `SELECT id, thread_id, direction, from_number, to_number, body, media, status, error_code, automated, app, created_at, template_id
-		FROM messages WHERE company_id = $1 AND thread_id = $2 AND NOT hidden ORDER BY created_at, position`, companyID, threadID)
+	rows, err := q.Pool.Query(ctx, `SELECT id, thread_id, direction, from_number, to_number, body, media, status, error_code, automated, app, created_at,
+		template_id, send_at, cancel_reason
+		FROM messages WHERE company_id = $1 AND thread_id = $2 AND NOT hidden
+		ORDER BY CASE WHEN status = 'scheduled' THEN send_at ELSE created_at END, position`, companyID, threadID)
 	if err != nil {
 		return nil, fmt.Errorf("list messages: %w", err)
 	}
@@ -201,10 +209,15 @@ func (q Queries) Messages(ctx context.Context, companyID string, threadID uuid.U
 	out := []Message{}
 	for rows.Next() {
 		var m Message
-		if err := rows.Scan(&m.ID, &m.ThreadID, &m.Direction, &m.From, &m.To, &m.Body, &m.Media, &m.Status, &m.ErrorCode, &m.Automated, &m.App, &m.CreatedAt, &m.TemplateID); err != nil {
+		if err := rows.Scan(&m.ID, &m.ThreadID, &m.Direction, &m.From, &m.To, &m.Body, &m.Media, &m.Status, &m.ErrorCode, &m.Automated, &m.App, &m.CreatedAt,
+			&m.TemplateID, &m.SendAt, &m.CancelReason); err != nil {
 			return nil, fmt.Errorf("list messages: %w", err)
 		}
 		m.CreatedAt = m.CreatedAt.UTC()
+		if m.SendAt != nil {
+			u := m.SendAt.UTC()
+			m.SendAt = &u
+		}
 		m.Segments = segments.Count(m.Body).Segments
 		if m.Media == nil {
 			m.Media = []Media{}

@@ -313,43 +313,62 @@ func (s *Subscriber) stream(ctx context.Context, topic string, out chan<- *messa
 }
 
 // deliver hands one batch over until it is acked, backing off while it is
-// nacked. When ctx ends with the batch in the handler's hands, it waits for
-// the handler to finish (its context has ended too) before it returns: the
-// claim is released only after that, so no other process starts on what
-// this one may still be doing (the sender's call to Twilio, above all).
+// nacked. It returns false when ctx ended first.
 func (s *Subscriber) deliver(ctx context.Context, topic string, after eventstore.Position, batch []eventstore.RecordedEvent, out chan<- *message.Message, log *slog.Logger) bool {
 	delay := s.cfg.RedeliveryDelay
 	for {
-		msg := ToMessage(batch...)
-		msg.Metadata.Set(KeyAfter, strconv.FormatUint(uint64(after), 10))
-		msg.SetContext(ctx)
-		select {
-		case out <- msg:
-		case <-ctx.Done():
+		acked, ok := s.handOver(ctx, after, batch, out, log)
+		if !ok {
 			return false
 		}
-		select {
-		case <-msg.Acked():
+		if acked {
 			s.setStatus(topic, func(st *Status) { st.Nacks = 0 })
 			return true
-		case <-msg.Nacked():
-			s.setStatus(topic, func(st *Status) { st.Nacks++ })
-			select {
-			case <-time.After(delay):
-			case <-ctx.Done():
-				return false
-			}
-			delay = min(2*delay, s.cfg.MaxDelay)
+		}
+		s.setStatus(topic, func(st *Status) { st.Nacks++ })
+		select {
+		case <-time.After(delay):
 		case <-ctx.Done():
-			select {
-			case <-msg.Acked():
-			case <-msg.Nacked():
-			case <-time.After(s.cfg.AckWait):
-				log.Error("the handler did not finish its message in time after the claim ended; releasing the claim anyway",
-					"first_position", msg.Metadata.Get(KeyFirstPosition), "waited", s.cfg.AckWait)
-			}
 			return false
 		}
+		delay = min(2*delay, s.cfg.MaxDelay)
+	}
+}
+
+// handOver hands the batch over once, as a new message, and waits for the
+// handler's answer: acked, or nacked (ok is false when ctx ended first).
+// The message's context ends when handOver returns, once the handler has
+// answered, as Watermill's Pub/Subs do: whatever the handler started with
+// it stops with it. When ctx ends with the message in the handler's hands,
+// handOver waits for the handler to finish (its context has ended too)
+// before it returns: the claim is released only after that, so no other
+// process starts on what this one may still be doing (the sender's call to
+// Twilio, above all).
+func (s *Subscriber) handOver(ctx context.Context, after eventstore.Position, batch []eventstore.RecordedEvent, out chan<- *message.Message, log *slog.Logger) (acked, ok bool) {
+	msg := ToMessage(batch...)
+	msg.Metadata.Set(KeyAfter, strconv.FormatUint(uint64(after), 10))
+	msgCtx, finish := context.WithCancel(ctx)
+	defer finish()
+	msg.SetContext(msgCtx)
+	select {
+	case out <- msg:
+	case <-ctx.Done():
+		return false, false
+	}
+	select {
+	case <-msg.Acked():
+		return true, true
+	case <-msg.Nacked():
+		return false, true
+	case <-ctx.Done():
+		select {
+		case <-msg.Acked():
+		case <-msg.Nacked():
+		case <-time.After(s.cfg.AckWait):
+			log.Error("the handler did not finish its message in time after the claim ended; releasing the claim anyway",
+				"first_position", msg.Metadata.Get(KeyFirstPosition), "waited", s.cfg.AckWait)
+		}
+		return false, false
 	}
 }
 

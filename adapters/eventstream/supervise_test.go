@@ -71,16 +71,7 @@ func (c *claims) log() []string {
 // on what this one is still doing.
 func TestLostClaimIsClaimedAgainAfterTheHandlerFinishes(t *testing.T) {
 	c := &claims{claimed: make(chan int, 4)}
-	s, err := New(Config{Store: endlessLog{}, Claim: c.claim, MaxBatch: 1, ClaimBackoff: time.Millisecond,
-		Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	out, err := s.Subscribe(context.Background(), "topic")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, out := subscribed(t, Config{Claim: c.claim, MaxBatch: 1, ClaimBackoff: time.Millisecond})
 	if n := <-c.claimed; n != 1 {
 		t.Fatalf("claim %d first", n)
 	}
@@ -117,16 +108,7 @@ func TestLostClaimIsClaimedAgainAfterTheHandlerFinishes(t *testing.T) {
 // A message nacked again and again marks its topic stalled; an ack clears it.
 func TestNackedMessageStallsTheTopic(t *testing.T) {
 	c := &claims{claimed: make(chan int, 4)}
-	s, err := New(Config{Store: endlessLog{}, Claim: c.claim, MaxBatch: 1, RedeliveryDelay: time.Millisecond,
-		StallAfter: 2, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	out, err := s.Subscribe(context.Background(), "topic")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, out := subscribed(t, Config{Claim: c.claim, MaxBatch: 1, RedeliveryDelay: time.Millisecond, StallAfter: 2})
 	(<-out).Nack()
 	(<-out).Nack()
 	m := <-out // the third delivery comes after the second nack was counted
@@ -142,9 +124,52 @@ func TestNackedMessageStallsTheTopic(t *testing.T) {
 	go ackAll(out)
 }
 
+// subscribed is a Subscriber of cfg over the endless log, logging nothing,
+// subscribed to "topic"; it is closed when the test ends.
+func subscribed(t *testing.T, cfg Config) (*Subscriber, <-chan *message.Message) {
+	t.Helper()
+	cfg.Store = endlessLog{}
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	out, err := s.Subscribe(context.Background(), "topic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, out
+}
+
 // ackAll acks what comes until the subscription ends, as a router does.
 func ackAll(out <-chan *message.Message) {
 	for m := range out {
 		m.Ack()
 	}
+}
+
+// A message's context ends once its handler has answered it, acked or
+// nacked, as Watermill's Pub/Subs do: what the handler started with it stops
+// with it, and is not left running for as long as the subscription lasts.
+func TestMessageContextEndsWithItsAnswer(t *testing.T) {
+	c := &claims{claimed: make(chan int, 4)}
+	// AckWait only bounds Close when the test fails with a message unanswered.
+	_, out := subscribed(t, Config{Claim: c.claim, MaxBatch: 1, RedeliveryDelay: time.Millisecond, AckWait: time.Millisecond})
+	nacked := <-out
+	if err := nacked.Context().Err(); err != nil {
+		t.Fatalf("context of a message in the handler's hands: %v", err)
+	}
+	nacked.Nack()
+	acked := <-out // the redelivery comes after the nack was dealt with
+	if nacked.Context().Err() == nil {
+		t.Fatal("the context of a nacked message goes on")
+	}
+	acked.Ack()
+	next := <-out // the next message comes after the ack was dealt with
+	if acked.Context().Err() == nil {
+		t.Fatal("the context of an acked message goes on")
+	}
+	next.Ack()
+	go ackAll(out)
 }

@@ -222,9 +222,9 @@ func statusWord(direction, status string) string {
 	switch status {
 	case "sent", "delivered":
 		return "sent"
-	case "failed", "undelivered":
+	case "failed", "undelivered", "canceled":
 		return "not sent"
-	default: // queued, sending
+	default: // queued, sending, scheduled
 		return "pending"
 	}
 }

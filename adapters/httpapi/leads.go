@@ -93,7 +93,7 @@ type journeyEntry struct {
 var journeyFields = []string{
 	"first_name", "last_name", "email", "source", "app", "opt_in",
 	"message_id", "direction", "body", "status", "error_code", "automated",
-	"status_before", "status_after", "messaging_number", "actor",
+	"status_before", "status_after", "messaging_number", "actor", "send_at",
 }
 
 // getLead answers the lead with its consent and its journey, replayed from

@@ -34,6 +34,8 @@ type OutboundCommands struct {
 	Queue func(ctx context.Context, req commands.OutboundRequest) (eventstore.Position, error)
 	// Status records Twilio's status callbacks.
 	Status commands.RecordStatusCallback
+	// Scheduled are the use cases of scheduled messages (scheduled.go).
+	Scheduled ScheduledCommands
 }
 
 // routeMessages adds the outbound texts: staff replies under /api (api) and
@@ -48,13 +50,16 @@ func (a *api) routeMessages(root, api *mux.Router) {
 type sendMessageRequest struct {
 	Body       *string `json:"body"`
 	TemplateID *string `json:"template_id"`
+	// SendAt schedules the text (scheduled.go); absent or null: at once.
+	SendAt *string `json:"send_at"`
 }
 
 // sendMessage queues a staff reply to the thread's customer: 202 with its ID
 // once it is recorded (status queued); the sender sends it. 409
 // consent_required, and nothing recorded, unless consent is yes. A reply
 // from a template is filled here, from the thread's lead and the company:
-// 400 template_value_missing when a placeholder has no value.
+// 400 template_value_missing when a placeholder has no value. With send_at
+// it is scheduled instead (scheduleMessage).
 func (a *api) sendMessage(w http.ResponseWriter, r *http.Request, c caller) {
 	var body sendMessageRequest
 	if err := decodeJSON(w, r, &body, false); err != nil {
@@ -91,10 +96,15 @@ func (a *api) sendMessage(w http.ResponseWriter, r *http.Request, c caller) {
 		body.Body = &text
 	}
 	id := uuid.Must(uuid.NewV7())
-	pos, err := a.cmd.Outbound.Queue(r.Context(), commands.OutboundRequest{
+	req := commands.OutboundRequest{
 		CompanyID: c.Company.ID, Customer: phone.Number(t.CustomerPhone), Body: *body.Body,
 		App: commands.AppDashboard, MessageID: id, TemplateID: tmpl, Actor: c.actor(), SentBy: c.User.ID,
-	})
+	}
+	if body.SendAt != nil {
+		a.scheduleMessage(w, r, req, *body.SendAt)
+		return
+	}
+	pos, err := a.cmd.Outbound.Queue(r.Context(), req)
 	if err != nil {
 		a.fail(w, r, err)
 		return

@@ -148,6 +148,7 @@ func NewHandler(d Deps) http.Handler {
 	a.routeEvidence(api) // before routeConsent: its {phone} would take export.csv
 	a.routeConsent(api)
 	a.routeMessages(r, api)
+	a.routeScheduled(api)
 	a.routeExports(api)
 	a.routeLeads(api)
 	a.routeSegments(api)

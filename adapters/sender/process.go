@@ -153,6 +153,10 @@ func (s *Sender) process(ctx context.Context, j job, log *slog.Logger) (outcome,
 				return outcome{kind: done}, s.carrierOptOut(ctx, ref, m.From, m.ErrorCode)
 			}
 			return outcome{kind: done}, nil
+		case conversation.StepNotReleased:
+			// Scheduled, not due: its release queues it again, and the
+			// sender sees that.
+			return outcome{kind: done}, nil
 		case conversation.StepAwaitOutcome:
 			// Twilio may have it: never sent again; a callback that names
 			// it settles it.
@@ -172,18 +176,43 @@ func (s *Sender) process(ctx context.Context, j job, log *slog.Logger) (outcome,
 				}
 				continue
 			}
+			// The wait ends early when the log shows the message moved on
+			// (a STOP canceled it): the customer's next texts, the opt-out
+			// confirmation among them, wait behind it in its lane.
+			woken, unwatch := s.work.watch(q.MessageID)
+			if moved, err := s.movedOn(ctx, ref, now); err != nil || moved {
+				unwatch()
+				if err != nil {
+					return outcome{}, err
+				}
+				continue
+			}
 			select {
 			case <-s.cfg.After(step.Until.Sub(now)):
 				waited = step.Until
+			case <-woken:
 			case <-ctx.Done():
+				unwatch()
 				return outcome{kind: abandoned}, nil
 			}
+			unwatch()
 		case conversation.StepAttempt:
 			if err := s.attempt(ctx, ref, m, log); err != nil {
 				return outcome{}, err
 			}
 		}
 	}
+}
+
+// movedOn reports whether message ref is no longer waiting to be attempted
+// again (read once a change of it wakes the wait: one that came before the
+// watch began is seen here).
+func (s *Sender) movedOn(ctx context.Context, ref commands.MessageRef, now time.Time) (bool, error) {
+	m, err := commands.LoadOutbound(ctx, s.cfg.Store, ref)
+	if err != nil {
+		return false, err
+	}
+	return conversation.NextStep(m, now, s.cfg.OutcomeWait).Kind != conversation.StepRetryLater, nil
 }
 
 // attempt decides, with the company and the consent as they stand, whether

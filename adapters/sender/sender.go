@@ -213,7 +213,8 @@ func (s *Sender) Status() eventstream.Status { return s.sub.Status(Name) }
 
 // handle hands the queued texts of one message of the log to their lanes
 // and acks it without waiting for them to be sent; it wakes the texts that
-// wait for a status callback when the log shows one came. It waits while the
+// wait for a status callback when the log shows one came, and those that
+// wait to be attempted again when the log shows them canceled. It waits while the
 // backlog is full. A text that cannot be read is set aside.
 func (s *Sender) handle(msg *message.Message) error {
 	events, err := eventstream.Events(msg)
@@ -239,7 +240,8 @@ func (s *Sender) handle(msg *message.Message) error {
 			if err := s.work.dispatch(ctx, job{q: q, pos: e.Position, eventID: e.ID, ep: ep}, s.runLaneJob); err != nil {
 				return err
 			}
-		case conversation.TypeOutboundMessageSent, conversation.TypeOutboundMessageStatusChanged, conversation.TypeOutboundMessageFailed:
+		case conversation.TypeOutboundMessageSent, conversation.TypeOutboundMessageStatusChanged, conversation.TypeOutboundMessageFailed,
+			conversation.TypeOutboundMessageCanceled:
 			if id, ok := messageIDOf(e); ok {
 				s.work.wake(id)
 			}
@@ -261,6 +263,8 @@ func messageIDOf(e eventstore.RecordedEvent) (uuid.UUID, bool) {
 	case conversation.OutboundMessageStatusChanged:
 		return ev.MessageID, true
 	case conversation.OutboundMessageFailed:
+		return ev.MessageID, true
+	case conversation.OutboundMessageCanceled:
 		return ev.MessageID, true
 	}
 	return uuid.Nil, false

@@ -264,6 +264,8 @@ func TestEventTypes(t *testing.T) {
 		"OutboundMessageStatusChanged": conversation.OutboundMessageStatusChanged{},
 		"OutboundMessageFailed":        conversation.OutboundMessageFailed{},
 		"OutboundSendOutcomeUnknown":   conversation.OutboundSendOutcomeUnknown{},
+		"OutboundMessageScheduled":     conversation.OutboundMessageScheduled{},
+		"OutboundMessageCanceled":      conversation.OutboundMessageCanceled{},
 
 		"ThreadAssigned":   conversation.ThreadAssigned{},
 		"ThreadUnassigned": conversation.ThreadUnassigned{},

@@ -16,8 +16,10 @@ const DefaultInboundApp = "sms"
 // Command is what can be asked of a thread: ReceiveMessage, MarkRead,
 // MarkUnread, Archive or Unarchive; and of its outbound messages (outbound.go):
 // QueueMessage, StartSend, DeferSend, RecordSent, FailSend, ApplyStatus,
-// RecordOutcomeUnknown, ExpireOutcome; of the team inbox: Assign, Unassign,
-// ReleaseRemovedUser (assign.go) and AddNote (notes.go).
+// RecordOutcomeUnknown, ExpireOutcome; of scheduled messages (scheduled.go):
+// ScheduleMessage, ReleaseScheduled, CancelScheduled, CancelUnsent; of the
+// team inbox: Assign, Unassign, ReleaseRemovedUser (assign.go) and AddNote
+// (notes.go).
 type Command interface{ isCommand() }
 
 // ReceiveMessage records an inbound message from a Twilio webhook. It opens
@@ -79,6 +81,8 @@ func (Unarchive) isCommand()      {}
 //     nothing. A status only climbs (OutboundStatus.Rank); a final one
 //     stands. They fail with ErrThreadNotFound or ErrMessageNotFound when
 //     the message is not there.
+//   - ScheduleMessage, ReleaseScheduled, CancelScheduled and CancelUnsent
+//     follow the rule table of scheduled.go.
 //   - Assign, Unassign, ReleaseRemovedUser and AddNote: the rule tables in
 //     assign.go and notes.go.
 //
@@ -111,6 +115,14 @@ func Decide(s State, c Command) ([]Event, error) {
 		return recordOutcomeUnknown(s, c)
 	case ExpireOutcome:
 		return expireOutcome(s, c)
+	case ScheduleMessage:
+		return schedule(s, c)
+	case ReleaseScheduled:
+		return release(s, c)
+	case CancelScheduled:
+		return cancelScheduled(s, c)
+	case CancelUnsent:
+		return cancelUnsent(s, c)
 	case Assign:
 		return assign(s, c)
 	case Unassign:

@@ -33,6 +33,7 @@ func EventTypes() []string {
 	return []string{TypeMessageReceived, TypeThreadRead, TypeThreadMarkedUnread, TypeThreadArchived, TypeThreadUnarchived,
 		TypeOutboundMessageQueued, TypeOutboundSendAttempted, TypeOutboundSendDeferred, TypeOutboundMessageSent,
 		TypeOutboundMessageStatusChanged, TypeOutboundMessageFailed, TypeOutboundSendOutcomeUnknown,
+		TypeOutboundMessageScheduled, TypeOutboundMessageCanceled,
 		TypeThreadAssigned, TypeThreadUnassigned, TypeNoteAdded}
 }
 
@@ -148,6 +149,10 @@ func Decode(eventType string, data []byte) (Event, error) {
 		return decode[OutboundMessageFailed](eventType, data)
 	case TypeOutboundSendOutcomeUnknown:
 		return decode[OutboundSendOutcomeUnknown](eventType, data)
+	case TypeOutboundMessageScheduled:
+		return decode[OutboundMessageScheduled](eventType, data)
+	case TypeOutboundMessageCanceled:
+		return decode[OutboundMessageCanceled](eventType, data)
 	case TypeThreadAssigned:
 		return decode[ThreadAssigned](eventType, data)
 	case TypeThreadUnassigned:

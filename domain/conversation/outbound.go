@@ -36,6 +36,10 @@ func OutboundEventID(messageID uuid.UUID) uuid.UUID {
 //	queued → sending → sent → delivered
 //	                        ↘ undelivered | failed   (with Twilio's error code)
 //
+// A scheduled message (scheduled.go) stands at scheduled until it is due,
+// then becomes queued (released) or canceled; a STOP also cancels a queued
+// message that Twilio has not been handed yet. Canceled is final.
+//
 // Twilio's callbacks may come late or out of order, so a status only ever
 // climbs (Rank); the three final statuses never change again: the first one
 // recorded stands.
@@ -48,19 +52,21 @@ const (
 	StatusDelivered   OutboundStatus = "delivered"   // the carrier delivered it (final)
 	StatusUndelivered OutboundStatus = "undelivered" // the carrier could not (final)
 	StatusFailed      OutboundStatus = "failed"      // never sent (final)
+	StatusScheduled   OutboundStatus = "scheduled"   // waits for its send_at; not the sender's yet
+	StatusCanceled    OutboundStatus = "canceled"    // will never be sent: nothing left (final)
 )
 
-// Rank orders statuses: queued 0, sending 1, sent 2, the final ones 3; -1 for
-// a status this package does not know.
+// Rank orders statuses: scheduled and queued 0, sending 1, sent 2, the final
+// ones 3; -1 for a status this package does not know.
 func (s OutboundStatus) Rank() int {
 	switch s {
-	case StatusQueued:
+	case StatusQueued, StatusScheduled:
 		return 0
 	case StatusSending:
 		return 1
 	case StatusSent:
 		return 2
-	case StatusDelivered, StatusUndelivered, StatusFailed:
+	case StatusDelivered, StatusUndelivered, StatusFailed, StatusCanceled:
 		return 3
 	default:
 		return -1
@@ -227,28 +233,9 @@ func (RecordOutcomeUnknown) isCommand() {}
 func (ExpireOutcome) isCommand()        {}
 
 func queue(s State, c QueueMessage) ([]Event, error) {
-	c.Body, c.App = clean(c.Body), clean(c.App)
-	switch {
-	case c.MessageID == uuid.Nil:
-		return nil, invalid("message ID")
-	case c.CompanyID == "":
-		return nil, invalid("company ID")
-	case c.CustomerPhone == "":
-		return nil, invalid("customer phone")
-	case c.From == "":
-		return nil, invalid("messaging number")
-	case strings.TrimSpace(c.Body) == "":
-		return nil, invalid("body")
-	case utf8.RuneCountInString(c.Body) > MaxBodyLength:
-		return nil, fmt.Errorf("%w: the text is longer than %d characters", ErrInvalidCommand, MaxBodyLength)
-	case c.App == "":
-		return nil, invalid("app")
-	case c.At.IsZero():
-		return nil, invalid("time")
-	}
-	if s.Exists() && (s.CompanyID != c.CompanyID || s.CustomerPhone != c.CustomerPhone) {
-		return nil, fmt.Errorf("%w: message for %s/%s decided on thread %s/%s",
-			ErrInvalidCommand, c.CompanyID, c.CustomerPhone, s.CompanyID, s.CustomerPhone)
+	c, err := checkQueue(s, c)
+	if err != nil {
+		return nil, err
 	}
 	if _, known := s.Outbound(c.MessageID); known {
 		return nil, nil
@@ -260,16 +247,45 @@ func queue(s State, c QueueMessage) ([]Event, error) {
 		return nil, err
 	}
 	q := OutboundMessageQueued{
-		MessageID: c.MessageID,
-		Thread: Thread{
-			ThreadID:      ThreadID(c.CompanyID, c.CustomerPhone),
-			CompanyID:     c.CompanyID,
-			CustomerPhone: c.CustomerPhone,
-		},
+		MessageID: c.MessageID, Thread: threadOf(c),
 		From: c.From, To: c.CustomerPhone, Body: c.Body, App: c.App,
 		Automated: c.Automated || c.AutoReply, Hidden: c.Hidden, AutoReply: c.AutoReply, TemplateID: c.TemplateID, QueuedAt: c.At,
 	}
 	return append([]Event{q}, replyAssigns(s, q, c.SentBy)...), nil
+}
+
+// threadOf is the thread a text to the customer belongs to.
+func threadOf(c QueueMessage) Thread {
+	return Thread{ThreadID: ThreadID(c.CompanyID, c.CustomerPhone), CompanyID: c.CompanyID, CustomerPhone: c.CustomerPhone}
+}
+
+// checkQueue checks what a text to the customer needs, and returns the
+// command with its text cleaned.
+func checkQueue(s State, c QueueMessage) (QueueMessage, error) {
+	c.Body, c.App = clean(c.Body), clean(c.App)
+	switch {
+	case c.MessageID == uuid.Nil:
+		return c, invalid("message ID")
+	case c.CompanyID == "":
+		return c, invalid("company ID")
+	case c.CustomerPhone == "":
+		return c, invalid("customer phone")
+	case c.From == "":
+		return c, invalid("messaging number")
+	case strings.TrimSpace(c.Body) == "":
+		return c, invalid("body")
+	case utf8.RuneCountInString(c.Body) > MaxBodyLength:
+		return c, fmt.Errorf("%w: the text is longer than %d characters", ErrInvalidCommand, MaxBodyLength)
+	case c.App == "":
+		return c, invalid("app")
+	case c.At.IsZero():
+		return c, invalid("time")
+	}
+	if s.Exists() && (s.CompanyID != c.CompanyID || s.CustomerPhone != c.CustomerPhone) {
+		return c, fmt.Errorf("%w: message for %s/%s decided on thread %s/%s",
+			ErrInvalidCommand, c.CompanyID, c.CustomerPhone, s.CompanyID, s.CustomerPhone)
+	}
+	return c, nil
 }
 
 // outbound finds the message a status command is about.

@@ -57,6 +57,9 @@ type OutboundMessageQueued struct {
 	// TemplateID is the template the body was filled from (absent: none).
 	TemplateID *uuid.UUID `json:"template_id,omitempty"`
 	QueuedAt   time.Time  `json:"queued_at"`
+	// SendAt is set when the text is a scheduled message released when due
+	// (scheduled.go): the message exists already, and is now queued.
+	SendAt time.Time `json:"send_at,omitzero"`
 }
 
 // OutboundSendAttempted: the sender is about to hand the message to Twilio

@@ -144,9 +144,12 @@ const (
 	StepExpireOutcome
 	// StepNamed: Twilio named it (its SID is known); nothing to send.
 	StepNamed
-	// StepFinal: it is final (failed, delivered, undelivered) without a
-	// SID; nothing to send.
+	// StepFinal: it is final (failed, delivered, undelivered, canceled)
+	// without a SID; nothing to send.
 	StepFinal
+	// StepNotReleased: it is scheduled and not released yet; nothing to
+	// send: its release records it queued again, and that is sent.
+	StepNotReleased
 )
 
 // Step is what the sender does next with a message, and until when.
@@ -164,6 +167,8 @@ func NextStep(m OutboundMessage, now time.Time, outcomeWait time.Duration) Step 
 		return Step{Kind: StepNamed}
 	case m.Status.Final():
 		return Step{Kind: StepFinal}
+	case m.Status == StatusScheduled:
+		return Step{Kind: StepNotReleased}
 	case m.InFlight:
 		until := m.LastAttemptAt.Add(outcomeWait)
 		if now.Before(until) {

@@ -296,6 +296,8 @@ func TestNextStep(t *testing.T) {
 		{"outcome unknown, the wait over", events(queued("M1", 1), attempted("M1", 1, 2), unknown), 17, conversation.Step{Kind: conversation.StepExpireOutcome}},
 		{"named by Twilio", events(queued("M1", 1), attempted("M1", 1, 2), sent("M1", "SMa", "queued", conversation.StatusSending, 3)), 4, conversation.Step{Kind: conversation.StepNamed}},
 		{"failed", events(queued("M1", 1), failed("M1", 0, "x", 2)), 4, conversation.Step{Kind: conversation.StepFinal}},
+		{"scheduled, not released", events(scheduled("M1", noon, noon+60)), noon + 61, conversation.Step{Kind: conversation.StepNotReleased}},
+		{"canceled", events(queued("M1", 1), canceledBy("M1", conversation.CancelConsent, 2)), 4, conversation.Step{Kind: conversation.StepFinal}},
 	}
 	for _, tt := range tests {
 		m, _ := given(tt.given...).Outbound(outID("M1"))

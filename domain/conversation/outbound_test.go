@@ -308,6 +308,7 @@ func TestOutboundStatusOrder(t *testing.T) {
 	ranks := map[conversation.OutboundStatus]int{
 		conversation.StatusQueued: 0, conversation.StatusSending: 1, conversation.StatusSent: 2,
 		conversation.StatusDelivered: 3, conversation.StatusUndelivered: 3, conversation.StatusFailed: 3, "bogus": -1,
+		conversation.StatusScheduled: 0, conversation.StatusCanceled: 3,
 	}
 	for s, r := range ranks {
 		if s.Rank() != r || s.Final() != (r == 3) {
@@ -418,6 +419,7 @@ func TestOutboundDecodeRoundTrip(t *testing.T) {
 		queued("M1", 1), hiddenQueued("M2", 1), attempted("M1", 1, 2), deferred("M1", 1, 2),
 		sent("M1", "SMa", "queued", conversation.StatusSending, 3), changed("M1", "SMa", "undelivered", conversation.StatusUndelivered, 30003, 4),
 		failed("M1", 0, "consent withdrawn", 3), carrier,
+		scheduled("M3", noon, noon+60), released("M3", noon+60, noon+60), canceledBy("M3", conversation.CancelStaff, noon),
 	}
 	for _, e := range all {
 		data, err := json.Marshal(e)

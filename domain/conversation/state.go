@@ -66,13 +66,7 @@ func (s State) Outbound(id uuid.UUID) (OutboundMessage, bool) { return s.outboun
 // staff text reaches Twilio after it answered (commands.ReceiveInbound).
 func (s State) CallsUnderWay(since time.Time) []uuid.UUID {
 	var out []uuid.UUID
-	seen := map[uuid.UUID]bool{}
-	for n := s.outbound.head; n != nil; n = n.next {
-		m := n.msg
-		if seen[m.MessageID] {
-			continue // an older version of a message already looked at
-		}
-		seen[m.MessageID] = true
+	for m := range s.outbound.latest {
 		if m.ConsentBound() && m.InFlight && !m.OutcomeUnknown && !m.LastAttemptAt.Before(since) {
 			out = append(out, m.MessageID)
 		}
@@ -110,6 +104,12 @@ type OutboundMessage struct {
 	// RetryAt is the earliest time of the next attempt after Twilio did not
 	// take the last one (zero: at once).
 	RetryAt time.Time
+	// SendAt is when a scheduled message is due (zero for a text queued to
+	// go at once); CancelReason why a canceled one was (Cancel* constants).
+	SendAt       time.Time
+	CancelReason string
+	// TemplateID is the template the body was filled from (nil: none).
+	TemplateID *uuid.UUID
 }
 
 // ConsentBound reports whether the message may go only while the customer's
@@ -119,9 +119,10 @@ type OutboundMessage struct {
 func (m OutboundMessage) ConsentBound() bool { return !m.Automated || m.AutoReply }
 
 // WaitsToBeSent reports whether the sender may attempt the message: it is
-// not final, no attempt is in flight and Twilio has not named it.
+// not final, not scheduled (not released yet), no attempt is in flight and
+// Twilio has not named it.
 func (m OutboundMessage) WaitsToBeSent() bool {
-	return !m.Status.Final() && !m.InFlight && m.SID == ""
+	return !m.Status.Final() && m.Status != StatusScheduled && !m.InFlight && m.SID == ""
 }
 
 // Evolve returns the state after event e. An event of a type it does not know
@@ -151,6 +152,17 @@ func Evolve(s State, e Event) State {
 	case ThreadUnarchived:
 		s.Thread = e.Thread
 		s.Archived = false
+	case OutboundMessageScheduled:
+		s.Thread = e.Thread
+		s.Messages++
+		s.outbound = s.outbound.with(OutboundMessage{
+			MessageID: e.MessageID, From: e.From, To: e.To, Body: e.Body, App: e.App,
+			TemplateID: e.TemplateID, QueuedAt: e.ScheduledAt, SendAt: e.SendAt, Status: StatusScheduled,
+		})
+	case OutboundMessageCanceled:
+		s.outbound = s.outbound.update(e.MessageID, func(m *OutboundMessage) {
+			m.Status, m.CancelReason = StatusCanceled, e.Reason
+		})
 	case ThreadAssigned:
 		s.Thread = e.Thread
 		s.AssigneeID = e.AssigneeID
@@ -166,10 +178,18 @@ func Evolve(s State, e Event) State {
 		if !e.Hidden {
 			s.LastActivityAt = later(s.LastActivityAt, e.QueuedAt)
 		}
+		if _, scheduled := s.outbound.get(e.MessageID); scheduled {
+			// A scheduled message released: the same message, now queued.
+			s.outbound = s.outbound.update(e.MessageID, func(m *OutboundMessage) {
+				m.Status, m.QueuedAt = StatusQueued, e.QueuedAt
+			})
+			break
+		}
 		s.Messages++
 		s.outbound = s.outbound.with(OutboundMessage{
 			MessageID: e.MessageID, From: e.From, To: e.To, Body: e.Body, App: e.App,
-			Automated: e.Automated, Hidden: e.Hidden, AutoReply: e.AutoReply, QueuedAt: e.QueuedAt, Status: StatusQueued,
+			Automated: e.Automated, Hidden: e.Hidden, AutoReply: e.AutoReply, TemplateID: e.TemplateID,
+			QueuedAt: e.QueuedAt, Status: StatusQueued,
 		})
 		if e.AutoReply {
 			s.LastAutoReplyAt = later(s.LastAutoReplyAt, e.QueuedAt)
@@ -251,6 +271,20 @@ func (l outboundList) get(id uuid.UUID) (OutboundMessage, bool) {
 		}
 	}
 	return OutboundMessage{}, false
+}
+
+// latest yields each message's newest version, newest message first.
+func (l outboundList) latest(yield func(OutboundMessage) bool) {
+	seen := map[uuid.UUID]bool{}
+	for n := l.head; n != nil; n = n.next {
+		if seen[n.msg.MessageID] {
+			continue // an older version of a message already looked at
+		}
+		seen[n.msg.MessageID] = true
+		if !yield(n.msg) {
+			return
+		}
+	}
 }
 
 func (l outboundList) with(m OutboundMessage) outboundList {

@@ -58,76 +58,108 @@ type ClaimTiming struct {
 
 // ClaimerWith is Claimer with other timings.
 func ClaimerWith(pool *pgxpool.Pool, logger *slog.Logger, timing ClaimTiming) eventstream.Claim {
+	return func(ctx context.Context, name string) (eventstore.Position, context.Context, func(), error) {
+		var cp int64
+		claimed, release, err := hold(ctx, pool, logger, timing, name, func(ctx context.Context, conn *pgx.Conn) error {
+			if err := conn.QueryRow(ctx, `SELECT position FROM projection_checkpoints WHERE projector = $1`, name).Scan(&cp); err != nil {
+				return fmt.Errorf("checkpoint of %s: %w", name, err)
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, nil, nil, err
+		}
+		return eventstore.Position(cp), claimed, release, nil
+	}
+}
+
+// Lock is a claim on work that keeps no checkpoint (the due-scheduler): it
+// waits until this process holds name's lock, on a connection of its own,
+// and returns a context that ends when the lock is lost, and the release.
+type Lock func(ctx context.Context, name string) (claimed context.Context, release func(), err error)
+
+// LockerWith returns the Lock of work in pool's database, with ClaimerWith's
+// timings: one process at a time holds it; the others stand by.
+func LockerWith(pool *pgxpool.Pool, logger *slog.Logger, timing ClaimTiming) Lock {
+	return func(ctx context.Context, name string) (context.Context, func(), error) {
+		return hold(ctx, pool, logger, timing, name, nil)
+	}
+}
+
+// hold waits for name's session-level advisory lock on a connection opened
+// beside pool, runs locked (when not nil) on that connection once it holds
+// it, and keeps it for as long as the connection answers its pings.
+func hold(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger, timing ClaimTiming, name string,
+	locked func(context.Context, *pgx.Conn) error) (context.Context, func(), error) {
 	if timing.Standby <= 0 {
 		timing.Standby = time.Second
 	}
 	if timing.Ping <= 0 {
 		timing.Ping = time.Second
 	}
-	return func(ctx context.Context, name string) (eventstore.Position, context.Context, func(), error) {
-		conn, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
-		if err != nil {
-			return 0, nil, nil, err
-		}
-		closeConn := func() {
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			defer cancel()
-			conn.Close(cctx) // closing the session releases its lock
-		}
-		// A standby says so once, not at every look.
-		for said := false; ; said = true {
-			var got bool
-			if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, LockKey(name)).Scan(&got); err != nil {
-				closeConn()
-				return 0, nil, nil, err
-			}
-			if got {
-				break
-			}
-			if !said {
-				logger.Info("another instance runs this consumer of the log; standing by", "consumer", name)
-			}
-			select {
-			case <-time.After(timing.Standby):
-			case <-ctx.Done():
-				closeConn()
-				return 0, nil, nil, ctx.Err()
-			}
-		}
-		var cp int64
-		if err := conn.QueryRow(ctx, `SELECT position FROM projection_checkpoints WHERE projector = $1`, name).Scan(&cp); err != nil {
+	conn, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return nil, nil, err
+	}
+	closeConn := func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		conn.Close(cctx) // closing the session releases its lock
+	}
+	// A standby says so once, not at every look.
+	for said := false; ; said = true {
+		var got bool
+		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, LockKey(name)).Scan(&got); err != nil {
 			closeConn()
-			return 0, nil, nil, fmt.Errorf("checkpoint of %s: %w", name, err)
+			return nil, nil, err
 		}
-		claimed, cancel := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() { // the lock lives as long as its connection answers
-			defer close(done)
-			t := time.NewTicker(timing.Ping)
-			defer t.Stop()
-			for {
-				select {
-				case <-claimed.Done():
+		if got {
+			break
+		}
+		if !said {
+			logger.Info("another instance runs this consumer of the log; standing by", "consumer", name)
+		}
+		select {
+		case <-time.After(timing.Standby):
+		case <-ctx.Done():
+			closeConn()
+			return nil, nil, ctx.Err()
+		}
+	}
+	if locked != nil {
+		if err := locked(ctx, conn); err != nil {
+			closeConn()
+			return nil, nil, err
+		}
+	}
+	claimed, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { // the lock lives as long as its connection answers
+		defer close(done)
+		t := time.NewTicker(timing.Ping)
+		defer t.Stop()
+		for {
+			select {
+			case <-claimed.Done():
+				return
+			case <-t.C:
+				if err := conn.Ping(claimed); err != nil && claimed.Err() == nil {
+					logger.Warn("lost the lock of a consumer of the log; it will be claimed again", "consumer", name, "err", err)
+					cancel()
 					return
-				case <-t.C:
-					if err := conn.Ping(claimed); err != nil && claimed.Err() == nil {
-						logger.Warn("lost the lock of a consumer of the log; it will be claimed again", "consumer", name, "err", err)
-						cancel()
-						return
-					}
 				}
 			}
-		}()
-		release := func() {
-			cancel()
-			<-done
-			uctx, ucancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer ucancel()
-			_, _ = conn.Exec(uctx, `SELECT pg_advisory_unlock($1)`, LockKey(name))
-			conn.Close(uctx)
 		}
-		return eventstore.Position(cp), claimed, release, nil
+	}()
+	release := func() {
+		cancel()
+		<-done
+		uctx, ucancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer ucancel()
+		_, _ = conn.Exec(uctx, `SELECT pg_advisory_unlock($1)`, LockKey(name))
+		conn.Close(uctx)
 	}
+	return claimed, release, nil
 }
 
 // Standing is where a consumer stands in the database, whichever process

@@ -4,7 +4,8 @@
 // A package that uses it calls Main from its TestMain. The server is the one
 // DATABASE_URL names (the test runner, cmd/testenv, sets it to the private
 // cluster it starts for the whole run); else one on 127.0.0.1:5432; else a
-// private cluster started for this package alone and stopped after it.
+// private cluster started for this package alone, when its first test asks
+// for a database, and stopped after the package's tests.
 package pgtest
 
 import (
@@ -33,44 +34,74 @@ func Main(m *testing.M) {
 
 // Run is Main without the exit: it answers the exit code, so that a
 // TestMain can release what its package's tests shared before it exits.
+//
+// A private cluster is started only when a test first asks for a database
+// (NewDatabase, NewPool): a run of the package's tests that need none (on a
+// store in memory, say) needs no PostgreSQL at all.
 func Run(m *testing.M) int {
 	ctx := context.Background()
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if os.Getenv("DATABASE_URL") == "" {
-		if pgserver.Answers("127.0.0.1:5432") {
-			_ = os.Setenv("DATABASE_URL", pgserver.DefaultLocalURL) // fails only for a malformed name
-		} else {
-			dir, err := os.MkdirTemp("", "smsinbox-pgtest-")
-			if err != nil {
-				fmt.Fprintln(os.Stderr, "pgtest:", err)
-				return 1
-			}
-			defer func() { _ = os.RemoveAll(dir) }()
-			if err := os.Chmod(dir, 0o755); err != nil { // the cluster's owner must reach it
-				fmt.Fprintln(os.Stderr, "pgtest:", err)
-				return 1
-			}
-			port, err := pgserver.FreePort()
-			if err != nil {
-				fmt.Fprintln(os.Stderr, "pgtest:", err)
-				return 1
-			}
-			c, err := pgserver.Start(ctx, filepath.Join(dir, "pg"), port, logger)
-			if err != nil {
-				fmt.Fprintln(os.Stderr, "pgtest: no PostgreSQL server:", err)
-				return 1
-			}
-			defer func() {
-				if err := c.Stop(ctx); err != nil {
-					fmt.Fprintln(os.Stderr, "pgtest:", err)
-				}
-			}()
-			_ = os.Setenv("DATABASE_URL", c.URL("postgres"))
-		}
+	if os.Getenv("DATABASE_URL") == "" && pgserver.Answers("127.0.0.1:5432") {
+		_ = os.Setenv("DATABASE_URL", pgserver.DefaultLocalURL) // fails only for a malformed name
 	}
 	code := m.Run()
 	templates.drop(ctx)
+	private.stop(ctx)
 	return code
+}
+
+// privateCluster is the cluster this test process starts for itself when
+// no server was named or answered, on first use.
+type privateCluster struct {
+	once    sync.Once
+	err     error
+	dir     string
+	cluster *pgserver.Cluster
+}
+
+var private privateCluster
+
+// ensure makes DATABASE_URL name a server, starting the private cluster if
+// it names none.
+func (pc *privateCluster) ensure() error {
+	pc.once.Do(func() {
+		if os.Getenv("DATABASE_URL") != "" {
+			return
+		}
+		// Not the caller's context: the cluster outlives the test that
+		// happened to start it.
+		ctx := context.Background()
+		logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		pc.dir, pc.err = os.MkdirTemp("", "smsinbox-pgtest-")
+		if pc.err != nil {
+			return
+		}
+		if pc.err = os.Chmod(pc.dir, 0o755); pc.err != nil { // the cluster's owner must reach it
+			return
+		}
+		port, err := pgserver.FreePort()
+		if err != nil {
+			pc.err = err
+			return
+		}
+		if pc.cluster, pc.err = pgserver.Start(ctx, filepath.Join(pc.dir, "pg"), port, logger); pc.err != nil {
+			pc.err = fmt.Errorf("no PostgreSQL server: %w", pc.err)
+			return
+		}
+		_ = os.Setenv("DATABASE_URL", pc.cluster.URL("postgres"))
+	})
+	return pc.err
+}
+
+// stop stops the private cluster, if one was started, and removes it.
+func (pc *privateCluster) stop(ctx context.Context) {
+	if pc.cluster != nil {
+		if err := pc.cluster.Stop(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "pgtest:", err)
+		}
+	}
+	if pc.dir != "" {
+		_ = os.RemoveAll(pc.dir)
+	}
 }
 
 // template is one migrated database per test process that each test's
@@ -154,6 +185,9 @@ func createMigrated(ctx context.Context, name string) error {
 // and returns its URL.
 func NewDatabase(t testing.TB) string {
 	t.Helper()
+	if err := private.ensure(); err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	tpl, err := templates.get(ctx)

@@ -6,8 +6,9 @@
 // events to the modules that handle them, and starts. Each module holds
 // one part of the page (see adapters/web/README.md, "Modules"):
 // state.js (shared state), api.js (requests), session.js (sign-in),
-// views.js, list.js, thread.js, messages.js, team.js (assignee and notes),
-// leads.js, audit.js, download.js, settings.js and live.js (the live stream).
+// views.js, list.js, thread.js, messages.js, schedule.js, team.js (assignee
+// and notes), leads.js, audit.js, download.js, settings.js and live.js (the
+// live stream).
 
 import { onSessionEnd } from "./api.js";
 import { loadAudit } from "./audit.js";
@@ -19,6 +20,7 @@ import { wakeLive } from "./live.js";
 import { loadMore, onListKey, onTabKey, selectTab } from "./list.js";
 import { closeSearch, moreResults, openResult, runSearch } from "./search.js";
 import { showBlocked, showSignin, signOut, start, TOKEN_KEY } from "./session.js";
+import { initSchedule, onMessagesClick } from "./schedule.js";
 import { initSettings } from "./settings.js";
 import { el, lookUp, state } from "./state.js";
 import { addNote, assignOpen, selectAssignee } from "./team.js";
@@ -91,6 +93,8 @@ function wire() {
     }
   });
   el.reply.addEventListener("submit", sendReply);
+  initSchedule();
+  el.messages.addEventListener("click", (ev) => onMessagesClick(ev, refreshOpen));
   el["reply-body"].addEventListener("input", countReply);
   el["reply-template"].addEventListener("change", onPick);
   el["reply-body"].addEventListener("keydown", (ev) => {

@@ -53,7 +53,26 @@ export function renderMessages(messages, switched) {
 export const STATUS_WORDS = {
   queued: "Queued", sending: "Sending", sent: "Sent", delivered: "Delivered",
   undelivered: "Not delivered", failed: "Failed", received: "Received",
+  scheduled: "Scheduled", canceled: "Canceled",
 };
+
+// Why a scheduled text was canceled, in words.
+const CANCEL_WORDS = {
+  staff: "canceled by staff", consent: "the customer's consent no longer allows it",
+  not_allowed: "Messages were turned off",
+  quiet_hours: "it could only go out at an hour the customer may not be texted",
+};
+
+// statusWords is a message's status for people: a scheduled text says when
+// it goes, a canceled one why it will not.
+function statusWords(m) {
+  if (m.status === "scheduled" && m.send_at) return `Scheduled for ${state.fmt.time(m.send_at)}`;
+  if (m.status === "canceled") {
+    const why = CANCEL_WORDS[m.cancel_reason];
+    return why ? `Canceled: ${why}` : "Canceled";
+  }
+  return STATUS_WORDS[m.status] || m.status;
+}
 
 // A few of Twilio's error codes, in words; the others show their number.
 const TWILIO_ERRORS = {
@@ -71,9 +90,10 @@ function buildMessage(m) {
   const time = h("time", { class: "message-time" });
   const status = h("span", { class: "message-status" });
   const error = h("span", { class: "message-error" });
+  const cancel = h("button", { type: "button", class: "cancel-scheduled link", "aria-label": "Cancel the scheduled text" }, "Cancel");
   const meta = h("p", { class: "message-meta" }, who, time, status, error);
   const li = h("li", { class: "message", dataset: { messageId: m.id } }, h("div", { class: "bubble" }, body, media), meta);
-  const parts = { li, body, media, automated, who, time, status, error, mediaKey: null };
+  const parts = { li, body, media, automated, who, time, status, error, cancel, mediaKey: null };
   paintMessage(parts, m);
   return parts;
 }
@@ -83,7 +103,7 @@ function paintMessage(p, m) {
   setAttr(li, "data-direction", m.direction);
   setAttr(li, "data-status", m.status);
   setAttr(li, "data-automated", m.automated ? "true" : "false");
-  setText(p.who, m.direction === "inbound" ? "From the customer." : "Sent.");
+  setText(p.who, m.direction === "inbound" ? "From the customer." : m.status === "scheduled" ? "Scheduled." : "Sent.");
   setText(p.body, m.body);
   p.body.hidden = !m.body;
   // Only automated texts carry the mark (not hidden text: it would be read).
@@ -91,7 +111,11 @@ function paintMessage(p, m) {
   else if (!m.automated && p.automated.isConnected) p.automated.remove();
   setText(p.time, state.fmt.time(m.created_at));
   setAttr(p.time, "datetime", m.created_at);
-  setText(p.status, STATUS_WORDS[m.status] || m.status);
+  setText(p.status, statusWords(m));
+  // A scheduled text can be canceled until it leaves (by those who write).
+  const cancelable = m.status === "scheduled" && state.canWrite;
+  if (cancelable && !p.cancel.isConnected) p.status.after(p.cancel);
+  else if (!cancelable && p.cancel.isConnected) p.cancel.remove();
   if (m.error_code !== null && m.error_code !== undefined) {
     const words = TWILIO_ERRORS[m.error_code];
     setText(p.error, `Error ${m.error_code}${words ? `: ${words}` : ""}`);

@@ -62,6 +62,7 @@ export function lookUp() {
     "audit", "audit-form", "audit-at", "audit-now", "audit-status", "audit-detail", "audit-error",
     "audit-events", "layout", "lead-dialog", "lead-form", "lead-form-phone", "lead-first-name",
     "lead-last-name", "lead-email", "lead-form-error", "lead-cancel", "lead-submit",
+    "schedule", "schedule-on", "schedule-fields", "schedule-at", "schedule-zone", "schedule-error", "schedule-next",
     "assignee", "assignee-filter", "notes", "notes-list", "notes-count", "note-form", "note-body", "note-add", "note-error",
     "reply-template", "reply-template-note", "reply-segments",
     "search", "search-q", "search-panel", "search-title", "search-clear", "search-error", "search-results",

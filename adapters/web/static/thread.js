@@ -9,6 +9,7 @@ import { announce, busy, isBusy, setAttr, setBadge, setText, shownPhone } from "
 import { hideLeadDetails, loadLead } from "./leads.js";
 import { applyThread, syncTabStop } from "./list.js";
 import { renderMessages } from "./messages.js";
+import { clearScheduleRefusal, resetSchedule, scheduleFields, showScheduleRefusal } from "./schedule.js";
 import { el, state } from "./state.js";
 import { renderNotes, syncAssignee } from "./team.js";
 import { utcToZonedInput } from "./time.js";
@@ -268,10 +269,13 @@ export async function sendReply(ev) {
     return;
   }
   setText(el["reply-error"], "");
+  clearScheduleRefusal();
+  const later = scheduleFields();
+  if (!later) return;
   busy(el["reply-send"], true);
   setAttr(el.reply, "aria-busy", "true");
   try {
-    const answer = await api(`/api/threads/${encodeURIComponent(id)}/messages`, { method: "POST", body: replyRequest(text) });
+    const answer = await api(`/api/threads/${encodeURIComponent(id)}/messages`, { method: "POST", body: { ...replyRequest(text), ...later } });
     const pos = noteCommand(answer);
     state.drafts.delete(id);
     if (state.openId === id && box.value === text) {
@@ -279,7 +283,8 @@ export async function sendReply(ev) {
       box.value = "";
       countReply();
     }
-    announce("Reply sent.");
+    if (later.send_at) resetSchedule();
+    announce(later.send_at ? "Reply scheduled." : "Reply sent.");
     // Answering a thread is reading it: one left unread (a text came while
     // it was open) is marked read. The reply itself changes no unread flag.
     const entry = state.threads.get(id);
@@ -287,8 +292,9 @@ export async function sendReply(ev) {
     if (state.openId === id) await refreshOpen(pos);
   } catch (err) {
     if (quiet(err)) return;
-    // Refused (consent_required, …): the text stays in the box.
-    if (state.openId === id) {
+    // Refused (consent_required, quiet_hours, …): the text stays in the box;
+    // a refused time to send it later shows beside the schedule option.
+    if (state.openId === id && !showScheduleRefusal(err)) {
       const qh = quietHoursRefusal(err, state.fmt);
       if (qh) el["reply-error"].replaceChildren(...qh);
       else setText(el["reply-error"], err.message);

@@ -23,6 +23,7 @@ import (
 	"github.com/smsinbox/smsinbox/adapters/eventstream"
 	"github.com/smsinbox/smsinbox/adapters/httpapi"
 	"github.com/smsinbox/smsinbox/adapters/postgres/checkpoint"
+	"github.com/smsinbox/smsinbox/adapters/scheduler"
 	"github.com/smsinbox/smsinbox/adapters/sender"
 	"github.com/smsinbox/smsinbox/adapters/twilio"
 	"github.com/smsinbox/smsinbox/adapters/web"
@@ -56,8 +57,11 @@ type Config struct {
 	// TwilioHTTPClient carries the calls to Twilio's REST API (nil:
 	// http.DefaultTransport, twilio.DefaultTimeout); tests put hooks in it.
 	TwilioHTTPClient *http.Client
-	// Now is the clock (time.Now).
+	// Now is the clock (time.Now). Alarm fires once the clock reads a given
+	// instant (nil: a timer on the wall clock); the due-scheduler waits on it
+	// for the next send_at, so a test's clock that moves by hand wakes it.
 	Now    func() time.Time
+	Alarm  func(time.Time) <-chan time.Time
 	Logger *slog.Logger
 	// CommandTimeout bounds every HTTP request that may change something
 	// (0: httpapi.DefaultCommandTimeout).
@@ -115,6 +119,8 @@ type App struct {
 	// Notifier wakes X-Min-Position waits and the live streams when a
 	// projector commits; the streams end when it stops (with Run).
 	Notifier *projections.Notifier
+	// Scheduler releases scheduled messages when they are due.
+	Scheduler *scheduler.Scheduler
 }
 
 // New wires an App. It refuses a configuration that Validate refuses.
@@ -203,7 +209,8 @@ func New(cfg Config) (*App, error) {
 				Queue: func(ctx context.Context, req commands.OutboundRequest) (eventstore.Position, error) {
 					return commands.QueueOutbound(ctx, store, now, req)
 				},
-				Status: commands.RecordStatusCallback{Store: store, Now: now},
+				Scheduled: scheduledCommands(store, now),
+				Status:    commands.RecordStatusCallback{Store: store, Now: now},
 			},
 		},
 		Admin:          adminCommands(store, now),
@@ -218,7 +225,8 @@ func New(cfg Config) (*App, error) {
 			{Name: "sender", Fn: func(ctx context.Context) error { return readiness.Check(ctx, sending) }},
 		}, consumerChecks...),
 	})
-	return &App{Handler: handler, Runner: runner, Progress: progress, Registry: reg, Store: store, Sender: snd, Notifier: notifier}, nil
+	return &App{Handler: handler, Runner: runner, Progress: progress, Registry: reg, Store: store, Sender: snd, Notifier: notifier,
+		Scheduler: newScheduler(cfg, store, notifier)}, nil
 }
 
 // newSender wires the outbound sender: Twilio's REST API with the
@@ -309,5 +317,6 @@ func (a *App) Run(ctx context.Context) error {
 	g.Go(func() error { return a.Notifier.Run(gctx) })
 	g.Go(func() error { return a.Runner.Run(gctx) })
 	g.Go(func() error { return a.Sender.Run(gctx) })
+	g.Go(func() error { return a.Scheduler.Run(gctx) })
 	return g.Wait()
 }

@@ -44,10 +44,30 @@ const (
 	adminTok = "test-admin-token-0123456789abcdef" // ADMIN_TOKEN needs 32 characters or more
 )
 
-// fakeClock is app.Config.Now: time stands still until a test advances it.
+// fakeClock is app.Config.Now and Alarm: time stands still until a test
+// advances it, and its alarms go off as it passes them.
 type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
+	mu     sync.Mutex
+	now    time.Time
+	timers []fakeTimer
+}
+
+type fakeTimer struct {
+	at time.Time
+	ch chan time.Time
+}
+
+// Alarm fires once the clock reads at (at once when it does already).
+func (c *fakeClock) Alarm(at time.Time) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	if !c.now.Before(at) {
+		ch <- c.now
+		return ch
+	}
+	c.timers = append(c.timers, fakeTimer{at: at, ch: ch})
+	return ch
 }
 
 func (c *fakeClock) Now() time.Time {
@@ -60,6 +80,15 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
+	waiting := c.timers[:0]
+	for _, t := range c.timers {
+		if t.at.After(c.now) {
+			waiting = append(waiting, t)
+			continue
+		}
+		t.ch <- c.now
+	}
+	c.timers = waiting
 }
 
 // env is one smsinbox, on its own database, behind an httptest server,
@@ -88,6 +117,10 @@ type envConfig struct {
 	// configure, when set, changes the app's configuration (Twilio's
 	// credentials and API URL, ...) before it is built.
 	configure func(*app.Config)
+	// pool and clock, when set, are another env's: a second server on the
+	// same database, or the same server started again.
+	pool  *pgxpool.Pool
+	clock *fakeClock
 	// signIns are the failed sign-in limits. Zero: so many failures that
 	// no test of refusals (every route with a bad token, from one address)
 	// meets them; the tests of the limits set them.
@@ -100,20 +133,26 @@ func newEnv(t *testing.T) *env {
 
 func newEnvWith(t *testing.T, cfg envConfig) *env {
 	t.Helper()
-	pool := pgtest.NewPool(t)
+	pool := cfg.pool
+	if pool == nil {
+		pool = pgtest.NewPool(t)
+	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	store, err := pgstore.New(context.Background(), pool, pgstore.Config{Logger: logger})
 	if err != nil {
 		t.Fatalf("event store: %v", err)
 	}
 	t.Cleanup(func() { store.Close() })
-	clock := &fakeClock{now: time.Date(2030, 3, 4, 15, 0, 0, 0, time.UTC)}
+	clock := cfg.clock
+	if clock == nil {
+		clock = &fakeClock{now: time.Date(2030, 3, 4, 15, 0, 0, 0, time.UTC)}
+	}
 	if cfg.signIns.Burst == 0 {
 		cfg.signIns.Burst = 1 << 20
 	}
 	acfg := app.Config{
 		Pool: pool, Store: store, PublicURL: cfg.publicURL, AdminToken: cfg.adminToken,
-		Now: clock.Now, Logger: logger, SignIns: cfg.signIns,
+		Now: clock.Now, Alarm: clock.Alarm, Logger: logger, SignIns: cfg.signIns,
 	}
 	if cfg.configure != nil {
 		cfg.configure(&acfg)

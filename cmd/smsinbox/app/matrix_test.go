@@ -26,6 +26,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/gorilla/mux"
@@ -126,6 +127,7 @@ var matrixRoutes = []matrixRoute{
 	{"POST", "/api/threads/{thread_id}/archive", writers, owned, 200, onThread("/archive", nil), nil},
 	{"POST", "/api/threads/{thread_id}/unarchive", writers, owned, 200, onThread("/unarchive", nil), nil},
 	{"POST", "/api/threads/{thread_id}/messages", writers, owned, 202, onThread("/messages", map[string]any{"body": "Matrix: Tuesday at 10 works."}), nil},
+	{"DELETE", "/api/threads/{thread_id}/messages/{message_id}", writers, owned, 200, freshScheduled, nil},
 	{"POST", "/api/threads/{thread_id}/lead", writers, owned, 201, freshThreadLead, nil},
 	{"GET", "/api/threads/{thread_id}/export.csv", readers, owned, 200, onThread("/export.csv", nil), nil},
 	{"GET", "/api/messages/export.csv", readers, noResource, 200, fixed("/api/messages/export.csv"), nil},
@@ -361,6 +363,12 @@ func freshUser(suffix string) matrixBuild {
 		u := m.e.newUser(tn.ID, "agent")
 		return req{path: "/api/admin/companies/" + tn.ID + "/users/" + u.ID + suffix}
 	}
+}
+
+// freshScheduled names a text scheduled for the request, an hour ahead.
+func freshScheduled(m *matrix, tn *matrixTenant) req {
+	id := m.e.mustSchedule(tn.agent, tn.threadID, "Matrix: a reminder.", m.e.clock.Now().Add(time.Hour))
+	return req{path: "/api/threads/" + tn.threadID + "/messages/" + id}
 }
 
 // freshThreadLead creates the lead of a new thread: a thread has one lead.

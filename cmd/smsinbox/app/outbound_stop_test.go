@@ -198,7 +198,7 @@ func TestOutboundNoReplyAfterTheStopAnswered(t *testing.T) {
 	e.customerTexts(numA, cust1, "STOP")
 	atAnswer := len(e.fake.Arrived())
 
-	// Every reply ends: sent, or failed for consent.
+	// Every reply ends: sent, or canceled or failed for consent.
 	e.awaitSettled(a.ID, cust1, ids)
 	e.waitFake(t, "the opt-out confirmation", func() bool {
 		return slices.ContainsFunc(e.fake.Sent(), func(r twiliofake.Request) bool { return strings.Contains(r.Body, "unsubscribed") })
@@ -212,9 +212,9 @@ func TestOutboundNoReplyAfterTheStopAnswered(t *testing.T) {
 	}
 }
 
-// awaitSettled waits until each of the customer's replies ids is sent or
-// failed for consent (any other failure fails the test), and answers how
-// many failed for consent.
+// awaitSettled waits until each of the customer's replies ids is sent, or
+// canceled or failed for consent (any other end fails the test), and
+// answers how many were stopped for consent.
 func (e *outEnv) awaitSettled(companyID, customer string, ids []string) (stopped int) {
 	e.t.Helper()
 	for _, id := range ids {
@@ -226,6 +226,13 @@ func (e *outEnv) awaitSettled(companyID, customer string, ids []string) (stopped
 				case conversation.OutboundMessageFailed:
 					if ev.ReasonCode != conversation.ReasonConsent {
 						e.t.Fatalf("reply %s failed: %+v", id, ev)
+					}
+					stopped++
+					return true
+				case conversation.OutboundMessageCanceled:
+					// A STOP cancels what Twilio has not been handed.
+					if ev.Reason != conversation.CancelConsent {
+						e.t.Fatalf("reply %s canceled: %+v", id, ev)
 					}
 					stopped++
 					return true
@@ -286,12 +293,14 @@ func TestOutboundStopWinsOverAnAttemptBeingRecorded(t *testing.T) {
 	atAnswer := len(e.fake.Arrived())
 	close(hold.release)
 
-	m := e.waitStatus(a.agent, threadID, id, "failed")
+	// The STOP canceled it (no attempt was recorded), and the attempt,
+	// decided again, found it canceled.
+	m := e.waitStatus(a.agent, threadID, id, "canceled")
 	if m.ErrorCode != nil {
 		t.Fatalf("message %+v", m)
 	}
 	evs := e.outboundEvents(a.ID, cust1, id)
-	if f, ok := evs[len(evs)-1].(conversation.OutboundMessageFailed); !ok || f.ReasonCode != conversation.ReasonConsent {
+	if c, ok := evs[len(evs)-1].(conversation.OutboundMessageCanceled); !ok || c.Reason != conversation.CancelConsent {
 		t.Fatalf("events %#v", evs)
 	}
 	e.waitFake(t, "the opt-out confirmation", func() bool { return len(e.fake.Sent()) == 1 })

@@ -736,8 +736,9 @@ func TestOutboundAttemptInFlightAfterACrash(t *testing.T) {
 	}
 }
 
-// A STOP that arrives while a staff text waits to be sent stops it; the
-// opt-out confirmation (automated) goes out all the same.
+// A STOP that arrives while a staff text waits to be sent cancels it
+// (reason consent); the opt-out confirmation (automated) goes out all the
+// same.
 func TestOutboundStopWhileQueued(t *testing.T) {
 	t.Parallel()
 	e := newOutEnv(t)
@@ -757,15 +758,15 @@ func TestOutboundStopWhileQueued(t *testing.T) {
 	expect(t, <-answered, http.StatusOK, "")
 
 	e.waitSent(a.ID, cust1, first)
-	m := e.waitStatus(a.agent, threadID, second, "failed")
+	m := e.waitStatus(a.agent, threadID, second, "canceled")
 	if m.ErrorCode != nil {
 		t.Fatalf("message %+v", m)
 	}
 	evs := e.outboundEvents(a.ID, cust1, second)
-	if f, ok := evs[len(evs)-1].(conversation.OutboundMessageFailed); !ok || !strings.Contains(f.Reason, "consent") {
+	if c, ok := evs[len(evs)-1].(conversation.OutboundMessageCanceled); !ok || c.Reason != conversation.CancelConsent {
 		t.Fatalf("events %#v", evs)
 	}
-	if got := eventTypes(evs); !slices.Equal(got, []string{"OutboundMessageQueued", "OutboundMessageFailed"}) {
+	if got := eventTypes(evs); !slices.Equal(got, []string{"OutboundMessageQueued", "OutboundMessageCanceled"}) {
 		t.Fatalf("events %v: the second text was attempted", got)
 	}
 	// The opt-out confirmation goes out (hidden from the thread).

@@ -13,7 +13,8 @@ import (
 // before the first is answered) while Twilio answers each slowly; the
 // customer texts STOP while they drain. Once the STOP's webhook has answered
 // 200, no reply reaches Twilio any more: every reply still queued then is
-// not sent (failed for consent), and only the opt-out confirmation follows.
+// not sent (canceled by the STOP, or failed for consent), and only the
+// opt-out confirmation follows.
 func TestStopRaceTwentyQueuedRepliesSlowTwilio(t *testing.T) {
 	t.Parallel()
 	e := newOutEnv(t)

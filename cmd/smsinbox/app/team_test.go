@@ -71,10 +71,16 @@ func (tm *team) assign(token, id string, userID *string) response {
 // detail reads a thread after every write so far.
 func (tm *team) detail(token, id string) teamThread {
 	tm.e.t.Helper()
-	r := tm.e.do(req{method: "GET", path: "/api/threads/" + id, token: token, header: minPosHeader(tm.e.head())})
-	expect(tm.e.t, r, http.StatusOK, "")
+	return tm.e.teamDetail(token, id)
+}
+
+// teamDetail reads a thread after every write so far.
+func (e *env) teamDetail(token, id string) teamThread {
+	e.t.Helper()
+	r := e.do(req{method: "GET", path: "/api/threads/" + id, token: token, header: minPosHeader(e.head())})
+	expect(e.t, r, http.StatusOK, "")
 	var th teamThread
-	r.json(tm.e.t, &th)
+	r.json(e.t, &th)
 	return th
 }
 
