@@ -347,7 +347,7 @@ func (s *Subscriber) deliver(ctx context.Context, topic string, after eventstore
 func (s *Subscriber) handOver(ctx context.Context, after eventstore.Position, batch []eventstore.RecordedEvent, out chan<- *message.Message, log *slog.Logger) (acked, ok bool) {
 	msg := ToMessage(batch...)
 	msg.Metadata.Set(KeyAfter, strconv.FormatUint(uint64(after), 10))
-	msgCtx, finish := context.WithCancel(ctx)
+	msgCtx, finish := context.WithCancel(context.WithValue(ctx, claimKey{}, ctx))
 	defer finish()
 	msg.SetContext(msgCtx)
 	select {
@@ -370,6 +370,23 @@ func (s *Subscriber) handOver(ctx context.Context, after eventstore.Position, ba
 		}
 		return false, false
 	}
+}
+
+// claimKey keys the claim's context inside a message's context.
+type claimKey struct{}
+
+// ClaimContext is the context of the claim that delivered msg: unlike the
+// message's own context, which ends once the handler answers, it lasts as
+// long as this process holds the consumer. A handler that acks at once and
+// goes on working on what the message asked (the sender, whose texts are
+// sent by its lanes after the ack) works under it, so that the work stops
+// when the claim ends and the claim is not released under it. A message
+// that did not come from a Subscriber answers its own context.
+func ClaimContext(msg *message.Message) context.Context {
+	if ctx, ok := msg.Context().Value(claimKey{}).(context.Context); ok {
+		return ctx
+	}
+	return msg.Context()
 }
 
 // Close ends every subscription and waits for them.

@@ -173,3 +173,40 @@ func TestMessageContextEndsWithItsAnswer(t *testing.T) {
 	next.Ack()
 	go ackAll(out)
 }
+
+// The claim's context, unlike the message's, outlives the handler's answer
+// and ends with the claim: a handler that acks at once and sends what the
+// message asked afterwards (the sender) keeps working until the claim ends.
+func TestClaimContextOutlivesTheAckAndEndsWithTheClaim(t *testing.T) {
+	c := &claims{claimed: make(chan int, 4)}
+	_, out := subscribed(t, Config{Claim: c.claim, MaxBatch: 1, ClaimBackoff: time.Millisecond})
+	<-c.claimed
+	acked := <-out
+	claim := ClaimContext(acked)
+	acked.Ack()
+	next := <-out // the next message comes after the ack was dealt with
+	if acked.Context().Err() == nil {
+		t.Fatal("the context of an acked message goes on")
+	}
+	if err := claim.Err(); err != nil {
+		t.Fatalf("the claim's context ended with the ack: %v", err)
+	}
+	if ClaimContext(next).Done() != claim.Done() {
+		t.Fatal("two messages of one claim answer different claim contexts")
+	}
+	c.loseClaim(1)
+	<-claim.Done() // the claim's end reaches it
+	next.Ack()
+	go ackAll(out)
+}
+
+// A message that did not come from a Subscriber answers its own context.
+func TestClaimContextOfAnotherMessageIsItsOwn(t *testing.T) {
+	msg := message.NewMessage("id", nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	msg.SetContext(ctx)
+	if ClaimContext(msg) != ctx {
+		t.Fatal("ClaimContext of a message of no claim is not its context")
+	}
+}

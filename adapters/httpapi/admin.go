@@ -6,27 +6,9 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/smsinbox/smsinbox/commands"
-	"github.com/smsinbox/smsinbox/domain/company"
 	"github.com/smsinbox/smsinbox/domain/phone"
 	"github.com/smsinbox/smsinbox/domain/unrouted"
 )
-
-func init() {
-	errorMappings = append(errorMappings, []struct {
-		target  error
-		status  int
-		code    string
-		message string
-	}{
-		{company.ErrInvalidCommand, http.StatusBadRequest, "invalid_request", ""},
-		{company.ErrCompanyNotFound, http.StatusNotFound, "not_found", "There is no such company."},
-		{company.ErrNumberTaken, http.StatusConflict, "number_taken", ""},
-		{company.ErrCompanyExists, http.StatusConflict, "company_exists", ""},
-		{company.ErrUserExists, http.StatusConflict, "user_exists", ""},
-		{company.ErrAppKeyNotFound, http.StatusNotFound, "not_found", ""},
-		{company.ErrUserNotFound, http.StatusNotFound, "user_not_found", ""},
-	}...)
-}
 
 // AdminCommands are the admin API's use cases.
 type AdminCommands struct {

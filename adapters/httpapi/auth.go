@@ -26,11 +26,12 @@ var (
 type access int
 
 const (
-	readMessages  access = iota // company.Role.CanUseMessages
-	writeMessages               // company.Role.CanSendMessages
-	manageLeads                 // company.Role.CanManageLeads
-	auditConsent                // company.Role.CanAudit
-	adminOnly                   // company.Role.IsAdmin: the company's settings
+	readMessages    access = iota // company.Role.CanUseMessages
+	writeMessages                 // company.Role.CanSendMessages
+	manageLeads                   // company.Role.CanManageLeads
+	auditConsent                  // company.Role.CanAudit
+	adminOnly                     // company.Role.IsAdmin: the company's settings
+	manageTemplates               // company.Role.CanManageTemplates
 )
 
 func (a access) allows(role company.Role) bool {
@@ -45,6 +46,8 @@ func (a access) allows(role company.Role) bool {
 		return role.CanAudit()
 	case adminOnly:
 		return role.IsAdmin()
+	case manageTemplates:
+		return role.CanManageTemplates()
 	}
 	return false
 }

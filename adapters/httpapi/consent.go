@@ -7,22 +7,8 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/smsinbox/smsinbox/commands"
-	"github.com/smsinbox/smsinbox/domain/consent"
 	"github.com/smsinbox/smsinbox/domain/phone"
 )
-
-func init() {
-	errorMappings = append(errorMappings, []struct {
-		target  error
-		status  int
-		code    string
-		message string
-	}{
-		{consent.ErrInvalidCommand, http.StatusBadRequest, "invalid_request", ""},
-		{commands.ErrInvalidEmail, http.StatusBadRequest, "invalid_email", ""},
-		{commands.ErrInvalidForm, http.StatusBadRequest, "invalid_request", ""},
-	}...)
-}
 
 // ConsentCommands are the consent use cases of the HTTP surface.
 type ConsentCommands struct {

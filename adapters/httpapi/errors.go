@@ -6,10 +6,17 @@ import (
 	"net/http"
 
 	"github.com/smsinbox/smsinbox/adapters/twilio"
+	"github.com/smsinbox/smsinbox/commands"
+	"github.com/smsinbox/smsinbox/domain/autoreply"
+	"github.com/smsinbox/smsinbox/domain/company"
 	"github.com/smsinbox/smsinbox/domain/consent"
 	"github.com/smsinbox/smsinbox/domain/conversation"
 	"github.com/smsinbox/smsinbox/domain/eventstore"
+	"github.com/smsinbox/smsinbox/domain/lead"
 	"github.com/smsinbox/smsinbox/domain/phone"
+	"github.com/smsinbox/smsinbox/domain/quiethours"
+	"github.com/smsinbox/smsinbox/domain/search"
+	"github.com/smsinbox/smsinbox/domain/template"
 	"github.com/smsinbox/smsinbox/projections"
 )
 
@@ -45,15 +52,66 @@ var errorMappings = []struct {
 	{projections.ErrBadCursor, http.StatusBadRequest, "invalid_cursor", "The cursor is not one this server gave out."},
 	{projections.ErrBehind, http.StatusServiceUnavailable, "not_ready", "The read models did not reach the requested position in time; try again."},
 	{context.DeadlineExceeded, http.StatusServiceUnavailable, "not_ready", "smsinbox took too long to answer; try again."},
+
+	// companies, users and app keys
+	{company.ErrInvalidCommand, http.StatusBadRequest, "invalid_request", ""},
+	{company.ErrCompanyNotFound, http.StatusNotFound, "not_found", "There is no such company."},
+	{company.ErrNumberTaken, http.StatusConflict, "number_taken", ""},
+	{company.ErrCompanyExists, http.StatusConflict, "company_exists", ""},
+	{company.ErrUserExists, http.StatusConflict, "user_exists", ""},
+	{company.ErrAppKeyNotFound, http.StatusNotFound, "not_found", ""},
+	{company.ErrUserNotFound, http.StatusNotFound, "user_not_found", ""},
+
+	// consent and forms
+	{consent.ErrInvalidCommand, http.StatusBadRequest, "invalid_request", ""},
+	{commands.ErrInvalidEmail, http.StatusBadRequest, "invalid_email", ""},
+	{commands.ErrInvalidForm, http.StatusBadRequest, "invalid_request", ""},
+
+	// leads
+	{lead.ErrLeadExists, http.StatusConflict, "lead_exists", "A lead is already linked to this thread."},
+	{lead.ErrInvalid, http.StatusBadRequest, "invalid_request", ""},
+
+	// messages
+	{conversation.ErrMessageNotFound, http.StatusNotFound, "not_found", "There is no such message."},
+
+	// quiet hours
+	{conversation.ErrQuietHours, http.StatusConflict, "quiet_hours",
+		"It is outside the hours in which this customer may be texted, by their local time; nothing was sent. next_allowed_at says when it may be."},
+	{quiethours.ErrInvalidWindow, http.StatusBadRequest, "invalid_quiet_hours", ""},
+
+	// scheduled messages
+	{conversation.ErrInvalidSendAt, http.StatusBadRequest, "invalid_send_at", ""},
+	{conversation.ErrNotScheduled, http.StatusConflict, "not_scheduled", "The message is not scheduled any more: it has been handed to the sender (or failed), so it cannot be canceled."},
+
+	// search
+	{search.ErrEmpty, http.StatusBadRequest, "invalid_query", "q: type words, a name, or 3 or more digits of a phone number."},
+	{search.ErrInvalid, http.StatusBadRequest, "invalid_query", ""},
+
+	// auto-reply and automated texts
+	{autoreply.ErrInvalidBody, http.StatusBadRequest, "invalid_auto_reply", ""},
+	{autoreply.ErrInvalidHours, http.StatusBadRequest, "invalid_business_hours", ""},
+	{consent.ErrInvalidText, http.StatusBadRequest, "invalid_text", ""},
+
+	// assignment: one answer for an unknown ID, a removed user, another
+	// company's user and a role without Messages, so that it says nothing
+	// about whether the ID exists elsewhere
+	{conversation.ErrInvalidAssignee, http.StatusBadRequest, "invalid_assignee",
+		"A thread can be assigned only to a current user of your company with access to Messages."},
+
+	// templates
+	{template.ErrUnknownPlaceholder, http.StatusBadRequest, "unknown_placeholder", ""},
+	{template.ErrValueMissing, http.StatusBadRequest, "template_value_missing", ""},
+	{template.ErrTemplateExists, http.StatusConflict, "template_exists", ""},
+	{template.ErrTemplateNotFound, http.StatusNotFound, "not_found", "There is no such template, or it belongs to another company."},
+	{template.ErrInvalid, http.StatusBadRequest, "invalid_request", ""},
 }
 
 // errorDetails add fields of a typed error to the error object, beside
 // code and message (a quiet-hours refusal's next_allowed_at); each answers
-// nil for an error it does not know. Other files of the package extend it.
-var errorDetails []func(error) map[string]any
+// nil for an error it does not know.
+var errorDetails = []func(error) map[string]any{quietHoursDetails, templateFieldDetails}
 
-// errorMapping is extended by other files of the package (admin, leads) so
-// that each domain's errors sit beside the others in the list above.
+// mapError answers the HTTP status, code and message of err.
 func mapError(err error) (status int, code, message string) {
 	var ae *apiError
 	if errors.As(err, &ae) {

@@ -19,18 +19,6 @@ import (
 	"github.com/smsinbox/smsinbox/projections"
 )
 
-func init() {
-	errorMappings = append(errorMappings, []struct {
-		target  error
-		status  int
-		code    string
-		message string
-	}{
-		{lead.ErrLeadExists, http.StatusConflict, "lead_exists", "A lead is already linked to this thread."},
-		{lead.ErrInvalid, http.StatusBadRequest, "invalid_request", ""},
-	}...)
-}
-
 // routeLeads adds the lead endpoints.
 //
 // Creating a lead is a Messages write on a thread (admin, agent; Messages

@@ -23,15 +23,18 @@ type mePermissions struct {
 	ManageLeads   bool `json:"manage_leads"`
 	Audit         bool `json:"audit"`
 	Admin         bool `json:"admin"`
+	// ManageTemplates: create, change and delete the company's templates.
+	ManageTemplates bool `json:"manage_templates"`
 }
 
 func permissionsOf(role company.Role) mePermissions {
 	return mePermissions{
-		ReadMessages:  readMessages.allows(role),
-		WriteMessages: writeMessages.allows(role),
-		ManageLeads:   manageLeads.allows(role),
-		Audit:         auditConsent.allows(role),
-		Admin:         role.IsAdmin(),
+		ReadMessages:    readMessages.allows(role),
+		WriteMessages:   writeMessages.allows(role),
+		ManageLeads:     manageLeads.allows(role),
+		Audit:           auditConsent.allows(role),
+		Admin:           role.IsAdmin(),
+		ManageTemplates: manageTemplates.allows(role),
 	}
 }
 

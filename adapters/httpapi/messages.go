@@ -17,17 +17,6 @@ import (
 	"github.com/smsinbox/smsinbox/domain/phone"
 )
 
-func init() {
-	errorMappings = append(errorMappings, []struct {
-		target  error
-		status  int
-		code    string
-		message string
-	}{
-		{conversation.ErrMessageNotFound, http.StatusNotFound, "not_found", "There is no such message."},
-	}...)
-}
-
 // OutboundCommands are the use cases of outbound texts.
 type OutboundCommands struct {
 	// Queue is commands.QueueOutbound on the app's store and clock.

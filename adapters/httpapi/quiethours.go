@@ -12,7 +12,6 @@ import (
 	"github.com/smsinbox/smsinbox/commands"
 	"github.com/smsinbox/smsinbox/domain/company"
 	"github.com/smsinbox/smsinbox/domain/conversation"
-	"github.com/smsinbox/smsinbox/domain/quiethours"
 )
 
 // Quiet hours on the HTTP surface: a staff text refused outside the
@@ -21,20 +20,6 @@ import (
 // allowed); a company's own window is set with PATCH
 // /api/admin/companies/{id} {"quiet_hours":{"start","end"}} (null drops it)
 // and read with GET /api/admin/companies/{id}.
-
-func init() {
-	errorMappings = append(errorMappings, []struct {
-		target  error
-		status  int
-		code    string
-		message string
-	}{
-		{conversation.ErrQuietHours, http.StatusConflict, "quiet_hours",
-			"It is outside the hours in which this customer may be texted, by their local time; nothing was sent. next_allowed_at says when it may be."},
-		{quiethours.ErrInvalidWindow, http.StatusBadRequest, "invalid_quiet_hours", ""},
-	}...)
-	errorDetails = append(errorDetails, quietHoursDetails)
-}
 
 // quietHoursDetails adds next_allowed_at to a quiet-hours refusal.
 func quietHoursDetails(err error) map[string]any {

@@ -14,18 +14,6 @@ import (
 	"github.com/smsinbox/smsinbox/domain/phone"
 )
 
-func init() {
-	errorMappings = append(errorMappings, []struct {
-		target  error
-		status  int
-		code    string
-		message string
-	}{
-		{conversation.ErrInvalidSendAt, http.StatusBadRequest, "invalid_send_at", ""},
-		{conversation.ErrNotScheduled, http.StatusConflict, "not_scheduled", "The message is not scheduled any more: it has been handed to the sender (or failed), so it cannot be canceled."},
-	}...)
-}
-
 // ScheduledCommands are the staff's use cases of scheduled messages.
 type ScheduledCommands struct {
 	// Schedule is commands.ScheduleOutbound on the app's store and clock.

@@ -9,18 +9,6 @@ import (
 	"github.com/smsinbox/smsinbox/projections"
 )
 
-func init() {
-	errorMappings = append(errorMappings, []struct {
-		target  error
-		status  int
-		code    string
-		message string
-	}{
-		{search.ErrEmpty, http.StatusBadRequest, "invalid_query", "q: type words, a name, or 3 or more digits of a phone number."},
-		{search.ErrInvalid, http.StatusBadRequest, "invalid_query", ""},
-	}...)
-}
-
 const (
 	defaultSearchPage = 20
 	maxSearchPage     = 100

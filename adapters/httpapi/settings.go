@@ -10,19 +10,6 @@ import (
 	"github.com/smsinbox/smsinbox/domain/consent"
 )
 
-func init() {
-	errorMappings = append(errorMappings, []struct {
-		target  error
-		status  int
-		code    string
-		message string
-	}{
-		{autoreply.ErrInvalidBody, http.StatusBadRequest, "invalid_auto_reply", ""},
-		{autoreply.ErrInvalidHours, http.StatusBadRequest, "invalid_business_hours", ""},
-		{consent.ErrInvalidText, http.StatusBadRequest, "invalid_text", ""},
-	}...)
-}
-
 // routeSettings adds the company's messaging settings: the after-hours
 // auto-reply and the wording of consent's automated texts. Every Messages
 // role reads them; only an admin changes them. They are guarded by role

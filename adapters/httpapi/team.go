@@ -8,27 +8,11 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/smsinbox/smsinbox/domain/company"
-	"github.com/smsinbox/smsinbox/domain/conversation"
 	"github.com/smsinbox/smsinbox/domain/phone"
 	"github.com/smsinbox/smsinbox/projections"
 )
 
 // The team inbox: assignment, notes and the company's users.
-
-func init() {
-	errorMappings = append(errorMappings, []struct {
-		target  error
-		status  int
-		code    string
-		message string
-	}{
-		// One answer for an unknown ID, a removed user, another company's
-		// user and a role without Messages: it says nothing about whether
-		// the ID exists elsewhere.
-		{conversation.ErrInvalidAssignee, http.StatusBadRequest, "invalid_assignee",
-			"A thread can be assigned only to a current user of your company with access to Messages."},
-	}...)
-}
 
 func (a *api) routeTeamInbox(api *mux.Router) {
 	api.HandleFunc("/threads/{thread_id}/assign", a.waitForPosition(a.messages(writeMessages, a.assignThread))).Methods(http.MethodPost)

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/google/uuid"
@@ -13,19 +14,15 @@ import (
 	"github.com/smsinbox/smsinbox/domain/template"
 )
 
-func init() {
-	errorMappings = append(errorMappings, []struct {
-		target  error
-		status  int
-		code    string
-		message string
-	}{
-		{template.ErrUnknownPlaceholder, http.StatusBadRequest, "unknown_placeholder", ""},
-		{template.ErrValueMissing, http.StatusBadRequest, "template_value_missing", ""},
-		{template.ErrTemplateExists, http.StatusConflict, "template_exists", ""},
-		{template.ErrTemplateNotFound, http.StatusNotFound, "not_found", "There is no such template, or it belongs to another company."},
-		{template.ErrInvalid, http.StatusBadRequest, "invalid_request", ""},
-	}...)
+// templateFieldDetails adds "field" ("name" or "body") to a refused save
+// that is about one field of the template, so that a form shows the message
+// beside it.
+func templateFieldDetails(err error) map[string]any {
+	var te *template.Error
+	if !errors.As(err, &te) || te.Field == "" {
+		return nil
+	}
+	return map[string]any{"field": te.Field}
 }
 
 // TemplateCommands are the use cases of canned replies.
@@ -37,12 +34,12 @@ type TemplateCommands struct {
 }
 
 // routeTemplates adds the company's canned replies: every Messages role
-// lists them; admin and agent save them.
+// lists them; the roles that may manage them (admin, agent) save them.
 func (a *api) routeTemplates(api *mux.Router) {
 	api.HandleFunc("/templates", a.waitForPosition(a.messages(readMessages, a.listTemplates))).Methods(http.MethodGet)
-	api.HandleFunc("/templates", a.waitForPosition(a.messages(writeMessages, a.createTemplate))).Methods(http.MethodPost)
-	api.HandleFunc("/templates/{template_id}", a.waitForPosition(a.messages(writeMessages, a.updateTemplate))).Methods(http.MethodPut)
-	api.HandleFunc("/templates/{template_id}", a.waitForPosition(a.messages(writeMessages, a.deleteTemplate))).Methods(http.MethodDelete)
+	api.HandleFunc("/templates", a.waitForPosition(a.messages(manageTemplates, a.createTemplate))).Methods(http.MethodPost)
+	api.HandleFunc("/templates/{template_id}", a.waitForPosition(a.messages(manageTemplates, a.updateTemplate))).Methods(http.MethodPut)
+	api.HandleFunc("/templates/{template_id}", a.waitForPosition(a.messages(manageTemplates, a.deleteTemplate))).Methods(http.MethodDelete)
 }
 
 // templateRequest is the body of POST /api/templates and PUT

@@ -221,7 +221,9 @@ func (s *Sender) handle(msg *message.Message) error {
 	if err != nil {
 		return err
 	}
-	ctx := msg.Context()
+	// The texts are sent by the lanes after the ack: they work under the
+	// claim's context, which the message's own outlives only until the ack.
+	ctx := eventstream.ClaimContext(msg)
 	ep := s.prog.epochFor(ctx)
 	for _, e := range events {
 		switch e.Type {

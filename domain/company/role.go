@@ -65,6 +65,11 @@ func (r Role) CanSendMessages() bool { return r == RoleAdmin || r == RoleAgent }
 // CanManageLeads: create leads and submit forms (admin, agent).
 func (r Role) CanManageLeads() bool { return r == RoleAdmin || r == RoleAgent }
 
+// CanManageTemplates: create, change and delete the company's templates
+// (canned replies): the roles that send them (admin, agent). Every role
+// with Messages access reads them.
+func (r Role) CanManageTemplates() bool { return r == RoleAdmin || r == RoleAgent }
+
 // CanAudit: replay consent histories (admin, compliance).
 func (r Role) CanAudit() bool { return r == RoleAdmin || r == RoleCompliance }
 

@@ -9,25 +9,25 @@ import (
 
 // docs/rules.md, "Tenancy": admin (everything, settings), agent (messages,
 // leads), compliance (read messages, consent audit), light and live_chat (no
-// Messages access).
+// Messages access). Templates are written by the roles that send texts.
 func TestRoles(t *testing.T) {
 	for _, tt := range []struct {
-		role                                company.Role
-		admin, messages, send, leads, audit bool
+		role                                           company.Role
+		admin, messages, send, leads, audit, templates bool
 	}{
-		{company.RoleAdmin, true, true, true, true, true},
-		{company.RoleAgent, false, true, true, true, false},
-		{company.RoleCompliance, false, true, false, false, true},
-		{company.RoleLight, false, false, false, false, false},
-		{company.RoleLiveChat, false, false, false, false, false},
-		{"owner", false, false, false, false, false},
-		{"", false, false, false, false, false},
+		{company.RoleAdmin, true, true, true, true, true, true},
+		{company.RoleAgent, false, true, true, true, false, true},
+		{company.RoleCompliance, false, true, false, false, true, false},
+		{company.RoleLight, false, false, false, false, false, false},
+		{company.RoleLiveChat, false, false, false, false, false, false},
+		{"owner", false, false, false, false, false, false},
+		{"", false, false, false, false, false, false},
 	} {
 		r := tt.role
-		got := [5]bool{r.IsAdmin(), r.CanUseMessages(), r.CanSendMessages(), r.CanManageLeads(), r.CanAudit()}
-		want := [5]bool{tt.admin, tt.messages, tt.send, tt.leads, tt.audit}
+		got := [6]bool{r.IsAdmin(), r.CanUseMessages(), r.CanSendMessages(), r.CanManageLeads(), r.CanAudit(), r.CanManageTemplates()}
+		want := [6]bool{tt.admin, tt.messages, tt.send, tt.leads, tt.audit, tt.templates}
 		if got != want {
-			t.Errorf("%q: admin, messages, send, leads, audit = %v, want %v", r, got, want)
+			t.Errorf("%q: admin, messages, send, leads, audit, templates = %v, want %v", r, got, want)
 		}
 	}
 	if len(company.Roles()) != 5 {

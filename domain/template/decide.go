@@ -1,6 +1,7 @@
 package template
 
 import (
+	"errors"
 	"strings"
 	"time"
 	"unicode"
@@ -174,22 +175,28 @@ func checkCommand(id uuid.UUID, companyID string, at time.Time) error {
 func checkContent(name, body string) (string, string, error) {
 	name = strings.TrimSpace(name)
 	switch {
-	case !utf8.ValidString(name) || !utf8.ValidString(body):
-		return "", "", errorf(ErrInvalid, "name and body must be valid UTF-8")
+	case !utf8.ValidString(name):
+		return "", "", fieldErrorf(FieldName, ErrInvalid, "name: it must be valid UTF-8")
 	case name == "": // row 1
-		return "", "", errorf(ErrInvalid, "name: give the template a name")
+		return "", "", fieldErrorf(FieldName, ErrInvalid, "name: give the template a name")
 	case utf8.RuneCountInString(name) > MaxNameLength:
-		return "", "", errorf(ErrInvalid, "name: at most %d characters", MaxNameLength)
+		return "", "", fieldErrorf(FieldName, ErrInvalid, "name: at most %d characters", MaxNameLength)
 	case strings.ContainsFunc(name, unicode.IsControl):
-		return "", "", errorf(ErrInvalid, "name: no control characters (line breaks, tabs)")
+		return "", "", fieldErrorf(FieldName, ErrInvalid, "name: no control characters (line breaks, tabs)")
+	case !utf8.ValidString(body):
+		return "", "", fieldErrorf(FieldBody, ErrInvalid, "body: it must be valid UTF-8")
 	case strings.TrimSpace(body) == "": // row 2
-		return "", "", errorf(ErrInvalid, "body: write the template's text")
+		return "", "", fieldErrorf(FieldBody, ErrInvalid, "body: write the template's text")
 	case utf8.RuneCountInString(body) > MaxBodyLength:
-		return "", "", errorf(ErrInvalid, "body: a text is at most %d characters", MaxBodyLength)
+		return "", "", fieldErrorf(FieldBody, ErrInvalid, "body: a text is at most %d characters", MaxBodyLength)
 	case strings.ContainsRune(body, 0):
-		return "", "", errorf(ErrInvalid, "body: no NUL characters")
+		return "", "", fieldErrorf(FieldBody, ErrInvalid, "body: no NUL characters")
 	}
 	if _, err := Placeholders(body); err != nil { // row 3
+		var te *Error
+		if errors.As(err, &te) {
+			te.Field = FieldBody
+		}
 		return "", "", err
 	}
 	return name, body, nil
@@ -198,7 +205,7 @@ func checkContent(name, body string) (string, string, error) {
 // uniqueName is row 4.
 func uniqueName(s State, name string, self uuid.UUID) error {
 	if other, ok := s.named(name, self); ok {
-		return errorf(ErrTemplateExists, "the template %q already has this name", other.Name)
+		return fieldErrorf(FieldName, ErrTemplateExists, "the template %q already has this name", other.Name)
 	}
 	return nil
 }

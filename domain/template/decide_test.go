@@ -26,6 +26,9 @@ type spec struct {
 	when  template.Command
 	then  []template.Event
 	err   error
+	// field is the part of the template a refusal names (Error.Field):
+	// rows 1 to 4 name the name or the body, the others nothing.
+	field string
 }
 
 func fold(events []template.Event) template.State {
@@ -46,6 +49,9 @@ func (tt spec) run(t *testing.T) {
 		var te *template.Error
 		if err != nil && (!errors.As(err, &te) || te.Message == "") {
 			t.Fatalf("error %v is no *template.Error with a message", err)
+		}
+		if err != nil && te.Field != tt.field {
+			t.Fatalf("error %v names the field %q, want %q", err, te.Field, tt.field)
 		}
 		if !reflect.DeepEqual(got, tt.then) {
 			t.Fatalf("events\n got %#v\nwant %#v", got, tt.then)
@@ -76,13 +82,13 @@ func TestRow1Name(t *testing.T) {
 	for _, tt := range []spec{
 		{name: "a name is trimmed", when: create(idNew, "  Reminder \t", "Tomorrow at 10."),
 			then: events(created(idNew, "Reminder", "Tomorrow at 10."))},
-		{name: "no name", when: create(idNew, " ", "Tomorrow at 10."), err: template.ErrInvalid},
+		{name: "no name", when: create(idNew, " ", "Tomorrow at 10."), err: template.ErrInvalid, field: "name"},
 		{name: "100 characters", when: create(idNew, strings.Repeat("é", 100), "x"),
 			then: events(created(idNew, strings.Repeat("é", 100), "x"))},
-		{name: "101 characters", when: create(idNew, strings.Repeat("é", 101), "x"), err: template.ErrInvalid},
-		{name: "a line break inside", when: create(idNew, "Re\nminder", "x"), err: template.ErrInvalid},
-		{name: "invalid UTF-8", when: create(idNew, "Re\xffminder", "x"), err: template.ErrInvalid},
-		{name: "update: no name", given: catalogue, when: update(idBye, "", "x"), err: template.ErrInvalid},
+		{name: "101 characters", when: create(idNew, strings.Repeat("é", 101), "x"), err: template.ErrInvalid, field: "name"},
+		{name: "a line break inside", when: create(idNew, "Re\nminder", "x"), err: template.ErrInvalid, field: "name"},
+		{name: "invalid UTF-8", when: create(idNew, "Re\xffminder", "x"), err: template.ErrInvalid, field: "name"},
+		{name: "update: no name", given: catalogue, when: update(idBye, "", "x"), err: template.ErrInvalid, field: "name"},
 	} {
 		tt.run(t)
 	}
@@ -92,14 +98,14 @@ func TestRow2Body(t *testing.T) {
 	for _, tt := range []spec{
 		{name: "a body is kept as written", when: create(idNew, "Reminder", " Tomorrow\nat 10. "),
 			then: events(created(idNew, "Reminder", " Tomorrow\nat 10. "))},
-		{name: "no body", when: create(idNew, "Reminder", ""), err: template.ErrInvalid},
-		{name: "only white space", when: create(idNew, "Reminder", " \n\t"), err: template.ErrInvalid},
+		{name: "no body", when: create(idNew, "Reminder", ""), err: template.ErrInvalid, field: "body"},
+		{name: "only white space", when: create(idNew, "Reminder", " \n\t"), err: template.ErrInvalid, field: "body"},
 		{name: "1,600 characters", when: create(idNew, "Long", strings.Repeat("😀", 1600)),
 			then: events(created(idNew, "Long", strings.Repeat("😀", 1600)))},
-		{name: "1,601 characters", when: create(idNew, "Long", strings.Repeat("a", 1601)), err: template.ErrInvalid},
-		{name: "a NUL", when: create(idNew, "Nul", "a\x00b"), err: template.ErrInvalid},
-		{name: "invalid UTF-8", when: create(idNew, "Bad", "a\xffb"), err: template.ErrInvalid},
-		{name: "update: only white space", given: catalogue, when: update(idBye, "Bye", "  "), err: template.ErrInvalid},
+		{name: "1,601 characters", when: create(idNew, "Long", strings.Repeat("a", 1601)), err: template.ErrInvalid, field: "body"},
+		{name: "a NUL", when: create(idNew, "Nul", "a\x00b"), err: template.ErrInvalid, field: "body"},
+		{name: "invalid UTF-8", when: create(idNew, "Bad", "a\xffb"), err: template.ErrInvalid, field: "body"},
+		{name: "update: only white space", given: catalogue, when: update(idBye, "Bye", "  "), err: template.ErrInvalid, field: "body"},
 	} {
 		tt.run(t)
 	}
@@ -111,12 +117,12 @@ func TestRow3Placeholders(t *testing.T) {
 			then: events(created(idNew, "All", "{{first_name}} {{last_name}} {{full_name}} {{company_name}}"))},
 		{name: "single braces are text", when: create(idNew, "Braces", "{first_name} }} {"),
 			then: events(created(idNew, "Braces", "{first_name} }} {"))},
-		{name: "an unknown placeholder", when: create(idNew, "Bad", "Hi {{nickname}}"), err: template.ErrUnknownPlaceholder},
-		{name: "spaces inside the braces", when: create(idNew, "Bad", "Hi {{ first_name }}"), err: template.ErrUnknownPlaceholder},
-		{name: "upper case", when: create(idNew, "Bad", "Hi {{FIRST_NAME}}"), err: template.ErrUnknownPlaceholder},
-		{name: "an empty placeholder", when: create(idNew, "Bad", "Hi {{}}"), err: template.ErrUnknownPlaceholder},
-		{name: "a {{ never closed", when: create(idNew, "Bad", "Hi {{first_name"), err: template.ErrUnknownPlaceholder},
-		{name: "update: an unknown placeholder", given: catalogue, when: update(idBye, "Bye", "{{email}}"), err: template.ErrUnknownPlaceholder},
+		{name: "an unknown placeholder", when: create(idNew, "Bad", "Hi {{nickname}}"), err: template.ErrUnknownPlaceholder, field: "body"},
+		{name: "spaces inside the braces", when: create(idNew, "Bad", "Hi {{ first_name }}"), err: template.ErrUnknownPlaceholder, field: "body"},
+		{name: "upper case", when: create(idNew, "Bad", "Hi {{FIRST_NAME}}"), err: template.ErrUnknownPlaceholder, field: "body"},
+		{name: "an empty placeholder", when: create(idNew, "Bad", "Hi {{}}"), err: template.ErrUnknownPlaceholder, field: "body"},
+		{name: "a {{ never closed", when: create(idNew, "Bad", "Hi {{first_name"), err: template.ErrUnknownPlaceholder, field: "body"},
+		{name: "update: an unknown placeholder", given: catalogue, when: update(idBye, "Bye", "{{email}}"), err: template.ErrUnknownPlaceholder, field: "body"},
 	} {
 		tt.run(t)
 	}
@@ -124,10 +130,10 @@ func TestRow3Placeholders(t *testing.T) {
 
 func TestRow4UniqueNames(t *testing.T) {
 	for _, tt := range []spec{
-		{name: "a name taken", given: catalogue, when: create(idNew, "Hello", "x"), err: template.ErrTemplateExists},
+		{name: "a name taken", given: catalogue, when: create(idNew, "Hello", "x"), err: template.ErrTemplateExists, field: "name"},
 		{name: "another case and spacing is the same name", given: events(created(idHello, "Running late", "x")),
-			when: create(idNew, " running   LATE", "y"), err: template.ErrTemplateExists},
-		{name: "update to another template's name", given: catalogue, when: update(idBye, "HELLO", "x"), err: template.ErrTemplateExists},
+			when: create(idNew, " running   LATE", "y"), err: template.ErrTemplateExists, field: "name"},
+		{name: "update to another template's name", given: catalogue, when: update(idBye, "HELLO", "x"), err: template.ErrTemplateExists, field: "name"},
 		{name: "update keeping its own name in another case", given: catalogue, when: update(idBye, "BYE", "See you soon."),
 			then: events(template.TemplateUpdated{TemplateID: idBye, CompanyID: co, Name: "BYE", Body: "See you soon.", At: at})},
 		{name: "a deleted template's name is free (row 8)",

@@ -80,13 +80,28 @@ var (
 type Error struct {
 	Err     error
 	Message string
+	// Field names what a person must change when the refusal is about one
+	// part of what they wrote (rows 1 to 4): FieldName or FieldBody; ""
+	// otherwise. A form shows the message beside that field.
+	Field string
 }
+
+// The fields of a template that a refusal may name (Error.Field).
+const (
+	FieldName = "name"
+	FieldBody = "body"
+)
 
 func (e *Error) Error() string { return e.Message }
 func (e *Error) Unwrap() error { return e.Err }
 
 func errorf(err error, format string, args ...any) *Error {
 	return &Error{Err: err, Message: fmt.Sprintf(format, args...)}
+}
+
+// fieldErrorf is errorf about one field of the template.
+func fieldErrorf(field string, err error, format string, args ...any) *Error {
+	return &Error{Err: err, Message: fmt.Sprintf(format, args...), Field: field}
 }
 
 // StreamID is the stream of a company's templates.

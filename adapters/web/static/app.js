@@ -7,8 +7,8 @@
 // one part of the page (see adapters/web/README.md, "Modules"):
 // state.js (shared state), api.js (requests), session.js (sign-in),
 // views.js, list.js, thread.js, messages.js, schedule.js, team.js (assignee
-// and notes), leads.js, audit.js, download.js, settings.js and live.js (the
-// live stream).
+// and notes), leads.js, audit.js, download.js, settings.js, templates.js (the
+// template manager) and live.js (the live stream).
 
 import { onSessionEnd } from "./api.js";
 import { loadAudit } from "./audit.js";
@@ -24,6 +24,7 @@ import { initSchedule, onMessagesClick } from "./schedule.js";
 import { initSettings } from "./settings.js";
 import { el, lookUp, state } from "./state.js";
 import { addNote, assignOpen, selectAssignee } from "./team.js";
+import { initTemplates } from "./templates.js";
 import { countReply, markUnread, openThread, refreshOpen, sendReply, toggleArchive } from "./thread.js";
 import { utcToZonedInput } from "./time.js";
 import { NARROW } from "./views.js";
@@ -142,6 +143,7 @@ function wire() {
 function boot() {
   lookUp();
   initSettings();
+  initTemplates();
   onSessionEnd({ signedOut: signOut, smsDisabled: (message) => showBlocked("sms_disabled", message) });
   wire();
   const token = sessionStorage.getItem(TOKEN_KEY);

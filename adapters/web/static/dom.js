@@ -25,6 +25,12 @@ function append(el, children) {
   }
 }
 
+// field builds a labelled form field: its control, an optional hint
+// (#<id>-hint) and the element for its error (#<id>-error).
+export const field = (id, label, control, hint) => h("div", { class: "field" },
+  h("label", { for: id }, label), control, hint ? h("p", { class: "hint", id: `${id}-hint` }, hint) : null,
+  h("p", { class: "field-error", id: `${id}-error` }));
+
 // setText sets an element's text only when it changed (no needless
 // mutations for screen readers and layout).
 export function setText(el, text) {

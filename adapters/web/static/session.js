@@ -9,6 +9,7 @@ import { connectLive, stopLive } from "./live.js";
 import { gateSettings } from "./settings.js";
 import { el, state } from "./state.js";
 import { selectAssignee } from "./team.js";
+import { gateTemplates } from "./templates.js";
 import { closeThread } from "./thread.js";
 import { Formatter } from "./time.js";
 import { gate, showView } from "./views.js";
@@ -149,7 +150,6 @@ export function signOut(message) {
   stopLive();
   sessionStorage.removeItem(TOKEN_KEY);
   state.token = null;
-  if (el["lead-dialog"].open) el["lead-dialog"].close();
   resetSession();
   showSignin(message);
 }
@@ -180,6 +180,7 @@ function showApp() {
   gate(el["note-form"], state.canWrite);
   gate(el.audit, state.canAudit);
   gateSettings(allows(me, "admin"));
+  gateTemplates(allows(me, "manage_templates"));
   selectTab("inbox", false);
   selectAssignee("", false);
   showView("app");

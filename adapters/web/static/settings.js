@@ -8,7 +8,7 @@
 // initSettings builds them once, gateSettings shows the settings to admins.
 
 import { api, noteCommand, quiet } from "./api.js";
-import { announce, busy, h, isBusy, setText } from "./dom.js";
+import { announce, busy, field, h, isBusy, setText } from "./dom.js";
 import { download } from "./download.js";
 import { el, state } from "./state.js";
 import { zonedToUTC } from "./time.js";
@@ -23,10 +23,6 @@ const TEXTS = [
   ["opt_out_confirmation", "Opt-out confirmation", "Names the company, says no more messages will be sent; no link."],
   ["resubscribed", "Re-subscribed", "Says STOP."],
 ];
-
-const field = (id, label, control, hint) => h("div", { class: "field" },
-  h("label", { for: id }, label), control, hint ? h("p", { class: "hint", id: `${id}-hint` }, hint) : null,
-  h("p", { class: "field-error", id: `${id}-error` }));
 
 // initSettings builds the settings button and dialog, and the evidence
 // download in the audit section.

@@ -252,8 +252,16 @@ function saveDraft() {
   else state.drafts.delete(state.openId);
 }
 
+// The longest text, in characters (Unicode code points) as the API counts
+// them. The box has no maxlength: a browser's counts UTF-16 units, and would
+// cut a text of emoji at half the length the API takes; over the limit, the
+// count says so and the API's refusal keeps the text.
+const MAX_TEXT = 1600;
+
 export function countReply() {
-  setText(el["reply-count"], `${el["reply-body"].value.length} / 1600`);
+  const n = [...el["reply-body"].value].length;
+  setText(el["reply-count"], `${n} / ${MAX_TEXT}`);
+  setAttr(el["reply-count"], "data-over", n > MAX_TEXT ? "true" : null);
   showCost();
 }
 

@@ -7,6 +7,10 @@ import { el, state } from "./state.js";
 export const NARROW = window.matchMedia("(max-width: 760px)");
 
 export function showView(name) {
+  // Leaving the app closes its dialogs: a modal one left open keeps the
+  // rest of the document inert even once the app is hidden, and the
+  // sign-in form could not be used.
+  if (name !== "app") for (const d of document.querySelectorAll("dialog[open]")) d.close();
   el["signin-view"].hidden = name !== "signin";
   el["blocked-view"].hidden = name !== "blocked";
   el.app.hidden = name !== "app";

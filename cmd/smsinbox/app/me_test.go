@@ -16,13 +16,15 @@ func TestMeAnswersThePermissions(t *testing.T) {
 		ManageLeads   bool `json:"manage_leads"`
 		Audit         bool `json:"audit"`
 		Admin         bool `json:"admin"`
+		// ManageTemplates: the template manager shows.
+		ManageTemplates bool `json:"manage_templates"`
 	}
 	for _, tt := range []struct {
 		role string
 		want perms
 	}{
-		{"admin", perms{ReadMessages: true, WriteMessages: true, ManageLeads: true, Audit: true, Admin: true}},
-		{"agent", perms{ReadMessages: true, WriteMessages: true, ManageLeads: true}},
+		{"admin", perms{ReadMessages: true, WriteMessages: true, ManageLeads: true, Audit: true, Admin: true, ManageTemplates: true}},
+		{"agent", perms{ReadMessages: true, WriteMessages: true, ManageLeads: true, ManageTemplates: true}},
 		{"compliance", perms{ReadMessages: true, Audit: true}},
 		{"light", perms{}},
 		{"live_chat", perms{}},

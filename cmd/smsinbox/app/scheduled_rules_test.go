@@ -35,7 +35,7 @@ func TestStopCancelsEveryTextNotHandedToTwilio(t *testing.T) {
 	e.fake.FailNextRetryAfter(1, http.StatusTooManyRequests, 20429, "too many requests", "300", time.Time{})
 	refused := e.mustReply(a.agent, threadID, "First.")
 	e.waitFake(t, "the refused attempt", func() bool { return len(e.fake.Requests()) == 1 })
-	e.waitStatus(a.agent, threadID, refused, "sending")
+	e.waitScheduledStatus(a.agent, threadID, refused, "sending")
 	behind := e.mustReply(a.agent, threadID, "Second.")
 	soon := e.mustSchedule(a.agent, threadID, "Third.", now.Add(time.Hour))
 	later := e.mustSchedule(a.agent, threadID, "Fourth.", now.Add(2*time.Hour))
@@ -91,7 +91,7 @@ func TestScheduledFromTemplateAssignsTheThread(t *testing.T) {
 	if got := e.sentTo(cust1); !slices.Equal(got, []string{"Acme: see you tomorrow at 10."}) {
 		t.Fatalf("sent %q", got)
 	}
-	e.waitStatus(ann.Token, threadID, answer.MessageID, "sending")
+	e.waitScheduledStatus(ann.Token, threadID, answer.MessageID, "sending")
 	if m := e.scheduledMessage(ann.Token, threadID, answer.MessageID); m.TemplateID == nil || *m.TemplateID != tmpl {
 		t.Fatalf("once sent: %+v", m)
 	}

@@ -160,7 +160,7 @@ func TestScheduleAndCancel(t *testing.T) {
 	// Both due: only the second goes, once, and then cannot be canceled.
 	e.clock.Advance(3 * time.Hour)
 	e.waitSentTo(t, cust1, 1)
-	e.waitStatus(a.agent, threadID, second, "sending")
+	e.waitScheduledStatus(a.agent, threadID, second, "sending")
 	if got := e.sentTo(cust1); !slices.Equal(got, []string{"Reminder: see you at 3."}) {
 		t.Fatalf("sent %q", got)
 	}
@@ -367,7 +367,7 @@ func TestStopCancelsAQueuedTextTwilioDidNotTake(t *testing.T) {
 	e.fake.FailNextRetryAfter(1, http.StatusTooManyRequests, 20429, "too many requests", "300", time.Time{})
 	id := e.mustReply(a.agent, threadID, "Your table is ready.")
 	e.waitFake(t, "the refused attempt", func() bool { return len(e.fake.Requests()) == 1 })
-	e.waitStatus(a.agent, threadID, id, "sending")
+	e.waitScheduledStatus(a.agent, threadID, id, "sending")
 	e.customerTexts(a.MessagingNumber, cust1, "STOP")
 	if m := e.scheduledMessage(a.agent, threadID, id); m.Status != "canceled" || m.CancelReason == nil || *m.CancelReason != "consent" {
 		t.Fatalf("after the STOP: %+v", m)

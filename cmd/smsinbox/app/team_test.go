@@ -191,6 +191,11 @@ func TestAssignThread(t *testing.T) {
 	expect(t, tm.assign(tm.agent.Token, tm.threadB, &tm.agent.ID), http.StatusNotFound, "not_found")
 	expect(t, tm.assign(tm.agent.Token, tm.threadB, &tm.bAgent.ID), http.StatusNotFound, "not_found")
 	expect(t, tm.assign(tm.agent.Token, "not-a-uuid", &tm.agent.ID), http.StatusNotFound, "not_found")
+	for _, id := range []string{"no-such-user", tm.light.ID} {
+		expect(t, tm.assign(tm.agent.Token, tm.threadB, &id), http.StatusNotFound, "not_found")
+	}
+	// A body that names no one is malformed, whatever the thread.
+	expect(t, e.do(req{method: "POST", path: "/api/threads/" + tm.threadB + "/assign", token: tm.agent.Token, body: `{"user_id":5}`}), http.StatusBadRequest, "invalid_request")
 	if th := tm.detail(tm.bAgent.Token, tm.threadB); th.AssigneeID != nil {
 		t.Fatalf("company B's thread was assigned to %s", *th.AssigneeID)
 	}
@@ -480,9 +485,9 @@ func TestListUsers(t *testing.T) {
 		if !slices.Equal(ids, want) {
 			t.Fatalf("users %v, want the company's current ones %v", ids, want)
 		}
-	}
-	if strings.Contains(string(r.body), tm.bAgent.ID) {
-		t.Fatalf("A's list names B's user")
+		if strings.Contains(string(r.body), tm.bAgent.ID) || strings.Contains(string(r.body), removed.ID) {
+			t.Fatalf("A's list names B's user or the removed one: %s", r.body)
+		}
 	}
 	for _, u := range []user{tm.light, tm.liveChat} {
 		expect(t, e.do(req{method: "GET", path: "/api/users", token: u.Token}), http.StatusForbidden, "forbidden")
