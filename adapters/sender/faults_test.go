@@ -296,7 +296,7 @@ func TestCallbackSettlesAnUnknownOutcome(t *testing.T) {
 	if cb != twilio.StatusCallbackURL(callback, ref.CompanyID, ref.MessageID) {
 		t.Fatalf("StatusCallback %q", cb)
 	}
-	sc := twilio.StatusCallback{MessageSID: "SM" + strings.Repeat("cd", 16), MessageStatus: "sent", To: string(alice),
+	sc := commands.StatusCallback{MessageSID: "SM" + strings.Repeat("cd", 16), MessageStatus: "sent", To: string(alice),
 		CompanyID: ref.CompanyID, MessageID: ref.MessageID}
 	if _, err := (commands.RecordStatusCallback{Store: e.store, Now: e.clock.Now}).Handle(context.Background(), sc); err != nil {
 		t.Fatal(err)

@@ -23,7 +23,12 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
+// Twilio's answers that surely did not take the text, as carrierAnswer
+// reads them for conversation.CarrierAnswer's rules.
 func TestSurelyNotTaken(t *testing.T) {
+	surelyNotTaken := func(err error) bool {
+		return carrierAnswer(err).Meaning() == conversation.AnswerSurelyNotTaken
+	}
 	refused := &twilio.SendError{Retryable: true, Err: &net.OpError{Op: "dial", Err: errors.New("x")}}
 	tests := []struct {
 		name string

@@ -16,7 +16,6 @@ import (
 	"github.com/smsinbox/smsinbox/adapters/eventstore/postgres"
 	"github.com/smsinbox/smsinbox/adapters/postgres/pgserver"
 	"github.com/smsinbox/smsinbox/adapters/postgres/pgtest"
-	"github.com/smsinbox/smsinbox/adapters/twilio"
 	"github.com/smsinbox/smsinbox/commands"
 	"github.com/smsinbox/smsinbox/domain/phone"
 )
@@ -122,7 +121,7 @@ func burst(t *testing.T, ctx context.Context, pool *pgxpool.Pool) int64 {
 	change := commands.ChangeThread{Store: store, Now: now}
 	for i := 0; i < 4000; i++ {
 		from := fmt.Sprintf("+1202555%04d", i%400)
-		if _, err := receive.Handle(ctx, twilio.Inbound{MessageSID: fmt.Sprintf("SM%032d", i), From: from, To: "+12025550123",
+		if _, err := receive.Handle(ctx, commands.InboundText{MessageSID: fmt.Sprintf("SM%032d", i), From: from, To: "+12025550123",
 			Body: strings.Repeat("x", i%50) + "hello"}); err != nil {
 			t.Fatal(err)
 		}

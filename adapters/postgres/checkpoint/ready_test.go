@@ -80,7 +80,12 @@ func TestReadiness(t *testing.T) {
 	}
 	// Once the session is gone, its consumers are held by nobody, even one
 	// this process still believes it holds (its connection just died).
-	other.Close(ctx)
+	// Closing the connection does not wait for the server to end the
+	// session; pg_terminate_backend with a timeout does.
+	var ended bool
+	if err := pool.QueryRow(ctx, `SELECT pg_terminate_backend($1, 60000)`, other.PgConn().PID()).Scan(&ended); err != nil || !ended {
+		t.Fatalf("end the other session: %v (ended %v)", err, ended)
+	}
 	for _, c := range []Local{{"elsewhere", status(eventstream.Status{})}, {"here", status(eventstream.Status{Claimed: true})}} {
 		if err := r.Check(ctx, c); err == nil || !strings.Contains(err.Error(), "no live session") {
 			t.Fatalf("%s after its session ended: %v", c.Name, err)

@@ -15,10 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smsinbox/smsinbox/commands"
 	"github.com/smsinbox/smsinbox/domain/consent"
 	"github.com/smsinbox/smsinbox/domain/conversation"
 	"github.com/smsinbox/smsinbox/domain/eventstore"
+	"github.com/smsinbox/smsinbox/domain/lead"
 	"github.com/smsinbox/smsinbox/domain/phone"
 )
 
@@ -201,7 +201,7 @@ func TestConsentDoubleOptIn(t *testing.T) {
 	}
 	submitted := e.clock.Now()
 	f := e.submitForm(a.agent, formBody("(202) 555-0187", true)) // national form, the company's country
-	if f.Consent != "pending" || f.LeadID != commands.LeadID(a.ID, cust1).String() {
+	if f.Consent != "pending" || f.LeadID != lead.ID(a.ID, cust1).String() {
 		t.Fatalf("form answer %+v", f)
 	}
 	c := e.consentOf(a.agent, cust1)
@@ -666,7 +666,7 @@ func TestConsentRolesAndValidation(t *testing.T) {
 	if n := len(e.consentEvents(a.ID, cust3)); n != 0 {
 		t.Fatalf("refused forms recorded %d consent events", n)
 	}
-	for rec, err := range e.app.Store.ReadStream(t.Context(), commands.LeadStreamID(a.ID, cust3), 0) {
+	for rec, err := range e.app.Store.ReadStream(t.Context(), lead.StreamID(a.ID, cust3), 0) {
 		if err != nil {
 			t.Fatal(err)
 		}
