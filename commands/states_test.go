@@ -14,7 +14,6 @@ import (
 
 	pgstore "github.com/smsinbox/smsinbox/adapters/eventstore/postgres"
 	"github.com/smsinbox/smsinbox/adapters/postgres/pgtest"
-	"github.com/smsinbox/smsinbox/adapters/twilio"
 	"github.com/smsinbox/smsinbox/domain/conversation"
 	"github.com/smsinbox/smsinbox/domain/eventstore"
 	"github.com/smsinbox/smsinbox/domain/phone"
@@ -65,7 +64,7 @@ func (e *statesEnv) receive(store eventstore.Store) ReceiveInbound {
 
 func text(t testing.TB, h ReceiveInbound, sid int) {
 	t.Helper()
-	_, err := h.Handle(context.Background(), twilio.Inbound{MessageSID: fmt.Sprintf("SM%032x", sid),
+	_, err := h.Handle(context.Background(), InboundText{MessageSID: fmt.Sprintf("SM%032x", sid),
 		From: statesCustomer, To: statesNumber, Body: fmt.Sprintf("text %d", sid)})
 	if err != nil {
 		t.Fatal(err)
