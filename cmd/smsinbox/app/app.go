@@ -146,10 +146,14 @@ func New(cfg Config) (*App, error) {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	store, err := instrumented.New(cfg.Store, reg)
+	measured, err := instrumented.New(cfg.Store, reg)
 	if err != nil {
 		return nil, err
 	}
+	// Commands start from the states they folded before and read only
+	// what came after (commands.States): their cost stays flat however
+	// long a thread grows.
+	var store eventstore.Store = commands.WithStates(measured, commands.DefaultStates)
 	runner, err := projections.NewRunner(projections.RunnerConfig{
 		Pool: cfg.Pool, Store: store, Projectors: append(projections.All(), consentNumberReactor(store), unassignRemovedReactor(store)), Logger: cfg.Logger, Registry: reg,
 	})
