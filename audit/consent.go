@@ -114,34 +114,30 @@ func Consent(ctx context.Context, store eventstore.Store, companyID string, cust
 		return Report{}, err
 	}
 	a := Report{CompanyID: co.CompanyID, Phone: customer, At: at.UTC(), MessagingNumbers: numbers, Events: []Entry{}}
-	a.Chain.Valid = true
 
-	var consentEntries []Entry
-	var decoded []consent.Event
-	var breakAt = -1
-	expected := ""
+	var recs []eventstore.RecordedEvent
 	for rec, err := range store.ReadStream(ctx, consent.StreamID(companyID, customer), 0) {
 		if err != nil {
 			return Report{}, fmt.Errorf("read consent of %s: %w", customer, err)
 		}
-		link := commands.ReadChainLink(rec)
-		i := len(consentEntries)
+		recs = append(recs, rec)
+	}
+	stored := make([]consent.StoredEvent, len(recs))
+	for i, rec := range recs {
+		stored[i] = consent.StoredEvent{Type: rec.Type, Data: rec.Data, OccurredAt: rec.OccurredAt}
+	}
+	chain := consent.VerifyChain(stored)
+	breakAt := chain.BrokenAt
+	a.Chain.Valid, a.Chain.Reason = chain.Valid(), chain.Reason
+
+	var consentEntries []Entry
+	var decoded []consent.Event
+	for i, rec := range recs {
 		entry := Entry{
 			Type: rec.Type, OccurredAt: rec.OccurredAt.UTC(), EventID: rec.ID, Stream: rec.Stream,
-			StreamVersion: rec.Version, Position: rec.Position, PrevHash: link.PrevHash, Evidence: json.RawMessage("null"),
+			StreamVersion: rec.Version, Position: rec.Position, PrevHash: chain.Links[i].PrevHash, Evidence: json.RawMessage("null"),
 		}
-		ev, derr := consent.Decode(rec.Type, rec.Data)
-		switch {
-		case breakAt >= 0:
-		case derr != nil:
-			breakAt, a.Chain.Reason = i, "the event cannot be read: "+derr.Error()
-		case !link.Sealed:
-			breakAt, a.Chain.Reason = i, "the event does not match its seal: it was changed after it was recorded"
-		case link.PrevHash != expected:
-			breakAt, a.Chain.Reason = i, "prev_hash does not match the previous event: it was changed, removed or reordered"
-		}
-		expected = link.Hash
-		if derr == nil {
+		if ev, err := consent.Decode(rec.Type, rec.Data); err == nil {
 			fillEntry(&entry, rec.ID, ev)
 			decoded = append(decoded, ev)
 		}
@@ -204,11 +200,6 @@ func Consent(ctx context.Context, store eventstore.Store, companyID string, cust
 			a.Chain.BrokenAt = &n
 		}
 		a.Events = append(a.Events, consentEntries[ci])
-	}
-	if breakAt >= 0 {
-		a.Chain.Valid = false
-	} else {
-		a.Chain.Reason = ""
 	}
 
 	if err := findTextSIDs(ctx, store, companyID, customer, a.Events); err != nil {

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/smsinbox/smsinbox/adapters/twilio"
 	"github.com/smsinbox/smsinbox/commands"
 	"github.com/smsinbox/smsinbox/domain/autoreply"
 	"github.com/smsinbox/smsinbox/domain/conversation"
@@ -92,7 +91,7 @@ func TestAutoReplyOnceForTextsAtOnce(t *testing.T) {
 	errs := make(chan error, len(sids))
 	for i, sid := range sids {
 		go func() {
-			_, err := inbound.Handle(ctx, twilio.Inbound{MessageSID: sid, From: string(cust), To: string(numA), Body: fmt.Sprintf("Are you there? (%d)", i)})
+			_, err := inbound.Handle(ctx, commands.InboundText{MessageSID: sid, From: string(cust), To: string(numA), Body: fmt.Sprintf("Are you there? (%d)", i)})
 			errs <- err
 		}()
 	}
@@ -106,7 +105,7 @@ func TestAutoReplyOnceForTextsAtOnce(t *testing.T) {
 		t.Fatalf("%d auto-replies %+v, want one", len(replies), replies)
 	}
 	for _, sid := range sids {
-		if _, err := e.inbound.Handle(ctx, twilio.Inbound{MessageSID: sid, From: string(cust), To: string(numA), Body: "again"}); err != nil {
+		if _, err := e.inbound.Handle(ctx, commands.InboundText{MessageSID: sid, From: string(cust), To: string(numA), Body: "again"}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/smsinbox/smsinbox/domain/company"
 	"github.com/smsinbox/smsinbox/domain/consent"
 	"github.com/smsinbox/smsinbox/domain/eventstore"
+	"github.com/smsinbox/smsinbox/domain/lead"
 	"github.com/smsinbox/smsinbox/domain/phone"
 )
 
@@ -104,7 +105,7 @@ func (e *consentEnv) text(t *testing.T, to phone.Number, body, optOut string) (s
 	t.Helper()
 	e.n++
 	sid := fmt.Sprintf("SM%032d", e.n)
-	res, err := e.inbound.Handle(context.Background(), twilio.Inbound{
+	res, err := e.inbound.Handle(context.Background(), commands.InboundText{
 		MessageSID: sid, From: string(cust), To: string(to), Body: body, OptOutType: optOut,
 	})
 	if err != nil {
@@ -167,7 +168,7 @@ func (e *consentEnv) state(t *testing.T) consent.State {
 func TestDoubleOptIn(t *testing.T) {
 	e := newConsentEnv(t)
 	res := e.submit(t, true)
-	if res.Consent != consent.StatusPending || res.LeadID != commands.LeadID(e.company, cust) || res.LeadID.Version() != 5 {
+	if res.Consent != consent.StatusPending || res.LeadID != lead.ID(e.company, cust) || res.LeadID.Version() != 5 {
 		t.Fatalf("form: %+v", res)
 	}
 	if got := e.texts.kinds(); len(got) != 1 || got[0] != consent.TextConfirmationRequest {
@@ -190,7 +191,7 @@ func TestDoubleOptIn(t *testing.T) {
 	}
 	// The form was kept in the lead's stream.
 	var forms []string
-	for rec, err := range e.store.ReadStream(context.Background(), commands.LeadStreamID(e.company, cust), 0) {
+	for rec, err := range e.store.ReadStream(context.Background(), lead.StreamID(e.company, cust), 0) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -249,23 +250,23 @@ func TestFormValidation(t *testing.T) {
 		change func(*commands.SubmitForm)
 		target error
 	}{
-		{"no first name", func(f *commands.SubmitForm) { f.FirstName = "  " }, commands.ErrInvalidForm},
-		{"no last name", func(f *commands.SubmitForm) { f.LastName = "" }, commands.ErrInvalidForm},
-		{"long name", func(f *commands.SubmitForm) { f.FirstName = strings.Repeat("a", 101) }, commands.ErrInvalidForm},
-		{"control character", func(f *commands.SubmitForm) { f.LastName = "Love\x07lace" }, commands.ErrInvalidForm},
-		{"no email", func(f *commands.SubmitForm) { f.Email = "" }, commands.ErrInvalidEmail},
-		{"no at", func(f *commands.SubmitForm) { f.Email = "ada.example.com" }, commands.ErrInvalidEmail},
-		{"no domain dot", func(f *commands.SubmitForm) { f.Email = "ada@localhost" }, commands.ErrInvalidEmail},
-		{"display name", func(f *commands.SubmitForm) { f.Email = "Ada <ada@example.com>" }, commands.ErrInvalidEmail},
-		{"two ats", func(f *commands.SubmitForm) { f.Email = "ada@b@example.com" }, commands.ErrInvalidEmail},
-		{"space", func(f *commands.SubmitForm) { f.Email = "a da@example.com" }, commands.ErrInvalidEmail},
-		{"bad domain", func(f *commands.SubmitForm) { f.Email = "ada@exa_mple.com" }, commands.ErrInvalidEmail},
-		{"no app", func(f *commands.SubmitForm) { f.App = "" }, commands.ErrInvalidForm},
-		{"odd app", func(f *commands.SubmitForm) { f.App = "text us now" }, commands.ErrInvalidForm},
-		{"smsinbox's automated texts", func(f *commands.SubmitForm) { f.App = "automated" }, commands.ErrInvalidForm},
-		{"smsinbox's dashboard", func(f *commands.SubmitForm) { f.App = " Dashboard " }, commands.ErrInvalidForm},
-		{"bad ip", func(f *commands.SubmitForm) { f.IP = "300.1.1.1" }, commands.ErrInvalidForm},
-		{"long user agent", func(f *commands.SubmitForm) { f.UserAgent = strings.Repeat("x", 513) }, commands.ErrInvalidForm},
+		{"no first name", func(f *commands.SubmitForm) { f.FirstName = "  " }, lead.ErrInvalidForm},
+		{"no last name", func(f *commands.SubmitForm) { f.LastName = "" }, lead.ErrInvalidForm},
+		{"long name", func(f *commands.SubmitForm) { f.FirstName = strings.Repeat("a", 101) }, lead.ErrInvalidForm},
+		{"control character", func(f *commands.SubmitForm) { f.LastName = "Love\x07lace" }, lead.ErrInvalidForm},
+		{"no email", func(f *commands.SubmitForm) { f.Email = "" }, lead.ErrInvalidEmail},
+		{"no at", func(f *commands.SubmitForm) { f.Email = "ada.example.com" }, lead.ErrInvalidEmail},
+		{"no domain dot", func(f *commands.SubmitForm) { f.Email = "ada@localhost" }, lead.ErrInvalidEmail},
+		{"display name", func(f *commands.SubmitForm) { f.Email = "Ada <ada@example.com>" }, lead.ErrInvalidEmail},
+		{"two ats", func(f *commands.SubmitForm) { f.Email = "ada@b@example.com" }, lead.ErrInvalidEmail},
+		{"space", func(f *commands.SubmitForm) { f.Email = "a da@example.com" }, lead.ErrInvalidEmail},
+		{"bad domain", func(f *commands.SubmitForm) { f.Email = "ada@exa_mple.com" }, lead.ErrInvalidEmail},
+		{"no app", func(f *commands.SubmitForm) { f.App = "" }, lead.ErrInvalidForm},
+		{"odd app", func(f *commands.SubmitForm) { f.App = "text us now" }, lead.ErrInvalidForm},
+		{"smsinbox's automated texts", func(f *commands.SubmitForm) { f.App = "automated" }, lead.ErrInvalidForm},
+		{"smsinbox's dashboard", func(f *commands.SubmitForm) { f.App = " Dashboard " }, lead.ErrInvalidForm},
+		{"bad ip", func(f *commands.SubmitForm) { f.IP = "300.1.1.1" }, lead.ErrInvalidForm},
+		{"long user agent", func(f *commands.SubmitForm) { f.UserAgent = strings.Repeat("x", 513) }, lead.ErrInvalidForm},
 	} {
 		f := good
 		tc.change(&f)
@@ -337,7 +338,7 @@ func TestInboundRetryRecordsOnceAndQueuesAgain(t *testing.T) {
 	e.text(t, numA, "YES", "")
 	// The queue fails: the webhook fails (Twilio delivers it again).
 	e.texts.fail = errors.New("queue down")
-	in := twilio.Inbound{MessageSID: "SMretry", From: string(cust), To: string(numA), Body: "STOP"}
+	in := commands.InboundText{MessageSID: "SMretry", From: string(cust), To: string(numA), Body: "STOP"}
 	if _, err := e.inbound.Handle(context.Background(), in); err == nil {
 		t.Fatal("a failed queue did not fail the webhook")
 	}
@@ -369,7 +370,7 @@ func TestInboundRetryRecordsOnceAndQueuesAgain(t *testing.T) {
 func TestConcurrentDuplicateWebhooks(t *testing.T) {
 	e := newConsentEnv(t)
 	e.submit(t, true)
-	in := twilio.Inbound{MessageSID: "SMdup", From: string(cust), To: string(numA), Body: "YES"}
+	in := commands.InboundText{MessageSID: "SMdup", From: string(cust), To: string(numA), Body: "YES"}
 	var wg sync.WaitGroup
 	errs := make(chan error, 4)
 	for range 4 {
@@ -584,11 +585,12 @@ func TestHashChain(t *testing.T) {
 	recs := e.events(t)
 	prev := ""
 	for i, rec := range recs {
-		link := commands.ReadChainLink(rec)
+		stored := consent.StoredEvent{Type: rec.Type, Data: rec.Data, OccurredAt: rec.OccurredAt}
+		link := consent.ReadLink(stored)
 		if !link.Sealed || link.PrevHash != prev {
 			t.Fatalf("event %d: %+v, want prev %q", i, link, prev)
 		}
-		if link.Hash != commands.ConsentEventHash(rec.Type, rec.Data, rec.OccurredAt) {
+		if link.Hash != consent.EventHash(stored) {
 			t.Fatalf("event %d hash", i)
 		}
 		prev = link.Hash

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/google/uuid"
@@ -22,7 +23,9 @@ type DomainEvent interface {
 	OccurredAt() time.Time
 }
 
-// Decider is one aggregate's pure functions.
+// Decider is one aggregate's pure functions. Evolve must leave the state
+// it is given as it was (States shares folded states between commands),
+// and one state type has one Evolve.
 type Decider[S any, E DomainEvent, C any] struct {
 	Evolve        func(S, E) S
 	Decide        func(S, C) ([]E, error)
@@ -64,12 +67,22 @@ type Result[S any, E any] struct {
 const maxAttempts = 8
 
 // Load folds a stream into a state; it returns the stream's last version
-// (-1 for none) and the position of its last event.
+// (-1 for none) and the position of its last event. When store is a
+// *States it starts from the state it remembers and reads only what came
+// after it.
 func Load[S any, E DomainEvent, C any](ctx context.Context, store eventstore.Store, d Decider[S, E, C], stream eventstore.StreamID) (S, int64, eventstore.Position, error) {
 	var state S
 	version := int64(-1)
 	var pos eventstore.Position
-	for rec, err := range store.ReadStream(ctx, stream, 0) {
+	states, remembers := store.(*States)
+	key := stateKey{stream: stream, state: reflect.TypeFor[S]()}
+	if remembers {
+		if k, ok := states.get(key); ok {
+			state, version, pos = k.state.(S), k.version, k.position
+		}
+	}
+	read := version
+	for rec, err := range store.ReadStream(ctx, stream, uint64(version+1)) {
 		if err != nil {
 			return state, 0, 0, fmt.Errorf("load %s: %w", stream, err)
 		}
@@ -82,6 +95,9 @@ func Load[S any, E DomainEvent, C any](ctx context.Context, store eventstore.Sto
 			state = d.Recorded(state, ev, rec)
 		}
 		version, pos = int64(rec.Version), rec.Position
+	}
+	if remembers && version > read {
+		states.put(knownState{key: key, state: state, version: version, position: pos})
 	}
 	return state, version, pos, nil
 }

@@ -43,7 +43,7 @@ type CreateLeadHandler struct {
 // lead.ErrInvalid (a lead.FieldErrors) for a bad field.
 func (h CreateLeadHandler) Handle(ctx context.Context, cmd CreateLead) (LeadResult, error) {
 	d := leadDetails(cmd.CompanyID, cmd.Phone, cmd.FirstName, cmd.LastName, cmd.Email, lead.SourceDashboard, h.Now().UTC())
-	res, err := Execute(ctx, h.Store, leadDecider, LeadStreamID(cmd.CompanyID, cmd.Phone), any(lead.Create{Details: d}),
+	res, err := Execute(ctx, h.Store, leadDecider, lead.StreamID(cmd.CompanyID, cmd.Phone), any(lead.Create{Details: d}),
 		eventstore.Metadata{Actor: cmd.Actor, CorrelationID: d.LeadID.String()})
 	if err != nil {
 		return LeadResult{}, err
@@ -53,16 +53,16 @@ func (h CreateLeadHandler) Handle(ctx context.Context, cmd CreateLead) (LeadResu
 
 // submitLead records a form's lead: created, or updated when the name or
 // email changed.
-func submitLead(ctx context.Context, store eventstore.Store, f FormSubmitted, actor string) (eventstore.Position, error) {
+func submitLead(ctx context.Context, store eventstore.Store, f lead.FormSubmitted, actor string) (eventstore.Position, error) {
 	d := leadDetails(f.CompanyID, f.Phone, f.FirstName, f.LastName, f.Email, "app:"+f.App, f.SubmittedAt)
-	res, err := Execute(ctx, store, leadDecider, LeadStreamID(f.CompanyID, f.Phone), any(lead.Submit{Details: d}),
+	res, err := Execute(ctx, store, leadDecider, lead.StreamID(f.CompanyID, f.Phone), any(lead.Submit{Details: d}),
 		eventstore.Metadata{Actor: actor, CorrelationID: d.LeadID.String()})
 	return res.Position, err
 }
 
 func leadDetails(companyID string, p phone.Number, first, last, email, source string, at time.Time) lead.Details {
 	return lead.Details{
-		LeadID: LeadID(companyID, p), CompanyID: companyID, CustomerPhone: p,
+		LeadID: lead.ID(companyID, p), CompanyID: companyID, CustomerPhone: p,
 		ThreadID: conversation.ThreadID(companyID, p), FirstName: first, LastName: last, Email: email,
 		Source: source, At: at,
 	}

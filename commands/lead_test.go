@@ -14,7 +14,7 @@ import (
 func (e *consentEnv) leadTypes(t *testing.T) []string {
 	t.Helper()
 	var out []string
-	for rec, err := range e.store.ReadStream(context.Background(), commands.LeadStreamID(e.company, cust), 0) {
+	for rec, err := range e.store.ReadStream(context.Background(), lead.StreamID(e.company, cust), 0) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -26,7 +26,7 @@ func (e *consentEnv) leadTypes(t *testing.T) []string {
 func TestFormsCreateThenUpdateTheLead(t *testing.T) {
 	e := newConsentEnv(t)
 	res := e.submit(t, false)
-	if res.LeadID != commands.LeadID(e.company, cust) {
+	if res.LeadID != lead.ID(e.company, cust) {
 		t.Fatalf("lead %s", res.LeadID)
 	}
 	e.submit(t, false) // the same form again: no lead change

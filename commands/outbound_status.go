@@ -8,11 +8,32 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/smsinbox/smsinbox/adapters/twilio"
 	"github.com/smsinbox/smsinbox/domain/conversation"
 	"github.com/smsinbox/smsinbox/domain/eventstore"
 	"github.com/smsinbox/smsinbox/domain/phone"
 )
+
+// StatusCallback is the carrier's report of an outbound message's status, as
+// the HTTP layer read it from Twilio's status callback (adapters/httpapi maps
+// it): the use case knows no carrier's wire format.
+type StatusCallback struct {
+	// MessageSID names the message, as the carrier's answer to the send did.
+	MessageSID string
+	// To is the recipient as the carrier sent it; may be empty.
+	To string
+	// MessageStatus is the carrier's status in lower case ("sent",
+	// "delivered", "undelivered", "failed", ...).
+	MessageStatus string
+	// ErrorCode is the carrier's error code (e.g. 30003), 0 when none, and
+	// ErrorMessage its words, when it gave some.
+	ErrorCode    int
+	ErrorMessage string
+	// CompanyID and MessageID are smsinbox's own reference to the message,
+	// which the sender put in the callback's URL; "" and uuid.Nil when the
+	// URL carries none.
+	CompanyID string
+	MessageID uuid.UUID
+}
 
 // RecordStatusCallback records a Twilio status callback
 // (POST /webhooks/twilio/status).
@@ -35,7 +56,7 @@ type RecordStatusCallback struct {
 // would have been (RecordSendResult: the SID, the index, kept callbacks),
 // which settles an unknown outcome; then its status is applied. A reference
 // that names no message of that conversation falls back to the SID index.
-func (h RecordStatusCallback) Handle(ctx context.Context, sc twilio.StatusCallback) (eventstore.Position, error) {
+func (h RecordStatusCallback) Handle(ctx context.Context, sc StatusCallback) (eventstore.Position, error) {
 	if pos, ok, err := h.byReference(ctx, sc); ok || err != nil {
 		return pos, err
 	}
@@ -68,7 +89,7 @@ func (h RecordStatusCallback) Handle(ctx context.Context, sc twilio.StatusCallba
 
 // byReference applies a callback whose URL names its message; ok is false
 // when it names none that the conversation holds with that SID or none.
-func (h RecordStatusCallback) byReference(ctx context.Context, sc twilio.StatusCallback) (eventstore.Position, bool, error) {
+func (h RecordStatusCallback) byReference(ctx context.Context, sc StatusCallback) (eventstore.Position, bool, error) {
 	if sc.CompanyID == "" || sc.MessageID == uuid.Nil {
 		return 0, false, nil
 	}

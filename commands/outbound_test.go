@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/smsinbox/smsinbox/adapters/twilio"
 	"github.com/smsinbox/smsinbox/commands"
 	"github.com/smsinbox/smsinbox/domain/consent"
 	"github.com/smsinbox/smsinbox/domain/conversation"
@@ -225,7 +224,7 @@ func TestStatusCallbackBeforeAndAfterTheSID(t *testing.T) {
 	}
 	// Twilio calls back before its answer is recorded: kept, once.
 	for _, st := range []string{"sent", "sent", "undelivered"} {
-		sc := twilio.StatusCallback{MessageSID: "SM1", MessageStatus: st}
+		sc := commands.StatusCallback{MessageSID: "SM1", MessageStatus: st}
 		if st == "undelivered" {
 			sc.ErrorCode = 30003
 		}
@@ -243,7 +242,7 @@ func TestStatusCallbackBeforeAndAfterTheSID(t *testing.T) {
 		t.Fatalf("kept callbacks not applied: %+v", m)
 	}
 	// Later callbacks apply directly; a final status stands.
-	if _, err := status.Handle(ctx, twilio.StatusCallback{MessageSID: "SM1", MessageStatus: "delivered"}); err != nil {
+	if _, err := status.Handle(ctx, commands.StatusCallback{MessageSID: "SM1", MessageStatus: "delivered"}); err != nil {
 		t.Fatal(err)
 	}
 	if m := e.message(t, id); m.Status != conversation.StatusUndelivered {
@@ -286,7 +285,7 @@ func TestStatusCallbacksRaceTheSID(t *testing.T) {
 			}
 		})
 		wg.Go(func() {
-			if _, err := status.Handle(ctx, twilio.StatusCallback{MessageSID: "SMrace", MessageStatus: "delivered"}); err != nil {
+			if _, err := status.Handle(ctx, commands.StatusCallback{MessageSID: "SMrace", MessageStatus: "delivered"}); err != nil {
 				t.Error(err)
 			}
 		})

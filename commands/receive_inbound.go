@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/smsinbox/smsinbox/adapters/twilio"
 	"github.com/smsinbox/smsinbox/domain/company"
 	"github.com/smsinbox/smsinbox/domain/consent"
 	"github.com/smsinbox/smsinbox/domain/conversation"
@@ -46,6 +45,44 @@ type ReceiveInbound struct {
 // Twilio's 15 s webhook time-out.
 const DefaultHandOverWait = 10 * time.Second
 
+// InboundText is a text a customer sent to a messaging number, as the HTTP
+// layer read it from Twilio's webhook (adapters/httpapi maps it): the use
+// case knows no carrier's wire format.
+type InboundText struct {
+	// MessageSID is the carrier's identity of the message: a webhook
+	// delivered again carries the same one, and so records nothing twice.
+	MessageSID string
+	// From is the customer and To the company's number, as the carrier
+	// sent them (E.164 normally; a short code or a channel address such as
+	// "whatsapp:+1..." is no phone number, and goes to the unrouted stream).
+	From, To string
+	// Body is the text, possibly empty (an MMS without text).
+	Body string
+	// NumSegments is the number of SMS segments, 0 when the carrier did not
+	// say.
+	NumSegments int
+	// Media are the items of an MMS, in order.
+	Media []conversation.Media
+	// OptOutType is the carrier's own opt-out verdict ("STOP", "START",
+	// "HELP"), "" when it took none.
+	OptOutType string
+	// Params is every parameter the carrier sent, kept as the evidence of a
+	// text no company took.
+	Params map[string][]string
+}
+
+// numbers reads From and To as phone numbers (both are E.164 for ordinary
+// SMS, so no region is needed); errors match phone.ErrInvalid.
+func (in InboundText) numbers() (from, to phone.Number, err error) {
+	if from, err = phone.Parse(in.From, phone.DefaultRegion); err != nil {
+		return "", "", fmt.Errorf("From: %w", err)
+	}
+	if to, err = phone.Parse(in.To, phone.DefaultRegion); err != nil {
+		return "", "", fmt.Errorf("To: %w", err)
+	}
+	return from, to, nil
+}
+
 // InboundResult says where a text went.
 type InboundResult struct {
 	Routed    bool
@@ -71,9 +108,9 @@ func InboundMessageID(messageSID string) uuid.UUID {
 // the company's numbers it was sent to: a STOP is never lost), the
 // automated texts the consent events call for are queued, and, outside the
 // company's business hours, its auto-reply (autoReply).
-func (h ReceiveInbound) Handle(ctx context.Context, in twilio.Inbound) (InboundResult, error) {
+func (h ReceiveInbound) Handle(ctx context.Context, in InboundText) (InboundResult, error) {
 	now := h.Now().UTC()
-	from, to, err := in.E164()
+	from, to, err := in.numbers()
 	if err != nil {
 		return h.unrouted(ctx, in, now, "the sender or the recipient is not a phone number: "+err.Error())
 	}
@@ -84,10 +121,6 @@ func (h ReceiveInbound) Handle(ctx context.Context, in twilio.Inbound) (InboundR
 	if !found {
 		return h.unrouted(ctx, in, now, "no company owns "+string(to))
 	}
-	media := make([]conversation.Media, len(in.Media))
-	for i, m := range in.Media {
-		media[i] = conversation.Media{URL: m.URL, ContentType: m.ContentType}
-	}
 	cmd := conversation.ReceiveMessage{
 		MessageID:       InboundMessageID(in.MessageSID),
 		CompanyID:       companyID,
@@ -95,7 +128,7 @@ func (h ReceiveInbound) Handle(ctx context.Context, in twilio.Inbound) (InboundR
 		MessagingNumber: to,
 		MessageSID:      in.MessageSID,
 		Body:            in.Body,
-		Media:           media,
+		Media:           in.Media,
 		NumSegments:     in.NumSegments,
 		OptOutType:      in.OptOutType,
 		ReceivedAt:      now,
@@ -139,7 +172,7 @@ func (h ReceiveInbound) Handle(ctx context.Context, in twilio.Inbound) (InboundR
 // retry that decided nothing it queues again the texts of the events this
 // MessageSid caused, when they are still the stream's last: an earlier
 // attempt may have stopped before queuing them (queuing is idempotent).
-func (h ReceiveInbound) consent(ctx context.Context, in twilio.Inbound, companyID string, from, to phone.Number, now time.Time) (eventstore.Position, error) {
+func (h ReceiveInbound) consent(ctx context.Context, in InboundText, companyID string, from, to phone.Number, now time.Time) (eventstore.Position, error) {
 	co, err := LoadCompany(ctx, h.Store, companyID)
 	if errors.Is(err, company.ErrCompanyNotFound) {
 		// An orphan claim (RouteNumber): no company to hold a consent.
@@ -172,7 +205,7 @@ func (h ReceiveInbound) consent(ctx context.Context, in twilio.Inbound, companyI
 	return queueTexts(ctx, h.Texts, automatedTexts(caused, in.MessageSID), out.Position)
 }
 
-func (h ReceiveInbound) unrouted(ctx context.Context, in twilio.Inbound, now time.Time, reason string) (InboundResult, error) {
+func (h ReceiveInbound) unrouted(ctx context.Context, in InboundText, now time.Time, reason string) (InboundResult, error) {
 	ev := unrouted.MessageReceived{
 		MessageSID: in.MessageSID, From: in.From, To: in.To, Body: in.Body, Reason: reason,
 		Params: in.Params, ReceivedAt: now,

@@ -6,6 +6,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/smsinbox/smsinbox/domain/eventstore"
+	"github.com/smsinbox/smsinbox/domain/lead"
 	"github.com/smsinbox/smsinbox/domain/phone"
 	"github.com/smsinbox/smsinbox/domain/template"
 )
@@ -29,7 +30,7 @@ func FillTemplate(ctx context.Context, store eventstore.Store, companyID string,
 	if err != nil {
 		return "", err
 	}
-	l, _, _, err := Load(ctx, store, leadDecider, LeadStreamID(companyID, customer))
+	l, _, _, err := Load(ctx, store, leadDecider, lead.StreamID(companyID, customer))
 	if err != nil {
 		return "", err
 	}

@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -57,4 +58,85 @@ func isConsentEvent(eventType string) bool {
 		}
 	}
 	return false
+}
+
+// ApplyBatch implements BatchProjector: the consents a run of events
+// touches are read in one round trip, brought up to date in memory as
+// Apply's statement does, and written in one.
+func (c Consent) ApplyBatch(ctx context.Context, tx pgx.Tx, events []eventstore.RecordedEvent) error {
+	type key struct{ company, phone string }
+	type row struct {
+		number, status string
+		updatedAt      time.Time
+	}
+	var changes []consent.Change
+	var keys []key
+	seen := map[key]bool{}
+	for _, e := range events {
+		if !isConsentEvent(e.Type) {
+			continue
+		}
+		ev, err := consent.Decode(e.Type, e.Data)
+		if err != nil {
+			return atEvent(e, err)
+		}
+		ch := ev.Base()
+		changes = append(changes, ch)
+		if k := (key{ch.CompanyID, string(ch.CustomerPhone)}); !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	if len(changes) == 0 {
+		return nil
+	}
+	companies, phones := make([]string, len(keys)), make([]string, len(keys))
+	for i, k := range keys {
+		companies[i], phones[i] = k.company, k.phone
+	}
+	rows := map[key]*row{}
+	res, err := tx.Query(ctx, `SELECT c.company_id, c.customer_phone, c.messaging_number, c.status, c.updated_at
+		FROM consents c JOIN unnest($1::text[], $2::text[]) AS k (company_id, customer_phone)
+		  ON c.company_id = k.company_id AND c.customer_phone = k.customer_phone`, companies, phones)
+	if err != nil {
+		return fmt.Errorf("consent: read: %w", err)
+	}
+	for res.Next() {
+		var k key
+		r := &row{}
+		if err := res.Scan(&k.company, &k.phone, &r.number, &r.status, &r.updatedAt); err != nil {
+			res.Close()
+			return fmt.Errorf("consent: read: %w", err)
+		}
+		rows[k] = r
+	}
+	if err := res.Err(); err != nil {
+		return fmt.Errorf("consent: read: %w", err)
+	}
+	for _, ch := range changes {
+		k := key{ch.CompanyID, string(ch.CustomerPhone)}
+		status, number, at := ch.StatusAfter.String(), string(ch.MessagingNumber), dbTime(ch.At)
+		r, ok := rows[k]
+		switch {
+		case !ok:
+			rows[k] = &row{number: number, status: status, updatedAt: at}
+		case r.status != status || r.number != number:
+			r.number, r.status, r.updatedAt = number, status, at
+		}
+	}
+	numbers, statuses, updated := make([]string, len(keys)), make([]string, len(keys)), make([]time.Time, len(keys))
+	for i, k := range keys {
+		r := rows[k]
+		numbers[i], statuses[i], updated[i] = r.number, r.status, r.updatedAt
+	}
+	_, err = tx.Exec(ctx, `
+INSERT INTO consents (company_id, customer_phone, messaging_number, status, updated_at)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])
+ON CONFLICT (company_id, customer_phone) DO UPDATE SET
+    messaging_number = excluded.messaging_number, status = excluded.status, updated_at = excluded.updated_at`,
+		companies, phones, numbers, statuses, updated)
+	if err != nil {
+		return fmt.Errorf("consent: write: %w", err)
+	}
+	return nil
 }

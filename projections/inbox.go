@@ -35,16 +35,23 @@ func preview(body string, media int) string {
 	return body
 }
 
-func (Inbox) Apply(ctx context.Context, tx pgx.Tx, e eventstore.RecordedEvent) error {
-	switch e.Type {
-	case conversation.TypeThreadAssigned, conversation.TypeThreadUnassigned, conversation.TypeNoteAdded:
-		return applyTeamInbox(ctx, tx, e)
-	case conversation.TypeMessageReceived, conversation.TypeThreadRead, conversation.TypeThreadMarkedUnread,
+// handles reports whether Apply does anything with events of this type:
+// the one list both Apply and ApplyBatch go by.
+func (Inbox) handles(eventType string) bool {
+	switch eventType {
+	case conversation.TypeThreadAssigned, conversation.TypeThreadUnassigned, conversation.TypeNoteAdded,
+		conversation.TypeMessageReceived, conversation.TypeThreadRead, conversation.TypeThreadMarkedUnread,
 		conversation.TypeThreadArchived, conversation.TypeThreadUnarchived,
 		conversation.TypeOutboundMessageQueued, conversation.TypeOutboundSendAttempted, conversation.TypeOutboundMessageSent,
 		conversation.TypeOutboundMessageStatusChanged, conversation.TypeOutboundMessageFailed,
 		conversation.TypeOutboundMessageScheduled, conversation.TypeOutboundMessageCanceled:
-	default:
+		return true
+	}
+	return false
+}
+
+func (i Inbox) Apply(ctx context.Context, tx pgx.Tx, e eventstore.RecordedEvent) error {
+	if !i.handles(e.Type) {
 		return nil
 	}
 	ev, err := conversation.Decode(e.Type, e.Data)
@@ -52,6 +59,8 @@ func (Inbox) Apply(ctx context.Context, tx pgx.Tx, e eventstore.RecordedEvent) e
 		return err
 	}
 	switch ev := ev.(type) {
+	case conversation.ThreadAssigned, conversation.ThreadUnassigned, conversation.NoteAdded:
+		return applyTeamInbox(ctx, tx, e)
 	case conversation.MessageReceived:
 		return applyReceived(ctx, tx, ev, e.Position)
 	case conversation.ThreadRead:

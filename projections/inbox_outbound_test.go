@@ -113,7 +113,7 @@ func TestInboxOutboundOpensThread(t *testing.T) {
 }
 
 // newStore is a fresh database and the PostgreSQL event store on it.
-func newStore(t *testing.T) (*pgxpool.Pool, *postgres.Store) {
+func newStore(t testing.TB) (*pgxpool.Pool, *postgres.Store) {
 	t.Helper()
 	pool := pgtest.NewPool(t)
 	store, err := postgres.New(context.Background(), pool, postgres.Config{})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -70,4 +71,57 @@ func (q Queries) Lead(ctx context.Context, companyID string, id uuid.UUID) (Lead
 		return l, fmt.Errorf("read lead %s: %w", id, err)
 	}
 	return l, nil
+}
+
+// ApplyBatch implements BatchProjector. Every lead event sets all of a
+// lead's fields, so a run's effect on a lead is its first event's identity
+// and time of creation (when the lead is new) and its last event's fields:
+// one row per lead, written in one statement.
+func (Leads) ApplyBatch(ctx context.Context, tx pgx.Tx, events []eventstore.RecordedEvent) error {
+	index := map[uuid.UUID]int{}
+	var first, last []lead.Details
+	for _, e := range events {
+		if e.Type != lead.TypeLeadCreated && e.Type != lead.TypeLeadUpdated {
+			continue
+		}
+		ev, err := lead.Decode(e.Type, e.Data)
+		if err != nil {
+			return atEvent(e, err)
+		}
+		d, _ := lead.DetailsOf(ev)
+		if i, ok := index[d.LeadID]; ok {
+			last[i] = d
+			continue
+		}
+		index[d.LeadID] = len(first)
+		first, last = append(first, d), append(last, d)
+	}
+	if len(first) == 0 {
+		return nil
+	}
+	var c struct {
+		id, thread                                         []uuid.UUID
+		company, phone, firstName, lastName, email, source []string
+		created, updated                                   []time.Time
+	}
+	for i, f := range first {
+		l := last[i]
+		c.id, c.thread = append(c.id, f.LeadID), append(c.thread, f.ThreadID)
+		c.company, c.phone = append(c.company, f.CompanyID), append(c.phone, string(f.CustomerPhone))
+		c.firstName, c.lastName = append(c.firstName, l.FirstName), append(c.lastName, l.LastName)
+		c.email, c.source = append(c.email, l.Email), append(c.source, l.Source)
+		c.created, c.updated = append(c.created, f.At), append(c.updated, l.At)
+	}
+	_, err := tx.Exec(ctx, `
+INSERT INTO leads (id, company_id, customer_phone, thread_id, first_name, last_name, email, source, created_at, updated_at)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[],
+                     $9::timestamptz[], $10::timestamptz[])
+ON CONFLICT (id) DO UPDATE SET
+    first_name = excluded.first_name, last_name = excluded.last_name, email = excluded.email,
+    source = excluded.source, updated_at = excluded.updated_at`,
+		c.id, c.company, c.phone, c.thread, c.firstName, c.lastName, c.email, c.source, c.created, c.updated)
+	if err != nil {
+		return fmt.Errorf("leads: %w", err)
+	}
+	return nil
 }

@@ -171,3 +171,59 @@ func (q Queries) CompanyChange(ctx context.Context, companyID string, after, upT
 	}
 	return eventstore.Position(pos), nil
 }
+
+// ApplyBatch implements BatchProjector: each thread and company a run of
+// events changes is written once, with the run's last position for it (the
+// greatest, as Apply keeps), in one statement per table.
+func (Live) ApplyBatch(ctx context.Context, tx pgx.Tx, events []eventstore.RecordedEvent) error {
+	var threads, companies struct {
+		index    map[string]int
+		thread   []uuid.UUID
+		company  []string
+		position []int64
+	}
+	threads.index, companies.index = map[string]int{}, map[string]int{}
+	for _, e := range events {
+		ch, ok, err := liveChangeOf(e)
+		if err != nil {
+			return atEvent(e, err)
+		}
+		if !ok {
+			continue
+		}
+		set, key := &threads, ch.threadID.String()
+		if ch.threadID == uuid.Nil {
+			set, key = &companies, ch.companyID
+		}
+		// The first event of a key names its company (an insert); the
+		// later ones move its position.
+		if i, seen := set.index[key]; seen {
+			set.position[i] = max(set.position[i], int64(e.Position))
+			continue
+		}
+		set.index[key] = len(set.position)
+		set.thread = append(set.thread, ch.threadID)
+		set.company = append(set.company, ch.companyID)
+		set.position = append(set.position, int64(e.Position))
+	}
+	b := &pgx.Batch{}
+	if len(threads.position) > 0 {
+		b.Queue(`INSERT INTO thread_changes (thread_id, company_id, position)
+			SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[])
+			ON CONFLICT (thread_id) DO UPDATE SET position = greatest(thread_changes.position, excluded.position)`,
+			threads.thread, threads.company, threads.position)
+	}
+	if len(companies.position) > 0 {
+		b.Queue(`INSERT INTO company_changes (company_id, position)
+			SELECT * FROM unnest($1::text[], $2::bigint[])
+			ON CONFLICT (company_id) DO UPDATE SET position = greatest(company_changes.position, excluded.position)`,
+			companies.company, companies.position)
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("live: %w", err)
+	}
+	return nil
+}

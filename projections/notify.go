@@ -35,6 +35,11 @@ type Notifier struct {
 
 	stopped  chan struct{}
 	stopOnce sync.Once
+
+	// received, when set (by this package's tests), is told each
+	// notification's payload once its waiters are woken: a test learns that
+	// a notification it sent has come, and what came before it.
+	received func(payload string)
 }
 
 // NewNotifier makes a Notifier that listens on a connection of its own,
@@ -126,9 +131,13 @@ func (n *Notifier) listen(ctx context.Context) error {
 	// waiter looks again.
 	n.broadcast()
 	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
+		note, err := conn.WaitForNotification(ctx)
+		if err != nil {
 			return err
 		}
 		n.broadcast()
+		if n.received != nil {
+			n.received(note.Payload)
+		}
 	}
 }

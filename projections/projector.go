@@ -214,28 +214,28 @@ func applyEvents(ctx context.Context, pool *pgxpool.Pool, p Projector, after eve
 		return nil, err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
-		return nil, err
-	}
+	// The commit setting and the checkpoint, in one round trip.
 	var cp int64
-	if err := tx.QueryRow(ctx, `SELECT position FROM projection_checkpoints WHERE projector = $1 FOR UPDATE`, p.Name()).Scan(&cp); err != nil {
+	start := &pgx.Batch{}
+	start.Queue(`SET LOCAL synchronous_commit = off`)
+	start.Queue(`SELECT position FROM projection_checkpoints WHERE projector = $1 FOR UPDATE`, p.Name()).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&cp)
+	})
+	if err := tx.SendBatch(ctx, start).Close(); err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
 	if eventstore.Position(cp) < after {
 		return nil, transient.Mark(fmt.Errorf("checkpoint at %d, behind the %d this batch follows: a commit was lost; the log must be read again from the checkpoint", cp, after))
 	}
-	var applied []eventstore.RecordedEvent
-	for _, e := range events {
-		if e.Position <= eventstore.Position(cp) {
-			continue
-		}
-		if err := p.Apply(ctx, tx, e); err != nil {
-			return nil, fmt.Errorf("at %d (%s): %w", e.Position, e.Type, err)
-		}
-		applied = append(applied, e)
+	applied := events
+	for len(applied) > 0 && applied[0].Position <= eventstore.Position(cp) {
+		applied = applied[1:]
 	}
 	if len(applied) == 0 {
 		return nil, nil
+	}
+	if err := apply(ctx, tx, p, applied); err != nil {
+		return nil, err
 	}
 	last := applied[len(applied)-1].Position
 	// The checkpoint and the notification, in one round trip. PostgreSQL

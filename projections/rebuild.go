@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -11,92 +12,226 @@ import (
 	"github.com/smsinbox/smsinbox/domain/eventstore"
 )
 
-// rebuildBatch is how many events one rebuild transaction applies.
-const rebuildBatch = 2000
+// rebuildPage is how many events of the log a rebuild hands its
+// projectors at a time.
+const rebuildPage = 40000
 
-// Rebuild empties a projector's tables and applies the whole log again. It
-// holds the projector's lock throughout, so it refuses to run while a server
-// runs that projector. Projectors only write tables: a rebuild sends nothing.
+// Rebuild rebuilds one projector (RebuildAll).
 func Rebuild(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Projector, logger *slog.Logger) (applied int, err error) {
+	return RebuildAll(ctx, pool, store, []Projector{p}, logger)
+}
+
+// rebuildWorkers is how many transactions, each on a connection of its
+// own, a rebuild runs at once: enough to keep the database's cores busy
+// while one waits on the client, few enough to stay clear of the
+// server's connection limit.
+const rebuildWorkers = 3
+
+// RebuildAll rebuilds projectors from the whole log, reading it once:
+// page by page, each page handed to every projector. The projectors are
+// shared among rebuildWorkers transactions that run at once, each on a
+// connection of its own (outside pool, whose size is the caller's). A
+// transaction empties its projectors' tables, drops their indexes but
+// those that enforce a key (an upsert names those), applies every page to
+// each of its projectors (set-based where the projector can:
+// BatchProjector), builds the dropped indexes again (one sorted build
+// each, rather than an insert into each for every row) and moves the
+// checkpoints to the log's end. A crash or an error part-way rolls a
+// transaction back whole: its projectors' read models and checkpoints stay
+// as they were before the rebuild, and readers of their tables wait for
+// the rebuild's end rather than see half of one. It holds the projectors'
+// locks throughout, so it refuses to run while a server runs any of them.
+// Projectors only write tables: a rebuild sends nothing. It answers how
+// many events of the log it applied.
+func RebuildAll(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, ps []Projector, logger *slog.Logger) (applied int, err error) {
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return 0, err
 	}
 	defer conn.Release()
-	var got bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, lockKey(p.Name())).Scan(&got); err != nil {
-		return 0, err
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = p.Name()
+		var got bool
+		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, lockKey(p.Name())).Scan(&got); err != nil {
+			return 0, err
+		}
+		if !got {
+			return 0, fmt.Errorf("rebuild %s: a running server holds this projector; stop it first", p.Name())
+		}
+		defer func() {
+			// Best effort: the lock is the session's, so closing the
+			// connection releases it anyway.
+			_, _ = conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, lockKey(p.Name()))
+		}()
 	}
-	if !got {
-		return 0, fmt.Errorf("rebuild %s: a running server holds this projector; stop it first", p.Name())
-	}
-	defer func() {
-		// Best effort: the lock is the session's, so closing the connection
-		// releases it anyway.
-		_, _ = conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, lockKey(p.Name()))
-	}()
 
-	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		for _, t := range p.Tables() {
-			if _, err := tx.Exec(ctx, `TRUNCATE `+pgx.Identifier{t}.Sanitize()); err != nil {
-				return err
+	workers := min(len(ps), rebuildWorkers)
+	groups := make([][]Projector, workers)
+	for i, p := range ps {
+		groups[i%workers] = append(groups[i%workers], p)
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	feeds := make([]chan []eventstore.RecordedEvent, workers)
+	done := make(chan struct{}, workers)
+	for i, group := range groups {
+		feeds[i] = make(chan []eventstore.RecordedEvent, 1)
+		go func() {
+			defer func() { done <- struct{}{} }()
+			if err := rebuildGroup(ctx, pool.Config().ConnConfig, group, feeds[i]); err != nil {
+				cancel(err) // the others roll back too
+			}
+		}()
+	}
+	applied, last, err := feed(ctx, store, feeds)
+	if err != nil {
+		cancel(err)
+	}
+	for _, f := range feeds {
+		close(f)
+	}
+	for range groups {
+		<-done
+	}
+	if err := context.Cause(ctx); err != nil {
+		return applied, fmt.Errorf("rebuild %v: %w", names, err)
+	}
+	logger.Info("projectors rebuilt", "projectors", names, "events", applied, "position", last)
+	return applied, nil
+}
+
+// feed reads the whole log into pages of rebuildPage events and hands each
+// to every feed; it answers how many events it read and the last one's
+// position. A slow transaction holds the reader back (each feed holds one
+// page), so memory stays at a few pages however long the log is.
+func feed(ctx context.Context, store eventstore.Store, feeds []chan []eventstore.RecordedEvent) (n int, last eventstore.Position, err error) {
+	page := make([]eventstore.RecordedEvent, 0, rebuildPage)
+	send := func() error {
+		for _, f := range feeds {
+			select {
+			case f <- page:
+			case <-ctx.Done():
+				return context.Cause(ctx)
 			}
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO projection_checkpoints (projector, position) VALUES ($1, 0)
-			ON CONFLICT (projector) DO UPDATE SET position = 0, updated_at = now()`, p.Name())
-		if err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `DELETE FROM projection_poison WHERE projector = $1`, p.Name())
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("rebuild %s: empty its tables: %w", p.Name(), err)
+		n += len(page)
+		last = page[len(page)-1].Position
+		page = make([]eventstore.RecordedEvent, 0, rebuildPage)
+		return nil
 	}
-
-	var tx pgx.Tx
-	pending := 0
-	var last eventstore.Position
-	flush := func() error {
-		if tx == nil {
-			return nil
-		}
-		if _, err := tx.Exec(ctx, `UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE projector = $1`, p.Name(), int64(last)); err != nil {
-			return err
-		}
-		err := tx.Commit(ctx)
-		tx, pending = nil, 0
-		return err
-	}
-	defer func() {
-		if tx != nil {
-			tx.Rollback(context.WithoutCancel(ctx))
-		}
-	}()
 	for e, err := range store.ReadAll(ctx, eventstore.Start, eventstore.Filter{}) {
 		if err != nil {
-			return applied, fmt.Errorf("rebuild %s: %w", p.Name(), err)
+			return n, last, err
 		}
-		if tx == nil {
-			if tx, err = pool.Begin(ctx); err != nil {
-				return applied, err
-			}
-		}
-		if err := p.Apply(ctx, tx, e); err != nil {
-			return applied, fmt.Errorf("rebuild %s at %d (%s): %w", p.Name(), e.Position, e.Type, err)
-		}
-		last = e.Position
-		applied++
-		pending++
-		if pending == rebuildBatch {
-			if err := flush(); err != nil {
-				return applied, fmt.Errorf("rebuild %s: %w", p.Name(), err)
+		page = append(page, e)
+		if len(page) == rebuildPage {
+			if err := send(); err != nil {
+				return n, last, err
 			}
 		}
 	}
-	if err := flush(); err != nil {
-		return applied, fmt.Errorf("rebuild %s: %w", p.Name(), err)
+	if len(page) > 0 {
+		if err := send(); err != nil {
+			return n, last, err
+		}
 	}
-	logger.Info("projector rebuilt", "projector", p.Name(), "events", applied, "position", last)
-	return applied, nil
+	return n, last, nil
+}
+
+// rebuildGroup rebuilds ps from the pages in one transaction, on a
+// connection of its own, that commits only when the pages end with ctx
+// alive (the whole log read, the other transactions well). Like the
+// projectors' own transactions it need not wait for the disk: a crash
+// loses the rebuild whole.
+func rebuildGroup(ctx context.Context, cfg *pgx.ConnConfig, ps []Projector, pages <-chan []eventstore.RecordedEvent) error {
+	conn, err := pgx.ConnectConfig(ctx, cfg.Copy())
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	names := make([]string, len(ps))
+	var tables []string
+	for i, p := range ps {
+		names[i] = p.Name()
+		tables = append(tables, p.Tables()...)
+	}
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		b := &pgx.Batch{}
+		b.Queue(`SET LOCAL synchronous_commit = off`)
+		// For the indexes built at the end: sorting in memory.
+		b.Queue(`SET LOCAL maintenance_work_mem = '256MB'`)
+		for _, t := range tables {
+			b.Queue(`TRUNCATE ` + pgx.Identifier{t}.Sanitize())
+		}
+		b.Queue(`INSERT INTO projection_checkpoints (projector, position) SELECT unnest($1::text[]), 0
+			ON CONFLICT (projector) DO UPDATE SET position = 0, updated_at = now()`, names)
+		b.Queue(`DELETE FROM projection_poison WHERE projector = ANY ($1)`, names)
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("empty their tables: %w", err)
+		}
+		indexes, err := dropIndexes(ctx, tx, tables)
+		if err != nil {
+			return err
+		}
+		last := eventstore.Start
+		for page := range pages {
+			for _, p := range ps {
+				if err := apply(ctx, tx, p, page); err != nil {
+					return fmt.Errorf("%s: %w", p.Name(), err)
+				}
+			}
+			last = page[len(page)-1].Position
+		}
+		if err := context.Cause(ctx); err != nil {
+			return err
+		}
+		for _, def := range indexes {
+			if _, err := tx.Exec(ctx, def); err != nil {
+				return fmt.Errorf("build an index again: %w", err)
+			}
+		}
+		tag, err := tx.Exec(ctx, `UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE projector = ANY ($1)`,
+			names, int64(last))
+		if err != nil {
+			return err
+		}
+		if int(tag.RowsAffected()) != len(names) {
+			return errors.New("a projector's checkpoint is missing")
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("%v: %w", names, err)
+	}
+	return nil
+}
+
+// dropIndexes drops the tables' indexes that enforce no key (the primary
+// key and unique ones stay: upserts name them) and answers the statements
+// that create them again.
+func dropIndexes(ctx context.Context, tx pgx.Tx, tables []string) ([]string, error) {
+	rows, err := tx.Query(ctx, `SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+		FROM pg_index i WHERE i.indrelid = ANY ($1::text[]::regclass[]) AND NOT i.indisunique AND NOT i.indisprimary
+		ORDER BY 1`, tables)
+	if err != nil {
+		return nil, fmt.Errorf("list the indexes: %w", err)
+	}
+	names, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) ([2]string, error) {
+		var nd [2]string
+		err := row.Scan(&nd[0], &nd[1])
+		return nd, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list the indexes: %w", err)
+	}
+	defs := make([]string, len(names))
+	for i, nd := range names {
+		// regclass's text is quoted where it must be.
+		if _, err := tx.Exec(ctx, `DROP INDEX `+nd[0]); err != nil {
+			return nil, fmt.Errorf("drop index %s: %w", nd[0], err)
+		}
+		defs[i] = nd[1]
+	}
+	return defs, nil
 }

@@ -95,11 +95,19 @@ func (r *running) stop() {
 	})
 }
 
+// waitFor waits until the recorder's checkpoint reaches pos, woken by the
+// projector's commits (a Notifier of its own; no poll), for at most 20 s.
 func waitFor(t *testing.T, pool *pgxpool.Pool, pos eventstore.Position) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if err := (Progress{Pool: pool, Names: []string{"recorder"}}).WaitFor(ctx, pos); err != nil {
+	// A commit before its LISTEN is not missed: the notifier wakes every
+	// waiter once it listens.
+	n := NewNotifier(pool, slog.New(slog.DiscardHandler))
+	run, stop := context.WithCancel(ctx)
+	defer func() { stop(); <-n.Stopped() }()
+	go func() { _ = n.Run(run) }()
+	if err := (Progress{Pool: pool, Names: []string{"recorder"}, Notifier: n, Poll: time.Hour}).WaitFor(ctx, pos); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -165,9 +173,10 @@ func TestPoisonEventIsSetAside(t *testing.T) {
 func TestOneInstancePerProjector(t *testing.T) {
 	pool, store := setup(t)
 	a := start(t, pool, store, "a")
-	time.Sleep(300 * time.Millisecond) // a takes the lock first
+	// a takes the lock first: it applies an event while it runs alone.
+	waitFor(t, pool, appendN(t, store, 1, "Good"))
 	start(t, pool, store, "b")
-	first := appendN(t, store, 200, "Good")
+	first := appendN(t, store, 199, "Good")
 	waitFor(t, pool, first)
 	if n := count(t, pool, `SELECT count(*) FROM recorded WHERE runner <> 'a'`); n != 0 {
 		t.Fatalf("runner b applied %d events while a held the projector", n)

@@ -17,8 +17,10 @@ import (
 
 // eventually waits for cond, looking every few milliseconds, and fails the
 // test when it has not held within a generous bound (a wait for a signal,
-// not a measure of speed). The sleep is the poll's pace: what is awaited is
-// a row in another process's database session, which sends no signal here.
+// not a measure of speed). The sleep is the poll's pace, not a wait for time
+// to pass: what is awaited (a claim held in PostgreSQL's locks, a runner's
+// status, a count of failures) sends no signal; checkpoints do, and are
+// awaited with waitFor.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)

@@ -32,7 +32,7 @@ func (c ConsentCommands) now() time.Time {
 // Messages turned off texts nothing, so its opt-in leaves consent no).
 func (a *api) routeConsent(api *mux.Router) {
 	api.HandleFunc("/forms/submissions", a.submitter(manageLeads, a.submitForm)).Methods(http.MethodPost)
-	api.HandleFunc("/consent/{phone}", a.waitForPosition(a.signedIn(readMessages, a.getConsent))).Methods(http.MethodGet)
+	api.HandleFunc("/consent/{phone}", a.waitForReads(a.signedIn(readMessages, a.getConsent))).Methods(http.MethodGet)
 	api.HandleFunc("/audit/consent/{phone}", a.waitForPosition(a.signedIn(auditConsent, a.auditConsent))).Methods(http.MethodGet)
 }
 
@@ -100,7 +100,7 @@ func (a *api) getConsent(w http.ResponseWriter, r *http.Request, c caller) {
 		a.fail(w, r, err)
 		return
 	}
-	v, err := a.queries.Consent(r.Context(), c.Company.ID, string(customer), c.Company.MessagingNumber)
+	v, err := a.reads.Consent(r.Context(), c.Company.ID, string(customer), c.Company.MessagingNumber)
 	if err != nil {
 		a.fail(w, r, err)
 		return

@@ -6,7 +6,6 @@ import (
 	"net/http"
 
 	"github.com/smsinbox/smsinbox/adapters/twilio"
-	"github.com/smsinbox/smsinbox/commands"
 	"github.com/smsinbox/smsinbox/domain/autoreply"
 	"github.com/smsinbox/smsinbox/domain/company"
 	"github.com/smsinbox/smsinbox/domain/consent"
@@ -64,8 +63,8 @@ var errorMappings = []struct {
 
 	// consent and forms
 	{consent.ErrInvalidCommand, http.StatusBadRequest, "invalid_request", ""},
-	{commands.ErrInvalidEmail, http.StatusBadRequest, "invalid_email", ""},
-	{commands.ErrInvalidForm, http.StatusBadRequest, "invalid_request", ""},
+	{lead.ErrInvalidEmail, http.StatusBadRequest, "invalid_email", ""},
+	{lead.ErrInvalidForm, http.StatusBadRequest, "invalid_request", ""},
 
 	// leads
 	{lead.ErrLeadExists, http.StatusConflict, "lead_exists", "A lead is already linked to this thread."},

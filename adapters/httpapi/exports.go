@@ -23,8 +23,8 @@ const exportPageSize = 1000
 
 // routeExports adds the CSV exports (Download Message and Download All).
 func (a *api) routeExports(api *mux.Router) {
-	api.HandleFunc("/threads/{thread_id}/export.csv", longLived(a.waitForPosition(a.messages(readMessages, a.exportThread)))).Methods(http.MethodGet)
-	api.HandleFunc("/messages/export.csv", longLived(a.waitForPosition(a.messages(readMessages, a.exportAll)))).Methods(http.MethodGet)
+	api.HandleFunc("/threads/{thread_id}/export.csv", longLived(a.waitForReads(a.messages(readMessages, a.exportThread)))).Methods(http.MethodGet)
+	api.HandleFunc("/messages/export.csv", longLived(a.waitForReads(a.messages(readMessages, a.exportAll)))).Methods(http.MethodGet)
 }
 
 // exportThread is Download Message: the messages the thread shows.
@@ -35,7 +35,7 @@ func (a *api) exportThread(w http.ResponseWriter, r *http.Request, c caller) {
 		return
 	}
 	defer leave()
-	t, err := a.threadOf(r, c)
+	t, err := threadIn(a.reads, r, c)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -143,7 +143,7 @@ func (a *api) exportPages(ctx context.Context, companyID string, scope projectio
 			var res result
 			res.err = a.exports.page(ctx, func(ctx context.Context) error {
 				var err error
-				res.rows, err = a.queries.ExportPage(ctx, companyID, scope, after, exportPageSize, buf)
+				res.rows, err = a.reads.ExportPage(ctx, companyID, scope, after, exportPageSize, buf)
 				return err
 			})
 			done <- res

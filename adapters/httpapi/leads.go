@@ -26,7 +26,7 @@ import (
 // form records its lead whatever the company's settings.
 func (a *api) routeLeads(api *mux.Router) {
 	api.HandleFunc("/threads/{thread_id}/lead", a.waitForPosition(a.messages(manageLeads, a.createLead))).Methods(http.MethodPost)
-	api.HandleFunc("/leads/{lead_id}", a.waitForPosition(a.signedIn(readMessages, a.getLead))).Methods(http.MethodGet)
+	api.HandleFunc("/leads/{lead_id}", a.waitForReads(a.signedIn(readMessages, a.getLead))).Methods(http.MethodGet)
 }
 
 // createLeadRequest is the body of POST /api/threads/{thread_id}/lead.
@@ -93,12 +93,12 @@ func (a *api) getLead(w http.ResponseWriter, r *http.Request, c caller) {
 		return
 	}
 	ctx := r.Context()
-	l, err := a.queries.Lead(ctx, c.Company.ID, id)
+	l, err := a.reads.Lead(ctx, c.Company.ID, id)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	cons, err := a.queries.Consent(ctx, c.Company.ID, l.Phone, c.Company.MessagingNumber)
+	cons, err := a.reads.Consent(ctx, c.Company.ID, l.Phone, c.Company.MessagingNumber)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -109,7 +109,7 @@ func (a *api) getLead(w http.ResponseWriter, r *http.Request, c caller) {
 		name string
 		id   eventstore.StreamID
 	}{
-		{"lead", commands.LeadStreamID(c.Company.ID, p)},
+		{"lead", lead.StreamID(c.Company.ID, p)},
 		{"conversation", conversation.StreamID(c.Company.ID, p)},
 		{"consent", consent.StreamID(c.Company.ID, p)},
 	} {

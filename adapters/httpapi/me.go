@@ -33,7 +33,7 @@ func permissionsOf(role company.Role) mePermissions {
 		WriteMessages:   writeMessages.allows(role),
 		ManageLeads:     manageLeads.allows(role),
 		Audit:           auditConsent.allows(role),
-		Admin:           role.IsAdmin(),
+		Admin:           adminOnly.allows(role),
 		ManageTemplates: manageTemplates.allows(role),
 	}
 }

@@ -126,8 +126,7 @@ func (a *api) statusWebhook(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	sc.CompanyID, sc.MessageID, _ = twilio.CallbackRef(r.URL.Query())
-	pos, err := a.cmd.Outbound.Status.Handle(r.Context(), sc)
+	pos, err := a.cmd.Outbound.Status.Handle(r.Context(), statusCallback(sc, r.URL.Query()))
 	if err != nil {
 		a.fail(w, r, err)
 		return

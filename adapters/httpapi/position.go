@@ -12,8 +12,9 @@ import (
 	"github.com/smsinbox/smsinbox/domain/eventstore"
 )
 
-// maxPositionWait bounds how long a query waits for X-Min-Position (5 s).
-const maxPositionWait = 5 * time.Second
+// DefaultPositionWait bounds how long a request waits for X-Min-Position
+// (Deps.PositionWait unset).
+const DefaultPositionWait = 5 * time.Second
 
 // maxWaitsPerUser bounds the X-Min-Position waits one user has at once; the
 // next is answered 429 too_many_waits. A page waits once per command it
@@ -37,7 +38,19 @@ var (
 // no valid token is answered (401) before any wait. After the wait, next
 // signs the caller in again, so that what it checks (sms_enabled, the
 // token's life) is as of the position waited for.
+//
+// It waits on the primary's read models: the ones a command reads (the
+// thread it acts on) and sign-in reads. Query endpoints wait with
+// waitForReads instead.
 func (a *api) waitForPosition(next http.HandlerFunc) http.HandlerFunc {
+	return a.waitOn(a.progress, next)
+}
+
+// waitOn is waitForPosition on the read models that progress watches, for
+// at most a.positionWait. Sign-in (before and after) reads the primary,
+// which is never behind a replica of it, so what next checks is at least as
+// of the position waited for.
+func (a *api) waitOn(progress Waiter, next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		h := r.Header.Get(headerMinPosition)
 		if h == "" {
@@ -59,8 +72,8 @@ func (a *api) waitForPosition(next http.HandlerFunc) http.HandlerFunc {
 			a.fail(w, r, &retryLater{apiError: errTooManyWaits, after: time.Second})
 			return
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), maxPositionWait)
-		err = a.progress.WaitFor(ctx, eventstore.Position(pos))
+		ctx, cancel := context.WithTimeout(r.Context(), a.positionWait)
+		err = progress.WaitFor(ctx, eventstore.Position(pos))
 		cancel()
 		release()
 		if err != nil {

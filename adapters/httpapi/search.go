@@ -17,7 +17,7 @@ const (
 // routeSearch adds the search box: every Messages role searches its own
 // company's texts and customers.
 func (a *api) routeSearch(api *mux.Router) {
-	api.HandleFunc("/search", a.waitForPosition(a.messages(readMessages, a.search))).Methods(http.MethodGet)
+	api.HandleFunc("/search", a.waitForReads(a.messages(readMessages, a.search))).Methods(http.MethodGet)
 }
 
 // search answers GET /api/search?q=&limit=&cursor=: newest first, keyset
@@ -34,7 +34,7 @@ func (a *api) search(w http.ResponseWriter, r *http.Request, c caller) {
 		a.fail(w, r, err)
 		return
 	}
-	results, next, err := a.queries.Search(r.Context(), c.Company.ID, query, limit, after)
+	results, next, err := a.reads.Search(r.Context(), c.Company.ID, query, limit, after)
 	if err != nil {
 		a.fail(w, r, err)
 		return

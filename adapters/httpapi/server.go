@@ -56,6 +56,17 @@ type Deps struct {
 	Exports ExportLimits
 	// SignIns limits failed sign-ins (zero: the defaults).
 	SignIns SignInLimits
+
+	// Queries and Progress (above) are the read models on the primary
+	// database: sign-in, the threads that commands act on, the live
+	// updates. Reads serves the query endpoints (ReadModels), and
+	// ReadProgress says how far it is (X-Min-Position waits on it): a read
+	// replica's, when one is configured. Nil: Queries and Progress.
+	Reads        ReadModels
+	ReadProgress Waiter
+	// PositionWait bounds an X-Min-Position wait (0: DefaultPositionWait);
+	// past it the request is answered 503 not_ready.
+	PositionWait time.Duration
 }
 
 // ExportLimits bounds what the CSV exports take; zero fields take the defaults.
@@ -103,6 +114,11 @@ type api struct {
 	signIns *signInGuard
 	waits   *waitSlots
 	streams *liveStreams
+
+	// reads and readProgress: see Deps.Reads.
+	reads        ReadModels
+	readProgress Waiter
+	positionWait time.Duration
 }
 
 // NewHandler builds the router.
@@ -111,7 +127,17 @@ func NewHandler(d Deps) http.Handler {
 		d.Logger = slog.Default()
 	}
 	lim := d.Exports.withDefaults()
+	if d.Reads == nil {
+		d.Reads = d.Queries
+	}
+	if d.ReadProgress == nil {
+		d.ReadProgress = d.Progress
+	}
+	if d.PositionWait <= 0 {
+		d.PositionWait = DefaultPositionWait
+	}
 	a := &api{log: d.Logger, store: d.Store, queries: d.Queries, progress: d.Progress,
+		reads: d.Reads, readProgress: d.ReadProgress, positionWait: d.PositionWait,
 		adminToken: d.AdminToken, verifier: d.Verifier, twilioAccount: d.TwilioAccount, cmd: d.Commands, admins: d.Admin,
 		exports: newExportGate(lim.PerCompany, lim.PageQueries), exportIdle: lim.IdleTimeout,
 		states: commands.NewCompanyStates(d.Store), signIns: newSignInGuard(d.SignIns, d.Logger),
@@ -137,8 +163,8 @@ func NewHandler(d Deps) http.Handler {
 	api := r.PathPrefix("/api").Subrouter()
 	api.HandleFunc("/me", a.me).Methods(http.MethodGet)
 	api.HandleFunc("/events", longLived(a.messages(readMessages, a.events))).Methods(http.MethodGet)
-	api.HandleFunc("/threads", a.waitForPosition(a.messages(readMessages, a.listThreads))).Methods(http.MethodGet)
-	api.HandleFunc("/threads/{thread_id}", a.waitForPosition(a.messages(readMessages, a.getThread))).Methods(http.MethodGet)
+	api.HandleFunc("/threads", a.waitForReads(a.messages(readMessages, a.listThreads))).Methods(http.MethodGet)
+	api.HandleFunc("/threads/{thread_id}", a.waitForReads(a.messages(readMessages, a.getThread))).Methods(http.MethodGet)
 	for _, action := range []commands.ThreadAction{commands.MarkRead, commands.MarkUnread, commands.Archive, commands.Unarchive} {
 		api.HandleFunc("/threads/{thread_id}/"+string(action), a.waitForPosition(a.messages(writeMessages, a.changeThread(action)))).Methods(http.MethodPost)
 	}

@@ -18,7 +18,7 @@ import (
 func (a *api) routeTeamInbox(api *mux.Router) {
 	api.HandleFunc("/threads/{thread_id}/assign", a.waitForPosition(a.messages(writeMessages, a.assignThread))).Methods(http.MethodPost)
 	api.HandleFunc("/threads/{thread_id}/notes", a.waitForPosition(a.messages(writeMessages, a.addNote))).Methods(http.MethodPost)
-	api.HandleFunc("/users", a.waitForPosition(a.messages(readMessages, a.listUsers))).Methods(http.MethodGet)
+	api.HandleFunc("/users", a.waitForReads(a.messages(readMessages, a.listUsers))).Methods(http.MethodGet)
 }
 
 // assignRequest is the body of POST /api/threads/{thread_id}/assign:
@@ -114,7 +114,7 @@ type listedUser struct {
 
 // listUsers answers the company's current users (the assignee picker).
 func (a *api) listUsers(w http.ResponseWriter, r *http.Request, c caller) {
-	users, err := a.queries.CompanyUsers(r.Context(), c.Company.ID)
+	users, err := a.reads.CompanyUsers(r.Context(), c.Company.ID)
 	if err != nil {
 		a.fail(w, r, err)
 		return

@@ -37,7 +37,7 @@ type TemplateCommands struct {
 // routeTemplates adds the company's canned replies: every Messages role
 // lists them; the roles that may manage them (admin, agent) save them.
 func (a *api) routeTemplates(api *mux.Router) {
-	api.HandleFunc("/templates", a.waitForPosition(a.messages(readMessages, a.listTemplates))).Methods(http.MethodGet)
+	api.HandleFunc("/templates", a.waitForReads(a.messages(readMessages, a.listTemplates))).Methods(http.MethodGet)
 	api.HandleFunc("/templates", a.waitForPosition(a.messages(manageTemplates, a.createTemplate))).Methods(http.MethodPost)
 	api.HandleFunc("/templates/{template_id}", a.waitForPosition(a.messages(manageTemplates, a.updateTemplate))).Methods(http.MethodPut)
 	api.HandleFunc("/templates/{template_id}", a.waitForPosition(a.messages(manageTemplates, a.deleteTemplate))).Methods(http.MethodDelete)
@@ -51,7 +51,7 @@ type templateRequest struct {
 }
 
 func (a *api) listTemplates(w http.ResponseWriter, r *http.Request, c caller) {
-	list, err := a.queries.Templates(r.Context(), c.Company.ID)
+	list, err := a.reads.Templates(r.Context(), c.Company.ID)
 	if err != nil {
 		a.fail(w, r, err)
 		return

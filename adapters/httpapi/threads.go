@@ -3,9 +3,6 @@ package httpapi
 import (
 	"net/http"
 
-	"github.com/google/uuid"
-	"github.com/gorilla/mux"
-
 	"github.com/smsinbox/smsinbox/commands"
 	"github.com/smsinbox/smsinbox/domain/phone"
 	"github.com/smsinbox/smsinbox/projections"
@@ -32,7 +29,7 @@ func (a *api) listThreads(w http.ResponseWriter, r *http.Request, c caller) {
 		a.fail(w, r, err)
 		return
 	}
-	threads, next, err := a.queries.AssignedThreads(r.Context(), c.Company.ID, archived, assigneeFilter(q.Get("assignee"), c), limit, after)
+	threads, next, err := a.reads.AssignedThreads(r.Context(), c.Company.ID, archived, assigneeFilter(q.Get("assignee"), c), limit, after)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -40,28 +37,25 @@ func (a *api) listThreads(w http.ResponseWriter, r *http.Request, c caller) {
 	writeJSON(w, http.StatusOK, map[string]any{"threads": threads, "next_cursor": nextCursor(next)})
 }
 
-// threadOf finds the caller's thread named in the path; another company's
-// thread, or a malformed ID, is not found.
+// threadOf finds the caller's thread named in the path, for a command: on
+// the primary, whose read models a command's X-Min-Position waited for.
+// Another company's thread, or a malformed ID, is not found.
 func (a *api) threadOf(r *http.Request, c caller) (projections.Thread, error) {
-	id, err := uuid.Parse(mux.Vars(r)["thread_id"])
-	if err != nil {
-		return projections.Thread{}, projections.ErrNotFound
-	}
-	return a.queries.Thread(r.Context(), c.Company.ID, id)
+	return threadIn(a.queries, r, c)
 }
 
 func (a *api) getThread(w http.ResponseWriter, r *http.Request, c caller) {
-	t, err := a.threadOf(r, c)
+	t, err := threadIn(a.reads, r, c)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	msgs, err := a.queries.Messages(r.Context(), c.Company.ID, t.ID)
+	msgs, err := a.reads.Messages(r.Context(), c.Company.ID, t.ID)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	notes, err := a.queries.Notes(r.Context(), c.Company.ID, t.ID)
+	notes, err := a.reads.Notes(r.Context(), c.Company.ID, t.ID)
 	if err != nil {
 		a.fail(w, r, err)
 		return

@@ -69,7 +69,7 @@ func (a *api) inboundWebhook(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	res, err := a.cmd.ReceiveInbound.Handle(r.Context(), in)
+	res, err := a.cmd.ReceiveInbound.Handle(r.Context(), inboundText(in))
 	if err != nil {
 		a.fail(w, r, err)
 		return

@@ -45,6 +45,13 @@ func (c *testClock) After(d time.Duration) <-chan time.Time {
 	return ch
 }
 
+// timerSet returns a channel closed when the next timer is set.
+func (c *testClock) timerSet() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.changed
+}
+
 // Advance moves the clock on by d and fires the timers due.
 func (c *testClock) Advance(d time.Duration) {
 	c.mu.Lock()

@@ -46,6 +46,9 @@ type senderEnv struct {
 	clock     *testClock
 	companyID string
 	cfg       Config
+	// wakes is woken by every append to the log, every write of a sender's
+	// checkpoint and every timer set on the clock: what the tests wait for.
+	wakes *wakes
 }
 
 func newSenderEnv(t *testing.T) *senderEnv {
@@ -67,9 +70,12 @@ func newSenderEnv(t *testing.T) *senderEnv {
 		t.Fatal(err)
 	}
 	clock := newTestClock()
+	w := newWakes()
+	w.followLog(t.Context(), t, store)
+	w.follow(t.Context(), clock.timerSet)
 	return &senderEnv{t: t, pool: pool, store: store, fake: fake, clock: clock, companyID: co.Company.ID,
 		cfg: Config{Pool: pool, Store: store, Twilio: rest, StatusCallback: callback, Now: clock.Now, After: clock.After,
-			Backoff: time.Millisecond, Logger: slog.New(slog.DiscardHandler)}}
+			Backoff: time.Millisecond, Logger: slog.New(slog.DiscardHandler)}, wakes: w}
 }
 
 // run starts the sender; the returned function stops it and waits.
@@ -79,6 +85,7 @@ func (e *senderEnv) run() (stop func()) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	e.wakes.follow(e.t.Context(), s.Checkpointed)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
@@ -164,19 +171,11 @@ func (e *senderEnv) checkpoint() eventstore.Position {
 	return eventstore.Position(pos)
 }
 
-// eventually waits until cond holds (the store and the checkpoint have no
-// notification a test can wait on).
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		// The pace of the poll, not a wait for time to pass: what is awaited
-		// is a row another goroutine writes, which signals nothing here.
-		time.Sleep(5 * time.Millisecond)
-	}
+// until waits until cond holds, looking again at each change it may be
+// about (e.wakes).
+func (e *senderEnv) until(what string, cond func() bool) {
+	e.t.Helper()
+	e.wakes.until(e.t, what, cond)
 }
 
 func lastEvent(evs []conversation.Event) conversation.Event { return evs[len(evs)-1] }
@@ -194,7 +193,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 		}
 		e.clock.Advance(2 * time.Minute)
 	}
-	eventually(t, "the text sent", func() bool { return e.message(ref).SID != "" })
+	e.until("the text sent", func() bool { return e.message(ref).SID != "" })
 	if n := len(e.fake.Requests()); n != 4 {
 		t.Fatalf("%d requests, want 4", n)
 	}
@@ -217,7 +216,7 @@ func TestTooManyRequestsRetriedForMinutesThenFailedWithTwilioCode(t *testing.T) 
 	var waited time.Duration
 	for {
 		var d time.Duration
-		eventually(t, "a retry or the end", func() bool {
+		e.until("a retry or the end", func() bool {
 			d = e.clock.pending()
 			return d > 0 || e.message(ref).Status.Final()
 		})
@@ -250,12 +249,12 @@ func TestOutcomeUnknownFailsOnlyAfterTheWait(t *testing.T) {
 	ref := e.queue(alice, "Your code is 1234")
 	pos := e.queuedAt(ref)
 	e.run()
-	eventually(t, "the unknown outcome recorded", func() bool {
+	e.until("the unknown outcome recorded", func() bool {
 		_, ok := lastEvent(e.events(ref)).(conversation.OutboundSendOutcomeUnknown)
 		return ok
 	})
 	later := e.queue(bob, "Another customer")
-	eventually(t, "the other customer's text sent", func() bool { return e.message(later).SID != "" })
+	e.until("the other customer's text sent", func() bool { return e.message(later).SID != "" })
 	if m := e.message(ref); m.Status != conversation.StatusSending || !m.OutcomeUnknown {
 		t.Fatalf("message %+v", m)
 	}
@@ -266,12 +265,12 @@ func TestOutcomeUnknownFailsOnlyAfterTheWait(t *testing.T) {
 		t.Fatalf("waits %s for a callback, want 15m0s", d)
 	}
 	e.clock.Advance(15 * time.Minute)
-	eventually(t, "failed, outcome unknown", func() bool { return e.message(ref).Status.Final() })
+	e.until("failed, outcome unknown", func() bool { return e.message(ref).Status.Final() })
 	f, ok := lastEvent(e.events(ref)).(conversation.OutboundMessageFailed)
 	if !ok || f.ReasonCode != conversation.ReasonOutcomeUnknown {
 		t.Fatalf("last event %#v", lastEvent(e.events(ref)))
 	}
-	eventually(t, "the checkpoint past it", func() bool { return e.checkpoint() >= e.queuedAt(later) })
+	e.until("the checkpoint past it", func() bool { return e.checkpoint() >= e.queuedAt(later) })
 	var toAlice int
 	for _, r := range e.fake.Requests() {
 		if r.To == string(alice) {
@@ -291,12 +290,12 @@ func TestCallbackSettlesAnUnknownOutcome(t *testing.T) {
 	e.fake.DropNext(1)
 	ref := e.queue(alice, "Your code is 1234")
 	e.run()
-	eventually(t, "the unknown outcome recorded", func() bool { return e.message(ref).OutcomeUnknown })
+	e.until("the unknown outcome recorded", func() bool { return e.message(ref).OutcomeUnknown })
 	cb := e.fake.Requests()[0].StatusCallback
 	if cb != twilio.StatusCallbackURL(callback, ref.CompanyID, ref.MessageID) {
 		t.Fatalf("StatusCallback %q", cb)
 	}
-	sc := twilio.StatusCallback{MessageSID: "SM" + strings.Repeat("cd", 16), MessageStatus: "sent", To: string(alice),
+	sc := commands.StatusCallback{MessageSID: "SM" + strings.Repeat("cd", 16), MessageStatus: "sent", To: string(alice),
 		CompanyID: ref.CompanyID, MessageID: ref.MessageID}
 	if _, err := (commands.RecordStatusCallback{Store: e.store, Now: e.clock.Now}).Handle(context.Background(), sc); err != nil {
 		t.Fatal(err)
@@ -305,7 +304,7 @@ func TestCallbackSettlesAnUnknownOutcome(t *testing.T) {
 		t.Fatalf("message %+v", m)
 	}
 	pos := e.queuedAt(ref)
-	eventually(t, "the checkpoint past the settled text", func() bool { return e.checkpoint() >= pos })
+	e.until("the checkpoint past the settled text", func() bool { return e.checkpoint() >= pos })
 	if n := len(e.fake.Requests()); n != 1 {
 		t.Fatalf("%d requests", n)
 	}
@@ -326,7 +325,7 @@ func TestAttemptInFlightAtStartWaitsForACallback(t *testing.T) {
 	}
 	next := e.queue(alice, "Next")
 	e.run()
-	eventually(t, "the next text sent", func() bool { return e.message(next).SID != "" })
+	e.until("the next text sent", func() bool { return e.message(next).SID != "" })
 	if m := e.message(ref); m.Status != conversation.StatusSending || !m.InFlight {
 		t.Fatalf("the attempt found in flight: %+v", m)
 	}
@@ -335,7 +334,7 @@ func TestAttemptInFlightAtStartWaitsForACallback(t *testing.T) {
 	}
 	e.clock.waitTimer(t, time.Minute)
 	e.clock.Advance(15 * time.Minute)
-	eventually(t, "failed, outcome unknown", func() bool { return e.message(ref).Status.Final() })
+	e.until("failed, outcome unknown", func() bool { return e.message(ref).Status.Final() })
 	if f, ok := lastEvent(e.events(ref)).(conversation.OutboundMessageFailed); !ok || f.ReasonCode != conversation.ReasonOutcomeUnknown {
 		t.Fatalf("last event %#v", lastEvent(e.events(ref)))
 	}
@@ -354,7 +353,7 @@ func TestUnreadableQueuedTextIsSetAside(t *testing.T) {
 	}
 	good := e.queue(bob, "After it")
 	e.run()
-	eventually(t, "the text after it sent", func() bool { return e.message(good).SID != "" })
+	e.until("the text after it sent", func() bool { return e.message(good).SID != "" })
 	var reason string
 	err = e.pool.QueryRow(context.Background(), `SELECT reason FROM projection_poison WHERE projector = $1 AND position = $2 AND event_id = $3`,
 		Name, int64(res.Position), bad.ID).Scan(&reason)
@@ -377,14 +376,14 @@ func TestTextOfAnUnreadableConversationIsSetAside(t *testing.T) {
 	}
 	other := e.queue(bob, "Other customer")
 	e.run()
-	eventually(t, "the other customer's text sent", func() bool { return e.message(other).SID != "" })
+	e.until("the other customer's text sent", func() bool { return e.message(other).SID != "" })
 	pos := e.queuedAt(stuck)
-	eventually(t, "the unreadable text set aside", func() bool {
+	e.until("the unreadable text set aside", func() bool {
 		var n int
 		_ = e.pool.QueryRow(context.Background(), `SELECT count(*) FROM projection_poison WHERE projector = $1 AND position = $2`, Name, int64(pos)).Scan(&n)
 		return n == 1
 	})
-	eventually(t, "the checkpoint past both", func() bool { return e.checkpoint() >= e.queuedAt(other) })
+	e.until("the checkpoint past both", func() bool { return e.checkpoint() >= e.queuedAt(other) })
 	if n := len(e.fake.Requests()); n != 1 {
 		t.Fatalf("%d requests, want only the other customer's", n)
 	}
@@ -436,5 +435,5 @@ func TestStopFinishesTheCallUnderWay(t *testing.T) {
 	}
 	// The next holder sends the second.
 	e.run()
-	eventually(t, "the second text sent by the next holder", func() bool { return e.message(second).SID != "" })
+	e.until("the second text sent by the next holder", func() bool { return e.message(second).SID != "" })
 }

@@ -147,7 +147,7 @@ func (s *Sender) process(ctx context.Context, j job, log *slog.Logger) (outcome,
 			_, err := commands.RecordSendResult(ctx, s.cfg.Store, s.cfg.Now, ref, m.SID, "", 0)
 			return outcome{kind: done}, err
 		case conversation.StepFinal:
-			if carrierOptedOut(m) {
+			if m.RefusedForCarrierOptOut() {
 				// Twilio's 21610 is on the message: make sure it reached the
 				// consent too (a sender that stopped in between left it).
 				return outcome{kind: done}, s.carrierOptOut(ctx, ref, m.From, m.ErrorCode)
@@ -259,14 +259,14 @@ func (s *Sender) send(ctx context.Context, ref commands.MessageRef, m conversati
 	})
 	var se *twilio.SendError
 	errors.As(err, &se)
-	switch {
-	case err == nil:
+	switch carrierAnswer(err).Meaning() {
+	case conversation.AnswerSent:
 		log.Info("text sent", "sid", sent.SID, "twilio_status", sent.Status)
 		s.record(ctx, log, func(ctx context.Context) error {
 			_, err := commands.RecordSendResult(ctx, s.cfg.Store, s.cfg.Now, ref, sent.SID, sent.Status, sent.ErrorCode)
 			return err
 		})
-	case twilio.IsOptedOut(err):
+	case conversation.AnswerCarrierOptOut:
 		// 21610: the customer replied STOP to Twilio, which blocks every text
 		// from this number until START. Recorded on the message (error 21610,
 		// carrier opt-out), then on the consent as a carrier-level opt-out
@@ -280,7 +280,7 @@ func (s *Sender) send(ctx context.Context, ref commands.MessageRef, m conversati
 			}
 			return s.carrierOptOut(ctx, ref, m.From, se.Code)
 		})
-	case surelyNotTaken(err):
+	case conversation.AnswerSurelyNotTaken:
 		log.Warn("Twilio did not take the text; it will be attempted again", "err", err, "retry_after", se.RetryAfter)
 		s.record(ctx, log, func(ctx context.Context) error {
 			ev, err := commands.DeferSend(ctx, s.cfg.Store, s.cfg.Now, ref,
@@ -290,14 +290,14 @@ func (s *Sender) send(ctx context.Context, ref commands.MessageRef, m conversati
 			}
 			return err
 		})
-	case se != nil && se.Status >= 400:
+	case conversation.AnswerRefused:
 		log.Warn("Twilio refused the text", "err", err)
 		s.record(ctx, log, func(ctx context.Context) error {
 			_, err := commands.FailSend(ctx, s.cfg.Store, s.cfg.Now, ref, commands.Failure{ErrorCode: se.Code,
 				Reason: "Twilio refused: " + se.Message, ReasonCode: conversation.ReasonRefused})
 			return err
 		})
-	default:
+	default: // conversation.AnswerOutcomeUnknown
 		// No answer (a timeout, a connection dropped once the request was
 		// out), or an answer that names no message: Twilio may have it.
 		log.Warn("the outcome of the send is unknown; the text is not sent again, and waits for a status callback",
@@ -329,12 +329,6 @@ func (s *Sender) record(ctx context.Context, log *slog.Logger, step func(context
 		}
 		wait = min(2*wait, s.cfg.MaxBackoff)
 	}
-}
-
-// carrierOptedOut reports whether Twilio refused message m with 21610 (no
-// SID: Twilio never took it).
-func carrierOptedOut(m conversation.OutboundMessage) bool {
-	return m.Status == conversation.StatusFailed && m.ErrorCode == twilio.OptedOutCode && m.SID == ""
 }
 
 // carrierOptOut records Twilio's refusal (errorCode, 21610) of the message

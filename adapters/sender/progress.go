@@ -36,10 +36,19 @@ type progress struct {
 
 	mu  sync.Mutex
 	cur *epoch
+	// written is closed, and replaced, by each write of the checkpoint.
+	written chan struct{}
 }
 
 func newProgress(pool *pgxpool.Pool, log *slog.Logger) *progress {
-	return &progress{pool: pool, log: log, signal: make(chan struct{}, 1)}
+	return &progress{pool: pool, log: log, signal: make(chan struct{}, 1), written: make(chan struct{})}
+}
+
+// checkpointed returns a channel closed by the next write of the checkpoint.
+func (p *progress) checkpointed() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.written
 }
 
 // epoch is the progress of one claim.
@@ -143,7 +152,14 @@ func (p *progress) flush(ctx context.Context) {
 	}
 	lw := e.lowWater()
 	if _, err := p.pool.Exec(ctx, `UPDATE projection_checkpoints SET position = greatest(position, $2), updated_at = now() WHERE projector = $1`,
-		Name, int64(lw)); err != nil && ctx.Err() == nil {
-		p.log.Warn("the sender's checkpoint could not be written; trying again at its next move", "position", lw, "err", err)
+		Name, int64(lw)); err != nil {
+		if ctx.Err() == nil {
+			p.log.Warn("the sender's checkpoint could not be written; trying again at its next move", "position", lw, "err", err)
+		}
+		return
 	}
+	p.mu.Lock()
+	close(p.written)
+	p.written = make(chan struct{})
+	p.mu.Unlock()
 }

@@ -207,6 +207,12 @@ func (s *Sender) Run(ctx context.Context) error {
 	return err
 }
 
+// Checkpointed returns a channel closed by the sender's next write of its
+// checkpoint (each move, and each heartbeat). Whoever must know that the
+// sender is done with a position (tests, above all) takes it, reads the
+// checkpoint, and waits on it while the checkpoint is short.
+func (s *Sender) Checkpointed() <-chan struct{} { return s.prog.checkpointed() }
+
 // Status reports what the sender's subscription is doing in this process
 // (for /readyz).
 func (s *Sender) Status() eventstream.Status { return s.sub.Status(Name) }
@@ -280,22 +286,21 @@ func (s *Sender) policy() conversation.RetryPolicy {
 // backoff is the wait before the attempt after attempt number attempts.
 func (s *Sender) backoff(attempts int) time.Duration { return s.policy().Wait(attempts) }
 
-// surelyNotTaken reports whether a failed send certainly did not create the
-// message at Twilio: Twilio answered 429 or 5xx, or there was no connection
-// to send it on (refused, or the host name did not resolve). Any other error
-// without an answer (a timeout, a connection dropped after the request went
-// out) leaves the outcome unknown.
-func surelyNotTaken(err error) bool {
+// carrierAnswer reads the outcome of a call to Twilio (err, nil when Twilio
+// took the text) as conversation.CarrierAnswer, whose Meaning says what to
+// record. The request never left when there was no connection to send it
+// on (refused, or the host name did not resolve); any other error without
+// an answer (a timeout, a connection dropped after the request went out)
+// leaves the outcome unknown.
+func carrierAnswer(err error) conversation.CarrierAnswer {
+	if err == nil {
+		return conversation.CarrierAnswer{Taken: true}
+	}
 	var se *twilio.SendError
 	if !errors.As(err, &se) {
-		return false
-	}
-	if se.Status == 429 || se.Status >= 500 {
-		return true
-	}
-	if se.Status != 0 {
-		return false
+		return conversation.CarrierAnswer{}
 	}
 	var dnsErr *net.DNSError
-	return errors.Is(err, syscall.ECONNREFUSED) || errors.As(err, &dnsErr)
+	return conversation.CarrierAnswer{HTTPStatus: se.Status, ErrorCode: se.Code,
+		NeverLeft: errors.Is(err, syscall.ECONNREFUSED) || errors.As(err, &dnsErr)}
 }

@@ -23,7 +23,12 @@ import (
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
+// Twilio's answers that surely did not take the text, as carrierAnswer
+// reads them for conversation.CarrierAnswer's rules.
 func TestSurelyNotTaken(t *testing.T) {
+	surelyNotTaken := func(err error) bool {
+		return carrierAnswer(err).Meaning() == conversation.AnswerSurelyNotTaken
+	}
 	refused := &twilio.SendError{Retryable: true, Err: &net.OpError{Op: "dial", Err: errors.New("x")}}
 	tests := []struct {
 		name string
@@ -114,20 +119,18 @@ func TestGivesUpAfterMaxAttempts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	w := newWakes()
+	w.followLog(ctx, t, store)
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
 	ref := commands.MessageRef{CompanyID: co.Company.ID, Customer: customer, MessageID: id}
-	deadline := time.Now().Add(10 * time.Second)
 	var m conversation.OutboundMessage
-	for {
+	w.until(t, "the text failed", func() bool {
 		if m, err = commands.LoadOutbound(ctx, store, ref); err != nil {
 			t.Fatal(err)
 		}
-		if m.Status.Final() || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return m.Status.Final()
+	})
 	cancel()
 	<-done
 	if m.Status != conversation.StatusFailed || m.Attempts != 3 || tw.calls != 3 {

@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/google/uuid"
-
 	"github.com/smsinbox/smsinbox/domain/phone"
 )
 
@@ -224,12 +222,6 @@ type StatusCallback struct {
 	// ErrorCode is Twilio's error code (e.g. 30003), 0 when absent.
 	ErrorCode    int
 	ErrorMessage string // ErrorMessage, when Twilio gave one
-
-	// CompanyID and MessageID are smsinbox's reference to the message, read
-	// from the callback URL's query (CallbackRef) by the HTTP layer; empty and
-	// uuid.Nil when the URL carries none. ParseStatus does not set them.
-	CompanyID string
-	MessageID uuid.UUID
 
 	// Params is every parameter received (a copy), kept as evidence.
 	Params url.Values

@@ -12,7 +12,6 @@ import (
 
 	pgstore "github.com/smsinbox/smsinbox/adapters/eventstore/postgres"
 	"github.com/smsinbox/smsinbox/adapters/postgres/pgtest"
-	"github.com/smsinbox/smsinbox/adapters/twilio"
 	"github.com/smsinbox/smsinbox/audit"
 	"github.com/smsinbox/smsinbox/commands"
 	"github.com/smsinbox/smsinbox/domain/consent"
@@ -53,13 +52,13 @@ func TestAuditConsentCommand(t *testing.T) {
 		}}
 	for i, body := range []string{"YES", "=STOP"} { // "=STOP" is no keyword: an ordinary text
 		now = now.Add(time.Minute)
-		if _, err := inbound.Handle(ctx, twilio.Inbound{MessageSID: "SM" + strings.Repeat("0", 31) + string(rune('1'+i)),
+		if _, err := inbound.Handle(ctx, commands.InboundText{MessageSID: "SM" + strings.Repeat("0", 31) + string(rune('1'+i)),
 			From: string(customer), To: "+12025550123", Body: body}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	now = now.Add(time.Minute)
-	if _, err := inbound.Handle(ctx, twilio.Inbound{MessageSID: "SM" + strings.Repeat("0", 31) + "9",
+	if _, err := inbound.Handle(ctx, commands.InboundText{MessageSID: "SM" + strings.Repeat("0", 31) + "9",
 		From: string(customer), To: "+12025550123", Body: "STOP"}); err != nil {
 		t.Fatal(err)
 	}

@@ -36,6 +36,7 @@ type benchServer struct {
 	CompanyID string
 	Token     string
 	client    *http.Client
+	app       *app.App
 }
 
 const benchNumber = "+12025550123"
@@ -76,7 +77,7 @@ func newBenchServer(b *testing.B) *benchServer {
 		b.Fatal(err)
 	}
 	tr := &http.Transport{MaxIdleConnsPerHost: 64}
-	return &benchServer{URL: srv.URL, Pool: pool, CompanyID: company.Company.ID, Token: user.Token, client: &http.Client{Transport: tr}}
+	return &benchServer{URL: srv.URL, Pool: pool, CompanyID: company.Company.ID, Token: user.Token, client: &http.Client{Transport: tr}, app: a}
 }
 
 // webhook posts one signed inbound text and returns the position it answered.
@@ -157,16 +158,17 @@ func BenchmarkProjectionLag(b *testing.B) {
 	acks := make(chan ack, total)
 	var seenMu sync.Mutex
 	var seen []ack // checkpoint positions in the order they were observed
-	stop := make(chan struct{})
+	// The watcher reads the lowest checkpoint at each consumer's move (a
+	// projector's commit, the sender's checkpoint write) until it has seen
+	// target, once target is known.
+	var target atomic.Int64
+	targetSet := make(chan struct{})
 	watcherDone := make(chan struct{})
-	go func() { // watch the lowest checkpoint every millisecond
+	go func() {
 		defer close(watcherDone)
+		wake := (<-chan struct{})(targetSet) // nil once the target is known
 		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
+			committed, checkpointed := s.app.Notifier.Changed(), s.app.Sender.Checkpointed()
 			var p int64
 			_ = s.Pool.QueryRow(context.Background(), `SELECT min(position) FROM projection_checkpoints`).Scan(&p)
 			seenMu.Lock()
@@ -174,7 +176,19 @@ func BenchmarkProjectionLag(b *testing.B) {
 				seen = append(seen, ack{p, time.Now()})
 			}
 			seenMu.Unlock()
-			time.Sleep(time.Millisecond)
+			select {
+			case <-targetSet:
+				if p >= target.Load() {
+					return
+				}
+				wake = nil
+			default:
+			}
+			select {
+			case <-committed:
+			case <-checkpointed:
+			case <-wake:
+			}
 		}
 	}()
 	b.ResetTimer()
@@ -192,20 +206,15 @@ func BenchmarkProjectionLag(b *testing.B) {
 	tick.Stop()
 	wg.Wait()
 	close(acks)
-	deadline := time.Now().Add(30 * time.Second)
-	var last int64
-	for time.Now().Before(deadline) {
-		_ = s.Pool.QueryRow(context.Background(), `SELECT min(position) FROM projection_checkpoints`).Scan(&last)
-		var head int64
-		_ = s.Pool.QueryRow(context.Background(), `SELECT max(position) FROM es_events`).Scan(&head)
-		if last >= head {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
+	var head int64
+	_ = s.Pool.QueryRow(context.Background(), `SELECT max(position) FROM es_events`).Scan(&head)
+	target.Store(head)
+	close(targetSet)
+	select {
+	case <-watcherDone:
+	case <-time.After(30 * time.Second):
+		b.Fatalf("the consumers did not reach %d", head)
 	}
-	time.Sleep(5 * time.Millisecond)
-	close(stop)
-	<-watcherDone
 	b.StopTimer()
 	var lags []time.Duration
 	for a := range acks {

@@ -26,6 +26,10 @@ type config struct {
 	// CommandTimeout bounds every HTTP request that may change something (0:
 	// the HTTP surface's default).
 	CommandTimeout time.Duration
+
+	// ReadDatabaseURL is a streaming replica of DATABASE_URL's database
+	// that serves the query endpoints; empty: the primary serves them.
+	ReadDatabaseURL string
 }
 
 // configFromEnv reads the environment; a variable it cannot read is an error
@@ -43,6 +47,8 @@ func configFromEnv() (config, error) {
 		PprofAddr:     os.Getenv("PPROF_ADDR"),
 		DataDir:       envOr("SMSINBOX_DATA_DIR", "var"),
 		PrivatePGPort: 54329,
+
+		ReadDatabaseURL: os.Getenv("READ_DATABASE_URL"),
 	}
 	if p := os.Getenv("SMSINBOX_PG_PORT"); p != "" {
 		n, err := strconv.Atoi(p)

@@ -16,9 +16,9 @@ import (
 	"github.com/smsinbox/smsinbox/adapters/eventstore/postgres"
 	"github.com/smsinbox/smsinbox/adapters/postgres/pgserver"
 	"github.com/smsinbox/smsinbox/adapters/postgres/pgtest"
-	"github.com/smsinbox/smsinbox/adapters/twilio"
 	"github.com/smsinbox/smsinbox/commands"
 	"github.com/smsinbox/smsinbox/domain/phone"
+	"github.com/smsinbox/smsinbox/projections"
 )
 
 // TestCrashWhileProjecting kills the server (SIGKILL) while its projectors
@@ -59,11 +59,29 @@ func TestCrashWhileProjecting(t *testing.T) {
 		return p
 	}
 
-	server := start()
-	deadline := time.Now().Add(60 * time.Second)
-	for checkpoint("inbox") < total/4 && time.Now().Before(deadline) {
-		time.Sleep(2 * time.Millisecond)
+	// The server's projectors notify each commit (projections.NotifyChannel):
+	// the test looks at the checkpoints again at each one.
+	notifier := projections.NewNotifier(pool, discardLogger())
+	nctx, stopNotifier := context.WithCancel(ctx)
+	defer func() { stopNotifier(); <-notifier.Stopped() }()
+	go func() { _ = notifier.Run(nctx) }()
+	deadline := time.After(60 * time.Second)
+	await := func(cond func() bool) {
+		for {
+			committed := notifier.Changed()
+			if cond() {
+				return
+			}
+			select {
+			case <-committed:
+			case <-deadline:
+				return // the checks below say what went wrong
+			}
+		}
 	}
+
+	server := start()
+	await(func() bool { return checkpoint("inbox") >= total/4 })
 	killedAt := checkpoint("inbox")
 	_ = server.Process.Signal(syscall.SIGKILL)
 	_ = server.Wait() // killed: its exit status says only that
@@ -73,9 +91,9 @@ func TestCrashWhileProjecting(t *testing.T) {
 	t.Logf("killed the server with the inbox projector at %d of %d events", killedAt, total)
 
 	server = start()
-	for (checkpoint("inbox") < total || checkpoint("directory") < total || checkpoint("search") < total) && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	await(func() bool {
+		return checkpoint("inbox") >= total && checkpoint("directory") >= total && checkpoint("search") >= total
+	})
 	_ = server.Process.Signal(syscall.SIGTERM)
 	_ = server.Wait()
 	if checkpoint("inbox") != total {
@@ -123,7 +141,7 @@ func burst(t *testing.T, ctx context.Context, pool *pgxpool.Pool) int64 {
 	change.Now = now
 	for i := 0; i < 4000; i++ {
 		from := fmt.Sprintf("+1202555%04d", i%400)
-		if _, err := receive.Handle(ctx, twilio.Inbound{MessageSID: fmt.Sprintf("SM%032d", i), From: from, To: "+12025550123",
+		if _, err := receive.Handle(ctx, commands.InboundText{MessageSID: fmt.Sprintf("SM%032d", i), From: from, To: "+12025550123",
 			Body: strings.Repeat("x", i%50) + "hello"}); err != nil {
 			t.Fatal(err)
 		}

@@ -85,8 +85,14 @@ func newFaultEnv(t *testing.T) *faultEnv {
 	if testing.Short() {
 		t.Skip("fault tests build and run the binary and restart PostgreSQL")
 	}
+	return newFaultEnvOn(t, faultCluster(t))
+}
+
+// newFaultEnvOn is newFaultEnv with a database in cluster.
+func newFaultEnvOn(t *testing.T, cluster *pgserver.Cluster) *faultEnv {
+	t.Helper()
 	ctx := context.Background()
-	e := &faultEnv{t: t, cluster: faultCluster(t),
+	e := &faultEnv{t: t, cluster: cluster,
 		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
 	t.Cleanup(e.client.CloseIdleConnections)
 	db := "fault_" + randomHex(6)
@@ -124,6 +130,12 @@ func (e *faultEnv) dropDatabase(db string) {
 // waits until it answers ready. The first server also sets up the company.
 func (e *faultEnv) startServer(name string) *serverProc {
 	e.t.Helper()
+	return e.startServerWith(name)
+}
+
+// startServerWith is startServer with more environment (NAME=value).
+func (e *faultEnv) startServerWith(name string, env ...string) *serverProc {
+	e.t.Helper()
 	port, err := pgserver.FreePort()
 	if err != nil {
 		e.t.Fatal(err)
@@ -138,6 +150,7 @@ func (e *faultEnv) startServer(name string) *serverProc {
 	s.cmd.Env = append(cleanEnv(), "DATABASE_URL="+e.dbURL, "LISTEN_ADDR="+strings.TrimPrefix(s.base, "http://"),
 		"PUBLIC_URL="+s.base, "ADMIN_TOKEN="+adminToken, "TWILIO_ACCOUNT_SID="+faultAccountSID,
 		"TWILIO_AUTH_TOKEN="+faultAuthToken, "TWILIO_API_URL="+e.fake.URL(), "PPROF_ADDR=")
+	s.cmd.Env = append(s.cmd.Env, env...)
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
 	if err := s.cmd.Start(); err != nil {
 		e.t.Fatal(err)

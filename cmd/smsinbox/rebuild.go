@@ -42,11 +42,12 @@ func rebuild(ctx context.Context, cfg config, args []string, logger *slog.Logger
 		return err
 	}
 	defer store.Close()
+	// One pass over the log feeds every chosen projector.
+	n, err := projections.RebuildAll(ctx, db.Pool, store, chosen, logger)
+	if err != nil {
+		return err
+	}
 	for _, p := range chosen {
-		n, err := projections.Rebuild(ctx, db.Pool, store, p, logger)
-		if err != nil {
-			return err
-		}
 		if _, err := fmt.Fprintf(os.Stdout, "%s\t%d events\n", p.Name(), n); err != nil {
 			return err
 		}

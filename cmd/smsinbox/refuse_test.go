@@ -82,7 +82,7 @@ func cleanEnv() []string {
 	for _, kv := range os.Environ() {
 		switch name, _, _ := strings.Cut(kv, "="); name {
 		case "DATABASE_URL", "EVENTSTORE_URL", "LISTEN_ADDR", "PUBLIC_URL", "ADMIN_TOKEN",
-			"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_URL":
+			"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_API_URL", "READ_DATABASE_URL":
 		default:
 			out = append(out, kv)
 		}

@@ -40,6 +40,12 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	defer store.Close()
 
 	acfg.Pool, acfg.Store = db.Pool, store
+	if cfg.ReadDatabaseURL != "" {
+		if acfg.ReadPool, err = openReadDatabase(ctx, cfg, db, logger); err != nil {
+			return err
+		}
+		defer acfg.ReadPool.Close()
+	}
 	if acfg.Sandbox() {
 		logger.Warn("SANDBOX MODE: no Twilio credentials (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN); texts are recorded and marked sent without leaving this machine, and webhooks are checked with the token \"sandbox\"")
 	}

@@ -54,6 +54,8 @@ func TestServeShutdownEndsLiveStreams(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("serve is not ready: %v", err)
 		}
+		// The pace of the poll: readiness (the server listening, its
+		// consumers claimed) signals nothing outside the server.
 		time.Sleep(20 * time.Millisecond)
 	}
 	decode := func(resp *http.Response, v any) {
@@ -129,6 +131,8 @@ func TestServeProfilesOnTheOperatorsAddress(t *testing.T) {
 		return resp.StatusCode
 	}
 	ops := fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/cmdline", opsPort)
+	// The pace of the poll: the operator's listener signals nothing when it
+	// is up (serve logs before it binds).
 	for deadline := time.Now().Add(20 * time.Second); get(ops) != http.StatusOK; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the operator's address never answered")

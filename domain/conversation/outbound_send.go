@@ -21,6 +21,8 @@ import (
 //     Automated texts (consent confirmations, the help reply) go out
 //     whatever consent, Messages and the hour say: a STOP is always
 //     confirmed.
+//   - What Twilio's answer to an attempt means: CarrierAnswer.Meaning
+//     (send_answer.go).
 //   - When Twilio surely did not take it (429, 5xx, no connection): another
 //     attempt after a backoff, or Twilio's Retry-After when it asked for
 //     longer, until RetryPolicy's time (or attempt) budget runs out: then it

@@ -3,9 +3,9 @@
 // Decide checks a command against the folded state and returns the events
 // to record; Evolve folds them.
 //
-// The stream also holds FormSubmitted events (commands.SubmitForm keeps the
-// submission there as consent evidence). Decode reads them as Ignored, which
-// Evolve skips: the lead facts of a form are its LeadCreated or LeadUpdated.
+// The stream also holds FormSubmitted events (a form submission, kept there
+// as consent evidence; form.go), which Evolve skips: the lead facts of a
+// form are its LeadCreated or LeadUpdated.
 package lead
 
 import (
@@ -21,16 +21,32 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/smsinbox/smsinbox/domain/eventstore"
 	"github.com/smsinbox/smsinbox/domain/phone"
 )
 
 // Event types, as stored in eventstore.EventData.Type.
 const (
-	TypeLeadCreated = "LeadCreated"
-	TypeLeadUpdated = "LeadUpdated"
-	// TypeFormSubmitted is commands.TypeFormSubmitted, read as Ignored.
+	TypeLeadCreated   = "LeadCreated"
+	TypeLeadUpdated   = "LeadUpdated"
 	TypeFormSubmitted = "FormSubmitted"
 )
+
+// StreamPrefix starts the name of every lead stream.
+const StreamPrefix = "lead-"
+
+var idNamespace = uuid.MustParse("6f1d3c7a-2b4e-4f5a-8c9d-0e1f2a3b4c5d")
+
+// ID is the lead of a customer of a company: one per (company, phone), a
+// UUID v5 of both, so that a form and the dashboard find the same lead.
+func ID(companyID string, customer phone.Number) uuid.UUID {
+	return uuid.NewSHA1(idNamespace, []byte(companyID+"/"+string(customer)))
+}
+
+// StreamID names a lead's stream: "lead-<company>-<phone>".
+func StreamID(companyID string, customer phone.Number) eventstore.StreamID {
+	return eventstore.StreamID(StreamPrefix + companyID + "-" + string(customer))
+}
 
 // SourceDashboard is the source of a lead a user created in the dashboard;
 // a form's lead has the source "app:<name>".
@@ -107,16 +123,8 @@ func DetailsOf(e Event) (Details, bool) {
 	return Details{}, false
 }
 
-// Ignored is an event of the stream that is no lead fact (FormSubmitted).
-type Ignored struct {
-	Type string
-	At   time.Time
-}
-
-func (LeadCreated) EventType() string   { return TypeLeadCreated }
-func (LeadUpdated) EventType() string   { return TypeLeadUpdated }
-func (i Ignored) EventType() string     { return i.Type }
-func (i Ignored) OccurredAt() time.Time { return i.At }
+func (LeadCreated) EventType() string { return TypeLeadCreated }
+func (LeadUpdated) EventType() string { return TypeLeadUpdated }
 
 // State is a lead folded from its stream.
 type State struct {
@@ -229,7 +237,7 @@ func checkEmail(s string) string {
 	return ""
 }
 
-// Decode reads a stored event back. FormSubmitted reads as Ignored.
+// Decode reads a stored event back.
 func Decode(eventType string, data []byte) (Event, error) {
 	switch eventType {
 	case TypeLeadCreated:
@@ -241,11 +249,9 @@ func Decode(eventType string, data []byte) (Event, error) {
 		err := json.Unmarshal(data, &e)
 		return e, wrapDecode(eventType, err)
 	case TypeFormSubmitted:
-		var f struct {
-			At time.Time `json:"submitted_at"`
-		}
-		err := json.Unmarshal(data, &f)
-		return Ignored{Type: eventType, At: f.At}, wrapDecode(eventType, err)
+		var e FormSubmitted
+		err := json.Unmarshal(data, &e)
+		return e, wrapDecode(eventType, err)
 	}
 	return nil, fmt.Errorf("%w %q", ErrUnknownEvent, eventType)
 }

@@ -107,7 +107,7 @@ func TestDetailsOf(t *testing.T) {
 			t.Errorf("DetailsOf(%T) = %+v, %v", e, got, ok)
 		}
 	}
-	if _, ok := DetailsOf(Ignored{}); ok {
-		t.Errorf("DetailsOf(Ignored) is a lead")
+	if _, ok := DetailsOf(FormSubmitted{}); ok {
+		t.Errorf("DetailsOf(FormSubmitted) is a lead")
 	}
 }

@@ -482,6 +482,21 @@ func (s *subscription) take(t *testing.T, n int, within time.Duration) []eventst
 	return out
 }
 
+// nothingBefore shows that the subscription delivered nothing more: it
+// appends marker to stream (which the subscription's filter selects) through
+// store, and the next event delivered must be the marker.
+func (s *subscription) nothingBefore(t *testing.T, store eventstore.Store, stream eventstore.StreamID, marker eventstore.EventData) {
+	t.Helper()
+	mustAppend(t, store, stream, eventstore.Any(), marker)
+	if e := s.take(t, 1, 10*time.Second)[0]; e.ID != marker.ID {
+		t.Fatalf("subscription delivered %s %s at %d, want nothing before the marker", e.Stream, e.Type, e.Position)
+	}
+}
+
+// quiet shows that the subscription delivers nothing for d. Only where no
+// later event could be delivered either (an earlier append is held open,
+// and nothing may pass it): there is no positive event to wait for then,
+// so the store is given d to go wrong.
 func (s *subscription) quiet(t *testing.T, d time.Duration) {
 	t.Helper()
 	select {
@@ -501,7 +516,7 @@ func testSubscribeCatchUpThenLive(t *testing.T, open Open) {
 	mustAppend(t, s, stream, eventstore.Any(), events("E", 5)...)
 	sub := subscribe(t, s, eventstore.Start, f)
 	old := sub.take(t, 5, 5*time.Second)
-	sub.quiet(t, 100*time.Millisecond)
+	sub.nothingBefore(t, s, eventstore.StreamID(p+"marker"), event("Marker", 0))
 	// Live events from another client reach the subscriber promptly.
 	writer := open(t)
 	start := time.Now()
@@ -518,7 +533,7 @@ func testSubscribeCatchUpThenLive(t *testing.T, open Open) {
 	}
 	// Events outside the filter are not delivered.
 	mustAppend(t, writer, eventstore.StreamID(prefix(t)+"other"), eventstore.Any(), event("E", 0))
-	sub.quiet(t, 200*time.Millisecond)
+	sub.nothingBefore(t, writer, eventstore.StreamID(p+"marker"), event("Marker", 1))
 }
 
 func testSubscribeFromCheckpoint(t *testing.T, open Open) {
@@ -533,27 +548,40 @@ func testSubscribeFromCheckpoint(t *testing.T, open Open) {
 	if got[0].Position != all[2].Position || got[1].Position != all[3].Position {
 		t.Fatalf("resumed at %d, want %d", got[0].Position, all[2].Position)
 	}
-	sub.quiet(t, 100*time.Millisecond)
+	sub.nothingBefore(t, s, eventstore.StreamID(p+"marker"), event("Marker", 0))
 	typed := subscribe(t, s, eventstore.Start, eventstore.Filter{StreamPrefixes: []string{p}, EventTypes: []string{"Wanted"}})
 	mustAppend(t, s, stream, eventstore.Any(), event("Unwanted", 1), event("Wanted", 2))
 	if e := typed.take(t, 1, 5*time.Second)[0]; e.Type != "Wanted" {
 		t.Fatalf("type filter delivered %s", e.Type)
 	}
-	typed.quiet(t, 100*time.Millisecond)
+	typed.nothingBefore(t, s, eventstore.StreamID(p+"marker"), event("Wanted", 3))
 }
 
 func testSubscribeEndsWithContext(t *testing.T, open Open) {
 	s := open(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
+	// The subscription is live (it delivered the event there was) when its
+	// context ends.
+	p := prefix(t)
+	mustAppend(t, s, eventstore.StreamID(p+"a"), eventstore.Any(), event("E", 0))
+	live, done := make(chan struct{}, 1), make(chan error, 1)
 	go func() {
 		var last error
-		for _, err := range s.Subscribe(ctx, eventstore.Start, eventstore.Filter{StreamPrefixes: []string{prefix(t)}}) {
+		for _, err := range s.Subscribe(ctx, eventstore.Start, eventstore.Filter{StreamPrefixes: []string{p}}) {
 			last = err
+			if err == nil {
+				live <- struct{}{}
+			}
 		}
 		done <- last
 	}()
-	time.Sleep(100 * time.Millisecond)
+	select {
+	case <-live:
+	case err := <-done:
+		t.Fatalf("subscription ended before its context: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the subscription delivered nothing")
+	}
 	cancel()
 	select {
 	case err := <-done:
@@ -669,7 +697,7 @@ func testLateCommitRolledBack(t *testing.T, open Open) {
 	if got[0].ID != later.ID {
 		t.Fatalf("delivered %s, want Later", got[0].Type)
 	}
-	sub.quiet(t, 200*time.Millisecond)
+	sub.nothingBefore(t, s, eventstore.StreamID(p+"marker"), event("Marker", 0))
 	if err := <-laterDone; err != nil {
 		t.Fatalf("later append: %v", err)
 	}
@@ -715,7 +743,7 @@ func testStress(t *testing.T, open Open, opts Options) {
 		t.Fatal(err)
 	}
 	got := sub.take(t, total, 3*time.Minute)
-	sub.quiet(t, 300*time.Millisecond)
+	sub.nothingBefore(t, clients[0], eventstore.StreamID(p+"marker"), event("Marker", 0))
 
 	seen := make(map[uuid.UUID]bool, total)
 	nextVersion := map[eventstore.StreamID]uint64{}

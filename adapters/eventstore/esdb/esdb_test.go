@@ -56,16 +56,52 @@ func (w *testWriter) Write(p []byte) (int, error) {
 func opener(url string) contract.Open {
 	return func(t *testing.T) eventstore.Store {
 		t.Helper()
-		log := testLogger(t)
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		s, err := esdb.New(ctx, url, log)
-		if err != nil {
-			t.Fatalf("open %s: %v", url, err)
-		}
-		t.Cleanup(func() { _ = s.Close() })
-		return s
+		return openWith(t, url, testLogger(t))
 	}
+}
+
+func openWith(t *testing.T, url string, log *slog.Logger) *esdb.Store {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := esdb.New(ctx, url, log)
+	if err != nil {
+		t.Fatalf("open %s: %v", url, err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// watchFor wraps a logger's handler: seen is closed once a record whose
+// message contains text is logged (what a test waits for that the store
+// says only in its log).
+func watchFor(log *slog.Logger, text string) (_ *slog.Logger, seen <-chan struct{}) {
+	ch := make(chan struct{})
+	return slog.New(watchHandler{Handler: log.Handler(), text: text, once: new(sync.Once), seen: ch}), ch
+}
+
+type watchHandler struct {
+	slog.Handler
+	text string
+	once *sync.Once
+	seen chan struct{}
+}
+
+func (h watchHandler) Handle(ctx context.Context, r slog.Record) error {
+	if strings.Contains(r.Message, h.text) {
+		h.once.Do(func() { close(h.seen) })
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h watchHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	h.Handler = h.Handler.WithAttrs(attrs)
+	return h
+}
+
+func (h watchHandler) WithGroup(name string) slog.Handler {
+	h.Handler = h.Handler.WithGroup(name)
+	return h
 }
 
 func TestContract(t *testing.T) {
@@ -314,7 +350,8 @@ func TestSubscriptionSurvivesRestart(t *testing.T) {
 		t.Skip("restarts the stand-in")
 	}
 	open := opener(url)
-	writer, reader := open(t), open(t)
+	readerLog, lost := watchFor(testLogger(t), "lost its node for good")
+	writer, reader := open(t), openWith(t, url, readerLog)
 	stream := streamName("restart")
 	f := eventstore.Filter{StreamPrefixes: []string{string(stream)}}
 
@@ -367,7 +404,13 @@ func TestSubscriptionSurvivesRestart(t *testing.T) {
 	if d := time.Since(start); d > 4*time.Second {
 		t.Fatalf("an append during the outage took %s to fail", d)
 	}
-	time.Sleep(2500 * time.Millisecond)
+	// The node stays away until the reader's client has given it up (the
+	// subscription, retrying, finds the client closed and replaces it).
+	select {
+	case <-lost:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the reader's client never gave up its node")
+	}
 	if err := srv.Listen(srv.Addr()); err != nil {
 		t.Fatal(err)
 	}
@@ -379,10 +422,12 @@ func TestSubscriptionSurvivesRestart(t *testing.T) {
 			t.Fatalf("event %d: version %d position %d", i, e.Version, e.Position)
 		}
 	}
-	select {
-	case e := <-got:
+	// Nothing else came: the next event delivered is one appended now.
+	if _, err := writer.Append(ctxFor(t, 10*time.Second), stream, eventstore.Any(), newEvent("Marker", 0)); err != nil {
+		t.Fatal(err)
+	}
+	if e := take(1)[0]; e.Type != "Marker" {
 		t.Fatalf("an extra event arrived: %s v%d", e.Type, e.Version)
-	case <-time.After(200 * time.Millisecond):
 	}
 }
 
@@ -392,16 +437,29 @@ func TestClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ended := make(chan error, 1)
+	// The subscription is live (it delivered the event there was) when the
+	// store closes.
+	stream := streamName("close")
+	if _, err := s.Append(ctxFor(t, 5*time.Second), stream, eventstore.Any(), newEvent("E", 0)); err != nil {
+		t.Fatal(err)
+	}
+	live, ended := make(chan struct{}, 1), make(chan error, 1)
 	go func() {
-		for _, err := range s.Subscribe(context.Background(), eventstore.Start, eventstore.Filter{StreamPrefixes: []string{"nothing-"}}) {
+		for _, err := range s.Subscribe(context.Background(), eventstore.Start, eventstore.Filter{StreamPrefixes: []string{string(stream)}}) {
 			if err != nil {
 				ended <- err
 				return
 			}
+			live <- struct{}{}
 		}
 	}()
-	time.Sleep(100 * time.Millisecond)
+	select {
+	case <-live:
+	case err := <-ended:
+		t.Fatalf("subscription ended before the close: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the subscription delivered nothing")
+	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -174,10 +174,28 @@ func TestLockedPathMeetsLeanInFlight(t *testing.T) {
 		outs, err := s.appendBatch(ctx, s.pool, reqs)
 		done <- answer{outs, err}
 	}()
+	// The locked path waits on a lock the lean append holds: a session of
+	// this database waits for a lock, and the batch has not answered.
+	for blocked := false; !blocked; {
+		select {
+		case <-done:
+			t.Fatal("the locked path did not wait for the lean append in flight")
+		default:
+		}
+		if err := s.pool.QueryRow(ctx, `SELECT count(*) > 0 FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&blocked); err != nil {
+			t.Fatal(err)
+		}
+		if !blocked {
+			// The pace of the poll: PostgreSQL tells nobody that a session
+			// started to wait for a lock.
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
 	select {
 	case <-done:
 		t.Fatal("the locked path did not wait for the lean append in flight")
-	case <-time.After(300 * time.Millisecond):
+	default:
 	}
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)

@@ -101,6 +101,9 @@ type Store struct {
 	runCtx    context.Context
 	stop      context.CancelFunc
 	done      sync.WaitGroup
+	// idle, when set (by this package's tests), is told each time a
+	// subscription has read everything up to its checkpoint and waits.
+	idle func(checkpoint eventstore.Position)
 }
 
 var _ eventstore.Store = (*Store)(nil)

@@ -43,6 +43,9 @@ func (s *Store) Subscribe(ctx context.Context, after eventstore.Position, f even
 				return
 			}
 			poll.Reset(s.cfg.PollInterval)
+			if s.idle != nil {
+				s.idle(cp)
+			}
 			select {
 			case <-woken:
 			case <-poll.C:

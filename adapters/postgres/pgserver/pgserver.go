@@ -91,15 +91,7 @@ func Start(ctx context.Context, dir string, port int, logger *slog.Logger) (*Clu
 	}
 	c := &Cluster{Dir: dir, Port: port, bin: bin, log: logger}
 	data := filepath.Join(dir, "data")
-	// The parents stay open to the cluster's owner; the cluster's own
-	// directory is private to it.
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return nil, fmt.Errorf("create %s: %w", filepath.Dir(dir), err)
-	}
-	if err := os.Mkdir(dir, 0o700); err != nil && !os.IsExist(err) {
-		return nil, fmt.Errorf("create %s: %w", dir, err)
-	}
-	if err := c.giveToPostgres(dir); err != nil {
+	if err := c.makeDir(); err != nil {
 		return nil, err
 	}
 	if _, err := os.Stat(filepath.Join(data, "PG_VERSION")); err != nil {
@@ -118,13 +110,26 @@ func Start(ctx context.Context, dir string, port int, logger *slog.Logger) (*Clu
 	if Answers(fmt.Sprintf("127.0.0.1:%d", port)) {
 		return nil, fmt.Errorf("port %d is taken by another server: set DATABASE_URL to use it", port)
 	}
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c max_connections=200", port, dir)
 	logger.Info("starting a private PostgreSQL cluster", "dir", data, "port", port)
-	if out, err := c.run(ctx, "pg_ctl", "-D", data, "-l", filepath.Join(dir, "postgres.log"), "-o", opts, "-w", "-t", "60", "start"); err != nil {
-		return nil, fmt.Errorf("start PostgreSQL in %s: %w\n%s", data, err, out)
+	if err := c.start(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// start starts the server in c.Dir/data on c.Port and waits until it
+// accepts connections. The WAL settings are PostgreSQL 15's defaults, set
+// here so that a private cluster can always be streamed to a replica
+// (StartReplica) whatever its postgresql.conf says; a standby takes the
+// same options (its max_connections must not be below its primary's).
+func (c *Cluster) start(ctx context.Context) error {
+	data := filepath.Join(c.Dir, "data")
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c max_connections=200 -c wal_level=replica -c max_wal_senders=10", c.Port, c.Dir)
+	if out, err := c.run(ctx, "pg_ctl", "-D", data, "-l", filepath.Join(c.Dir, "postgres.log"), "-o", opts, "-w", "-t", "60", "start"); err != nil {
+		return fmt.Errorf("start PostgreSQL in %s: %w\n%s", data, err, out)
 	}
 	c.Started = true
-	return c, nil
+	return nil
 }
 
 // Stop stops the cluster if this process started it.
@@ -167,6 +172,18 @@ func (c *Cluster) run(ctx context.Context, program string, args ...string) (stri
 	cmd.Dir = c.Dir
 	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+// makeDir creates c.Dir (if missing) for the cluster's owner. The parents
+// stay open to the owner; the cluster's own directory is private to it.
+func (c *Cluster) makeDir() error {
+	if err := os.MkdirAll(filepath.Dir(c.Dir), 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", filepath.Dir(c.Dir), err)
+	}
+	if err := os.Mkdir(c.Dir, 0o700); err != nil && !os.IsExist(err) {
+		return fmt.Errorf("create %s: %w", c.Dir, err)
+	}
+	return c.giveToPostgres(c.Dir)
 }
 
 // giveToPostgres makes dir the postgres user's when running as root, and

@@ -73,6 +73,16 @@ type Config struct {
 	// SignIns limits failed sign-ins per client address and token prefix
 	// (zero: httpapi's defaults).
 	SignIns httpapi.SignInLimits
+
+	// ReadPool, when set, is a streaming replica of Pool (the primary)
+	// that serves the query endpoints (httpapi.ReadModels); X-Min-Position
+	// waits on its copy of the checkpoints. Nil: Pool serves them.
+	// Commands, the projectors, the sender, the reactors, sign-in and the
+	// live updates use Pool, always.
+	ReadPool *pgxpool.Pool
+	// PositionWait bounds an X-Min-Position wait (0:
+	// httpapi.DefaultPositionWait).
+	PositionWait time.Duration
 }
 
 // Sandbox reports whether smsinbox runs without Twilio credentials: neither
@@ -137,7 +147,7 @@ func New(cfg Config) (*App, error) {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	store, err := instrumented.New(cfg.Store, reg)
+	measured, err := instrumented.New(cfg.Store, reg)
 	if err != nil {
 		return nil, err
 	}
@@ -145,6 +155,10 @@ func New(cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Commands start from the states they folded before and read only
+	// what came after (commands.States): their cost stays flat however
+	// long a thread grows.
+	var store eventstore.Store = commands.WithStates(measured, commands.DefaultStates)
 	runner, err := projections.NewRunner(projections.RunnerConfig{
 		Pool: cfg.Pool, Store: store, Projectors: append(projections.All(), consentNumberReactor(store), unassignRemovedReactor(store)), Logger: cfg.Logger, Registry: reg,
 	})
@@ -155,7 +169,8 @@ func New(cfg Config) (*App, error) {
 	// (nor the sender): a number change of a large company must not hold
 	// X-Min-Position while every consent stream records its void.
 	notifier := projections.NewNotifier(cfg.Pool, cfg.Logger)
-	progress := projections.Progress{Pool: cfg.Pool, Names: readModelNames(), Notifier: notifier}
+	progress := projections.Progress{Pool: cfg.Pool, Names: projections.ReadModelNames(), Notifier: notifier}
+	reads, readProgress, readChecks := readSide(cfg, progress)
 	authToken := cfg.TwilioToken
 	if cfg.Sandbox() {
 		authToken = SandboxToken
@@ -238,7 +253,11 @@ func New(cfg Config) (*App, error) {
 			{Name: "event_store", Fn: func(ctx context.Context) error { _, err := store.Head(ctx); return err }},
 			{Name: "projectors", Fn: func(ctx context.Context) error { return readiness.Check(ctx, projectors...) }},
 			{Name: "sender", Fn: func(ctx context.Context) error { return readiness.Check(ctx, sending) }},
-		}, consumerChecks...),
+		}, append(readChecks, consumerChecks...)...),
+
+		Reads:        reads,
+		ReadProgress: readProgress,
+		PositionWait: cfg.PositionWait,
 	})
 	return &App{Handler: handler, Runner: runner, Progress: progress, Registry: reg, Store: store, Sender: snd, Notifier: notifier,
 		Scheduler: newScheduler(cfg, store, notifier)}, nil
@@ -294,24 +313,33 @@ func adminCommands(store eventstore.Store, now func() time.Time, logger *slog.Lo
 	}
 }
 
-// exportLimits gives the exports' page queries a quarter of the pool (at
-// least one connection), unless cfg says otherwise: the rest stays free for
-// webhooks, commands and reads however many exports run.
-func exportLimits(cfg Config) httpapi.ExportLimits {
-	l := cfg.Exports
-	if l.PageQueries <= 0 {
-		l.PageQueries = max(1, int(cfg.Pool.Config().MaxConns)/4)
+// readSide is where the query endpoints read: the read replica when one is
+// configured (then also checked by /readyz), else the primary. A hot
+// standby delivers no notifications, so waits on it poll (projections.Progress
+// without a Notifier backs off from 5 ms to 100 ms).
+func readSide(cfg Config, primary projections.Progress) (httpapi.ReadModels, httpapi.Waiter, []httpapi.Check) {
+	if cfg.ReadPool == nil {
+		return projections.Queries{Pool: cfg.Pool}, primary, nil
 	}
-	return l
+	replica := projections.Progress{Pool: cfg.ReadPool, Names: primary.Names}
+	check := httpapi.Check{Name: "read_database", Fn: func(ctx context.Context) error { return cfg.ReadPool.Ping(ctx) }}
+	return projections.Queries{Pool: cfg.ReadPool}, replica, []httpapi.Check{check}
 }
 
-// readModelNames are the projectors of projections.All().
-func readModelNames() []string {
-	var names []string
-	for _, p := range projections.All() {
-		names = append(names, p.Name())
+// exportLimits gives the exports' page queries a quarter of the pool they
+// read (the read replica's when there is one; at least one connection),
+// unless cfg says otherwise: the rest stays free for webhooks, commands and
+// reads however many exports run.
+func exportLimits(cfg Config) httpapi.ExportLimits {
+	l := cfg.Exports
+	pool := cfg.Pool
+	if cfg.ReadPool != nil {
+		pool = cfg.ReadPool
 	}
-	return names
+	if l.PageQueries <= 0 {
+		l.PageQueries = max(1, int(pool.Config().MaxConns)/4)
+	}
+	return l
 }
 
 // consentNumberReactor voids every consent of a company whose messaging

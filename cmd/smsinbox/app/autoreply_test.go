@@ -86,7 +86,7 @@ func TestAutoReplyOutsideBusinessHours(t *testing.T) {
 	// 18:00 in New York: the auto-reply, sent through Twilio and shown in the thread.
 	e.clock.Advance(8 * time.Hour)
 	e.customerTexts(numA, cust1, "Are you open tomorrow?")
-	eventually(t, "the auto-reply sent", func() bool { return len(e.sentTo(cust1)) == 1 })
+	e.until("the auto-reply sent", func() bool { return len(e.sentTo(cust1)) == 1 })
 	if got := e.sentTo(cust1); got[0] != "Acme: we are closed; back at 9." {
 		t.Fatalf("sent %q", got)
 	}
@@ -121,7 +121,7 @@ func TestAutoReplyOutsideBusinessHours(t *testing.T) {
 	// the hours): the next one.
 	e.clock.Advance(11*time.Hour + 30*time.Minute)
 	e.customerTexts(numA, cust1, "Up early, are you?")
-	eventually(t, "the second auto-reply sent", func() bool { return len(e.sentTo(cust1)) == 2 })
+	e.until("the second auto-reply sent", func() bool { return len(e.sentTo(cust1)) == 2 })
 	replies := e.autoReplies(a.ID, cust1)
 	if len(replies) != 2 || !replies[1].QueuedAt.Equal(replies[0].QueuedAt.Add(12*time.Hour)) {
 		t.Fatalf("auto-replies %+v", replies)
@@ -215,10 +215,10 @@ func TestAutomatedTextsWordedByTheCompany(t *testing.T) {
 	// the words that were sent.
 	e.submitForm(a.agent, formBody(cust1, true))
 	wantRequest := "Acme Dental: reply YES for appointment texts. Msg&data rates may apply. HELP for help, STOP to end."
-	eventually(t, "the confirmation request sent", func() bool { return len(e.sentTo(cust1)) == 1 })
+	e.until("the confirmation request sent", func() bool { return len(e.sentTo(cust1)) == 1 })
 	e.customerTexts(numA, cust1, "HELP")
 	wantHelp := "Acme Dental: help at help@acme.example or " + numA + ". STOP to end."
-	eventually(t, "the help reply sent", func() bool { return len(e.sentTo(cust1)) == 2 })
+	e.until("the help reply sent", func() bool { return len(e.sentTo(cust1)) == 2 })
 	if got := e.sentTo(cust1); got[0] != wantRequest || got[1] != wantHelp {
 		t.Fatalf("sent %q", got)
 	}

@@ -77,8 +77,10 @@ type page struct {
 
 	mu       sync.Mutex
 	problems []string // JavaScript errors the page logged
-	network  []string // failed requests the browser logged (expected ones too)
-	output   *tailBuffer
+	// noted is closed, and replaced, when a problem is logged.
+	noted   chan struct{}
+	network []string // failed requests the browser logged (expected ones too)
+	output  *tailBuffer
 }
 
 // tailBuffer keeps the end of the browser's own output, for a failure.
@@ -118,7 +120,7 @@ func newPage(t *testing.T, e *env) *page {
 	if err != nil {
 		t.Fatalf("the browser tests need Chromium: %v; install chromium (apt-get install chromium) or run the tests through go run ./cmd/testenv", err)
 	}
-	p := &page{t: t, e: e, downloads: t.TempDir(), output: &tailBuffer{}}
+	p := &page{t: t, e: e, downloads: t.TempDir(), output: &tailBuffer{}, noted: make(chan struct{})}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.Headless,
@@ -187,6 +189,22 @@ func (p *page) takeProblems() []string {
 	return out
 }
 
+// problemNoted returns a channel closed when the page next logs a
+// JavaScript error.
+func (p *page) problemNoted() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.noted
+}
+
+// addProblem records a JavaScript error and wakes whoever waits for one;
+// p.mu is held.
+func (p *page) addProblem(problem string) {
+	p.problems = append(p.problems, problem)
+	close(p.noted)
+	p.noted = make(chan struct{})
+}
+
 // note sorts a console message: JavaScript errors fail the test; failed
 // requests (a refused token's 401, a refused reply's 409) are expected by
 // some tests and only reported.
@@ -199,12 +217,12 @@ func (p *page) note(m chromedp.ConsoleMessage) {
 	defer p.mu.Unlock()
 	switch {
 	case m.IsException():
-		p.problems = append(p.problems, m.String()+where)
+		p.addProblem(m.String() + where)
 	case m.Type != chromedp.ConsoleError:
 	case m.Source == "network":
 		p.network = append(p.network, m.Text)
 	default: // console.error, or the browser's log: security (CSP), javascript, ...
-		p.problems = append(p.problems, m.String()+where+sourceOf(m))
+		p.addProblem(m.String() + where + sourceOf(m))
 	}
 }
 
@@ -312,6 +330,9 @@ func (p *page) poll(cond string, limit time.Duration) error {
 			}
 			return errors.New("not true")
 		}
+		// The pace of the poll: the page's state lives in another process
+		// (Chromium), which tells the test nothing when it changes, and
+		// evaluating again must survive reloads and navigations.
 		time.Sleep(20 * time.Millisecond)
 	}
 }

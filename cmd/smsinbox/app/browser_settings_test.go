@@ -36,7 +36,7 @@ func TestBrowserSettingsAndEvidence(t *testing.T) {
 	p.typeInto("#hours-mon", "08:00-12:00, 13:00-18:00")
 	p.typeInto("#hours-sat", "10:00-14:00")
 	p.click("#auto-reply-save")
-	eventually(t, "the auto-reply saved", func() bool {
+	e.until("the auto-reply saved", func() bool {
 		r := e.do(req{method: "GET", path: "/api/settings/auto-reply", token: a.agent})
 		var s struct {
 			Enabled       bool                  `json:"enabled"`

@@ -117,11 +117,18 @@ func TestBrowserHarnessCatchesPageErrors(t *testing.T) {
 	p.open()
 	p.waitVisible("form#signin")
 	eval[bool](p, `setTimeout(() => { throw new Error("thrown") }); Promise.reject(new Error("rejected")); console.error("logged"); true`)
-	deadline := time.Now().Add(uiWait)
+	deadline := time.After(uiWait)
 	var got []string
-	for len(got) < 3 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-		got = append(got, p.takeProblems()...)
+	for waiting := true; waiting; {
+		noted := p.problemNoted()
+		if got = append(got, p.takeProblems()...); len(got) >= 3 {
+			break
+		}
+		select {
+		case <-noted:
+		case <-deadline:
+			waiting = false
+		}
 	}
 	joined := strings.Join(got, "\n")
 	for _, want := range []string{"thrown", "rejected", "logged"} {
@@ -959,7 +966,10 @@ func TestBrowserFrameDuringReloadStays(t *testing.T) {
 	p.waitText(preview, "second text")
 	eval[bool](p, `(window.__releaseList(), true)`)
 	p.waitFor("the held list rendered", `document.querySelector("ul#threads").getAttribute("aria-busy") === null`)
-	time.Sleep(300 * time.Millisecond)
+	// A later change, on another thread, reaches the page: whatever the
+	// held list would still have done to the first thread is done by then.
+	e.text(numA, cust2, "later text")
+	p.waitText(rowSel(e.mustThread(a.agent, cust2).ID)+" .thread-preview", "later text")
 	if got := p.text(preview); got != "second text" {
 		p.fail("after the list read before the change, the thread shows %q, want the newer %q", got, "second text")
 	}

@@ -1078,6 +1078,8 @@ func TestOperations(t *testing.T) {
 		if r.status == http.StatusOK || time.Now().After(deadline) {
 			break
 		}
+		// The pace of the poll: readiness is the consumers' claims (locks in
+		// PostgreSQL, statuses in memory), which signal nothing.
 		time.Sleep(20 * time.Millisecond)
 	}
 	expect(t, r, http.StatusOK, "")
@@ -1109,6 +1111,8 @@ func TestOperations(t *testing.T) {
 		if strings.Contains(body, "smsinbox_projection_lag_events{") || time.Now().After(deadline) {
 			break
 		}
+		// The pace of the poll: the runner sets the lag gauge on a ticker of
+		// its own, and a gauge signals nothing when it is set.
 		time.Sleep(50 * time.Millisecond)
 	}
 	for _, want := range []string{
@@ -1162,16 +1166,23 @@ func TestRouting(t *testing.T) {
 	}
 }
 
+// A position the read models never reach is waited for up to the bound (5 s
+// in production, shortened here), then answered 503 not_ready. The request
+// that would wait for ever instead is caught by the client's deadline.
 func TestMinPositionAheadOfTheLog(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	const bound = 50 * time.Millisecond
+	e := newEnvWith(t, envConfig{adminToken: adminTok, configure: func(c *app.Config) { c.PositionWait = bound }})
+	e.client.Timeout = time.Minute
 	a := e.newTenant("Acme", numA)
 	ahead := strconv.FormatUint(mustUint(t, e.head())+1000, 10)
 	start := time.Now()
 	r := e.do(req{method: "GET", path: "/api/threads", token: a.agent, header: minPosHeader(ahead)})
 	waited := time.Since(start)
 	expect(t, r, http.StatusServiceUnavailable, "not_ready")
-	if waited < 4500*time.Millisecond || waited > 8*time.Second {
-		t.Fatalf("waited %v for a position that never comes, want about 5 s", waited)
+	// A lower bound only (a timer never fires early): the request waited
+	// rather than being refused at once.
+	if waited < bound {
+		t.Fatalf("answered after %v, before the %v bound", waited, bound)
 	}
 }

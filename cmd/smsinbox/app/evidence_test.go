@@ -62,7 +62,7 @@ func TestConsentEvidenceExport(t *testing.T) {
 	body["page_url"] = "https://acme.example/book?step=2"
 	body["user_agent"] = "=HYPERLINK(\"https://evil.example\")"
 	e.submitForm(a.agent, body)
-	eventually(t, "the confirmation request sent", func() bool { return len(e.fake.Sent()) == 1 })
+	e.until("the confirmation request sent", func() bool { return len(e.fake.Sent()) == 1 })
 	minute()
 	// keyword: the customer's YES.
 	yes := e.inboundParams(numA, cust1, "Yes!")
@@ -72,7 +72,7 @@ func TestConsentEvidenceExport(t *testing.T) {
 	threadID := e.mustThread(a.agent, cust1).ID
 	e.fake.FailNext(1, http.StatusBadRequest, 21610, "Attempt to send to unsubscribed recipient")
 	e.mustReply(a.agent, threadID, "See you Tuesday")
-	eventually(t, "the carrier opt-out recorded", func() bool { return e.consentEventCount(a.ID, cust1) == 3 })
+	e.until("the carrier opt-out recorded", func() bool { return e.consentEventCount(a.ID, cust1) == 3 })
 	minute()
 	// keyword: START after the opt-out.
 	e.customerTexts(numA, cust1, "START")
@@ -86,7 +86,7 @@ func TestConsentEvidenceExport(t *testing.T) {
 	r := e.do(req{method: "PUT", path: "/api/admin/companies/" + a.ID + "/messaging-number", token: adminTok,
 		body: map[string]any{"messaging_number": numA2}})
 	expect(t, r, http.StatusOK, "")
-	eventually(t, "the number change voids the consents", func() bool {
+	e.until("the number change voids the consents", func() bool {
 		return e.consentEventCount(a.ID, cust1) == 5 && e.consentEventCount(a.ID, cust2) == 2
 	})
 	// Company B's customer, whom A's export must not show.

@@ -166,15 +166,18 @@ func (s *eventStream) threadFrame(phone string, match func(thread) bool) (sseFra
 	return f, th
 }
 
-// quiet checks that no frame comes within d.
-func (s *eventStream) quiet(d time.Duration) {
+// nothingBefore shows that no other frame came: a later change (a text from
+// customer to number, a company the stream's user belongs to) reaches the
+// stream, and it is the next frame.
+func (s *eventStream) nothingBefore(e *env, number, customer string) {
 	s.t.Helper()
-	select {
-	case f, ok := <-s.frames:
-		if ok {
-			s.t.Fatalf("unexpected frame %+v", f)
-		}
-	case <-time.After(d):
+	e.text(number, customer, "a later change")
+	f, ok := s.next(10 * time.Second)
+	if !ok {
+		s.t.Fatalf("the stream ended before the later change (seen %+v)", s.seen)
+	}
+	if f.Event != "thread" || f.thread(s.t).CustomerPhone != customer {
+		s.t.Fatalf("unexpected frame %+v before the later change", f)
 	}
 }
 
@@ -270,7 +273,7 @@ func TestLiveResume(t *testing.T) {
 	if !(mustUint(t, last) < first.position(t) && first.position(t) < second.position(t)) {
 		t.Fatalf("ids %s, %s after %s", first.ID, second.ID, last)
 	}
-	s.quiet(300 * time.Millisecond) // cust3 changed before the id, cust1 comes once
+	s.nothingBefore(e, numA, cust5) // cust3 changed before the id, cust1 comes once
 	s.close()
 
 	q := e.events(a.agent, "?last_event_id="+first.ID, nil)
@@ -281,7 +284,11 @@ func TestLiveResume(t *testing.T) {
 	if th := only.thread(t); th.CustomerPhone != cust1 || only.ID != second.ID {
 		t.Fatalf("after ?last_event_id=%s: %+v", first.ID, only)
 	}
-	q.quiet(300 * time.Millisecond)
+	// Then the change made after it (cust5's), and nothing else.
+	if later, _ := q.next(5 * time.Second); later.thread(t).CustomerPhone != cust5 {
+		t.Fatalf("after cust1's frame: %+v", later)
+	}
+	q.nothingBefore(e, numA, cust4)
 }
 
 // Another company's changes never reach a stream: frames come in position
@@ -301,7 +308,7 @@ func TestLiveTenancy(t *testing.T) {
 		t.Fatalf("A's stream sent %+v", th)
 	}
 	e.inbox(b.agent)
-	s.quiet(300 * time.Millisecond)
+	s.nothingBefore(e, numA, cust5)
 }
 
 // A consent change (a form) shows on the thread's badge; a number change,

@@ -218,7 +218,7 @@ func TestOutboundNoReplyAfterTheStopAnswered(t *testing.T) {
 func (e *outEnv) awaitSettled(companyID, customer string, ids []string) (stopped int) {
 	e.t.Helper()
 	for _, id := range ids {
-		eventually(e.t, "reply "+id+" settled", func() bool {
+		e.until("reply "+id+" settled", func() bool {
 			for _, ev := range e.outboundEvents(companyID, customer, id) {
 				switch ev := ev.(type) {
 				case conversation.OutboundMessageSent:

@@ -217,17 +217,13 @@ func (e *env) messageIn(token, threadID, id string) (message, bool) {
 // waitStatus waits until the message shows status and returns it.
 func (e *env) waitStatus(token, threadID, id, status string) message {
 	e.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		m, ok := e.messageIn(token, threadID, id)
-		if ok && m.Status == status {
-			return m
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("message %s: %+v (found %v), want status %s", id, m, ok, status)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	var m message
+	e.until("message "+id+" "+status, func() bool {
+		found, ok := e.messageIn(token, threadID, id)
+		m = found
+		return ok && m.Status == status
+	})
+	return m
 }
 
 // waitSent waits until Twilio's answer to message id is recorded and
@@ -235,7 +231,7 @@ func (e *env) waitStatus(token, threadID, id, status string) message {
 func (e *env) waitSent(companyID, customer, id string) string {
 	e.t.Helper()
 	var sid string
-	eventually(e.t, "Twilio's answer recorded", func() bool {
+	e.until("Twilio's answer recorded", func() bool {
 		for _, ev := range e.outboundEvents(companyID, customer, id) {
 			if s, ok := ev.(conversation.OutboundMessageSent); ok {
 				sid = s.TwilioSID
@@ -245,18 +241,6 @@ func (e *env) waitSent(companyID, customer, id string) string {
 		return false
 	})
 	return sid
-}
-
-// eventually waits until cond holds.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // outboundEvents are the events of the customer's conversation that concern
@@ -368,7 +352,7 @@ func TestOutboundStaffReplySentOnce(t *testing.T) {
 	e.waitStatus(a.agent, threadID, id, "sent")
 	expect(t, e.statusCallback(sent[0].SID, "delivered", 0), http.StatusOK, "")
 	e.waitStatus(a.agent, threadID, id, "delivered")
-	time.Sleep(200 * time.Millisecond)
+	e.settled() // the sender has handled the callbacks: a resend would have gone out
 	if n := len(e.fake.Requests()); n != 1 {
 		t.Fatalf("%d requests to Twilio, want 1", n)
 	}
@@ -403,7 +387,7 @@ func TestOutboundConsentRequired(t *testing.T) {
 	e.customerTexts(numA, cust3, "STOP")
 	expect(t, e.reply(a.agent, threadID, map[string]any{"body": "Are you sure?"}), http.StatusConflict, "consent_required")
 
-	time.Sleep(300 * time.Millisecond)
+	e.settled() // the sender has handled everything recorded
 	for _, r := range e.fake.Requests() {
 		if r.Body == "Hi!" || r.Body == "Are you sure?" {
 			t.Fatalf("a refused reply reached Twilio: %+v", r)
@@ -448,7 +432,7 @@ func TestOutboundValidation(t *testing.T) {
 	}
 	admin := e.addUser(a.ID, "admin")
 	e.mustReply(admin, threadID, "From the admin")
-	eventually(t, "two texts sent", func() bool { return len(e.fake.Sent()) == 2 })
+	e.until("two texts sent", func() bool { return len(e.fake.Sent()) == 2 })
 	if got := bodies(e.fake.Sent()); got[1] != "From the admin" {
 		t.Fatalf("sent %q", got)
 	}
@@ -479,7 +463,7 @@ func TestOutboundCallbacksOutOfOrder(t *testing.T) {
 	}
 	// A final status never moves to another one either.
 	expect(t, e.statusCallback(sid, "undelivered", 30003), http.StatusOK, "")
-	time.Sleep(100 * time.Millisecond)
+	e.settled() // the read models have applied the callback, if it was recorded
 	if m := e.waitStatus(a.agent, threadID, id, "delivered"); m.ErrorCode != nil {
 		t.Fatalf("error code %v", *m.ErrorCode)
 	}
@@ -561,7 +545,7 @@ func TestOutboundCarrierOptOut(t *testing.T) {
 	// Consent as production captures it (the form, then the customer's YES),
 	// so that every consent event is in the hash chain.
 	e.submitForm(a.agent, formBody(cust1, true))
-	eventually(t, "the confirmation request sent", func() bool { return len(e.fake.Sent()) == 1 })
+	e.until("the confirmation request sent", func() bool { return len(e.fake.Sent()) == 1 })
 	e.customerTexts(numA, cust1, "YES")
 	if c := e.consentOf(a.agent, cust1); c.Status != "yes" {
 		t.Fatalf("consent before 21610: %+v", c)
@@ -581,7 +565,7 @@ func TestOutboundCarrierOptOut(t *testing.T) {
 	}
 
 	// The consent is no: a further staff reply is refused.
-	eventually(t, "consent no after 21610", func() bool { return e.consentOf(a.agent, cust1).Status == "no" })
+	e.until("consent no after 21610", func() bool { return e.consentOf(a.agent, cust1).Status == "no" })
 	expect(t, e.reply(a.agent, threadID, map[string]any{"body": "Still there?"}), http.StatusConflict, "consent_required")
 
 	// The audit: the carrier-level opt-out, by Twilio, in a valid chain.
@@ -606,8 +590,9 @@ func TestOutboundCarrierOptOut(t *testing.T) {
 		t.Fatalf("OptedOut entry %+v, evidence %s", out, out.Evidence)
 	}
 
-	// No opt-out confirmation: the customer is not texted.
-	time.Sleep(300 * time.Millisecond)
+	// No opt-out confirmation: the customer is not texted (once every
+	// consumer is done, a confirmation would have been queued and sent).
+	e.settled()
 	if got := automatedKinds(e.queued(a.ID, cust1)); !slices.Equal(got, []string{"request", "staff"}) {
 		t.Fatalf("queued %v, want the confirmation request and the refused reply", got)
 	}
@@ -638,7 +623,7 @@ func TestOutboundTwilio500ThenSent(t *testing.T) {
 	e.fake.FailNext(1, http.StatusInternalServerError, 20500, "Internal Server Error")
 	id := e.mustReply(a.agent, threadID, "Your order is ready.")
 	e.waitSent(a.ID, cust1, id)
-	time.Sleep(300 * time.Millisecond)
+	e.settled() // a third call would have been made by now
 	reqs := e.fake.Requests()
 	if len(reqs) != 2 || reqs[0].Status != 500 || reqs[1].Status != 201 || len(e.fake.Sent()) != 1 {
 		t.Fatalf("requests %+v", reqs)
@@ -662,7 +647,7 @@ func TestOutboundDroppedConnectionNotResent(t *testing.T) {
 	threadID := e.consentingThread(a, cust1)
 	e.fake.DropNext(1)
 	id := e.mustReply(a.agent, threadID, "Reminder: tomorrow 10:00.")
-	eventually(t, "the unknown outcome recorded", func() bool {
+	e.until("the unknown outcome recorded", func() bool {
 		evs := e.outboundEvents(a.ID, cust1, id)
 		_, ok := evs[len(evs)-1].(conversation.OutboundSendOutcomeUnknown)
 		return ok
@@ -770,7 +755,7 @@ func TestOutboundStopWhileQueued(t *testing.T) {
 		t.Fatalf("events %v: the second text was attempted", got)
 	}
 	// The opt-out confirmation goes out (hidden from the thread).
-	eventually(t, "the opt-out confirmation sent", func() bool { return len(e.fake.Sent()) == 2 })
+	e.until("the opt-out confirmation sent", func() bool { return len(e.fake.Sent()) == 2 })
 	got := bodies(e.fake.Sent())
 	if got[0] != "First" || !strings.Contains(got[1], "unsubscribed") {
 		t.Fatalf("sent %q", got)
@@ -796,7 +781,7 @@ func TestOutboundStopConfirmedWithMessagesOff(t *testing.T) {
 	e.giveConsent(a.ID, numA, cust1, true)
 	expect(t, e.do(req{method: "PATCH", path: "/api/admin/companies/" + a.ID, token: adminTok, body: map[string]any{"sms_enabled": false}}), http.StatusOK, "")
 	e.customerTexts(numA, cust1, "stop")
-	eventually(t, "the opt-out confirmation sent", func() bool { return len(e.fake.Sent()) == 1 })
+	e.until("the opt-out confirmation sent", func() bool { return len(e.fake.Sent()) == 1 })
 	if s := e.fake.Sent()[0]; s.To != cust1 || s.From != numA || !strings.Contains(s.Body, "unsubscribed") {
 		t.Fatalf("sent %+v", s)
 	}
@@ -810,7 +795,7 @@ func TestOutboundSandbox(t *testing.T) {
 	threadID := e.consentingThread(a, cust1)
 	id := e.mustReply(a.agent, threadID, "Hello from the sandbox")
 	e.waitStatus(a.agent, threadID, id, "sent")
-	time.Sleep(200 * time.Millisecond)
+	e.settled() // the sender is done: any call to Twilio was made
 	if n := len(e.fake.Requests()); n != 0 {
 		t.Fatalf("the sandbox called Twilio %d times", n)
 	}

@@ -268,14 +268,14 @@ func TestQuietHoursCheckedAgainWhenItLeaves(t *testing.T) {
 	e.clock.set(wall(t, "America/Los_Angeles", 5, 20, 59)) // Tuesday, 35 hours on
 	e.fake.Script(californiaCust, twiliofake.Answer{Status: http.StatusServiceUnavailable, Code: 20503, Message: "Service unavailable"})
 	id := e.mustReply(a.agent, th, "Your table is booked")
-	eventually(t, "the first attempt put off", func() bool {
+	e.until("the first attempt put off", func() bool {
 		return slices.ContainsFunc(e.outboundEvents(a.ID, californiaCust, id), func(ev conversation.Event) bool {
 			_, ok := ev.(conversation.OutboundSendDeferred)
 			return ok
 		})
 	})
 	e.clock.set(wall(t, "America/Los_Angeles", 5, 21, 1))
-	eventually(t, "the retry refused for quiet hours", func() bool {
+	e.until("the retry refused for quiet hours", func() bool {
 		evs := e.outboundEvents(a.ID, californiaCust, id)
 		f, ok := evs[len(evs)-1].(conversation.OutboundMessageFailed)
 		return ok && f.ReasonCode == conversation.ReasonQuietHours

@@ -171,6 +171,8 @@ func TestWebhookOfAnotherAccountIsRefused(t *testing.T) {
 	threadID := e.consentingThread(a, cust1)
 	id := e.mustReply(a.agent, threadID, "See you Tuesday")
 	sid := e.waitSent(a.ID, cust1, id)
+	// The sender records the answer, then indexes its SID: wait for both.
+	e.until("the SID indexed", func() bool { return len(e.sidEvents(sid)) > 0 })
 	before := e.recorded(a.ID, cust1)
 	sidBefore := e.sidEvents(sid)
 	other := twilio.NewSID("AC")
