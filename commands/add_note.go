@@ -12,10 +12,25 @@ import (
 	"github.com/smsinbox/smsinbox/domain/phone"
 )
 
-// AddNote records a staff note on a thread (POST /api/threads/{thread_id}/notes).
+// AddNote asks to record a staff note on a thread
+// (POST /api/threads/{thread_id}/notes).
 type AddNote struct {
-	Store eventstore.Store
-	Now   func() time.Time
+	CompanyID string
+	Customer  phone.Number
+	AuthorID  string
+	Body      string
+}
+
+// AddNoteHandler records notes.
+type AddNoteHandler struct {
+	store eventstore.Store
+	// Now is the clock (time.Now); tests may replace it.
+	Now func() time.Time
+}
+
+// NewAddNoteHandler returns a handler that records in store.
+func NewAddNoteHandler(store eventstore.Store) *AddNoteHandler {
+	return &AddNoteHandler{store: store, Now: time.Now}
 }
 
 // NoteAdded is what AddNote recorded.
@@ -24,14 +39,14 @@ type NoteAdded struct {
 	Position eventstore.Position
 }
 
-// Handle records body as a note by authorID on the thread of companyID and
-// customer. The note is never texted: it is a NoteAdded, which the sender
-// never reads.
-func (h AddNote) Handle(ctx context.Context, companyID string, customer phone.Number, authorID, body string) (NoteAdded, error) {
+// Handle records the body as a note by the author on the thread of the
+// company and customer. The note is never texted: it is a NoteAdded, which
+// the sender never reads.
+func (h *AddNoteHandler) Handle(ctx context.Context, cmd AddNote) (NoteAdded, error) {
 	id := uuid.Must(uuid.NewV7())
-	cmd := conversation.AddNote{NoteID: id, AuthorID: authorID, Body: body, At: h.Now().UTC()}
-	res, err := Execute(ctx, h.Store, conversationDecider, conversation.StreamID(companyID, customer), conversation.Command(cmd),
-		eventstore.Metadata{Actor: "user:" + authorID})
+	add := conversation.AddNote{NoteID: id, AuthorID: cmd.AuthorID, Body: cmd.Body, At: h.Now().UTC()}
+	res, err := Execute(ctx, h.store, conversationDecider, conversation.StreamID(cmd.CompanyID, cmd.Customer), conversation.Command(add),
+		eventstore.Metadata{Actor: "user:" + cmd.AuthorID})
 	if err != nil {
 		return NoteAdded{}, fmt.Errorf("add note: %w", err)
 	}

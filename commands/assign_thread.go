@@ -10,15 +10,31 @@ import (
 	"github.com/smsinbox/smsinbox/domain/phone"
 )
 
-// AssignThread assigns a thread to a user of its company, or unassigns it
-// (POST /api/threads/{thread_id}/assign).
+// AssignThread asks to assign a thread to a user of its company, or to
+// unassign it (POST /api/threads/{thread_id}/assign).
 type AssignThread struct {
-	Store eventstore.Store
-	Now   func() time.Time
+	CompanyID string
+	Customer  phone.Number
+	// UserID is the assignee; nil leaves the thread unassigned.
+	UserID *string
+	// By is the user who asks.
+	By string
 }
 
-// Handle makes userID the assignee of the thread of companyID and customer,
-// or, with userID nil, leaves it unassigned; by is the user who asks. The
+// AssignThreadHandler assigns threads.
+type AssignThreadHandler struct {
+	store eventstore.Store
+	// Now is the clock (time.Now); tests may replace it.
+	Now func() time.Time
+}
+
+// NewAssignThreadHandler returns a handler that records in store.
+func NewAssignThreadHandler(store eventstore.Store) *AssignThreadHandler {
+	return &AssignThreadHandler{store: store, Now: time.Now}
+}
+
+// Handle makes UserID the assignee of the thread of the company and
+// customer, or, with UserID nil, leaves it unassigned. The
 // company's current users are read from its stream (never a read model,
 // which may lag), so a user removed a moment ago is refused at once
 // (conversation.ErrInvalidAssignee).
@@ -28,29 +44,30 @@ type AssignThread struct {
 // releases a removed user's threads (projections.UnassignRemovedReactor) may
 // already have looked: so the company is read again after the append, and a
 // removal found then releases the thread here.
-func (h AssignThread) Handle(ctx context.Context, companyID string, customer phone.Number, userID *string, by string) (eventstore.Position, error) {
+func (h *AssignThreadHandler) Handle(ctx context.Context, cmd AssignThread) (eventstore.Position, error) {
+	companyID, customer, userID, by := cmd.CompanyID, cmd.Customer, cmd.UserID, cmd.By
 	stream := conversation.StreamID(companyID, customer)
 	meta := eventstore.Metadata{Actor: "user:" + by}
 	if userID == nil {
-		res, err := Execute(ctx, h.Store, conversationDecider, stream, conversation.Command(conversation.Unassign{By: by, At: h.Now().UTC()}), meta)
+		res, err := Execute(ctx, h.store, conversationDecider, stream, conversation.Command(conversation.Unassign{By: by, At: h.Now().UTC()}), meta)
 		if err != nil {
 			return 0, fmt.Errorf("unassign thread: %w", err)
 		}
 		return res.Position, nil
 	}
-	co, err := LoadCompany(ctx, h.Store, companyID)
+	co, err := LoadCompany(ctx, h.store, companyID)
 	if err != nil {
 		return 0, err
 	}
-	cmd := conversation.Assign{UserID: *userID, Users: co.Users(), By: by, At: h.Now().UTC()}
-	res, err := Execute(ctx, h.Store, conversationDecider, stream, conversation.Command(cmd), meta)
+	assign := conversation.Assign{UserID: *userID, Users: co.Users(), By: by, At: h.Now().UTC()}
+	res, err := Execute(ctx, h.store, conversationDecider, stream, conversation.Command(assign), meta)
 	if err != nil {
 		return 0, fmt.Errorf("assign thread: %w", err)
 	}
 	if len(res.Events) == 0 {
 		return res.Position, nil
 	}
-	return releaseIfRemoved(ctx, h.Store, h.Now, companyID, customer, *userID, res.Position)
+	return releaseIfRemoved(ctx, h.store, h.Now, companyID, customer, *userID, res.Position)
 }
 
 // releaseIfRemoved unassigns the thread from userID when the company's

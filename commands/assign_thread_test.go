@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -53,15 +54,15 @@ func TestAssignRacingTheAssigneesRemoval(t *testing.T) {
 	if _, err := commands.Execute(ctx, h.store, conversationDecider, stream, conversation.Command(open), eventstore.Metadata{}); err != nil {
 		t.Fatal(err)
 	}
-	users := commands.NewUserHandler(h.store, h.ids)
-	users.Now = fixedClock(&h.now)
+	remove := commands.NewRemoveUserHandler(h.store)
+	remove.Now = fixedClock(&h.now)
 	racing := &beforeAppendStore{Store: h.store, stream: stream, hook: func() {
-		if _, err := users.Remove(ctx, co, ann.ID, ""); err != nil {
+		if _, err := remove.Handle(ctx, commands.RemoveUser{CompanyID: co, UserID: ann.ID}); err != nil {
 			t.Errorf("remove: %v", err)
 		}
 	}}
 
-	pos, err := commands.AssignThread{Store: racing, Now: fixedClock(&h.now)}.Handle(ctx, co, customer, &ann.ID, "someone")
+	pos, err := assignThread(racing, &h.now).Handle(ctx, commands.AssignThread{CompanyID: co, Customer: customer, UserID: &ann.ID, By: "someone"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,11 +91,17 @@ func TestAssignRacingTheAssigneesRemoval(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := (commands.AssignThread{Store: h.store, Now: fixedClock(&h.now)}).Handle(ctx, co, customer, &bob.ID, "someone"); err != nil {
+	if _, err := assignThread(h.store, &h.now).Handle(ctx, commands.AssignThread{CompanyID: co, Customer: customer, UserID: &bob.ID, By: "someone"}); err != nil {
 		t.Fatal(err)
 	}
 	s, _, _, err := commands.Load(ctx, h.store, conversationDecider, stream)
 	if err != nil || s.AssigneeID != bob.ID {
 		t.Fatalf("assignee %q, %v", s.AssigneeID, err)
 	}
+}
+
+func assignThread(store eventstore.Store, now *time.Time) *commands.AssignThreadHandler {
+	h := commands.NewAssignThreadHandler(store)
+	h.Now = fixedClock(now)
+	return h
 }

@@ -38,18 +38,34 @@ const (
 	Unarchive  ThreadAction = "unarchive"
 )
 
-// ChangeThread runs read / unread / archive / unarchive.
+// ChangeThread asks to mark a thread read or unread, or to archive or
+// unarchive it.
 type ChangeThread struct {
-	Store eventstore.Store
-	Now   func() time.Time
+	CompanyID string
+	Customer  phone.Number
+	Action    ThreadAction
+	// Actor is who asks ("user:<id>").
+	Actor string
 }
 
-// Handle applies action to the thread of companyID and customer, on behalf
-// of actor ("user:<id>"), and returns the position to wait for.
-func (h ChangeThread) Handle(ctx context.Context, companyID string, customer phone.Number, action ThreadAction, actor string) (eventstore.Position, error) {
+// ChangeThreadHandler runs read / unread / archive / unarchive.
+type ChangeThreadHandler struct {
+	store eventstore.Store
+	// Now is the clock (time.Now); tests may replace it.
+	Now func() time.Time
+}
+
+// NewChangeThreadHandler returns a handler that records in store.
+func NewChangeThreadHandler(store eventstore.Store) *ChangeThreadHandler {
+	return &ChangeThreadHandler{store: store, Now: time.Now}
+}
+
+// Handle applies the action to the thread of the company and customer and
+// returns the position to wait for.
+func (h *ChangeThreadHandler) Handle(ctx context.Context, c ChangeThread) (eventstore.Position, error) {
 	at := h.Now().UTC()
 	var cmd conversation.Command
-	switch action {
+	switch action := c.Action; action {
 	case MarkRead:
 		cmd = conversation.MarkRead{At: at}
 	case MarkUnread:
@@ -61,9 +77,9 @@ func (h ChangeThread) Handle(ctx context.Context, companyID string, customer pho
 	default:
 		return 0, fmt.Errorf("%w: unknown thread action %q", conversation.ErrInvalidCommand, action)
 	}
-	res, err := Execute(ctx, h.Store, conversationDecider, conversation.StreamID(companyID, customer), cmd, eventstore.Metadata{Actor: actor})
+	res, err := Execute(ctx, h.store, conversationDecider, conversation.StreamID(c.CompanyID, c.Customer), cmd, eventstore.Metadata{Actor: c.Actor})
 	if err != nil {
-		return 0, fmt.Errorf("%s thread: %w", action, err)
+		return 0, fmt.Errorf("%s thread: %w", c.Action, err)
 	}
 	return res.Position, nil
 }

@@ -35,15 +35,14 @@ func RecordCarrierOptOut(ctx context.Context, store eventstore.Store, now func()
 	if co.MessagingNumber != from {
 		return 0, nil
 	}
-	out, err := executeConsent(ctx, store, consentRun{
-		Stream: consent.StreamID(ref.CompanyID, ref.Customer),
-		Command: consent.RecordCarrierOptOut{
+	d := consentDecider
+	d.EventID = func(e consent.Event) uuid.UUID { return consent.CarrierOptOutEventID(ref.MessageID, e.EventType()) }
+	out, err := Execute(ctx, store, d, consent.StreamID(ref.CompanyID, ref.Customer),
+		consent.Command(consent.RecordCarrierOptOut{
 			CompanyID: ref.CompanyID, CustomerPhone: ref.Customer, MessagingNumber: from,
 			MessageID: ref.MessageID, ErrorCode: errorCode, At: consentTime(now()),
-		},
-		Meta:    eventstore.Metadata{CorrelationID: ref.MessageID.String(), Actor: consent.ActorTwilio},
-		EventID: func(e consent.Event) uuid.UUID { return consent.CarrierOptOutEventID(ref.MessageID, e.EventType()) },
-	})
+		}),
+		eventstore.Metadata{CorrelationID: ref.MessageID.String(), Actor: consent.ActorTwilio})
 	if err != nil {
 		return 0, fmt.Errorf("record the carrier opt-out of %s: %w", ref.MessageID, err)
 	}

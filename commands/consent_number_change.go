@@ -21,17 +21,21 @@ var numberChangeNamespace = uuid.MustParse("0c5e2b8e-7f0d-4d8c-9d4e-3b7c6a1f5e21
 // another number (voided by a later command, or by a later change) is left
 // as it is. The number-change reactor calls it for every customer.
 func VoidConsentOnNumberChange(ctx context.Context, store eventstore.Store, change company.MessagingNumberChanged, cause eventstore.RecordedEvent, customer phone.Number) (eventstore.Position, error) {
-	out, err := executeConsent(ctx, store, consentRun{
-		Stream: consent.StreamID(change.CompanyID, customer),
-		Command: consent.ChangeNumber{
+	d := consentDecider
+	d.EventID = func(e consent.Event) uuid.UUID {
+		return uuid.NewSHA1(numberChangeNamespace, []byte(cause.ID.String()+"/"+string(customer)+"/"+e.EventType()))
+	}
+	d.Decide = func(s consentChain, c consent.Command) ([]consent.Event, error) {
+		if s.MessagingNumber != change.PreviousNumber {
+			return nil, nil
+		}
+		return consentDecider.Decide(s, c)
+	}
+	out, err := Execute(ctx, store, d, consent.StreamID(change.CompanyID, customer),
+		consent.Command(consent.ChangeNumber{
 			CompanyID: change.CompanyID, CustomerPhone: customer, MessagingNumber: change.MessagingNumber,
 			At: consentTime(change.At),
-		},
-		Meta: eventstore.Metadata{CausationID: cause.ID.String(), Actor: consent.ActorSystem},
-		EventID: func(e consent.Event) uuid.UUID {
-			return uuid.NewSHA1(numberChangeNamespace, []byte(cause.ID.String()+"/"+string(customer)+"/"+e.EventType()))
-		},
-		Guard: func(s consent.State) bool { return s.MessagingNumber == change.PreviousNumber },
-	})
+		}),
+		eventstore.Metadata{CausationID: cause.ID.String(), Actor: consent.ActorSystem})
 	return out.Position, err
 }

@@ -17,6 +17,7 @@ import (
 	pgstore "github.com/smsinbox/smsinbox/adapters/eventstore/postgres"
 	"github.com/smsinbox/smsinbox/adapters/postgres/pgtest"
 	"github.com/smsinbox/smsinbox/adapters/twilio"
+	"github.com/smsinbox/smsinbox/audit"
 	"github.com/smsinbox/smsinbox/commands"
 	"github.com/smsinbox/smsinbox/domain/company"
 	"github.com/smsinbox/smsinbox/domain/consent"
@@ -146,9 +147,9 @@ func (e *consentEnv) types(t *testing.T) string {
 	return strings.Join(s, " ")
 }
 
-func (e *consentEnv) audit(t *testing.T, at time.Time) commands.ConsentAudit {
+func (e *consentEnv) audit(t *testing.T, at time.Time) audit.Report {
 	t.Helper()
-	a, err := commands.AuditConsent(context.Background(), e.store, e.company, cust, at)
+	a, err := audit.Consent(context.Background(), e.store, e.company, cust, at)
 	if err != nil {
 		t.Fatalf("audit: %v", err)
 	}
@@ -652,7 +653,7 @@ func TestAuditOfAStranger(t *testing.T) {
 	if a.StatusAt != "no" || len(a.Events) != 0 || !a.Chain.Valid || a.MessagingNumberAt != numA || len(a.MessagingNumbers) != 1 {
 		t.Fatalf("audit %+v", a)
 	}
-	if _, err := commands.AuditConsent(context.Background(), e.store, "no-such-company", cust, e.now); !errors.Is(err, company.ErrCompanyNotFound) {
+	if _, err := audit.Consent(context.Background(), e.store, "no-such-company", cust, e.now); !errors.Is(err, company.ErrCompanyNotFound) {
 		t.Fatalf("unknown company: %v", err)
 	}
 }

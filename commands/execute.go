@@ -34,12 +34,27 @@ type Decider[S any, E DomainEvent, C any] struct {
 	// EventID names an event's ID; nil (or uuid.Nil) means a random one.
 	// Deterministic IDs make a retried command record nothing twice.
 	EventID func(E) uuid.UUID
+
+	// The two hooks below are for an aggregate whose state keeps more than
+	// its events' meaning: what the store keeps of them (IDs, stored bytes).
+	// Both are optional; the consent aggregate uses them for its hash chain.
+
+	// Seal, when set, rewrites an event as it will be stored, given the state
+	// it follows (the loaded state with the command's earlier events folded
+	// in, Recorded included).
+	Seal func(S, eventstore.EventData) (eventstore.EventData, error)
+	// Recorded, when set, folds what the store keeps of an event into the
+	// state, after Evolve: for every event Load reads and every event Execute
+	// appends. Like Evolve, it must leave the state it is given as it was.
+	Recorded func(S, E, eventstore.RecordedEvent) S
 }
 
 // Result is what a command did.
-type Result[E any] struct {
+type Result[S any, E any] struct {
 	// Events are the events the command appended (none when it changed nothing).
 	Events []E
+	// State is the stream's state after the command.
+	State S
 	// Position is the global position of the last appended event, or of the
 	// stream's last event when nothing was appended: a client that waits for
 	// it reads its own writes.
@@ -76,6 +91,9 @@ func Load[S any, E DomainEvent, C any](ctx context.Context, store eventstore.Sto
 			return state, 0, 0, fmt.Errorf("load %s at version %d: %w", stream, rec.Version, err)
 		}
 		state = d.Evolve(state, ev)
+		if d.Recorded != nil {
+			state = d.Recorded(state, ev, rec)
+		}
 		version, pos = int64(rec.Version), rec.Position
 	}
 	if remembers && version > read {
@@ -84,41 +102,44 @@ func Load[S any, E DomainEvent, C any](ctx context.Context, store eventstore.Sto
 	return state, version, pos, nil
 }
 
-// Execute runs one command on one stream.
-func Execute[S any, E DomainEvent, C any](ctx context.Context, store eventstore.Store, d Decider[S, E, C], stream eventstore.StreamID, cmd C, meta eventstore.Metadata) (Result[E], error) {
+// Execute runs one command on one stream: load, decide, append with the
+// version that was read, and on a concurrency conflict all again.
+func Execute[S any, E DomainEvent, C any](ctx context.Context, store eventstore.Store, d Decider[S, E, C], stream eventstore.StreamID, cmd C, meta eventstore.Metadata) (Result[S, E], error) {
 	for attempt := 1; ; attempt++ {
 		state, version, pos, err := Load(ctx, store, d, stream)
 		if err != nil {
-			return Result[E]{}, err
+			return Result[S, E]{}, err
 		}
 		events, err := d.Decide(state, cmd)
 		if err != nil {
-			return Result[E]{}, err
+			return Result[S, E]{}, err
 		}
 		if len(events) == 0 {
-			return Result[E]{Position: pos, Version: version}, nil
+			return Result[S, E]{State: state, Position: pos, Version: version}, nil
 		}
-		data, err := encode(d, events, meta)
+		data, after, err := encode(d, state, stream, version, events, meta)
 		if err != nil {
-			return Result[E]{}, fmt.Errorf("encode for %s: %w", stream, err)
+			return Result[S, E]{}, fmt.Errorf("encode for %s: %w", stream, err)
 		}
 		res, err := store.Append(ctx, stream, eventstore.AfterVersion(version), data...)
 		if errors.Is(err, eventstore.ErrConcurrency) && attempt < maxAttempts {
 			continue
 		}
 		if err != nil {
-			return Result[E]{}, err
+			return Result[S, E]{}, err
 		}
-		return Result[E]{Events: events, Position: res.Position, Version: int64(res.Version)}, nil
+		return Result[S, E]{Events: events, State: after, Position: res.Position, Version: int64(res.Version)}, nil
 	}
 }
 
-func encode[S any, E DomainEvent, C any](d Decider[S, E, C], events []E, meta eventstore.Metadata) ([]eventstore.EventData, error) {
+// encode makes the events' stored form, in order, and folds them into state
+// (the stream's state once they are appended after version).
+func encode[S any, E DomainEvent, C any](d Decider[S, E, C], state S, stream eventstore.StreamID, version int64, events []E, meta eventstore.Metadata) ([]eventstore.EventData, S, error) {
 	out := make([]eventstore.EventData, len(events))
 	for i, e := range events {
 		body, err := json.Marshal(e)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", e.EventType(), err)
+			return nil, state, fmt.Errorf("%s: %w", e.EventType(), err)
 		}
 		id := uuid.Nil
 		if d.EventID != nil {
@@ -128,10 +149,20 @@ func encode[S any, E DomainEvent, C any](d Decider[S, E, C], events []E, meta ev
 			// Time-ordered IDs keep the event-id index append-only.
 			id = uuid.Must(uuid.NewV7())
 		}
-		out[i] = eventstore.EventData{
+		data := eventstore.EventData{
 			ID: id, Type: e.EventType(), SchemaVersion: d.SchemaVersion, Data: body,
 			Metadata: meta, OccurredAt: e.OccurredAt(),
 		}
+		if d.Seal != nil {
+			if data, err = d.Seal(state, data); err != nil {
+				return nil, state, fmt.Errorf("%s: %w", e.EventType(), err)
+			}
+		}
+		out[i] = data
+		state = d.Evolve(state, e)
+		if d.Recorded != nil {
+			state = d.Recorded(state, e, eventstore.RecordedEvent{EventData: data, Stream: stream, Version: uint64(version + 1 + int64(i))})
+		}
 	}
-	return out, nil
+	return out, state, nil
 }

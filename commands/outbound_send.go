@@ -76,7 +76,7 @@ func LoadOutbound(ctx context.Context, store eventstore.Store, ref MessageRef) (
 	return m, nil
 }
 
-func runOutbound(ctx context.Context, store eventstore.Store, ref MessageRef, cmd conversation.Command, actor, correlation string) (Result[conversation.Event], error) {
+func runOutbound(ctx context.Context, store eventstore.Store, ref MessageRef, cmd conversation.Command, actor, correlation string) (Result[conversation.State, conversation.Event], error) {
 	return Execute(ctx, store, outboundDecider, ref.stream(), cmd, eventstore.Metadata{Actor: actor, CorrelationID: correlation})
 }
 

@@ -115,7 +115,7 @@ func QueueOutbound(ctx context.Context, store eventstore.Store, now func() time.
 // scheduled) is recorded: when it assigned the thread to its sender and that
 // user was removed from the company meanwhile, the thread is released again
 // (see AssignThread).
-func afterReply(ctx context.Context, store eventstore.Store, now func() time.Time, req OutboundRequest, res Result[conversation.Event]) (eventstore.Position, error) {
+func afterReply(ctx context.Context, store eventstore.Store, now func() time.Time, req OutboundRequest, res Result[conversation.State, conversation.Event]) (eventstore.Position, error) {
 	for _, e := range res.Events {
 		if a, ok := e.(conversation.ThreadAssigned); ok {
 			return releaseIfRemoved(ctx, store, now, req.CompanyID, req.Customer, a.AssigneeID, res.Position)

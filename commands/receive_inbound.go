@@ -188,18 +188,16 @@ func (h ReceiveInbound) consent(ctx context.Context, in InboundText, companyID s
 		CompanyName: co.Name, Texts: co.Texts(), MessageSID: in.MessageSID, Body: in.Body, OptOutType: in.OptOutType,
 		At: consentTime(now),
 	}
-	out, err := executeConsent(ctx, h.Store, consentRun{
-		Stream:  consent.StreamID(companyID, from),
-		Command: cmd,
-		Meta:    eventstore.Metadata{CorrelationID: in.MessageSID, Actor: "customer:" + string(from)},
-		EventID: func(e consent.Event) uuid.UUID { return consent.InboundEventID(in.MessageSID, e.EventType()) },
-	})
+	d := consentDecider
+	d.EventID = func(e consent.Event) uuid.UUID { return consent.InboundEventID(in.MessageSID, e.EventType()) }
+	out, err := Execute(ctx, h.Store, d, consent.StreamID(companyID, from), consent.Command(cmd),
+		eventstore.Metadata{CorrelationID: in.MessageSID, Actor: "customer:" + string(from)})
 	if err != nil {
 		return 0, err
 	}
-	caused := out.Appended
+	caused := appended(out)
 	if len(caused) == 0 {
-		caused = tail(out.History, func(r consentRecord) bool {
+		caused = tail(out.State.History, func(r consentRecord) bool {
 			ev, ok := r.Event.Evidence().(consent.InboundEvidence)
 			return ok && ev.MessageSID == in.MessageSID
 		})

@@ -93,22 +93,20 @@ func (h SubmitFormHandler) Handle(ctx context.Context, cmd SubmitForm) (FormResu
 	stream := consent.StreamID(cmd.CompanyID, cmd.Phone)
 	var state consent.State
 	if cmd.OptIn && co.SMSEnabled {
-		run, err := executeConsent(ctx, h.Store, consentRun{
-			Stream: stream,
-			Command: consent.RequestConsent{
+		run, err := Execute(ctx, h.Store, consentDecider, stream,
+			consent.Command(consent.RequestConsent{
 				CompanyID: cmd.CompanyID, CustomerPhone: cmd.Phone, MessagingNumber: co.MessagingNumber,
 				CompanyName: co.Name, Texts: co.Texts(), App: form.App, IP: form.IP, UserAgent: form.UserAgent,
 				ConsentText: form.ConsentText, PageURL: form.PageURL, Actor: cmd.Actor, At: at,
-			},
-			Meta: eventstore.Metadata{CorrelationID: form.LeadID.String(), Actor: cmd.Actor},
-		})
+			}),
+			eventstore.Metadata{CorrelationID: form.LeadID.String(), Actor: cmd.Actor})
 		if err != nil {
 			return FormResult{}, fmt.Errorf("request consent: %w", err)
 		}
-		state = run.State
-		caused := run.Appended
+		state = run.State.State
+		caused := appended(run)
 		if len(caused) == 0 && state.Status == consent.StatusPending && state.MessagingNumber == co.MessagingNumber {
-			caused = tail(run.History, func(r consentRecord) bool { return r.Event.EventType() == consent.TypeConsentRequested })
+			caused = tail(run.State.History, func(r consentRecord) bool { return r.Event.EventType() == consent.TypeConsentRequested })
 			if len(caused) > 1 {
 				caused = caused[len(caused)-1:]
 			}

@@ -20,8 +20,10 @@ func TestRemoveUserAndRotateToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	users := commands.NewUserHandler(h.store, h.ids)
-	users.Now = fixedClock(&h.now)
+	remove := commands.NewRemoveUserHandler(h.store)
+	remove.Now = fixedClock(&h.now)
+	rotate := commands.NewRotateUserTokenHandler(h.store, h.ids)
+	rotate.Now = fixedClock(&h.now)
 	states := commands.NewCompanyStates(h.store)
 
 	signsIn := func(token string) bool {
@@ -36,7 +38,7 @@ func TestRemoveUserAndRotateToken(t *testing.T) {
 		t.Fatal("the new user's token does not sign in")
 	}
 
-	rotated, err := users.RotateToken(ctx, co, added.ID, "")
+	rotated, err := rotate.Handle(ctx, commands.RotateUserToken{CompanyID: co, UserID: added.ID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,18 +58,18 @@ func TestRemoveUserAndRotateToken(t *testing.T) {
 		t.Fatalf("last event %s by %q", last.Type, last.Metadata.Actor)
 	}
 
-	pos, err := users.Remove(ctx, co, added.ID, "")
+	pos, err := remove.Handle(ctx, commands.RemoveUser{CompanyID: co, UserID: added.ID})
 	if err != nil || pos <= rotated.Position {
 		t.Fatalf("remove: %d, %v", pos, err)
 	}
 	if signsIn(rotated.Token) {
 		t.Fatal("a removed user's token signs in")
 	}
-	_, err = users.Remove(ctx, co, added.ID, "")
+	_, err = remove.Handle(ctx, commands.RemoveUser{CompanyID: co, UserID: added.ID})
 	wantErr(t, err, company.ErrUserNotFound, "no user")
-	_, err = users.RotateToken(ctx, co, added.ID, "")
+	_, err = rotate.Handle(ctx, commands.RotateUserToken{CompanyID: co, UserID: added.ID})
 	wantErr(t, err, company.ErrUserNotFound, "no user")
-	_, err = users.Remove(ctx, "nope", added.ID, "")
+	_, err = remove.Handle(ctx, commands.RemoveUser{CompanyID: "nope", UserID: added.ID})
 	wantErr(t, err, company.ErrCompanyNotFound, "")
 	if _, err := states.Load(ctx, "nope"); err == nil {
 		t.Fatal("a company that does not exist loads")

@@ -26,7 +26,7 @@ type ThreadReleaser func(ctx context.Context, removal company.UserRemoved, cause
 //
 // An assignment decided on the company's users as they were just before the
 // removal, and appended after this reactor looked, is released by the
-// command that appended it (commands.AssignThread reads the company again).
+// command that appended it (commands.AssignThreadHandler reads the company again).
 type UnassignRemovedReactor struct {
 	Release ThreadReleaser
 	// MaxWait bounds the wait for the inbox projector (30 s); past it Apply

@@ -6,18 +6,21 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/smsinbox/smsinbox/commands"
+	"github.com/smsinbox/smsinbox/domain/eventstore"
 	"github.com/smsinbox/smsinbox/domain/phone"
 	"github.com/smsinbox/smsinbox/domain/unrouted"
 )
 
 // AdminCommands are the admin API's use cases.
 type AdminCommands struct {
-	CreateCompany         *commands.CreateCompanyHandler
-	UpdateCompany         *commands.UpdateCompanyHandler
-	ChangeMessagingNumber *commands.ChangeMessagingNumberHandler
-	AddUser               *commands.AddUserHandler
-	AppKeys               *commands.AppKeyHandler
-	Users                 *commands.UserHandler
+	CreateCompany         commands.Handler[commands.CreateCompany, commands.CompanyResult]
+	UpdateCompany         commands.Handler[commands.UpdateCompany, commands.CompanyResult]
+	ChangeMessagingNumber commands.Handler[commands.ChangeMessagingNumber, commands.CompanyResult]
+	AddUser               commands.Handler[commands.AddUser, commands.AddUserResult]
+	IssueAppKey           commands.Handler[commands.IssueAppKey, commands.IssueAppKeyResult]
+	RevokeAppKey          commands.Handler[commands.RevokeAppKey, eventstore.Position]
+	RemoveUser            commands.Handler[commands.RemoveUser, eventstore.Position]
+	RotateUserToken       commands.Handler[commands.RotateUserToken, commands.RotatedToken]
 }
 
 func (a *api) routeAdmin(r *mux.Router) {
@@ -156,7 +159,7 @@ func (a *api) addUser(w http.ResponseWriter, r *http.Request) {
 // their next frame or ping).
 func (a *api) removeUser(w http.ResponseWriter, r *http.Request) {
 	v := mux.Vars(r)
-	pos, err := a.admins.Users.Remove(r.Context(), v["company_id"], v["user_id"], "")
+	pos, err := a.admins.RemoveUser.Handle(r.Context(), commands.RemoveUser{CompanyID: v["company_id"], UserID: v["user_id"]})
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -174,7 +177,7 @@ func (a *api) rotateToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := mux.Vars(r)
-	res, err := a.admins.Users.RotateToken(r.Context(), v["company_id"], v["user_id"], "")
+	res, err := a.admins.RotateUserToken.Handle(r.Context(), commands.RotateUserToken{CompanyID: v["company_id"], UserID: v["user_id"]})
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -201,7 +204,7 @@ func (a *api) issueAppKey(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	res, err := a.admins.AppKeys.Issue(r.Context(), commands.IssueAppKey{CompanyID: mux.Vars(r)["company_id"], App: body.App})
+	res, err := a.admins.IssueAppKey.Handle(r.Context(), commands.IssueAppKey{CompanyID: mux.Vars(r)["company_id"], App: body.App})
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -212,7 +215,7 @@ func (a *api) issueAppKey(w http.ResponseWriter, r *http.Request) {
 // revokeAppKey revokes a key at once (again: nothing changes).
 func (a *api) revokeAppKey(w http.ResponseWriter, r *http.Request) {
 	v := mux.Vars(r)
-	pos, err := a.admins.AppKeys.Revoke(r.Context(), v["company_id"], v["key_id"], "")
+	pos, err := a.admins.RevokeAppKey.Handle(r.Context(), commands.RevokeAppKey{CompanyID: v["company_id"], KeyID: v["key_id"]})
 	if err != nil {
 		a.fail(w, r, err)
 		return

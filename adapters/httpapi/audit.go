@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/smsinbox/smsinbox/commands"
+	"github.com/smsinbox/smsinbox/audit"
 )
 
 // ParseAuditTime reads the audit's "at": RFC 3339, fractional seconds
@@ -20,7 +20,7 @@ func ParseAuditTime(s string) (time.Time, error) {
 }
 
 // auditConsent replays a customer's consent from the event store
-// (commands.AuditConsent), never from a read model. Roles admin and
+// (audit.Consent), never from a read model. Roles admin and
 // compliance.
 func (a *api) auditConsent(w http.ResponseWriter, r *http.Request, c caller) {
 	customer, err := phoneOf(r, c)
@@ -36,10 +36,10 @@ func (a *api) auditConsent(w http.ResponseWriter, r *http.Request, c caller) {
 			return
 		}
 	}
-	audit, err := commands.AuditConsent(r.Context(), a.store, c.Company.ID, customer, at)
+	report, err := audit.Consent(r.Context(), a.store, c.Company.ID, customer, at)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, audit)
+	writeJSON(w, http.StatusOK, report)
 }

@@ -7,7 +7,7 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/smsinbox/smsinbox/commands"
+	"github.com/smsinbox/smsinbox/audit"
 	"github.com/smsinbox/smsinbox/domain/consent"
 	"github.com/smsinbox/smsinbox/domain/eventstore"
 )
@@ -27,7 +27,7 @@ func (a *api) routeEvidence(api *mux.Router) {
 
 // exportEvidence streams every consent change of the company in
 // [from, to) (from: the beginning, to: no end, when left out), replayed from
-// the event store a page at a time (commands.ConsentEvidence), under the
+// the event store a page at a time (audit.Evidence), under the
 // exports' bounds: the company's share of running exports, the page
 // queries' share of the pool, and the idle deadline per write.
 func (a *api) exportEvidence(w http.ResponseWriter, r *http.Request, c caller) {
@@ -66,10 +66,10 @@ func (a *api) exportEvidence(w http.ResponseWriter, r *http.Request, c caller) {
 	rows := 0
 	var after eventstore.Position
 	for {
-		var page commands.EvidencePage
+		var page audit.EvidencePage
 		err := a.exports.page(r.Context(), func(ctx context.Context) error {
 			var err error
-			page, err = commands.ConsentEvidence(ctx, a.store, c.Company.ID, from, to, after, evidencePageSize)
+			page, err = audit.Evidence(ctx, a.store, c.Company.ID, from, to, after, evidencePageSize)
 			return err
 		})
 		if err == nil {

@@ -84,15 +84,15 @@ type ExportLimits struct {
 
 // Commands are the use cases the HTTP surface issues.
 type Commands struct {
-	ChangeThread   commands.ChangeThread
+	ChangeThread   commands.Handler[commands.ChangeThread, eventstore.Position]
 	ReceiveInbound commands.ReceiveInbound
 	Consent        ConsentCommands
 	Outbound       OutboundCommands
 	Leads          commands.CreateLeadHandler
 	// Settings are the company's messaging settings (auto-reply, texts).
 	Settings  commands.Settings
-	Assign    commands.AssignThread
-	Notes     commands.AddNote
+	Assign    commands.Handler[commands.AssignThread, eventstore.Position]
+	Notes     commands.Handler[commands.AddNote, commands.NoteAdded]
 	Templates TemplateCommands
 }
 

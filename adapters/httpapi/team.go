@@ -7,6 +7,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/smsinbox/smsinbox/commands"
 	"github.com/smsinbox/smsinbox/domain/company"
 	"github.com/smsinbox/smsinbox/domain/phone"
 	"github.com/smsinbox/smsinbox/projections"
@@ -65,7 +66,7 @@ func (a *api) assignThread(w http.ResponseWriter, r *http.Request, c caller) {
 		a.fail(w, r, err)
 		return
 	}
-	pos, err := a.cmd.Assign.Handle(r.Context(), c.Company.ID, phone.Number(t.CustomerPhone), userID, c.User.ID)
+	pos, err := a.cmd.Assign.Handle(r.Context(), commands.AssignThread{CompanyID: c.Company.ID, Customer: phone.Number(t.CustomerPhone), UserID: userID, By: c.User.ID})
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -95,7 +96,7 @@ func (a *api) addNote(w http.ResponseWriter, r *http.Request, c caller) {
 	if body.Body != nil {
 		text = *body.Body
 	}
-	added, err := a.cmd.Notes.Handle(r.Context(), c.Company.ID, phone.Number(t.CustomerPhone), c.User.ID, text)
+	added, err := a.cmd.Notes.Handle(r.Context(), commands.AddNote{CompanyID: c.Company.ID, Customer: phone.Number(t.CustomerPhone), AuthorID: c.User.ID, Body: text})
 	if err != nil {
 		a.fail(w, r, err)
 		return

@@ -27,8 +27,9 @@ func templateFieldDetails(err error) map[string]any {
 
 // TemplateCommands are the use cases of canned replies.
 type TemplateCommands struct {
-	// Save creates, updates and deletes templates.
-	Save commands.Templates
+	Create commands.Handler[commands.CreateTemplate, commands.TemplateCreated]
+	Update commands.Handler[commands.UpdateTemplate, eventstore.Position]
+	Delete commands.Handler[commands.DeleteTemplate, eventstore.Position]
 	// Fill makes a reply's text from a template (commands.FillTemplate).
 	Fill func(ctx context.Context, companyID string, id uuid.UUID, customer phone.Number) (string, error)
 }
@@ -66,12 +67,12 @@ func (a *api) createTemplate(w http.ResponseWriter, r *http.Request, c caller) {
 		a.fail(w, r, err)
 		return
 	}
-	id, pos, err := a.cmd.Templates.Save.Create(r.Context(), c.Company.ID, body.Name, body.Body, c.actor())
+	created, err := a.cmd.Templates.Create.Handle(r.Context(), commands.CreateTemplate{CompanyID: c.Company.ID, Name: body.Name, Body: body.Body, Actor: c.actor()})
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	writePosition(w, http.StatusCreated, pos, map[string]any{"id": id})
+	writePosition(w, http.StatusCreated, created.Position, map[string]any{"id": created.ID})
 }
 
 func (a *api) updateTemplate(w http.ResponseWriter, r *http.Request, c caller) {
@@ -81,13 +82,13 @@ func (a *api) updateTemplate(w http.ResponseWriter, r *http.Request, c caller) {
 		return
 	}
 	a.onTemplate(w, r, func(id uuid.UUID) (eventstore.Position, error) {
-		return a.cmd.Templates.Save.Update(r.Context(), c.Company.ID, id, body.Name, body.Body, c.actor())
+		return a.cmd.Templates.Update.Handle(r.Context(), commands.UpdateTemplate{CompanyID: c.Company.ID, TemplateID: id, Name: body.Name, Body: body.Body, Actor: c.actor()})
 	})
 }
 
 func (a *api) deleteTemplate(w http.ResponseWriter, r *http.Request, c caller) {
 	a.onTemplate(w, r, func(id uuid.UUID) (eventstore.Position, error) {
-		return a.cmd.Templates.Save.Delete(r.Context(), c.Company.ID, id, c.actor())
+		return a.cmd.Templates.Delete.Handle(r.Context(), commands.DeleteTemplate{CompanyID: c.Company.ID, TemplateID: id, Actor: c.actor()})
 	})
 }
 

@@ -83,7 +83,7 @@ func (a *api) changeThread(action commands.ThreadAction) func(http.ResponseWrite
 			a.fail(w, r, err)
 			return
 		}
-		pos, err := a.cmd.ChangeThread.Handle(r.Context(), c.Company.ID, phone.Number(t.CustomerPhone), action, c.actor())
+		pos, err := a.cmd.ChangeThread.Handle(r.Context(), commands.ChangeThread{CompanyID: c.Company.ID, Customer: phone.Number(t.CustomerPhone), Action: action, Actor: c.actor()})
 		if err != nil {
 			a.fail(w, r, err)
 			return

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/smsinbox/smsinbox/adapters/httpapi"
+	"github.com/smsinbox/smsinbox/audit"
 	"github.com/smsinbox/smsinbox/commands"
 	"github.com/smsinbox/smsinbox/domain/eventstore"
 	"github.com/smsinbox/smsinbox/domain/phone"
@@ -24,9 +25,9 @@ const auditUsage = "usage: smsinbox audit consent --company ID --phone NUMBER [-
 // errChainBroken makes the audit exit non-zero after writing its answer.
 var errChainBroken = errors.New("the consent events' hash chain is broken: they were changed after they were recorded")
 
-// audit replays a customer's consent from the event store, as
+// auditCommand replays a customer's consent from the event store, as
 // GET /api/audit/consent/{phone} does, and writes it to out.
-func audit(ctx context.Context, cfg config, args []string, out io.Writer, logger *slog.Logger) error {
+func auditCommand(ctx context.Context, cfg config, args []string, out io.Writer, logger *slog.Logger) error {
 	if len(args) == 0 || args[0] != "consent" {
 		return usageError(auditUsage)
 	}
@@ -75,7 +76,7 @@ func writeAudit(ctx context.Context, store eventstore.Store, companyID, number s
 	if err != nil {
 		return err
 	}
-	a, err := commands.AuditConsent(ctx, store, companyID, customer, at)
+	a, err := audit.Consent(ctx, store, companyID, customer, at)
 	if err != nil {
 		return err
 	}
@@ -106,7 +107,7 @@ var auditCSVHeader = []string{"index", "type", "occurred_at", "status_before", "
 // writeAuditCSV writes the entries as RFC 4180 CSV. Free-text cells that a
 // spreadsheet would read as a formula are neutralised (OWASP); numbers and
 // times stay as they are.
-func writeAuditCSV(out io.Writer, a commands.ConsentAudit) error {
+func writeAuditCSV(out io.Writer, a audit.Report) error {
 	w := csv.NewWriter(out)
 	w.UseCRLF = true
 	if err := w.Write(auditCSVHeader); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	pgstore "github.com/smsinbox/smsinbox/adapters/eventstore/postgres"
 	"github.com/smsinbox/smsinbox/adapters/postgres/pgtest"
+	"github.com/smsinbox/smsinbox/audit"
 	"github.com/smsinbox/smsinbox/commands"
 	"github.com/smsinbox/smsinbox/domain/consent"
 	"github.com/smsinbox/smsinbox/domain/phone"
@@ -67,7 +68,7 @@ func TestAuditConsentCommand(t *testing.T) {
 	if err := writeAudit(ctx, store, co.Company.ID, "(202) 555-0187", now.Add(-2*time.Minute), "json", &out, discardLogger()); err != nil {
 		t.Fatal(err)
 	}
-	var a commands.ConsentAudit
+	var a audit.Report
 	if err := json.Unmarshal(out.Bytes(), &a); err != nil {
 		t.Fatalf("%v: %s", err, out.Bytes())
 	}
@@ -117,7 +118,7 @@ func TestAuditUsage(t *testing.T) {
 		{"consent", "--company", "c", "--phone", "+12025550187", "--at", "yesterday"},
 		{"consent", "--company", "c", "--phone", "+12025550187", "extra"},
 	} {
-		if err := audit(context.Background(), config{}, args, &bytes.Buffer{}, discardLogger()); err == nil {
+		if err := auditCommand(context.Background(), config{}, args, &bytes.Buffer{}, discardLogger()); err == nil {
 			t.Errorf("%q accepted", args)
 		}
 	}

@@ -137,7 +137,8 @@ func burst(t *testing.T, ctx context.Context, pool *pgxpool.Pool) int64 {
 		Route: func(ctx context.Context, n phone.Number) (string, bool, error) {
 			return commands.RouteNumber(ctx, store, n)
 		}}
-	change := commands.ChangeThread{Store: store, Now: now}
+	change := commands.NewChangeThreadHandler(store)
+	change.Now = now
 	for i := 0; i < 4000; i++ {
 		from := fmt.Sprintf("+1202555%04d", i%400)
 		if _, err := receive.Handle(ctx, commands.InboundText{MessageSID: fmt.Sprintf("SM%032d", i), From: from, To: "+12025550123",
@@ -146,7 +147,7 @@ func burst(t *testing.T, ctx context.Context, pool *pgxpool.Pool) int64 {
 		}
 		if i%7 == 0 {
 			action := []commands.ThreadAction{commands.Archive, commands.MarkRead, commands.Unarchive, commands.MarkUnread}[i%4]
-			if _, err := change.Handle(ctx, company.Company.ID, phone.Number(from), action, "user:test"); err != nil {
+			if _, err := change.Handle(ctx, commands.ChangeThread{CompanyID: company.Company.ID, Customer: phone.Number(from), Action: action, Actor: "user:test"}); err != nil {
 				t.Fatal(err)
 			}
 		}

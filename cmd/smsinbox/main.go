@@ -85,7 +85,7 @@ func run(ctx context.Context, args []string, logger *slog.Logger) error {
 	case "rebuild":
 		return rebuild(ctx, cfg, args[1:], logger)
 	case "audit":
-		return audit(ctx, cfg, args[1:], os.Stdout, logger)
+		return auditCommand(ctx, cfg, args[1:], os.Stdout, logger)
 	case "help", "-h", "--help":
 		_, _ = fmt.Fprint(os.Stdout, usage)
 		return nil

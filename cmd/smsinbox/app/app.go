@@ -22,6 +22,7 @@ import (
 	"github.com/smsinbox/smsinbox/adapters/eventstore/instrumented"
 	"github.com/smsinbox/smsinbox/adapters/eventstream"
 	"github.com/smsinbox/smsinbox/adapters/httpapi"
+	"github.com/smsinbox/smsinbox/adapters/observe"
 	"github.com/smsinbox/smsinbox/adapters/postgres/checkpoint"
 	"github.com/smsinbox/smsinbox/adapters/scheduler"
 	"github.com/smsinbox/smsinbox/adapters/sender"
@@ -150,6 +151,10 @@ func New(cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	handled, err := observe.NewMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
 	// Commands start from the states they folded before and read only
 	// what came after (commands.States): their cost stays flat however
 	// long a thread grows.
@@ -187,6 +192,18 @@ func New(cfg Config) (*App, error) {
 	for _, c := range append(projectors, sending) {
 		consumerChecks = append(consumerChecks, httpapi.Check{Name: "consumer:" + c.Name, Fn: func(ctx context.Context) error { return readiness.Check(ctx, c) }})
 	}
+	changeThread := commands.NewChangeThreadHandler(store)
+	changeThread.Now = now
+	assign := commands.NewAssignThreadHandler(store)
+	assign.Now = now
+	addNote := commands.NewAddNoteHandler(store)
+	addNote.Now = now
+	createTemplate := commands.NewCreateTemplateHandler(store)
+	createTemplate.Now = now
+	updateTemplate := commands.NewUpdateTemplateHandler(store)
+	updateTemplate.Now = now
+	deleteTemplate := commands.NewDeleteTemplateHandler(store)
+	deleteTemplate.Now = now
 	handler := httpapi.NewHandler(httpapi.Deps{
 		Logger:     cfg.Logger,
 		Registry:   reg,
@@ -198,7 +215,7 @@ func New(cfg Config) (*App, error) {
 		// Empty in the sandbox: any well-formed AccountSid.
 		TwilioAccount: cfg.TwilioSID,
 		Commands: httpapi.Commands{
-			ChangeThread: commands.ChangeThread{Store: store, Now: now},
+			ChangeThread: observe.Observed(cfg.Logger, handled, changeThread),
 			ReceiveInbound: commands.ReceiveInbound{Store: store, Now: now, Logger: cfg.Logger, Texts: commands.QueueAutomatedText(store, now),
 				Companies: commands.NewCompanyStates(store),
 				Route: func(ctx context.Context, n phone.Number) (string, bool, error) {
@@ -208,10 +225,12 @@ func New(cfg Config) (*App, error) {
 				SubmitForm: commands.SubmitFormHandler{Store: store, Now: now, Texts: commands.QueueAutomatedText(store, now)}},
 			Leads:    commands.CreateLeadHandler{Store: store, Now: now},
 			Settings: commands.Settings{Store: store, Now: now},
-			Assign:   commands.AssignThread{Store: store, Now: now},
-			Notes:    commands.AddNote{Store: store, Now: now},
+			Assign:   observe.Observed(cfg.Logger, handled, assign),
+			Notes:    observe.Observed(cfg.Logger, handled, addNote),
 			Templates: httpapi.TemplateCommands{
-				Save: commands.Templates{Store: store, Now: now},
+				Create: observe.Observed(cfg.Logger, handled, createTemplate),
+				Update: observe.Observed(cfg.Logger, handled, updateTemplate),
+				Delete: observe.Observed(cfg.Logger, handled, deleteTemplate),
 				Fill: func(ctx context.Context, companyID string, id uuid.UUID, customer phone.Number) (string, error) {
 					return commands.FillTemplate(ctx, store, companyID, id, customer)
 				},
@@ -224,7 +243,7 @@ func New(cfg Config) (*App, error) {
 				Status:    commands.RecordStatusCallback{Store: store, Now: now},
 			},
 		},
-		Admin:          adminCommands(store, now),
+		Admin:          adminCommands(store, now, cfg.Logger, handled),
 		Page:           web.Handler(),
 		CommandTimeout: cfg.CommandTimeout,
 		Exports:        exportLimits(cfg),
@@ -265,7 +284,7 @@ func newSender(cfg Config, store eventstore.Store) (*sender.Sender, error) {
 	return sender.New(sender.Config{Pool: cfg.Pool, Store: store, Twilio: tw, StatusCallback: callback, Now: cfg.Now, Logger: cfg.Logger})
 }
 
-func adminCommands(store eventstore.Store, now func() time.Time) httpapi.AdminCommands {
+func adminCommands(store eventstore.Store, now func() time.Time, logger *slog.Logger, m *observe.Metrics) httpapi.AdminCommands {
 	create := commands.NewCreateCompanyHandler(store, commands.RandomIDs)
 	create.Now = now
 	update := commands.NewUpdateCompanyHandler(store)
@@ -274,11 +293,24 @@ func adminCommands(store eventstore.Store, now func() time.Time) httpapi.AdminCo
 	change.Now = now
 	add := commands.NewAddUserHandler(store, commands.RandomIDs)
 	add.Now = now
-	keys := commands.NewAppKeyHandler(store, commands.RandomIDs)
-	keys.Now = now
-	users := commands.NewUserHandler(store, commands.RandomIDs)
-	users.Now = now
-	return httpapi.AdminCommands{CreateCompany: create, UpdateCompany: update, ChangeMessagingNumber: change, AddUser: add, AppKeys: keys, Users: users}
+	issue := commands.NewIssueAppKeyHandler(store, commands.RandomIDs)
+	issue.Now = now
+	revoke := commands.NewRevokeAppKeyHandler(store)
+	revoke.Now = now
+	remove := commands.NewRemoveUserHandler(store)
+	remove.Now = now
+	rotate := commands.NewRotateUserTokenHandler(store, commands.RandomIDs)
+	rotate.Now = now
+	return httpapi.AdminCommands{
+		CreateCompany:         observe.Observed(logger, m, create),
+		UpdateCompany:         observe.Observed(logger, m, update),
+		ChangeMessagingNumber: observe.Observed(logger, m, change),
+		AddUser:               observe.Observed(logger, m, add),
+		IssueAppKey:           observe.Observed(logger, m, issue),
+		RevokeAppKey:          observe.Observed(logger, m, revoke),
+		RemoveUser:            observe.Observed(logger, m, remove),
+		RotateUserToken:       observe.Observed(logger, m, rotate),
+	}
 }
 
 // readSide is where the query endpoints read: the read replica when one is

@@ -1121,6 +1121,7 @@ func TestOperations(t *testing.T) {
 		`route="/webhooks/twilio/sms"`,
 		`smsinbox_projection_lag_events{projector="inbox"}`,
 		`smsinbox_projection_lag_events{projector="directory"}`,
+		`smsinbox_commands_total{command="CreateCompany",outcome="ok"} 1`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Fatalf("/metrics has no %s", want)

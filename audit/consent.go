@@ -1,4 +1,4 @@
-package commands
+package audit
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/smsinbox/smsinbox/commands"
 	"github.com/smsinbox/smsinbox/domain/company"
 	"github.com/smsinbox/smsinbox/domain/consent"
 	"github.com/smsinbox/smsinbox/domain/conversation"
@@ -26,8 +27,8 @@ import (
 // nothing to void.
 const TypeNumberChangeEntry = company.TypeMessagingNumberChanged
 
-// AuditEntry is one entry of a consent audit.
-type AuditEntry struct {
+// Entry is one entry of a consent audit.
+type Entry struct {
 	Type            string    `json:"type"`
 	OccurredAt      time.Time `json:"occurred_at"`
 	StatusBefore    string    `json:"status_before"`
@@ -40,7 +41,7 @@ type AuditEntry struct {
 	Evidence json.RawMessage `json:"evidence"`
 	Actor    string          `json:"actor"`
 	// AutomatedText is the text the event called for, null when none.
-	AutomatedText *AuditText `json:"automated_text"`
+	AutomatedText *Text `json:"automated_text"`
 	// EventID, StreamVersion and Position locate the event in the store
 	// (the company's event for a number-change entry).
 	EventID       uuid.UUID           `json:"event_id"`
@@ -51,9 +52,9 @@ type AuditEntry struct {
 	PrevHash string `json:"prev_hash,omitempty"`
 }
 
-// AuditText is an automated text of the audit: its words and, once Twilio
+// Text is an automated text of the audit: its words and, once Twilio
 // has answered the send, its SID.
-type AuditText struct {
+type Text struct {
 	Kind          string    `json:"kind"`
 	Text          string    `json:"text"`
 	ShownInThread bool      `json:"shown_in_thread"`
@@ -62,8 +63,8 @@ type AuditText struct {
 	TwilioSID *string `json:"twilio_sid"`
 }
 
-// AuditNumber is one messaging number the company has had, and when.
-type AuditNumber struct {
+// Number is one messaging number the company has had, and when.
+type Number struct {
 	Number phone.Number `json:"number"`
 	From   time.Time    `json:"from"`
 	// Until is null for the number in use.
@@ -83,56 +84,56 @@ type ChainCheck struct {
 	Reason   string `json:"reason,omitempty"`
 }
 
-// ConsentAudit is the audit of one customer's consent with one company.
-type ConsentAudit struct {
+// Report is the audit of one customer's consent with one company.
+type Report struct {
 	CompanyID string       `json:"company_id"`
 	Phone     phone.Number `json:"phone"`
 	// At is the instant StatusAt answers for (now when none was asked).
 	At time.Time `json:"at"`
 	// StatusAt is the consent at At, on MessagingNumberAt, the company's
 	// number in use then.
-	StatusAt          string        `json:"status_at"`
-	MessagingNumberAt phone.Number  `json:"messaging_number_at"`
-	MessagingNumbers  []AuditNumber `json:"messaging_numbers"`
-	Events            []AuditEntry  `json:"events"`
-	Chain             ChainCheck    `json:"chain"`
+	StatusAt          string       `json:"status_at"`
+	MessagingNumberAt phone.Number `json:"messaging_number_at"`
+	MessagingNumbers  []Number     `json:"messaging_numbers"`
+	Events            []Entry      `json:"events"`
+	Chain             ChainCheck   `json:"chain"`
 }
 
-// AuditConsent replays the consent of customer with companyID from the event
+// Consent replays the consent of customer with companyID from the event
 // store: every consent event in order, the company's number changes, the
 // status at instant at, and the verdict on the hash chain. A company that
 // does not exist matches company.ErrCompanyNotFound; a customer the company
 // never had has no events and status no.
-func AuditConsent(ctx context.Context, store eventstore.Store, companyID string, customer phone.Number, at time.Time) (ConsentAudit, error) {
-	co, err := LoadCompany(ctx, store, companyID)
+func Consent(ctx context.Context, store eventstore.Store, companyID string, customer phone.Number, at time.Time) (Report, error) {
+	co, err := commands.LoadCompany(ctx, store, companyID)
 	if err != nil {
-		return ConsentAudit{}, err
+		return Report{}, err
 	}
 	numbers, changes, err := numberHistory(ctx, store, companyID)
 	if err != nil {
-		return ConsentAudit{}, err
+		return Report{}, err
 	}
-	a := ConsentAudit{CompanyID: co.CompanyID, Phone: customer, At: at.UTC(), MessagingNumbers: numbers, Events: []AuditEntry{}}
+	a := Report{CompanyID: co.CompanyID, Phone: customer, At: at.UTC(), MessagingNumbers: numbers, Events: []Entry{}}
 
 	var recs []eventstore.RecordedEvent
 	for rec, err := range store.ReadStream(ctx, consent.StreamID(companyID, customer), 0) {
 		if err != nil {
-			return ConsentAudit{}, fmt.Errorf("read consent of %s: %w", customer, err)
+			return Report{}, fmt.Errorf("read consent of %s: %w", customer, err)
 		}
 		recs = append(recs, rec)
 	}
 	stored := make([]consent.StoredEvent, len(recs))
 	for i, rec := range recs {
-		stored[i] = storedConsent(rec)
+		stored[i] = consent.StoredEvent{Type: rec.Type, Data: rec.Data, OccurredAt: rec.OccurredAt}
 	}
 	chain := consent.VerifyChain(stored)
 	breakAt := chain.BrokenAt
 	a.Chain.Valid, a.Chain.Reason = chain.Valid(), chain.Reason
 
-	var consentEntries []AuditEntry
+	var consentEntries []Entry
 	var decoded []consent.Event
 	for i, rec := range recs {
-		entry := AuditEntry{
+		entry := Entry{
 			Type: rec.Type, OccurredAt: rec.OccurredAt.UTC(), EventID: rec.ID, Stream: rec.Stream,
 			StreamVersion: rec.Version, Position: rec.Position, PrevHash: chain.Links[i].PrevHash, Evidence: json.RawMessage("null"),
 		}
@@ -187,7 +188,7 @@ func AuditConsent(ctx context.Context, store eventstore.Store, companyID string,
 			before = state.Status
 		}
 		evidence, _ := json.Marshal(map[string]phone.Number{"previous_number": c.change.PreviousNumber, "messaging_number": c.change.MessagingNumber})
-		a.Events = append(a.Events, AuditEntry{
+		a.Events = append(a.Events, Entry{
 			Type: TypeNumberChangeEntry, OccurredAt: c.change.At.UTC(), StatusBefore: before.String(), StatusAfter: consent.StatusNo.String(),
 			MessagingNumber: string(c.change.MessagingNumber), Evidence: evidence, Actor: consent.ActorSystem,
 			EventID: c.rec.ID, Stream: c.rec.Stream, StreamVersion: c.rec.Version, Position: c.rec.Position,
@@ -202,7 +203,7 @@ func AuditConsent(ctx context.Context, store eventstore.Store, companyID string,
 	}
 
 	if err := findTextSIDs(ctx, store, companyID, customer, a.Events); err != nil {
-		return ConsentAudit{}, err
+		return Report{}, err
 	}
 
 	status, number := consent.StatusAt(decoded, a.At)
@@ -216,7 +217,7 @@ func AuditConsent(ctx context.Context, store eventstore.Store, companyID string,
 }
 
 // fillEntry sets what a decoded consent event says.
-func fillEntry(entry *AuditEntry, id uuid.UUID, ev consent.Event) {
+func fillEntry(entry *Entry, id uuid.UUID, ev consent.Event) {
 	c := ev.Base()
 	entry.StatusBefore, entry.StatusAfter = c.StatusBefore.String(), c.StatusAfter.String()
 	entry.MessagingNumber, entry.Actor = string(c.MessagingNumber), c.Actor
@@ -225,9 +226,9 @@ func fillEntry(entry *AuditEntry, id uuid.UUID, ev consent.Event) {
 		entry.Evidence = ev
 	}
 	if c.AutomatedText != consent.TextNone && c.AutomatedText != "" {
-		entry.AutomatedText = &AuditText{
+		entry.AutomatedText = &Text{
 			Kind: string(c.AutomatedText), Text: c.AutomatedTextBody, ShownInThread: c.AutomatedText.ShownInThread(),
-			MessageID: AutomatedMessageID(id),
+			MessageID: commands.AutomatedMessageID(id),
 		}
 	}
 }
@@ -239,8 +240,8 @@ type numberChange struct {
 }
 
 // numberHistory reads the company's numbers and their changes, in order.
-func numberHistory(ctx context.Context, store eventstore.Store, companyID string) ([]AuditNumber, []numberChange, error) {
-	var numbers []AuditNumber
+func numberHistory(ctx context.Context, store eventstore.Store, companyID string) ([]Number, []numberChange, error) {
+	var numbers []Number
 	var changes []numberChange
 	for rec, err := range store.ReadStream(ctx, company.StreamID(companyID), 0) {
 		if err != nil {
@@ -255,13 +256,13 @@ func numberHistory(ctx context.Context, store eventstore.Store, companyID string
 		}
 		switch ev := ev.(type) {
 		case company.CompanyCreated:
-			numbers = append(numbers, AuditNumber{Number: ev.MessagingNumber, From: ev.At.UTC()})
+			numbers = append(numbers, Number{Number: ev.MessagingNumber, From: ev.At.UTC()})
 		case company.MessagingNumberChanged:
 			at := ev.At.UTC()
 			if n := len(numbers); n > 0 {
 				numbers[n-1].Until = &at
 			}
-			numbers = append(numbers, AuditNumber{Number: ev.MessagingNumber, From: at})
+			numbers = append(numbers, Number{Number: ev.MessagingNumber, From: at})
 			changes = append(changes, numberChange{change: ev, rec: rec})
 		}
 	}
@@ -269,7 +270,7 @@ func numberHistory(ctx context.Context, store eventstore.Store, companyID string
 }
 
 // numberAt is the number in use at t ("" before the company existed).
-func numberAt(numbers []AuditNumber, t time.Time) phone.Number {
+func numberAt(numbers []Number, t time.Time) phone.Number {
 	var n phone.Number
 	for _, p := range numbers {
 		if p.From.After(t) {
@@ -283,8 +284,8 @@ func numberAt(numbers []AuditNumber, t time.Time) phone.Number {
 // findTextSIDs fills in the Twilio SIDs of the entries' automated texts,
 // from the conversation's outbound events (the automated text's message ID
 // is AutomatedMessageID of its consent event).
-func findTextSIDs(ctx context.Context, store eventstore.Store, companyID string, customer phone.Number, entries []AuditEntry) error {
-	texts := map[uuid.UUID]*AuditText{}
+func findTextSIDs(ctx context.Context, store eventstore.Store, companyID string, customer phone.Number, entries []Entry) error {
+	texts := map[uuid.UUID]*Text{}
 	for i := range entries {
 		if t := entries[i].AutomatedText; t != nil {
 			texts[t.MessageID] = t

@@ -1,4 +1,4 @@
-package commands
+package audit
 
 import (
 	"context"
@@ -25,7 +25,7 @@ type EvidencePage struct {
 // however few of them fall in the window.
 const evidenceScan = 5000
 
-// ConsentEvidence reads a page of the company's consent changes that
+// Evidence reads a page of the company's consent changes that
 // occurred in [from, to), replayed from the event store's global log (never
 // a read model): every event of the company's consent streams after
 // position after, read as consent.ProofOf, at most limit of them. Paging
@@ -33,7 +33,7 @@ const evidenceScan = 5000
 // a few short reads of the log. Number changes are the ConsentVoided events
 // that the number-change reactor records for every customer whose consent
 // was on the previous number.
-func ConsentEvidence(ctx context.Context, store eventstore.Store, companyID string, from, to time.Time, after eventstore.Position, limit int) (EvidencePage, error) {
+func Evidence(ctx context.Context, store eventstore.Store, companyID string, from, to time.Time, after eventstore.Position, limit int) (EvidencePage, error) {
 	page := EvidencePage{Next: after}
 	filter := eventstore.Filter{
 		StreamPrefixes: []string{consent.StreamPrefix + companyID + "-"},

@@ -29,22 +29,22 @@ type IssueAppKeyResult struct {
 	Position eventstore.Position
 }
 
-// AppKeyHandler issues and revokes app keys.
-type AppKeyHandler struct {
+// IssueAppKeyHandler issues app keys.
+type IssueAppKeyHandler struct {
 	store eventstore.Store
 	ids   IDSource
 	// Now is the clock (time.Now); tests may replace it.
 	Now func() time.Time
 }
 
-// NewAppKeyHandler returns a handler that records in store and makes key
-// IDs and secrets with ids.
-func NewAppKeyHandler(store eventstore.Store, ids IDSource) *AppKeyHandler {
-	return &AppKeyHandler{store: store, ids: ids, Now: time.Now}
+// NewIssueAppKeyHandler returns a handler that records in store and makes
+// key IDs and secrets with ids.
+func NewIssueAppKeyHandler(store eventstore.Store, ids IDSource) *IssueAppKeyHandler {
+	return &IssueAppKeyHandler{store: store, ids: ids, Now: time.Now}
 }
 
-// Issue records AppKeyIssued with the new secret's company.HashToken.
-func (h *AppKeyHandler) Issue(ctx context.Context, cmd IssueAppKey) (IssueAppKeyResult, error) {
+// Handle records AppKeyIssued with the new secret's company.HashToken.
+func (h *IssueAppKeyHandler) Handle(ctx context.Context, cmd IssueAppKey) (IssueAppKeyResult, error) {
 	key := company.AppKeyPrefix + strings.TrimPrefix(h.ids.NewToken(), company.TokenPrefix)
 	issue := company.IssueAppKey{KeyID: h.ids.NewID(), App: cmd.App, TokenHash: company.HashToken(key), At: h.Now().UTC()}
 	res, err := Execute(ctx, h.store, companyDecider, company.StreamID(cmd.CompanyID), company.Command(issue), actorOr(cmd.Actor))
@@ -56,14 +56,4 @@ func (h *AppKeyHandler) Issue(ctx context.Context, cmd IssueAppKey) (IssueAppKey
 	}
 	issued := res.Events[0].(company.AppKeyIssued)
 	return IssueAppKeyResult{ID: issued.KeyID, App: issued.App, Key: key, Position: res.Position}, nil
-}
-
-// Revoke records AppKeyRevoked (once: revoking a revoked key changes
-// nothing and answers the stream's position).
-func (h *AppKeyHandler) Revoke(ctx context.Context, companyID, keyID, actor string) (eventstore.Position, error) {
-	res, err := Execute(ctx, h.store, companyDecider, company.StreamID(companyID), company.Command(company.RevokeAppKey{KeyID: keyID, At: h.Now().UTC()}), actorOr(actor))
-	if err != nil {
-		return 0, failed("revoke app key "+keyID, err)
-	}
-	return res.Position, nil
 }
