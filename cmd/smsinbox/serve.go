@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/smsinbox/smsinbox/adapters/postgres/poolstats"
 	"github.com/smsinbox/smsinbox/cmd/smsinbox/app"
 )
 
@@ -55,6 +56,10 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	a, err := app.New(acfg)
 	if err != nil {
 		return err
+	}
+	a.Registry.MustRegister(poolstats.New("primary", db.Pool))
+	if acfg.ReadPool != nil {
+		a.Registry.MustRegister(poolstats.New("reads", acfg.ReadPool))
 	}
 
 	srv := app.NewServer(cfg.ListenAddr, a.Handler, timeouts)
