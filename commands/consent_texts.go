@@ -24,7 +24,7 @@ type AutomatedText struct {
 	// Hidden: not shown in the thread nor its export (the opt-out
 	// confirmation); the audit shows it.
 	Hidden bool
-	// MessageID is AutomatedMessageID of the consent event: the same for
+	// MessageID is consent.AutomatedMessageID of the consent event: the same for
 	// every attempt, so a retry queues nothing twice.
 	MessageID uuid.UUID
 	// ConsentEventID is the event that called for the text.
@@ -37,15 +37,6 @@ type AutomatedText struct {
 // by the outbound sender). Queuing the same MessageID again records nothing.
 type TextQueue func(ctx context.Context, t AutomatedText) (eventstore.Position, error)
 
-var automatedMessageNamespace = uuid.MustParse("b3f0f5a2-5d55-4c1e-9a53-4f4f0f6d2b61")
-
-// AutomatedMessageID is the message ID of the automated text that the
-// consent event with ID consentEventID calls for (a UUID v5 of it). The audit
-// finds the text, and its Twilio SID, by it.
-func AutomatedMessageID(consentEventID uuid.UUID) uuid.UUID {
-	return uuid.NewSHA1(automatedMessageNamespace, consentEventID[:])
-}
-
 // automatedTexts are the texts that records call for, in order.
 func automatedTexts(records []consentRecord, correlationID string) []AutomatedText {
 	var out []AutomatedText
@@ -56,7 +47,7 @@ func automatedTexts(records []consentRecord, correlationID string) []AutomatedTe
 		}
 		out = append(out, AutomatedText{
 			CompanyID: c.CompanyID, Customer: c.CustomerPhone, Kind: c.AutomatedText, Body: c.AutomatedTextBody,
-			Hidden: !c.AutomatedText.ShownInThread(), MessageID: AutomatedMessageID(r.ID), ConsentEventID: r.ID,
+			Hidden: !c.AutomatedText.ShownInThread(), MessageID: consent.AutomatedMessageID(r.ID), ConsentEventID: r.ID,
 			CorrelationID: correlationID,
 		})
 	}

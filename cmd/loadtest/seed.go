@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os/exec"
 	"sync"
 	"time"
 
@@ -17,13 +18,36 @@ import (
 
 // seedLog gives every customer not texted yet a thread of perThread texts,
 // appended straight to the event store (one append of perThread events per
-// customer, 16 appends at a time, which the store commits in groups) rather
+// customer, 64 appends at a time, which the store commits in groups) rather
 // than through the webhook: a million texts in minutes, not hours. The
 // events are those the webhook would record for a first text and the ones
 // after it (MessageReceived, nothing for consent: the bodies hold no
-// keyword), so the projectors build the same read models from them. It
-// then waits until every projector has applied them.
+// keyword), so the projectors build the same read models from them. The
+// server is stopped meanwhile, and the read models are built by `smsinbox
+// rebuild` (which applies a million events in a minute or two, where the
+// live projectors would take much longer); then the server starts again and
+// the consumers that are not projectors catch up before the figures.
 func (e *env) seedLog(ctx context.Context, threads, perThread int) error {
+	if err := e.stopServer(); err != nil {
+		e.log.Warn("the server's exit", "err", err)
+	}
+	if err := e.appendThreads(ctx, threads, perThread); err != nil {
+		return err
+	}
+	e.log.Info("seeded the log; rebuilding the read models")
+	cmd := exec.CommandContext(ctx, e.bin, "rebuild")
+	cmd.Env = e.serverEnv
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("rebuild after seeding: %w\n%s", err, out)
+	}
+	if err := e.startServer(ctx); err != nil {
+		return err
+	}
+	return e.waitProjected(ctx)
+}
+
+// appendThreads appends the texts of seedLog.
+func (e *env) appendThreads(ctx context.Context, threads, perThread int) error {
 	store, err := postgres.New(ctx, e.pool, postgres.Config{Logger: e.log})
 	if err != nil {
 		return err
@@ -31,10 +55,10 @@ func (e *env) seedLog(ctx context.Context, threads, perThread int) error {
 	defer store.Close()
 	first := int(min(e.posted.Load(), int64(threads)))
 	customers := make(chan int, 64)
-	errs := make(chan error, 16)
+	errs := make(chan error, 1)
 	var wg sync.WaitGroup
 	began := time.Now().Add(-time.Duration(threads*perThread) * time.Millisecond)
-	for range 16 {
+	for range 64 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -72,7 +96,7 @@ feed:
 		return ctx.Err()
 	}
 	e.posted.Store(int64(threads))
-	return e.waitProjected(ctx)
+	return nil
 }
 
 // appendThread appends perThread texts of customer i, the k-th received k
