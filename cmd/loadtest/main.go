@@ -32,8 +32,8 @@ type options struct {
 	threads    int           // customers (threads) seeded before the reads
 	messages   int           // texts seeded in all (at least one a thread)
 	only       map[string]bool
-	long       int           // texts in the one long thread
-	rates      []int         // texts/s at which lag is measured
+	long       int   // texts in the one long thread
+	rates      []int // texts/s at which lag is measured
 	serverLogs bool
 }
 
