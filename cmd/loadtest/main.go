@@ -35,6 +35,9 @@ type options struct {
 	long       int   // texts in the one long thread
 	rates      []int // texts/s at which lag is measured
 	serverLogs bool
+	// bin is a smsinbox binary to run instead of one built from the
+	// working tree: an older build, for a before/after pair.
+	bin string
 }
 
 func main() {
@@ -46,6 +49,7 @@ func main() {
 	rate2 := flag.Int("rate-high", 1000, "the higher texts/s rate at which lag is measured")
 	flag.IntVar(&o.messages, "messages", 0, "texts seeded in all, spread evenly over the threads, straight into the event store (0: one a thread)")
 	only := flag.String("only", "", "comma-separated figures to measure, of "+strings.Join(figureNames, ",")+" (empty: all)")
+	flag.StringVar(&o.bin, "bin", "", "run this smsinbox binary instead of building ./cmd/smsinbox (a before/after pair)")
 	flag.BoolVar(&o.serverLogs, "server-logs", false, "pass the server's logs through to stderr")
 	flag.Parse()
 	o.rates = []int{*rate1, *rate2}

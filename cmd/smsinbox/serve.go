@@ -41,6 +41,10 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	defer store.Close()
 
 	acfg.Pool, acfg.Store = db.Pool, store
+	if acfg.QueryPool, err = openQueryPool(ctx, cfg, db, logger); err != nil {
+		return err
+	}
+	defer acfg.QueryPool.Close()
 	if cfg.ReadDatabaseURL != "" {
 		if acfg.ReadPool, err = openReadDatabase(ctx, cfg, db, logger); err != nil {
 			return err
@@ -57,7 +61,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	a.Registry.MustRegister(poolstats.New("primary", db.Pool))
+	a.Registry.MustRegister(poolstats.New("primary", db.Pool), poolstats.New("queries", acfg.QueryPool))
 	if acfg.ReadPool != nil {
 		a.Registry.MustRegister(poolstats.New("reads", acfg.ReadPool))
 	}
