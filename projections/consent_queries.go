@@ -9,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-
 // ConsentView is the answer of GET /api/consent/{phone} (api/openapi.yaml).
 type ConsentView struct {
 	Phone           string     `json:"phone"`
