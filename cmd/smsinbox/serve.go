@@ -70,10 +70,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	a.Registry.MustRegister(poolstats.New("primary", db.Pool), poolstats.New("queries", acfg.QueryPool))
-	if acfg.ReadPool != nil {
-		a.Registry.MustRegister(poolstats.New("reads", acfg.ReadPool))
-	}
+	a.Registry.MustRegister(poolstats.New().Add("primary", db.Pool).Add("queries", acfg.QueryPool).Add("reads", acfg.ReadPool))
 
 	srv := app.NewServer(cfg.ListenAddr, a.Handler, timeouts)
 	g, gctx := errgroup.WithContext(ctx)

@@ -20,14 +20,29 @@ var (
 		"The pool's connections by state (acquired, idle) and its size (max).", []string{"pool", "state"}, nil)
 )
 
-// Collector reads pool's statistics at every scrape, labelled name.
+// Collector reads its pools' statistics at every scrape, each labelled
+// with its name. One collector holds every pool: a Prometheus registry
+// takes each metric's description from one collector only.
 type Collector struct {
+	pools []named
+}
+
+type named struct {
 	name string
 	pool *pgxpool.Pool
 }
 
-// New is the collector of pool, labelled name ("primary", "reads").
-func New(name string, pool *pgxpool.Pool) *Collector { return &Collector{name: name, pool: pool} }
+// New is a collector without pools; Add adds them.
+func New() *Collector { return &Collector{} }
+
+// Add adds pool, labelled name ("primary", "queries", "reads"), and
+// returns c. A nil pool is left out.
+func (c *Collector) Add(name string, pool *pgxpool.Pool) *Collector {
+	if pool != nil {
+		c.pools = append(c.pools, named{name, pool})
+	}
+	return c
+}
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
@@ -39,11 +54,13 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	s := c.pool.Stat()
-	ch <- prometheus.MustNewConstMetric(acquires, prometheus.CounterValue, float64(s.AcquireCount()), c.name)
-	ch <- prometheus.MustNewConstMetric(waited, prometheus.CounterValue, float64(s.EmptyAcquireCount()), c.name)
-	ch <- prometheus.MustNewConstMetric(waitSeconds, prometheus.CounterValue, s.AcquireDuration().Seconds(), c.name)
-	ch <- prometheus.MustNewConstMetric(conns, prometheus.GaugeValue, float64(s.AcquiredConns()), c.name, "acquired")
-	ch <- prometheus.MustNewConstMetric(conns, prometheus.GaugeValue, float64(s.IdleConns()), c.name, "idle")
-	ch <- prometheus.MustNewConstMetric(conns, prometheus.GaugeValue, float64(s.MaxConns()), c.name, "max")
+	for _, p := range c.pools {
+		s := p.pool.Stat()
+		ch <- prometheus.MustNewConstMetric(acquires, prometheus.CounterValue, float64(s.AcquireCount()), p.name)
+		ch <- prometheus.MustNewConstMetric(waited, prometheus.CounterValue, float64(s.EmptyAcquireCount()), p.name)
+		ch <- prometheus.MustNewConstMetric(waitSeconds, prometheus.CounterValue, s.AcquireDuration().Seconds(), p.name)
+		ch <- prometheus.MustNewConstMetric(conns, prometheus.GaugeValue, float64(s.AcquiredConns()), p.name, "acquired")
+		ch <- prometheus.MustNewConstMetric(conns, prometheus.GaugeValue, float64(s.IdleConns()), p.name, "idle")
+		ch <- prometheus.MustNewConstMetric(conns, prometheus.GaugeValue, float64(s.MaxConns()), p.name, "max")
+	}
 }
