@@ -93,7 +93,7 @@ func (e *env) sampleWaits(ctx context.Context) *waitProfile {
 	go func() {
 		for ctx.Err() == nil {
 			rows, err := e.pool.Query(ctx, `SELECT coalesce(wait_event_type || ':' || wait_event, 'running'),
-				query LIKE 'SELECT id, customer_phone, %' AND query LIKE '%ORDER BY last_activity_at DESC%'
+				query LIKE '%FROM threads%' AND query LIKE '%ORDER BY last_activity_at DESC, id DESC LIMIT%'
 				FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() AND datname = current_database()`)
 			if err == nil {
 				w.mu.Lock()
