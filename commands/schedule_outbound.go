@@ -1,0 +1,60 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/smsinbox/smsinbox/domain/conversation"
+	"github.com/smsinbox/smsinbox/domain/eventstore"
+)
+
+// ScheduleOutbound asks to send a staff text at SendAt
+// (POST /api/threads/{thread_id}/messages with send_at).
+type ScheduleOutbound struct {
+	QueueOutbound
+	SendAt time.Time
+}
+
+// ScheduleOutboundHandler schedules staff texts.
+type ScheduleOutboundHandler struct {
+	store eventstore.Store
+	now   func() time.Time
+}
+
+// NewScheduleOutboundHandler returns a handler that records in store.
+func NewScheduleOutboundHandler(store eventstore.Store, now func() time.Time) *ScheduleOutboundHandler {
+	return &ScheduleOutboundHandler{store: store, now: now}
+}
+
+// Handle records a staff text to go out at req.SendAt from the company's
+// current messaging number (status scheduled) and returns its position. It
+// requires consent yes, as QueueOutbound does (consent.ErrConsentRequired);
+// a send_at less than a minute or more than 35 days ahead is
+// conversation.ErrInvalidSendAt, one outside the customer's hours a
+// *conversation.QuietHoursError.
+func (h *ScheduleOutboundHandler) Handle(ctx context.Context, req ScheduleOutbound) (eventstore.Position, error) {
+	if req.CompanyID == "" || req.Customer == "" || req.MessageID == uuid.Nil {
+		return 0, fmt.Errorf("%w: a scheduled text needs a company, a customer and a message ID", conversation.ErrInvalidCommand)
+	}
+	co, err := LoadCompany(ctx, h.store, req.CompanyID)
+	if err != nil {
+		return 0, err
+	}
+	if err := requireConsent(ctx, h.store, req.CompanyID, req.Customer, co.MessagingNumber); err != nil {
+		return 0, err
+	}
+	cmd := conversation.ScheduleMessage{
+		MessageID: req.MessageID, CompanyID: req.CompanyID, CustomerPhone: req.Customer, From: co.MessagingNumber,
+		Body: req.Body, App: req.App, TemplateID: req.TemplateID, SentBy: req.SentBy,
+		SendAt: req.SendAt, CompanyWindow: co.QuietHours, At: h.now().UTC(),
+	}
+	meta := eventstore.Metadata{Actor: req.Actor, CorrelationID: req.CorrelationID}
+	res, err := Execute(ctx, h.store, outboundDecider, conversation.StreamID(req.CompanyID, req.Customer), conversation.Command(cmd), meta)
+	if err != nil {
+		return 0, fmt.Errorf("schedule text %s: %w", req.MessageID, err)
+	}
+	return afterReply(ctx, h.store, h.now, req.QueueOutbound, res)
+}
