@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/smsinbox/smsinbox/domain/company"
 	"github.com/smsinbox/smsinbox/domain/consent"
 	"github.com/smsinbox/smsinbox/domain/conversation"
 	"github.com/smsinbox/smsinbox/domain/eventstore"
@@ -98,29 +99,41 @@ func NewQueueOutboundHandler(store eventstore.Store, now func() time.Time) *Queu
 // (a STOP must always be confirmed). Queuing a MessageID already recorded
 // records nothing and answers the stream's position.
 func (h *QueueOutboundHandler) Handle(ctx context.Context, req QueueOutbound) (eventstore.Position, error) {
+	return recordText(ctx, h.store, h.now, req, "an outbound text", "queue text", func(co company.State) conversation.Command {
+		return conversation.QueueMessage{
+			MessageID: req.MessageID, CompanyID: req.CompanyID, CustomerPhone: req.Customer, From: co.MessagingNumber,
+			Body: req.Body, App: req.App, Automated: req.Automated, Hidden: req.Hidden, TemplateID: req.TemplateID,
+			QuietHours: co.QuietHours, SentBy: req.SentBy, At: h.now().UTC(),
+		}
+	})
+}
+
+// recordText is what queuing and scheduling a text share: it checks that
+// req names its company, customer and message (else "<what> needs ..."),
+// reads the company from its stream, requires consent yes for a staff text,
+// then runs the command that decide makes with the company on the
+// conversation (an error says "<doing> <message ID>") and answers
+// afterReply's position.
+func recordText(ctx context.Context, store eventstore.Store, now func() time.Time, req QueueOutbound, what, doing string,
+	decide func(company.State) conversation.Command) (eventstore.Position, error) {
 	if req.CompanyID == "" || req.Customer == "" || req.MessageID == uuid.Nil {
-		return 0, fmt.Errorf("%w: an outbound text needs a company, a customer and a message ID", conversation.ErrInvalidCommand)
+		return 0, fmt.Errorf("%w: %s needs a company, a customer and a message ID", conversation.ErrInvalidCommand, what)
 	}
-	co, err := LoadCompany(ctx, h.store, req.CompanyID)
+	co, err := LoadCompany(ctx, store, req.CompanyID)
 	if err != nil {
 		return 0, err
 	}
 	if !req.Automated {
-		if err := requireConsent(ctx, h.store, req.CompanyID, req.Customer, co.MessagingNumber); err != nil {
+		if err := requireConsent(ctx, store, req.CompanyID, req.Customer, co.MessagingNumber); err != nil {
 			return 0, err
 		}
 	}
-	cmd := conversation.QueueMessage{
-		MessageID: req.MessageID, CompanyID: req.CompanyID, CustomerPhone: req.Customer, From: co.MessagingNumber,
-		Body: req.Body, App: req.App, Automated: req.Automated, Hidden: req.Hidden, TemplateID: req.TemplateID,
-		QuietHours: co.QuietHours, SentBy: req.SentBy, At: h.now().UTC(),
-	}
 	meta := eventstore.Metadata{Actor: req.Actor, CorrelationID: req.CorrelationID}
-	res, err := Execute(ctx, h.store, outboundDecider, conversation.StreamID(req.CompanyID, req.Customer), conversation.Command(cmd), meta)
+	res, err := Execute(ctx, store, outboundDecider, conversation.StreamID(req.CompanyID, req.Customer), decide(co), meta)
 	if err != nil {
-		return 0, fmt.Errorf("queue text %s: %w", req.MessageID, err)
+		return 0, fmt.Errorf("%s %s: %w", doing, req.MessageID, err)
 	}
-	return afterReply(ctx, h.store, h.now, req, res)
+	return afterReply(ctx, store, now, req, res)
 }
 
 // afterReply is the position to answer once a staff reply (queued or

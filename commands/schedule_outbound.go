@@ -2,11 +2,9 @@ package commands
 
 import (
 	"context"
-	"fmt"
 	"time"
 
-	"github.com/google/uuid"
-
+	"github.com/smsinbox/smsinbox/domain/company"
 	"github.com/smsinbox/smsinbox/domain/conversation"
 	"github.com/smsinbox/smsinbox/domain/eventstore"
 )
@@ -36,25 +34,13 @@ func NewScheduleOutboundHandler(store eventstore.Store, now func() time.Time) *S
 // conversation.ErrInvalidSendAt, one outside the customer's hours a
 // *conversation.QuietHoursError.
 func (h *ScheduleOutboundHandler) Handle(ctx context.Context, req ScheduleOutbound) (eventstore.Position, error) {
-	if req.CompanyID == "" || req.Customer == "" || req.MessageID == uuid.Nil {
-		return 0, fmt.Errorf("%w: a scheduled text needs a company, a customer and a message ID", conversation.ErrInvalidCommand)
-	}
-	co, err := LoadCompany(ctx, h.store, req.CompanyID)
-	if err != nil {
-		return 0, err
-	}
-	if err := requireConsent(ctx, h.store, req.CompanyID, req.Customer, co.MessagingNumber); err != nil {
-		return 0, err
-	}
-	cmd := conversation.ScheduleMessage{
-		MessageID: req.MessageID, CompanyID: req.CompanyID, CustomerPhone: req.Customer, From: co.MessagingNumber,
-		Body: req.Body, App: req.App, TemplateID: req.TemplateID, SentBy: req.SentBy,
-		SendAt: req.SendAt, CompanyWindow: co.QuietHours, At: h.now().UTC(),
-	}
-	meta := eventstore.Metadata{Actor: req.Actor, CorrelationID: req.CorrelationID}
-	res, err := Execute(ctx, h.store, outboundDecider, conversation.StreamID(req.CompanyID, req.Customer), conversation.Command(cmd), meta)
-	if err != nil {
-		return 0, fmt.Errorf("schedule text %s: %w", req.MessageID, err)
-	}
-	return afterReply(ctx, h.store, h.now, req.QueueOutbound, res)
+	// A scheduled text is a staff text: consent is always required.
+	req.Automated = false
+	return recordText(ctx, h.store, h.now, req.QueueOutbound, "a scheduled text", "schedule text", func(co company.State) conversation.Command {
+		return conversation.ScheduleMessage{
+			MessageID: req.MessageID, CompanyID: req.CompanyID, CustomerPhone: req.Customer, From: co.MessagingNumber,
+			Body: req.Body, App: req.App, TemplateID: req.TemplateID, SentBy: req.SentBy,
+			SendAt: req.SendAt, CompanyWindow: co.QuietHours, At: h.now().UTC(),
+		}
+	})
 }
