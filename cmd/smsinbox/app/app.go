@@ -194,8 +194,8 @@ func New(cfg Config) (*App, error) {
 	for _, c := range append(projectors, sending) {
 		consumerChecks = append(consumerChecks, httpapi.Check{Name: "consumer:" + c.Name, Fn: func(ctx context.Context) error { return readiness.Check(ctx, c) }})
 	}
-	queue := observe.Observed(ob.logger, ob.metrics, commands.NewQueueOutboundHandler(store, now))
-	texts := observe.Observed(ob.logger, ob.metrics, commands.NewQueueAutomatedTextHandler(queue))
+	queue := observed(ob, commands.NewQueueOutboundHandler(store, now))
+	texts := observed(ob, commands.NewQueueAutomatedTextHandler(queue))
 	handler := httpapi.NewHandler(httpapi.Deps{
 		Logger:     cfg.Logger,
 		Registry:   reg,
@@ -207,27 +207,27 @@ func New(cfg Config) (*App, error) {
 		// Empty in the sandbox: any well-formed AccountSid.
 		TwilioAccount: cfg.TwilioSID,
 		Commands: httpapi.Commands{
-			ChangeThread: observe.Observed(ob.logger, ob.metrics, commands.NewChangeThreadHandler(store, now)),
-			ReceiveInbound: observe.Observed(ob.logger, ob.metrics, commands.NewReceiveInboundHandler(commands.ReceiveInboundDeps{
+			ChangeThread: observed(ob, commands.NewChangeThreadHandler(store, now)),
+			ReceiveInbound: observed(ob, commands.NewReceiveInboundHandler(commands.ReceiveInboundDeps{
 				Store: store, Now: now, Logger: cfg.Logger, Texts: texts,
-				CancelUnsent: observe.Observed(ob.logger, ob.metrics, commands.NewCancelUnsentHandler(store)),
+				CancelUnsent: observed(ob, commands.NewCancelUnsentHandler(store)),
 				Companies:    commands.NewCompanyStates(store),
 				Route: func(ctx context.Context, n phone.Number) (string, bool, error) {
 					return commands.RouteNumber(ctx, store, n)
 				}})),
 			Consent: httpapi.ConsentCommands{Now: now,
-				SubmitForm: observe.Observed(ob.logger, ob.metrics, commands.NewSubmitFormHandler(store, now, texts))},
-			Leads: observe.Observed(ob.logger, ob.metrics, commands.NewCreateLeadHandler(store, now)),
+				SubmitForm: observed(ob, commands.NewSubmitFormHandler(store, now, texts))},
+			Leads: observed(ob, commands.NewCreateLeadHandler(store, now)),
 			Settings: httpapi.SettingsCommands{Read: commands.Settings{Store: store},
-				SetAutoReply: observe.Observed(ob.logger, ob.metrics, commands.NewSetAutoReplyHandler(store, now)),
-				SetTexts:     observe.Observed(ob.logger, ob.metrics, commands.NewSetAutomatedTextsHandler(store, now)),
+				SetAutoReply: observed(ob, commands.NewSetAutoReplyHandler(store, now)),
+				SetTexts:     observed(ob, commands.NewSetAutomatedTextsHandler(store, now)),
 			},
-			Assign: observe.Observed(ob.logger, ob.metrics, commands.NewAssignThreadHandler(store, now)),
-			Notes:  observe.Observed(ob.logger, ob.metrics, commands.NewAddNoteHandler(store, now)),
+			Assign: observed(ob, commands.NewAssignThreadHandler(store, now)),
+			Notes:  observed(ob, commands.NewAddNoteHandler(store, now)),
 			Templates: httpapi.TemplateCommands{
-				Create: observe.Observed(ob.logger, ob.metrics, commands.NewCreateTemplateHandler(store, now)),
-				Update: observe.Observed(ob.logger, ob.metrics, commands.NewUpdateTemplateHandler(store, now)),
-				Delete: observe.Observed(ob.logger, ob.metrics, commands.NewDeleteTemplateHandler(store, now)),
+				Create: observed(ob, commands.NewCreateTemplateHandler(store, now)),
+				Update: observed(ob, commands.NewUpdateTemplateHandler(store, now)),
+				Delete: observed(ob, commands.NewDeleteTemplateHandler(store, now)),
 				Fill: func(ctx context.Context, companyID string, id uuid.UUID, customer phone.Number) (string, error) {
 					return commands.FillTemplate(ctx, store, companyID, id, customer)
 				},
@@ -235,7 +235,7 @@ func New(cfg Config) (*App, error) {
 			Outbound: httpapi.OutboundCommands{
 				Queue:     queue,
 				Scheduled: scheduledCommands(store, now, ob),
-				Status:    observe.Observed(ob.logger, ob.metrics, commands.NewRecordStatusCallbackHandler(store, now)),
+				Status:    observed(ob, commands.NewRecordStatusCallbackHandler(store, now)),
 			},
 		},
 		Admin:          adminCommands(store, now, ob),
@@ -283,13 +283,13 @@ func newSender(cfg Config, store eventstore.Store, ob observer) (*sender.Sender,
 // sendSteps are the sender's use cases.
 func sendSteps(store eventstore.Store, now func() time.Time, ob observer) sender.Steps {
 	return sender.Steps{
-		Start:          observe.Observed(ob.logger, ob.metrics, commands.NewStartSendHandler(store, now)),
-		RecordResult:   observe.Observed(ob.logger, ob.metrics, commands.NewRecordSendResultHandler(store, now)),
-		Defer:          observe.Observed(ob.logger, ob.metrics, commands.NewDeferSendHandler(store, now)),
-		OutcomeUnknown: observe.Observed(ob.logger, ob.metrics, commands.NewRecordOutcomeUnknownHandler(store, now)),
-		Expire:         observe.Observed(ob.logger, ob.metrics, commands.NewExpireOutcomeHandler(store, now)),
-		Fail:           observe.Observed(ob.logger, ob.metrics, commands.NewFailSendHandler(store, now)),
-		CarrierOptOut:  observe.Observed(ob.logger, ob.metrics, commands.NewRecordCarrierOptOutHandler(store, now)),
+		Start:          observed(ob, commands.NewStartSendHandler(store, now)),
+		RecordResult:   observed(ob, commands.NewRecordSendResultHandler(store, now)),
+		Defer:          observed(ob, commands.NewDeferSendHandler(store, now)),
+		OutcomeUnknown: observed(ob, commands.NewRecordOutcomeUnknownHandler(store, now)),
+		Expire:         observed(ob, commands.NewExpireOutcomeHandler(store, now)),
+		Fail:           observed(ob, commands.NewFailSendHandler(store, now)),
+		CarrierOptOut:  observed(ob, commands.NewRecordCarrierOptOutHandler(store, now)),
 	}
 }
 
@@ -299,16 +299,21 @@ type observer struct {
 	metrics *observe.Metrics
 }
 
+// observed is h logged and measured where ob says (observe.Observed).
+func observed[C, R any](ob observer, h commands.Handler[C, R]) commands.Handler[C, R] {
+	return observe.Observed(ob.logger, ob.metrics, h)
+}
+
 func adminCommands(store eventstore.Store, now func() time.Time, ob observer) httpapi.AdminCommands {
 	return httpapi.AdminCommands{
-		CreateCompany:         observe.Observed(ob.logger, ob.metrics, commands.NewCreateCompanyHandler(store, now, commands.RandomIDs)),
-		UpdateCompany:         observe.Observed(ob.logger, ob.metrics, commands.NewUpdateCompanyHandler(store, now)),
-		ChangeMessagingNumber: observe.Observed(ob.logger, ob.metrics, commands.NewChangeMessagingNumberHandler(store, now)),
-		AddUser:               observe.Observed(ob.logger, ob.metrics, commands.NewAddUserHandler(store, now, commands.RandomIDs)),
-		IssueAppKey:           observe.Observed(ob.logger, ob.metrics, commands.NewIssueAppKeyHandler(store, now, commands.RandomIDs)),
-		RevokeAppKey:          observe.Observed(ob.logger, ob.metrics, commands.NewRevokeAppKeyHandler(store, now)),
-		RemoveUser:            observe.Observed(ob.logger, ob.metrics, commands.NewRemoveUserHandler(store, now)),
-		RotateUserToken:       observe.Observed(ob.logger, ob.metrics, commands.NewRotateUserTokenHandler(store, now, commands.RandomIDs)),
+		CreateCompany:         observed(ob, commands.NewCreateCompanyHandler(store, now, commands.RandomIDs)),
+		UpdateCompany:         observed(ob, commands.NewUpdateCompanyHandler(store, now)),
+		ChangeMessagingNumber: observed(ob, commands.NewChangeMessagingNumberHandler(store, now)),
+		AddUser:               observed(ob, commands.NewAddUserHandler(store, now, commands.RandomIDs)),
+		IssueAppKey:           observed(ob, commands.NewIssueAppKeyHandler(store, now, commands.RandomIDs)),
+		RevokeAppKey:          observed(ob, commands.NewRevokeAppKeyHandler(store, now)),
+		RemoveUser:            observed(ob, commands.NewRemoveUserHandler(store, now)),
+		RotateUserToken:       observed(ob, commands.NewRotateUserTokenHandler(store, now, commands.RandomIDs)),
 	}
 }
 
@@ -344,7 +349,7 @@ func exportLimits(cfg Config) httpapi.ExportLimits {
 // consentNumberReactor voids every consent of a company whose messaging
 // number changed (projections.ConsentNumberReactor), in the Runner.
 func consentNumberReactor(store eventstore.Store, ob observer) projections.Projector {
-	void := observe.Observed(ob.logger, ob.metrics, commands.NewVoidConsentOnNumberChangeHandler(store))
+	void := observed(ob, commands.NewVoidConsentOnNumberChangeHandler(store))
 	return projections.ConsentNumberReactor{
 		Void: func(ctx context.Context, change company.MessagingNumberChanged, cause eventstore.RecordedEvent, customer phone.Number) error {
 			_, err := void.Handle(ctx, commands.VoidConsentOnNumberChange{Change: change, CausedBy: cause.ID, Customer: customer})
@@ -356,7 +361,7 @@ func consentNumberReactor(store eventstore.Store, ob observer) projections.Proje
 // unassignRemovedReactor makes a removed user's threads unassigned
 // (projections.UnassignRemovedReactor), in the Runner, at the removal's time.
 func unassignRemovedReactor(store eventstore.Store, ob observer) projections.Projector {
-	release := observe.Observed(ob.logger, ob.metrics, commands.NewReleaseRemovedUserHandler(store))
+	release := observed(ob, commands.NewReleaseRemovedUserHandler(store))
 	return projections.UnassignRemovedReactor{
 		Release: func(ctx context.Context, removal company.UserRemoved, cause eventstore.RecordedEvent, customer phone.Number) error {
 			_, err := release.Handle(ctx, commands.ReleaseRemovedUser{CompanyID: removal.CompanyID, Customer: customer,

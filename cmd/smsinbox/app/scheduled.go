@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/smsinbox/smsinbox/adapters/httpapi"
-	"github.com/smsinbox/smsinbox/adapters/observe"
 	"github.com/smsinbox/smsinbox/adapters/postgres/checkpoint"
 	"github.com/smsinbox/smsinbox/adapters/scheduler"
 	"github.com/smsinbox/smsinbox/commands"
@@ -17,8 +16,8 @@ import (
 // scheduledCommands are the staff's use cases of scheduled messages.
 func scheduledCommands(store eventstore.Store, now func() time.Time, ob observer) httpapi.ScheduledCommands {
 	return httpapi.ScheduledCommands{
-		Schedule: observe.Observed(ob.logger, ob.metrics, commands.NewScheduleOutboundHandler(store, now)),
-		Cancel:   observe.Observed(ob.logger, ob.metrics, commands.NewCancelScheduledHandler(store, now)),
+		Schedule: observed(ob, commands.NewScheduleOutboundHandler(store, now)),
+		Cancel:   observed(ob, commands.NewCancelScheduledHandler(store, now)),
 	}
 }
 
@@ -26,7 +25,7 @@ func scheduledCommands(store eventstore.Store, now func() time.Time, ob observer
 // release command, a lock beside the pool, woken by the notifier and by the
 // clock's timer.
 func newScheduler(cfg Config, store eventstore.Store, notifier *projections.Notifier, ob observer) *scheduler.Scheduler {
-	release := observe.Observed(ob.logger, ob.metrics, commands.NewReleaseScheduledHandler(store, cfg.Now))
+	release := observed(ob, commands.NewReleaseScheduledHandler(store, cfg.Now))
 	return scheduler.New(scheduler.Config{
 		Queries: projections.Queries{Pool: cfg.Pool},
 		Release: func(ctx context.Context, ref projections.ScheduledRef) (conversation.Event, error) {
