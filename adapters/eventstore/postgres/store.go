@@ -20,6 +20,13 @@
 // does), committed by one of the waiting callers (see Append). Each append
 // in such a group keeps its own expected version check: one refused append
 // does not refuse the others.
+//
+// The writer's connection. As one group commits at a time, commits need
+// one connection, and they have one of their own (a pool of one beside the
+// caller's pool, opened on the first append and again after it is lost):
+// a commit never waits behind the readers, the projectors and the requests
+// that share the caller's pool, while every append of the process waits
+// behind the commit.
 package postgres
 
 import (
@@ -86,6 +93,8 @@ func (c *Config) setDefaults() {
 // Store is an eventstore.Store on PostgreSQL.
 type Store struct {
 	pool *pgxpool.Pool
+	// writer is the commits' own connection (see the package's doc).
+	writer *pgxpool.Pool
 	cfg  Config
 	log  *slog.Logger
 	// queue holds the appends waiting to be committed. Whoever holds
@@ -115,9 +124,16 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Store, error) {
 	if err := pool.Ping(ctx); err != nil {
 		return nil, fmt.Errorf("event store: %w", err)
 	}
+	wcfg := pool.Config() // a copy
+	wcfg.MaxConns, wcfg.MinConns = 1, 0
+	writer, err := pgxpool.NewWithConfig(ctx, wcfg)
+	if err != nil {
+		return nil, fmt.Errorf("event store: the writer's connection: %w", err)
+	}
 	runCtx, stop := context.WithCancel(context.Background())
 	s := &Store{
 		pool:      pool,
+		writer:    writer,
 		cfg:       cfg,
 		log:       cfg.Logger.With("component", "eventstore.postgres"),
 		queue:     make(chan *appendRequest, 4*cfg.MaxBatch),
@@ -133,10 +149,14 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Store, error) {
 	return s, nil
 }
 
-// Close stops the listener and the announcer. Appends after Close fail;
-// appends under way finish.
+// Close stops the listener and the announcer and closes the writer's
+// connection once the commit under way, if any, is done. Appends after
+// Close fail; appends under way finish.
 func (s *Store) Close() error {
 	s.stop()
 	s.done.Wait()
+	s.committing.Lock()
+	defer s.committing.Unlock()
+	s.writer.Close()
 	return nil
 }
