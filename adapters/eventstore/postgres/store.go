@@ -95,8 +95,8 @@ type Store struct {
 	pool *pgxpool.Pool
 	// writer is the commits' own connection (see the package's doc).
 	writer *pgxpool.Pool
-	cfg  Config
-	log  *slog.Logger
+	cfg    Config
+	log    *slog.Logger
 	// queue holds the appends waiting to be committed. Whoever holds
 	// committing takes them in groups (see Append).
 	queue      chan *appendRequest

@@ -218,7 +218,7 @@ func New(cfg Config) (*App, error) {
 			ChangeThread: observe.Observed(cfg.Logger, handled, changeThread),
 			ReceiveInbound: commands.ReceiveInbound{Store: store, Now: now, Logger: cfg.Logger, Texts: commands.QueueAutomatedText(store, now),
 				Companies: commands.NewCompanyStates(store),
-				Route: commands.NewRoutes(store).Route},
+				Route:     commands.NewRoutes(store).Route},
 			Consent: httpapi.ConsentCommands{Now: now,
 				SubmitForm: commands.SubmitFormHandler{Store: store, Now: now, Texts: commands.QueueAutomatedText(store, now)}},
 			Leads:    commands.CreateLeadHandler{Store: store, Now: now},
