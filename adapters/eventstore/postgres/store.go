@@ -26,7 +26,11 @@
 // caller's pool, opened on the first append and again after it is lost):
 // a commit never waits behind the readers, the projectors and the requests
 // that share the caller's pool, while every append of the process waits
-// behind the commit.
+// behind the commit. Likewise the reads of one stream (ReadStream: what a
+// command loads before it decides) have a few connections of their own
+// (StreamReaders), so that a command does not queue behind the consumers
+// of the log and their transactions for a read of a millisecond; the
+// consumers' reads of the log stay on the caller's pool.
 package postgres
 
 import (
@@ -52,6 +56,8 @@ type Config struct {
 	// on 2 cores: 100 µs ≈ 93 % of the raw insert rate, 500 µs ≈ 110-118 %,
 	// 1 ms ≈ 104-114 %). A lone caller never waits.
 	GatherWait time.Duration
+	// StreamReaders is how many connections of its own ReadStream uses (4).
+	StreamReaders int
 	// PageSize is how many events one read fetches (512).
 	PageSize int
 	// PollInterval is how often an idle subscription looks for events when
@@ -76,6 +82,9 @@ func (c *Config) setDefaults() {
 	if c.GatherWait <= 0 {
 		c.GatherWait = 500 * time.Microsecond
 	}
+	if c.StreamReaders <= 0 {
+		c.StreamReaders = 4
+	}
 	if c.PageSize <= 0 {
 		c.PageSize = 512
 	}
@@ -93,10 +102,11 @@ func (c *Config) setDefaults() {
 // Store is an eventstore.Store on PostgreSQL.
 type Store struct {
 	pool *pgxpool.Pool
-	// writer is the commits' own connection (see the package's doc).
-	writer *pgxpool.Pool
-	cfg    Config
-	log    *slog.Logger
+	// writer is the commits' own connection, readers ReadStream's (see the
+	// package's doc).
+	writer, readers *pgxpool.Pool
+	cfg             Config
+	log             *slog.Logger
 	// queue holds the appends waiting to be committed. Whoever holds
 	// committing takes them in groups (see Append).
 	queue      chan *appendRequest
@@ -124,16 +134,20 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Store, error) {
 	if err := pool.Ping(ctx); err != nil {
 		return nil, fmt.Errorf("event store: %w", err)
 	}
-	wcfg := pool.Config() // a copy
-	wcfg.MaxConns, wcfg.MinConns = 1, 0
-	writer, err := pgxpool.NewWithConfig(ctx, wcfg)
+	writer, err := poolBeside(ctx, pool, 1)
 	if err != nil {
 		return nil, fmt.Errorf("event store: the writer's connection: %w", err)
+	}
+	readers, err := poolBeside(ctx, pool, int32(cfg.StreamReaders))
+	if err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("event store: the stream readers' connections: %w", err)
 	}
 	runCtx, stop := context.WithCancel(context.Background())
 	s := &Store{
 		pool:      pool,
 		writer:    writer,
+		readers:   readers,
 		cfg:       cfg,
 		log:       cfg.Logger.With("component", "eventstore.postgres"),
 		queue:     make(chan *appendRequest, 4*cfg.MaxBatch),
@@ -158,5 +172,14 @@ func (s *Store) Close() error {
 	s.committing.Lock()
 	defer s.committing.Unlock()
 	s.writer.Close()
+	s.readers.Close()
 	return nil
+}
+
+// poolBeside opens a pool of at most n connections to pool's database, with
+// its settings; it connects on first use.
+func poolBeside(ctx context.Context, pool *pgxpool.Pool, n int32) (*pgxpool.Pool, error) {
+	cfg := pool.Config() // a copy
+	cfg.MaxConns, cfg.MinConns = n, 0
+	return pgxpool.NewWithConfig(ctx, cfg)
 }
