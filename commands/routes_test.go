@@ -2,7 +2,6 @@ package commands_test
 
 import (
 	"context"
-	"encoding/json"
 	"iter"
 	"strings"
 	"sync/atomic"
@@ -91,15 +90,8 @@ func TestRoutesFindANumberClaimedAfterATextToIt(t *testing.T) {
 // the company that takes the number over gets the next text to it.
 func TestRoutesFollowAnOrphanClaimTakenOver(t *testing.T) {
 	h := newHandlers(t)
-	ctx := context.Background()
 	const ghost = "ghost-company"
-	claim := company.NumberClaimed{Number: numA, CompanyID: ghost, At: t0}
-	data, _ := json.Marshal(claim)
-	if _, err := h.store.Append(ctx, company.NumberStreamID(numA), eventstore.NoStream(), eventstore.EventData{
-		ID: company.EventID(claim), Type: claim.EventType(), SchemaVersion: company.SchemaVersion, Data: data, OccurredAt: t0,
-	}); err != nil {
-		t.Fatal(err)
-	}
+	appendOrphanClaim(t, h.store, numA, ghost)
 	routes := commands.NewRoutes(h.store)
 	if id, found := mustRoute(t, routes, numA); !found || id != ghost {
 		t.Fatalf("the orphan's claim: %q %v", id, found)
