@@ -40,7 +40,7 @@ func companyState(ctx context.Context, store eventstore.Store, cache *CompanySta
 // waited behind them (traced: 5.5 ms of a 16.6 ms text at concurrency 1).
 // The state is as fresh as when it was read after the append: it is read
 // while the text is being handled, never answered from memory alone.
-func (h ReceiveInbound) prefetchCompany(ctx context.Context, companyID string) func() (company.State, error) {
+func (h *ReceiveInboundHandler) prefetchCompany(ctx context.Context, companyID string) func() (company.State, error) {
 	type loaded struct {
 		co  company.State
 		err error
@@ -64,7 +64,7 @@ func (h ReceiveInbound) prefetchCompany(ctx context.Context, companyID string) f
 // nothing more (row 1). It answers the position of what it queued (0 when
 // nothing).
 // The company's state comes from loadCompany (prefetchCompany).
-func (h ReceiveInbound) autoReply(ctx context.Context, sid, body, optOutType, companyID string, customer phone.Number, now time.Time, loadCompany func() (company.State, error)) (eventstore.Position, error) {
+func (h *ReceiveInboundHandler) autoReply(ctx context.Context, sid, body, optOutType, companyID string, customer phone.Number, now time.Time, loadCompany func() (company.State, error)) (eventstore.Position, error) {
 	co, err := loadCompany()
 	if errors.Is(err, company.ErrCompanyNotFound) {
 		return 0, nil // an orphan claim: no company to answer for
