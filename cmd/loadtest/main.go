@@ -38,6 +38,9 @@ type options struct {
 	// bin is a smsinbox binary to run instead of one built from the
 	// working tree: an older build, for a before/after pair.
 	bin string
+	// webhooksOnly measures the webhook rows alone (the ack rates, their
+	// p99, the long thread): a quicker run when working on that path.
+	webhooksOnly bool
 }
 
 func main() {
@@ -51,8 +54,12 @@ func main() {
 	only := flag.String("only", "", "comma-separated figures to measure, of "+strings.Join(figureNames, ",")+" (empty: all)")
 	flag.StringVar(&o.bin, "bin", "", "run this smsinbox binary instead of building ./cmd/smsinbox (a before/after pair)")
 	flag.BoolVar(&o.serverLogs, "server-logs", false, "pass the server's logs through to stderr")
+	flag.BoolVar(&o.webhooksOnly, "webhooks-only", false, "measure only the webhook rows (ack rates, ack p99, the long thread)")
 	flag.Parse()
 	o.rates = []int{*rate1, *rate2}
+	if o.webhooksOnly {
+		*only = "raw,webhooks,long"
+	}
 	if *only != "" {
 		o.only = map[string]bool{}
 		for _, f := range strings.Split(*only, ",") {
@@ -71,6 +78,18 @@ func main() {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
 	}
+}
+
+// longThread adds the one-long-thread row.
+func longThread(ctx context.Context, env *env, o options, r *report, step func(string)) error {
+	step("one long thread")
+	ratio, first, last, err := env.longThread(ctx, o.long)
+	if err != nil {
+		return err
+	}
+	r.add(fmt.Sprintf("median ack, last 200 ÷ first 200 of %d texts in one thread", o.long),
+		fmt.Sprintf("%.2f (%s → %s)", ratio, ms(first), ms(last)), "≤ 1.5")
+	return nil
 }
 
 func run(ctx context.Context, o options, logger *slog.Logger) error {
@@ -163,13 +182,9 @@ func measure(ctx context.Context, env *env, o options, r *report, logger *slog.L
 	}
 
 	if o.wants("long") {
-		step("one long thread")
-		ratio, first, last, err := env.longThread(ctx, o.long)
-		if err != nil {
+		if err := longThread(ctx, env, o, r, step); err != nil {
 			return err
 		}
-		r.add(fmt.Sprintf("median ack, last 200 ÷ first 200 of %d texts in one thread", o.long),
-			fmt.Sprintf("%.2f (%s → %s)", ratio, ms(first), ms(last)), "≤ 1.5")
 	}
 
 	if o.wants("export") {
