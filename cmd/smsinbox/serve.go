@@ -11,7 +11,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	pgstore "github.com/smsinbox/smsinbox/adapters/eventstore/postgres"
 	"github.com/smsinbox/smsinbox/adapters/postgres/poolstats"
 	"github.com/smsinbox/smsinbox/cmd/smsinbox/app"
 )
@@ -46,14 +45,6 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 		return err
 	}
 	defer acfg.QueryPool.Close()
-	if cfg.EventStoreURL == "" {
-		queryStore, err := pgstore.New(ctx, acfg.QueryPool, pgstore.Config{Logger: logger})
-		if err != nil {
-			return err
-		}
-		defer queryStore.Close()
-		acfg.QueryStore = queryStore
-	}
 	if cfg.ReadDatabaseURL != "" {
 		if acfg.ReadPool, err = openReadDatabase(ctx, cfg, db, logger); err != nil {
 			return err

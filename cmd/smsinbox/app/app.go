@@ -88,12 +88,6 @@ type Config struct {
 	// behind the transactions of the projectors, the reactors, the sender
 	// and the commands, which hold Pool's. Nil: Pool.
 	QueryPool *pgxpool.Pool
-	// QueryStore, when set, is the event store read through QueryPool:
-	// what the HTTP surface reads from the log (sign-in's look at the
-	// company's stream, the audits, the unrouted texts), so that sign-in
-	// too never queues behind the consumers. It must be the same log as
-	// Store. Nil: Store.
-	QueryStore eventstore.Store
 	// PositionWait bounds an X-Min-Position wait (0:
 	// httpapi.DefaultPositionWait).
 	PositionWait time.Duration
@@ -105,15 +99,6 @@ func (c Config) queryPool() *pgxpool.Pool {
 		return c.QueryPool
 	}
 	return c.Pool
-}
-
-// queryStore is the event store the HTTP surface reads: QueryStore, else
-// store (the app's own, over Store).
-func (c Config) queryStore(store eventstore.Store) eventstore.Store {
-	if c.QueryStore != nil {
-		return c.QueryStore
-	}
-	return store
 }
 
 // Sandbox reports whether smsinbox runs without Twilio credentials: neither
@@ -230,7 +215,7 @@ func New(cfg Config) (*App, error) {
 	handler := httpapi.NewHandler(httpapi.Deps{
 		Logger:     cfg.Logger,
 		Registry:   reg,
-		Store:      cfg.queryStore(store),
+		Store:      store,
 		Queries:    projections.Queries{Pool: cfg.queryPool()},
 		Progress:   progress,
 		AdminToken: cfg.AdminToken,

@@ -10,17 +10,17 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	pgstore "github.com/smsinbox/smsinbox/adapters/eventstore/postgres"
 	"github.com/smsinbox/smsinbox/cmd/smsinbox/app"
 	"github.com/smsinbox/smsinbox/domain/conversation"
 	"github.com/smsinbox/smsinbox/domain/phone"
 )
 
-// With a query pool (and the event store read through it), the HTTP
-// surface's reads never wait for a connection of the primary pool, which
-// the projectors, the reactors, the sender and the commands hold for their
-// transactions: with every connection of the primary pool taken, the thread
-// list and a thread still answer, sign-in included.
+// With a query pool, the HTTP surface's reads never wait for a connection of
+// the primary pool, which the projectors, the reactors and the sender hold
+// for their transactions: with every connection of the primary pool taken,
+// the thread list and a thread still answer, sign-in included (its look at
+// the company's stream reads through the event store's own stream
+// readers).
 func TestQueryPoolServesReadsWhileThePrimaryPoolIsTaken(t *testing.T) {
 	e := newEnvWith(t, envConfig{adminToken: adminTok, configure: func(c *app.Config) {
 		q, err := pgxpool.New(context.Background(), c.Pool.Config().ConnString())
@@ -28,12 +28,7 @@ func TestQueryPoolServesReadsWhileThePrimaryPoolIsTaken(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(q.Close)
-		store, err := pgstore.New(context.Background(), q, pgstore.Config{Logger: c.Logger})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { store.Close() })
-		c.QueryPool, c.QueryStore = q, store
+		c.QueryPool = q
 	}})
 	ten := e.newTenant("Pool Dental", "+12025550150")
 	const customer = "+12025550151"
