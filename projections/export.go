@@ -106,27 +106,12 @@ func (m *ExportMessage) Cursor() ExportCursor {
 // twice or skipped, since (created_at, position) is unique and only grows.
 //
 // The rows come in PostgreSQL's binary format and are decoded here by
-// hand, without pgx's per-row scan and its allocations: a uuid is its 16 bytes, a timestamptz microseconds since
-// 2000-01-01 UTC, a bigint 8 bytes big-endian, a text its UTF-8 bytes.
+// hand, without pgx's per-row scan and its allocations: a uuid is its 16
+// bytes, a timestamptz microseconds since 2000-01-01 UTC, a bigint 8 bytes
+// big-endian, a text its UTF-8 bytes.
 func (q Queries) ExportEach(ctx context.Context, companyID string, scope ExportScope, after ExportCursor, limit int, each func(*ExportMessage) error) (n int, last ExportCursor, err error) {
-	where := `m.company_id = $1`
-	args := []any{pgx.QueryResultFormats{pgx.BinaryFormatCode}, companyID, limit}
-	if scope.ThreadID != nil {
-		args = append(args, *scope.ThreadID)
-		where += fmt.Sprintf(` AND m.thread_id = $%d AND NOT m.hidden`, len(args)-1)
-	}
-	if after != (ExportCursor{}) {
-		args = append(args, after.CreatedAt, after.Position)
-		where += fmt.Sprintf(` AND (m.created_at, m.position) > ($%d, $%d)`, len(args)-2, len(args)-1)
-	}
-	// The customer's name comes from the lead of the thread's customer.
-	rows, err := q.Pool.Query(ctx, `SELECT m.id, m.thread_id, m.created_at, t.customer_phone, l.first_name || ' ' || l.last_name,
-		m.from_number, m.to_number, m.direction, m.status, m.body, m.position
-		FROM messages m JOIN threads t ON t.id = m.thread_id AND t.company_id = m.company_id
-		LEFT JOIN leads l ON l.company_id = t.company_id AND l.customer_phone = t.customer_phone
-		WHERE `+where+`
-		ORDER BY m.created_at, m.position
-		LIMIT $2`, args...)
+	sql, args := exportQuery(companyID, scope, after, limit)
+	rows, err := q.Pool.Query(ctx, sql, append([]any{pgx.QueryResultFormats{pgx.BinaryFormatCode}}, args...)...)
 	if err != nil {
 		return 0, last, fmt.Errorf("export messages: %w", err)
 	}
@@ -146,6 +131,28 @@ func (q Queries) ExportEach(ctx context.Context, companyID string, scope ExportS
 		return n, last, fmt.Errorf("export messages: %w", err)
 	}
 	return n, last, nil
+}
+
+// exportQuery is the query of a page of an export, and its arguments.
+func exportQuery(companyID string, scope ExportScope, after ExportCursor, limit int) (string, []any) {
+	where := `m.company_id = $1`
+	args := []any{companyID, limit}
+	if scope.ThreadID != nil {
+		args = append(args, *scope.ThreadID)
+		where += fmt.Sprintf(` AND m.thread_id = $%d AND NOT m.hidden`, len(args))
+	}
+	if after != (ExportCursor{}) {
+		args = append(args, after.CreatedAt, after.Position)
+		where += fmt.Sprintf(` AND (m.created_at, m.position) > ($%d, $%d)`, len(args)-1, len(args))
+	}
+	// The customer's name comes from the lead of the thread's customer.
+	return `SELECT m.id, m.thread_id, m.created_at, t.customer_phone, l.first_name || ' ' || l.last_name,
+		m.from_number, m.to_number, m.direction, m.status, m.body, m.position
+		FROM messages m JOIN threads t ON t.id = m.thread_id AND t.company_id = m.company_id
+		LEFT JOIN leads l ON l.company_id = t.company_id AND l.customer_phone = t.customer_phone
+		WHERE ` + where + `
+		ORDER BY m.created_at, m.position
+		LIMIT $2`, args
 }
 
 // pgEpochMicros is PostgreSQL's zero time, from which a binary timestamptz

@@ -86,19 +86,8 @@ func BenchmarkExportRead(b *testing.B) {
 // scanExportPage is Download All's page read as it was before record 0029,
 // kept here as the benchmark's baseline: pgx scans each row into strings.
 func scanExportPage(ctx context.Context, q Queries, after ExportCursor, limit int, buf []ExportRow) ([]ExportRow, error) {
-	args := []any{"co", limit}
-	where := `m.company_id = $1`
-	if after != (ExportCursor{}) {
-		args = append(args, after.CreatedAt, after.Position)
-		where += ` AND (m.created_at, m.position) > ($3, $4)`
-	}
-	rows, err := q.Pool.Query(ctx, `SELECT m.id, m.thread_id, m.created_at, t.customer_phone, l.first_name || ' ' || l.last_name,
-		m.from_number, m.to_number, m.direction, m.status, m.body, m.position
-		FROM messages m JOIN threads t ON t.id = m.thread_id AND t.company_id = m.company_id
-		LEFT JOIN leads l ON l.company_id = t.company_id AND l.customer_phone = t.customer_phone
-		WHERE `+where+`
-		ORDER BY m.created_at, m.position
-		LIMIT $2`, args...)
+	sql, args := exportQuery("co", ExportScope{}, after, limit)
+	rows, err := q.Pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, err
 	}
