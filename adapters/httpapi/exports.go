@@ -146,6 +146,9 @@ func (a *api) exportPages(ctx context.Context, companyID string, scope projectio
 		page exportPage
 		err  error
 	}
+	// What the export learnt of its threads' customers; only the reads use
+	// it, one after the other.
+	customers := &projections.ExportCustomers{}
 	read := func(after projections.ExportCursor, buf []byte) <-chan result {
 		done := make(chan result, 1)
 		go func() {
@@ -154,7 +157,7 @@ func (a *api) exportPages(ctx context.Context, companyID string, scope projectio
 			res.page.csv = buf[:0]
 			res.err = a.exports.page(ctx, func(ctx context.Context) error {
 				var err error
-				res.page.rows, res.page.last, err = a.reads.ExportEach(ctx, companyID, scope, after, exportPageSize,
+				res.page.rows, res.page.last, err = a.reads.ExportEach(ctx, companyID, scope, after, exportPageSize, customers,
 					func(m *projections.ExportMessage) error {
 						res.page.csv, scratch = appendExportRow(res.page.csv, scratch, m, loc)
 						return nil
