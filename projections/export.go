@@ -2,6 +2,8 @@ package projections
 
 import (
 	"context"
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"time"
 
@@ -48,17 +50,216 @@ func (r ExportRow) Cursor() ExportCursor {
 
 // ExportPage reads the next page of an export: up to limit of the company's
 // messages after the cursor, oldest first (by created_at, then position),
-// appended to buf[:0]. A page shorter than limit is the last.
+// appended to buf[:0]. A page shorter than limit is the last. It is
+// ExportEach with every row copied out.
+func (q Queries) ExportPage(ctx context.Context, companyID string, scope ExportScope, after ExportCursor, limit int, buf []ExportRow) ([]ExportRow, error) {
+	page := buf[:0]
+	_, _, err := q.ExportEach(ctx, companyID, scope, after, limit, nil, func(m *ExportMessage) error {
+		r := ExportRow{ID: m.ID, ThreadID: m.ThreadID, CreatedAt: m.CreatedAt, CustomerPhone: string(m.CustomerPhone),
+			From: string(m.From), To: string(m.To), Direction: string(m.Direction), Status: string(m.Status),
+			Body: string(m.Body), Position: m.Position}
+		if m.CustomerName != nil {
+			name := string(m.CustomerName)
+			r.CustomerName = &name
+		}
+		page = append(page, r)
+		return nil
+	})
+	if err != nil {
+		return page[:0], err
+	}
+	return page, nil
+}
+
+// ExportMessage is one message of an export as the database sent it: the
+// text columns are the bytes of the row as received, valid only until the
+// callback that is handed them returns (the next row overwrites them), so
+// that an export decodes a row without allocating.
+type ExportMessage struct {
+	ID, ThreadID  uuid.UUID
+	CreatedAt     time.Time
+	CustomerPhone []byte
+	CustomerName  []byte // the linked lead's name, nil without a lead
+	From, To      []byte
+	Direction     []byte
+	Status        []byte
+	Body          []byte
+	Position      int64
+}
+
+// Cursor is the cursor just after m.
+func (m *ExportMessage) Cursor() ExportCursor {
+	return ExportCursor{CreatedAt: m.CreatedAt, Position: m.Position}
+}
+
+// ExportCustomers remembers, across the pages of one export, the customer
+// of each thread the export has met: its phone and its lead's name. An
+// export reads each thread's once, rather than joining the thread and its
+// lead to each of its messages (with many threads those two lookups a row
+// were most of a page's time). It forgets them all past
+// maxExportCustomers, so that its memory stays bounded however many
+// threads the company has. The zero value is ready to use.
+type ExportCustomers struct {
+	m map[uuid.UUID]exportCustomer
+}
+
+// exportCustomer is a thread's customer as an export writes it.
+type exportCustomer struct {
+	phone, name []byte // name nil without a lead
+}
+
+// maxExportCustomers bounds ExportCustomers (about 100 bytes each).
+const maxExportCustomers = 100_000
+
+// ExportEach reads the next page of an export, as ExportPage, and hands
+// each of its messages to each in order; it answers how many it read (a
+// page shorter than limit is the last) and the cursor after the last.
+// customers carries what the export learnt of its threads from page to
+// page (nil: nothing).
 //
 // Each page is one short query whose connection is back in the pool when
-// ExportPage returns, so the caller may take as long as its client needs to
+// ExportEach returns, so the caller may take as long as its client needs to
 // write the rows without holding a connection; and memory is one page,
 // whatever the number of messages. Pages are keyset-paged on the index of
 // the messages (company or thread, created_at, position), so every page
 // costs the same. Each page reads its own snapshot: a message recorded
 // while an export runs may or may not be in it, but no message is read
 // twice or skipped, since (created_at, position) is unique and only grows.
-func (q Queries) ExportPage(ctx context.Context, companyID string, scope ExportScope, after ExportCursor, limit int, buf []ExportRow) ([]ExportRow, error) {
+// The customers of threads the export has not met yet are read after the
+// page, in one query.
+//
+// The rows come in PostgreSQL's binary format and are decoded here by
+// hand, without pgx's per-row scan and its allocations: a uuid is its 16
+// bytes, a timestamptz microseconds since 2000-01-01 UTC, a bigint 8 bytes
+// big-endian, a text its UTF-8 bytes.
+func (q Queries) ExportEach(ctx context.Context, companyID string, scope ExportScope, after ExportCursor, limit int, customers *ExportCustomers, each func(*ExportMessage) error) (n int, last ExportCursor, err error) {
+	if customers == nil {
+		customers = &ExportCustomers{}
+	}
+	if customers.m == nil || len(customers.m) > maxExportCustomers {
+		customers.m = map[uuid.UUID]exportCustomer{}
+	}
+	page, err := q.exportRows(ctx, companyID, scope, after, limit)
+	if err != nil {
+		return 0, last, err
+	}
+	if err := q.learnCustomers(ctx, companyID, page, customers); err != nil {
+		return 0, last, err
+	}
+	var m ExportMessage
+	for i := range page.n {
+		page.message(i, &m)
+		if c, ok := customers.m[m.ThreadID]; ok { // a thread of another company is not
+			m.CustomerPhone, m.CustomerName = c.phone, c.name
+			if err := each(&m); err != nil {
+				return n, last, err
+			}
+		}
+		n++
+		last = m.Cursor()
+	}
+	return n, last, nil
+}
+
+// exportPageRows is a page of an export's messages as the database sent
+// them, copied into one buffer: row i's columns are
+// data[ends[i*exportColumns+k-1]:ends[i*exportColumns+k]].
+type exportPageRows struct {
+	data []byte
+	ends []int
+	n    int // rows
+}
+
+// exportColumns is how many columns exportQuery answers.
+const exportColumns = 9
+
+func (p *exportPageRows) col(i, k int) []byte {
+	j := i*exportColumns + k
+	start := 0
+	if j > 0 {
+		start = p.ends[j-1]
+	}
+	return p.data[start:p.ends[j]]
+}
+
+// message decodes row i into m (not its customer).
+func (p *exportPageRows) message(i int, m *ExportMessage) {
+	m.ID, m.ThreadID = uuid.UUID(p.col(i, 0)), uuid.UUID(p.col(i, 1))
+	m.CreatedAt = time.UnixMicro(pgEpochMicros + int64(binary.BigEndian.Uint64(p.col(i, 2))))
+	m.From, m.To, m.Direction, m.Status, m.Body = p.col(i, 3), p.col(i, 4), p.col(i, 5), p.col(i, 6), p.col(i, 7)
+	m.Position = int64(binary.BigEndian.Uint64(p.col(i, 8)))
+	m.CustomerPhone, m.CustomerName = nil, nil
+}
+
+// exportRows reads a page of messages, in binary, copied out of the
+// connection's buffer.
+func (q Queries) exportRows(ctx context.Context, companyID string, scope ExportScope, after ExportCursor, limit int) (exportPageRows, error) {
+	var page exportPageRows
+	sql, args := exportQuery(companyID, scope, after, limit)
+	rows, err := q.Pool.Query(ctx, sql, append([]any{pgx.QueryResultFormats{pgx.BinaryFormatCode}}, args...)...)
+	if err != nil {
+		return page, fmt.Errorf("export messages: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		v := rows.RawValues()
+		if len(v) != exportColumns || len(v[0]) != 16 || len(v[1]) != 16 || len(v[2]) != 8 || len(v[8]) != 8 {
+			return page, errors.New("export messages: a row of an unexpected shape")
+		}
+		for _, col := range v {
+			page.data = append(page.data, col...)
+			page.ends = append(page.ends, len(page.data))
+		}
+		page.n++
+	}
+	if err := rows.Err(); err != nil {
+		return page, fmt.Errorf("export messages: %w", err)
+	}
+	return page, nil
+}
+
+// learnCustomers reads the customers of the page's threads that customers
+// does not hold yet.
+func (q Queries) learnCustomers(ctx context.Context, companyID string, page exportPageRows, customers *ExportCustomers) error {
+	var missing []uuid.UUID
+	asked := map[uuid.UUID]bool{}
+	for i := range page.n {
+		id := uuid.UUID(page.col(i, 1))
+		if _, ok := customers.m[id]; !ok && !asked[id] {
+			asked[id] = true
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	// The customer's name comes from the lead of the thread's customer.
+	rows, err := q.Pool.Query(ctx, `SELECT t.id, t.customer_phone, l.first_name || ' ' || l.last_name
+		FROM threads t LEFT JOIN leads l ON l.company_id = t.company_id AND l.customer_phone = t.customer_phone
+		WHERE t.company_id = $1 AND t.id = ANY ($2)`, companyID, missing)
+	if err != nil {
+		return fmt.Errorf("export messages' customers: %w", err)
+	}
+	var id uuid.UUID
+	var phone string
+	var name *string
+	_, err = pgx.ForEachRow(rows, []any{&id, &phone, &name}, func() error {
+		c := exportCustomer{phone: []byte(phone)}
+		if name != nil {
+			c.name = []byte(*name)
+		}
+		customers.m[id] = c
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("export messages' customers: %w", err)
+	}
+	return nil
+}
+
+// exportQuery is the query of a page of an export's messages, and its
+// arguments.
+func exportQuery(companyID string, scope ExportScope, after ExportCursor, limit int) (string, []any) {
 	where := `m.company_id = $1`
 	args := []any{companyID, limit}
 	if scope.ThreadID != nil {
@@ -69,27 +270,13 @@ func (q Queries) ExportPage(ctx context.Context, companyID string, scope ExportS
 		args = append(args, after.CreatedAt, after.Position)
 		where += fmt.Sprintf(` AND (m.created_at, m.position) > ($%d, $%d)`, len(args)-1, len(args))
 	}
-	// The customer's name comes from the lead of the thread's customer.
-	rows, err := q.Pool.Query(ctx, `SELECT m.id, m.thread_id, m.created_at, t.customer_phone, l.first_name || ' ' || l.last_name,
-		m.from_number, m.to_number, m.direction, m.status, m.body, m.position
-		FROM messages m JOIN threads t ON t.id = m.thread_id AND t.company_id = m.company_id
-		LEFT JOIN leads l ON l.company_id = t.company_id AND l.customer_phone = t.customer_phone
-		WHERE `+where+`
+	return `SELECT m.id, m.thread_id, m.created_at, m.from_number, m.to_number, m.direction, m.status, m.body, m.position
+		FROM messages m
+		WHERE ` + where + `
 		ORDER BY m.created_at, m.position
-		LIMIT $2`, args...)
-	if err != nil {
-		return buf[:0], fmt.Errorf("export messages: %w", err)
-	}
-	page := buf[:0]
-	var r ExportRow
-	_, err = pgx.ForEachRow(rows, []any{&r.ID, &r.ThreadID, &r.CreatedAt, &r.CustomerPhone, &r.CustomerName,
-		&r.From, &r.To, &r.Direction, &r.Status, &r.Body, &r.Position}, func() error {
-		page = append(page, r)
-		r.CustomerName = nil
-		return nil
-	})
-	if err != nil {
-		return page[:0], fmt.Errorf("export messages: %w", err)
-	}
-	return page, nil
+		LIMIT $2`, args
 }
+
+// pgEpochMicros is PostgreSQL's zero time, from which a binary timestamptz
+// counts microseconds.
+var pgEpochMicros = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()

@@ -88,3 +88,60 @@ func TestExportPage(t *testing.T) {
 		}
 	}
 }
+
+// An export's customers carry over from page to page: each row has its
+// thread's phone, and its lead's name or none, however the pages fall,
+// including after a thread's customer was learnt on an earlier page.
+func TestExportEachCustomers(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.NewPool(t)
+	q := Queries{Pool: pool}
+	t0 := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	named, anon := uuid.New(), uuid.New()
+	for _, th := range []struct {
+		id    uuid.UUID
+		phone string
+	}{{named, "+12025550101"}, {anon, "+12025550102"}} {
+		if _, err := pool.Exec(ctx, `INSERT INTO threads (id, company_id, customer_phone, last_activity_at) VALUES ($1, 'co', $2, $3)`,
+			th.id, th.phone, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO leads (id, company_id, customer_phone, thread_id, first_name, last_name, email, source, created_at, updated_at)
+		VALUES ($1, 'co', '+12025550101', $2, 'Ann', 'Lee', 'ann@example.com', 'dashboard', $3, $3)`, uuid.New(), named, t0); err != nil {
+		t.Fatal(err)
+	}
+	order := []uuid.UUID{named, anon, named, anon, anon, named}
+	for i, th := range order {
+		if _, err := pool.Exec(ctx, `INSERT INTO messages (id, thread_id, company_id, direction, from_number, to_number, body, status, app, created_at, position)
+			VALUES ($1, $2, 'co', 'inbound', '+12025550101', '+12025550123', 'x', 'received', 'sms', $3, $4)`,
+			uuid.New(), th, t0.Add(time.Duration(i)*time.Second), i+1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[uuid.UUID]string{named: "+12025550101 Ann Lee", anon: "+12025550102 "}
+	for _, size := range []int{1, 2, 4, 10} {
+		var customers ExportCustomers
+		var after ExportCursor
+		var got []uuid.UUID
+		for pages := 0; pages <= len(order); pages++ {
+			n, last, err := q.ExportEach(ctx, "co", ExportScope{}, after, size, &customers, func(m *ExportMessage) error {
+				if cell := string(m.CustomerPhone) + " " + string(m.CustomerName); cell != want[m.ThreadID] {
+					t.Errorf("pages of %d: message %d of thread %s has customer %q, want %q", size, m.Position, m.ThreadID, cell, want[m.ThreadID])
+				}
+				got = append(got, m.ThreadID)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n < size {
+				break
+			}
+			after = last
+		}
+		if !slices.Equal(got, order) {
+			t.Fatalf("pages of %d: threads %v, want %v", size, got, order)
+		}
+	}
+}

@@ -61,6 +61,10 @@ type inboxRun struct {
 	threads  map[uuid.UUID]*threadRow
 	messages map[uuid.UUID]*messageRow
 	notes    map[uuid.UUID]*noteRow
+	// kept: the run stays across a rebuild's pages, its rows being all
+	// the tables hold, so it reads nothing and copies its new messages in
+	// (newKeptInboxRun).
+	kept bool
 }
 
 func newInboxRun() *inboxRun {
@@ -220,15 +224,23 @@ func (r *inboxRun) flush(ctx context.Context, tx pgx.Tx) error {
 	if len(r.ops) == 0 {
 		return nil
 	}
-	if err := r.load(ctx, tx); err != nil {
-		return err
+	if !r.kept {
+		if err := r.load(ctx, tx); err != nil {
+			return err
+		}
 	}
 	for _, op := range r.ops {
 		if err := r.fold(op); err != nil {
 			return fmt.Errorf("at %d (%s): %w", op.pos, op.ev.EventType(), err)
 		}
 	}
-	return r.write(ctx, tx)
+	if err := r.write(ctx, tx); err != nil {
+		return err
+	}
+	if r.kept {
+		r.written()
+	}
+	return nil
 }
 
 // fold applies one event to the rows in memory: applyReceived,
@@ -438,8 +450,12 @@ func (r *inboxRun) write(ctx context.Context, tx pgx.Tx) error {
 		created  []time.Time
 		position []int64
 	}
+	var copied [][]any
 	for _, m := range r.messages {
 		switch {
+		case m.isNew && r.kept:
+			copied = append(copied, []any{m.id, m.threadID, m.companyID, m.direction, m.from, m.to, m.body, m.media, m.status,
+				m.errorCode, m.automated, m.app, m.hidden, m.twilioSID, m.templateID, m.sendAt, m.cancelReason, m.createdAt, m.position})
 		case m.isNew:
 			n.id = append(n.id, m.id)
 			n.thread = append(n.thread, m.threadID)
@@ -509,11 +525,13 @@ WHERE messages.id = u.id`, u.id, u.status, u.code, u.sid, u.cancel, u.created, u
 	if len(r.notes) > 0 {
 		queueNotes(b, r.notes)
 	}
-	if b.Len() == 0 {
-		return nil
+	if b.Len() > 0 {
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("inbox: write threads and messages: %w", err)
+		}
 	}
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("inbox: write threads and messages: %w", err)
+	if len(copied) > 0 {
+		return copyMessages(ctx, tx, copied)
 	}
 	return nil
 }

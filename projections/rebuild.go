@@ -44,6 +44,11 @@ const rebuildWorkers = 3
 // Projectors only write tables: a rebuild sends nothing. It answers how
 // many events of the log it applied.
 func RebuildAll(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, ps []Projector, logger *slog.Logger) (applied int, err error) {
+	return rebuildAll(ctx, pool, store, ps, logger, rebuildPage)
+}
+
+// rebuildAll is RebuildAll in pages of pageSize events.
+func rebuildAll(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, ps []Projector, logger *slog.Logger, pageSize int) (applied int, err error) {
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return 0, err
@@ -84,7 +89,7 @@ func RebuildAll(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store,
 			}
 		}()
 	}
-	applied, last, err := feed(ctx, store, feeds)
+	applied, last, err := feed(ctx, store, feeds, pageSize)
 	if err != nil {
 		cancel(err)
 	}
@@ -101,12 +106,12 @@ func RebuildAll(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store,
 	return applied, nil
 }
 
-// feed reads the whole log into pages of rebuildPage events and hands each
+// feed reads the whole log into pages of size events and hands each
 // to every feed; it answers how many events it read and the last one's
 // position. A slow transaction holds the reader back (each feed holds one
 // page), so memory stays at a few pages however long the log is.
-func feed(ctx context.Context, store eventstore.Store, feeds []chan []eventstore.RecordedEvent) (n int, last eventstore.Position, err error) {
-	page := make([]eventstore.RecordedEvent, 0, rebuildPage)
+func feed(ctx context.Context, store eventstore.Store, feeds []chan []eventstore.RecordedEvent, size int) (n int, last eventstore.Position, err error) {
+	page := make([]eventstore.RecordedEvent, 0, size)
 	send := func() error {
 		for _, f := range feeds {
 			select {
@@ -117,7 +122,7 @@ func feed(ctx context.Context, store eventstore.Store, feeds []chan []eventstore
 		}
 		n += len(page)
 		last = page[len(page)-1].Position
-		page = make([]eventstore.RecordedEvent, 0, rebuildPage)
+		page = make([]eventstore.RecordedEvent, 0, size)
 		return nil
 	}
 	for e, err := range store.ReadAll(ctx, eventstore.Start, eventstore.Filter{}) {
@@ -125,7 +130,7 @@ func feed(ctx context.Context, store eventstore.Store, feeds []chan []eventstore
 			return n, last, err
 		}
 		page = append(page, e)
-		if len(page) == rebuildPage {
+		if len(page) == size {
 			if err := send(); err != nil {
 				return n, last, err
 			}
@@ -174,10 +179,14 @@ func rebuildGroup(ctx context.Context, cfg *pgx.ConnConfig, ps []Projector, page
 		if err != nil {
 			return err
 		}
+		appliers := make([]pageApplier, len(ps))
+		for i, p := range ps {
+			appliers[i] = pageApplierOf(p)
+		}
 		last := eventstore.Start
 		for page := range pages {
-			for _, p := range ps {
-				if err := apply(ctx, tx, p, page); err != nil {
+			for i, p := range ps {
+				if err := appliers[i].applyPage(ctx, tx, page); err != nil {
 					return fmt.Errorf("%s: %w", p.Name(), err)
 				}
 			}

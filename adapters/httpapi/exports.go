@@ -3,11 +3,13 @@ package httpapi
 import (
 	"context"
 	"encoding/csv"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/gorilla/mux"
 
 	"github.com/smsinbox/smsinbox/projections"
@@ -19,7 +21,7 @@ var exportHeader = []string{"Message ID", "Thread ID", "Created", "Time", "Full 
 // exportPageSize is how many messages one page query reads (and how many
 // rows are written between flushes to the client). Smaller pages cost a
 // query each; larger ones memory.
-const exportPageSize = 1000
+const exportPageSize = 5000
 
 // routeExports adds the CSV exports (Download Message and Download All).
 func (a *api) routeExports(api *mux.Router) {
@@ -68,18 +70,17 @@ func (a *api) writeExport(w http.ResponseWriter, r *http.Request, c caller, scop
 		loc = time.UTC
 	}
 	cw, out, rc := a.startCSV(w, name+"-"+time.Now().In(loc).Format("2006-01-02")+".csv", exportHeader)
-	record := make([]string, len(exportHeader))
 	n := 0
-	err = a.exportPages(r.Context(), c.Company.ID, scope, func(page []projections.ExportRow) error {
-		for _, row := range page {
-			exportRecord(record, row, loc)
-			if err := cw.Write(record); err != nil {
+	err = flushCSV(cw, rc) // the header; the pages are written as they are
+	if err == nil {
+		err = a.exportPages(r.Context(), c.Company.ID, scope, loc, func(page exportPage) error {
+			if _, err := out.Write(page.csv); err != nil {
 				return err
 			}
-		}
-		n += len(page)
-		return flushCSV(cw, rc)
-	})
+			n += page.rows
+			return rc.Flush()
+		})
+	}
 	if err != nil {
 		a.abortExport(r, out, n, err)
 	}
@@ -126,45 +127,62 @@ func (a *api) abortExport(r *http.Request, out *idleWriter, rows int, err error)
 	panic(http.ErrAbortHandler)
 }
 
-// exportPages calls write with each page of the export, in order. It reads
-// the next page (within the exports' share of the pool) while write sends
-// this one to the client, so that the database and the client work at once,
-// as they did when one query streamed the whole export; two pages at most
-// are in memory. A read still under way when exportPages returns early ends
-// with ctx, which ends with the request.
-func (a *api) exportPages(ctx context.Context, companyID string, scope projections.ExportScope, write func([]projections.ExportRow) error) error {
+// exportPage is one page of an export, as the CSV rows to send.
+type exportPage struct {
+	csv  []byte
+	rows int
+	last projections.ExportCursor
+}
+
+// exportPages calls write with each page of the export, in order, its rows
+// written as CSV. It reads (and writes as CSV) the next page, within the
+// exports' share of the pool, while write sends this one to the client, so
+// that the database and the client work at once, as they did when one
+// query streamed the whole export; two pages at most are in memory. A read
+// still under way when exportPages returns early ends with ctx, which ends
+// with the request.
+func (a *api) exportPages(ctx context.Context, companyID string, scope projections.ExportScope, loc *time.Location, write func(exportPage) error) error {
 	type result struct {
-		rows []projections.ExportRow
+		page exportPage
 		err  error
 	}
-	read := func(after projections.ExportCursor, buf []projections.ExportRow) <-chan result {
+	// What the export learnt of its threads' customers; only the reads use
+	// it, one after the other.
+	customers := &projections.ExportCustomers{}
+	read := func(after projections.ExportCursor, buf []byte) <-chan result {
 		done := make(chan result, 1)
 		go func() {
 			var res result
+			var scratch []byte
+			res.page.csv = buf[:0]
 			res.err = a.exports.page(ctx, func(ctx context.Context) error {
 				var err error
-				res.rows, err = a.reads.ExportPage(ctx, companyID, scope, after, exportPageSize, buf)
+				res.page.rows, res.page.last, err = a.reads.ExportEach(ctx, companyID, scope, after, exportPageSize, customers,
+					func(m *projections.ExportMessage) error {
+						res.page.csv, scratch = appendExportRow(res.page.csv, scratch, m, loc)
+						return nil
+					})
 				return err
 			})
 			done <- res
 		}()
 		return done
 	}
-	spare := make([]projections.ExportRow, 0, exportPageSize)
-	next := read(projections.ExportCursor{}, make([]projections.ExportRow, 0, exportPageSize))
+	var spare []byte
+	next := read(projections.ExportCursor{}, nil)
 	for {
-		page := <-next
-		if page.err != nil {
-			return page.err
+		res := <-next
+		if res.err != nil {
+			return res.err
 		}
-		last := len(page.rows) < exportPageSize
+		last := res.page.rows < exportPageSize
 		if !last {
-			next = read(page.rows[len(page.rows)-1].Cursor(), spare)
+			next = read(res.page.last, spare)
 		}
-		if err := write(page.rows); err != nil || last {
+		if err := write(res.page); err != nil || last {
 			return err
 		}
-		spare = page.rows
+		spare = res.page.csv
 	}
 }
 
@@ -191,27 +209,77 @@ func (iw *idleWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// exportRecord fills record with one message's cells.
-func exportRecord(record []string, row projections.ExportRow, loc *time.Location) {
-	at := row.CreatedAt.In(loc)
-	record[0] = row.ID.String()
-	record[1] = row.ThreadID.String()
-	record[2] = at.Format("2006-01-02")
-	record[3] = at.Format("15:04:05")
-	record[4] = fullName(row)
-	record[5] = row.From
-	record[6] = row.To
-	record[7] = statusWord(row.Direction, row.Status)
-	record[8] = neutralise(row.Body)
+// appendExportRow appends one message's CSV row (exportHeader's cells,
+// CRLF-ended) to dst, as encoding/csv writes it; scratch is room for a
+// neutralised cell, handed back for the next row.
+func appendExportRow(dst, scratch []byte, m *projections.ExportMessage, loc *time.Location) (row, room []byte) {
+	dst = appendUUID(dst, m.ID)
+	dst = append(dst, ',')
+	dst = appendUUID(dst, m.ThreadID)
+	dst = append(dst, ',')
+	dst = appendDateTime(dst, m.CreatedAt.In(loc))
+	dst = append(dst, ',')
+	// Full Name: "First Last (+phone)" with a linked lead, else the phone
+	// alone (E.164, left as it is, like the phone columns).
+	if len(m.CustomerName) == 0 {
+		dst = appendCSVField(dst, m.CustomerPhone)
+	} else {
+		scratch = scratch[:0]
+		if formulaLead(m.CustomerName[0]) {
+			scratch = append(scratch, '\'') // neutralise
+		}
+		scratch = append(append(append(append(scratch, m.CustomerName...), " ("...), m.CustomerPhone...), ')')
+		dst = appendCSVField(dst, scratch)
+	}
+	dst = append(dst, ',')
+	dst = appendCSVField(dst, m.From)
+	dst = append(dst, ',')
+	dst = appendCSVField(dst, m.To)
+	dst = append(dst, ',')
+	dst = append(dst, statusWord(string(m.Direction), string(m.Status))...)
+	dst = append(dst, ',')
+	dst, scratch = appendNeutralised(dst, scratch, m.Body)
+	return append(dst, '\r', '\n'), scratch
 }
 
-// fullName is "First Last (+phone)" with a linked lead, else the phone
-// alone (E.164, left as it is, like the phone columns).
-func fullName(row projections.ExportRow) string {
-	if row.CustomerName == nil || *row.CustomerName == "" {
-		return row.CustomerPhone
+// appendNeutralised appends neutralise(cell) as a CSV field; scratch is
+// room for the neutralised copy (it must not share cell's memory), handed
+// back.
+func appendNeutralised(dst, scratch, cell []byte) (row, room []byte) {
+	if len(cell) == 0 || !formulaLead(cell[0]) {
+		return appendCSVField(dst, cell), scratch
 	}
-	return neutralise(*row.CustomerName + " (" + row.CustomerPhone + ")")
+	scratch = append(append(scratch[:0], '\''), cell...)
+	return appendCSVField(dst, scratch), scratch
+}
+
+// appendDateTime appends the Created and Time cells of a message at t:
+// t formatted "2006-01-02,15:04:05", without time.Format's walk of the
+// layout for every row.
+func appendDateTime(dst []byte, t time.Time) []byte {
+	y, mo, d := t.Date()
+	if y < 0 || y > 9999 {
+		return t.AppendFormat(dst, "2006-01-02,15:04:05")
+	}
+	h, mi, s := t.Clock()
+	return append(dst, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+mo/10), byte('0'+mo%10), '-', byte('0'+d/10), byte('0'+d%10), ',',
+		byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':', byte('0'+s/10), byte('0'+s%10))
+}
+
+// appendUUID appends id as uuid.UUID's String writes it.
+func appendUUID(dst []byte, id uuid.UUID) []byte {
+	var b [36]byte
+	hex.Encode(b[0:8], id[0:4])
+	b[8] = '-'
+	hex.Encode(b[9:13], id[4:6])
+	b[13] = '-'
+	hex.Encode(b[14:18], id[6:8])
+	b[18] = '-'
+	hex.Encode(b[19:23], id[8:10])
+	b[23] = '-'
+	hex.Encode(b[24:], id[10:])
+	return append(dst, b[:]...)
 }
 
 // statusWord is the export's word for a message's status.
@@ -233,12 +301,18 @@ func statusWord(direction, status string) string {
 // formula (OWASP CSV injection): a leading =, +, -, @, tab or CR gets a
 // single quote in front.
 func neutralise(s string) string {
-	if s == "" {
-		return s
-	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
+	if s != "" && formulaLead(s[0]) {
 		return "'" + s
 	}
 	return s
+}
+
+// formulaLead reports whether a cell that begins with c is one a
+// spreadsheet would read as a formula.
+func formulaLead(c byte) bool {
+	switch c {
+	case '=', '+', '-', '@', '\t', '\r':
+		return true
+	}
+	return false
 }

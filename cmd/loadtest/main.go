@@ -41,6 +41,8 @@ type options struct {
 	// webhooksOnly measures the webhook rows alone (the ack rates, their
 	// p99, the long thread): a quicker run when working on that path.
 	webhooksOnly bool
+	bulkOnly     bool // only the bulk paths: seeding, Download All, rebuild
+	exportRows   int  // messages Download All reads, topped up in the read model
 }
 
 func main() {
@@ -55,6 +57,8 @@ func main() {
 	flag.StringVar(&o.bin, "bin", "", "run this smsinbox binary instead of building ./cmd/smsinbox (a before/after pair)")
 	flag.BoolVar(&o.serverLogs, "server-logs", false, "pass the server's logs through to stderr")
 	flag.BoolVar(&o.webhooksOnly, "webhooks-only", false, "measure only the webhook rows (ack rates, ack p99, the long thread)")
+	flag.BoolVar(&o.bulkOnly, "bulk-only", false, "measure only the bulk paths: seed the threads, then Download All and rebuild")
+	flag.IntVar(&o.exportRows, "export-rows", 0, "top the company's messages up to this many before Download All, copied straight into the read model (0: the texts the run posted)")
 	flag.Parse()
 	o.rates = []int{*rate1, *rate2}
 	if o.webhooksOnly {
@@ -117,6 +121,13 @@ func (o options) wants(figure string) bool { return o.only == nil || o.only[figu
 func measure(ctx context.Context, env *env, o options, r *report, logger *slog.Logger) error {
 	step := func(name string) { logger.Info("phase", "name", name, "load_average", loadAverage()) }
 
+	if o.bulkOnly {
+		step("seeding threads")
+		if err := env.seed(ctx, o.threads); err != nil {
+			return err
+		}
+		return measureBulk(ctx, env, o, r, step)
+	}
 	var raw1, raw16 float64
 	if o.wants("raw") || o.wants("webhooks") {
 		step("raw INSERT (pgbench)")
@@ -187,7 +198,19 @@ func measure(ctx context.Context, env *env, o options, r *report, logger *slog.L
 		}
 	}
 
+	return measureBulk(ctx, env, o, r, step)
+}
+
+// measureBulk measures Download All and rebuild (those of them the run
+// wants): the last phases, which stop the server.
+func measureBulk(ctx context.Context, env *env, o options, r *report, step func(string)) error {
 	if o.wants("export") {
+		if o.exportRows > 0 {
+			step("topping up the messages")
+			if err := env.topUpMessages(ctx, o.exportRows); err != nil {
+				return err
+			}
+		}
 		step("Download All")
 		exp, err := env.exportAll(ctx)
 		if err != nil {

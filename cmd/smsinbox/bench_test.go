@@ -309,7 +309,7 @@ func (s *benchServer) get(b *testing.B, path string) string {
 // peak heap in use while the export streams (sampled every 5 ms; the
 // server and the client share the process), which must not grow with N.
 func BenchmarkExportAll(b *testing.B) {
-	for _, n := range []int{10_000, 1_000_000} {
+	for _, n := range []int{50_000, 1_000_000} {
 		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) { benchExportAll(b, n) })
 	}
 }
