@@ -1,8 +1,10 @@
 // Package projections builds smsinbox's read models from the event log. Each
 // projector owns some tables and applies events to them; the Runner feeds
-// every projector the whole log through a Watermill router, one event at a
-// time, and commits each projector's checkpoint in the same transaction as its
-// changes, so a crash neither loses nor applies twice any event.
+// every projector the whole log through a Watermill router, from one reader
+// of the log, a page at a time, and commits the page's changes to every read
+// model and each projector's checkpoint in one transaction, so a crash
+// neither loses nor applies twice any event. Reactors, which act beyond
+// the read models, read the log on their own.
 package projections
 
 import (
@@ -39,11 +41,19 @@ type Projector interface {
 
 // RunnerConfig configures a Runner.
 type RunnerConfig struct {
-	Pool       *pgxpool.Pool
-	Store      eventstore.Store
+	Pool  *pgxpool.Pool
+	Store eventstore.Store
+	// Projectors build read models. They share one reader of the log
+	// (topic ReadModelsTopic) and one transaction a page (applyPage).
 	Projectors []Projector
-	Logger     *slog.Logger
-	Registry   prometheus.Registerer
+	// Reactors act on events beyond the read models: they append events
+	// (through commands, on connections of their own) and wait for a read
+	// model to reach the event they act on, so they cannot share the
+	// projectors' transaction. Each reads the log on its own and applies
+	// it in transactions of its own, as a projector did before one reader.
+	Reactors []Projector
+	Logger   *slog.Logger
+	Registry prometheus.Registerer
 	// MaxRetries is how often a failing event is retried before it is set
 	// aside in projection_poison (5).
 	MaxRetries int
@@ -85,7 +95,20 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 			return nil, err
 		}
 	}
-	sub, err := eventstream.New(eventstream.Config{Store: cfg.Store, Claim: checkpoint.Claimer(cfg.Pool, r.log), Logger: cfg.Logger})
+	projectors := make([]string, len(cfg.Projectors))
+	for i, p := range cfg.Projectors {
+		projectors[i] = p.Name()
+	}
+	// The projectors' reader claims every projector's lock at once, and
+	// starts after the lowest of their checkpoints.
+	members := func(topic string) []string {
+		if topic == ReadModelsTopic {
+			return projectors
+		}
+		return nil
+	}
+	sub, err := eventstream.New(eventstream.Config{Store: cfg.Store, Logger: cfg.Logger,
+		Claim: checkpoint.GroupClaimer(cfg.Pool, r.log, checkpoint.ClaimTiming{}, members)})
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +123,16 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 		Multiplier: 2, Logger: wlog,
 	}.Middleware
 	router.AddMiddleware(middleware.Recoverer)
-	for _, p := range cfg.Projectors {
+	if len(cfg.Projectors) > 0 {
+		// Retry wraps the handler; setAsidePage wraps both, as for a
+		// reactor below.
+		handle := r.setAsidePage(retry(r.pageHandler()))
+		router.AddConsumerHandler(ReadModelsTopic, ReadModelsTopic, sub, func(msg *message.Message) error {
+			_, err := handle(msg)
+			return err
+		})
+	}
+	for _, p := range cfg.Reactors {
 		h := r.handler(p)
 		// Retry wraps the handler; setAside wraps both, so that it sees
 		// only what retrying could not mend.
@@ -147,21 +179,33 @@ func (r *Runner) Run(ctx context.Context) error {
 	return err
 }
 
-// Status reports what the projector name's subscription is doing in this
-// process (for /readyz).
-func (r *Runner) Status(name string) eventstream.Status { return r.sub.Status(name) }
+// Status reports what the subscription that feeds the projector or
+// reactor name is doing in this process (for /readyz). The projectors
+// share one: each is as claimed, and as stalled, as their reader.
+func (r *Runner) Status(name string) eventstream.Status {
+	for _, p := range r.cfg.Projectors {
+		if p.Name() == name {
+			return r.sub.Status(ReadModelsTopic)
+		}
+	}
+	return r.sub.Status(name)
+}
 
-// Names lists the projectors' names.
+// Names lists the projectors' and the reactors' names.
 func (r *Runner) Names() []string {
-	names := make([]string, len(r.cfg.Projectors))
-	for i, p := range r.cfg.Projectors {
-		names[i] = p.Name()
+	var names []string
+	for _, p := range r.consumers() {
+		names = append(names, p.Name())
 	}
 	return names
 }
 
+func (r *Runner) consumers() []Projector {
+	return append(append([]Projector{}, r.cfg.Projectors...), r.cfg.Reactors...)
+}
+
 func (r *Runner) ensureCheckpoints(ctx context.Context) error {
-	for _, p := range r.cfg.Projectors {
+	for _, p := range r.consumers() {
 		if err := checkpoint.Ensure(ctx, r.cfg.Pool, p.Name()); err != nil {
 			return err
 		}
@@ -172,8 +216,31 @@ func (r *Runner) ensureCheckpoints(ctx context.Context) error {
 // lockKey is the advisory lock that one process holds while it runs a projector.
 func lockKey(projector string) int64 { return checkpoint.LockKey(projector) }
 
-// handler applies a message's events and moves the checkpoint in one
-// transaction.
+// pageHandler applies a message's events to every projector, in one
+// transaction with their checkpoints (applyPage).
+func (r *Runner) pageHandler() message.HandlerFunc {
+	return func(msg *message.Message) ([]*message.Message, error) {
+		events, err := eventstream.Events(msg)
+		if err != nil {
+			return nil, err
+		}
+		after, ok := eventstream.After(msg)
+		if !ok {
+			after = eventstore.Start
+		}
+		applied, err := applyPage(msg.Context(), r.cfg.Pool, r.cfg.Projectors, after, events)
+		now := time.Now()
+		for name, events := range applied {
+			for _, e := range events {
+				r.applied.WithLabelValues(name).Observe(now.Sub(e.OccurredAt).Seconds())
+			}
+		}
+		return nil, err
+	}
+}
+
+// handler applies a message's events to a reactor and moves its
+// checkpoint in one transaction.
 func (r *Runner) handler(p Projector) message.HandlerFunc {
 	name := p.Name()
 	return func(msg *message.Message) ([]*message.Message, error) {
@@ -227,10 +294,7 @@ func applyEvents(ctx context.Context, pool *pgxpool.Pool, p Projector, after eve
 	if eventstore.Position(cp) < after {
 		return nil, transient.Mark(fmt.Errorf("checkpoint at %d, behind the %d this batch follows: a commit was lost; the log must be read again from the checkpoint", cp, after))
 	}
-	applied := events
-	for len(applied) > 0 && applied[0].Position <= eventstore.Position(cp) {
-		applied = applied[1:]
-	}
+	applied := pastCheckpoint(events, eventstore.Position(cp))
 	if len(applied) == 0 {
 		return nil, nil
 	}
@@ -288,6 +352,48 @@ func (r *Runner) setAside(p Projector, h message.HandlerFunc) message.HandlerFun
 			}
 			if err != nil {
 				if perr := r.poison(msg.Context(), p.Name(), e, err); perr != nil {
+					return nil, perr
+				}
+			}
+		}
+		return nil, nil
+	}
+}
+
+// setAsidePage is setAside for the projectors' pages: when a page still
+// fails after its retries, the projectors that failed on it (failures)
+// have kept their checkpoints while the others committed it. It applies
+// the page's events again one at a time (each with its retries: the
+// projectors past an event skip it) and sets aside, for each projector
+// that fails on an event alone, that event: recorded in projection_poison
+// for that projector, its checkpoint moved past it. The other projectors
+// are not touched: they have the event already.
+func (r *Runner) setAsidePage(h message.HandlerFunc) message.HandlerFunc {
+	return func(msg *message.Message) ([]*message.Message, error) {
+		ctx := msg.Context()
+		_, err := h(msg)
+		if err == nil || ctx.Err() != nil || transient.Is(err) {
+			return nil, err
+		}
+		events, derr := eventstream.Events(msg)
+		if derr != nil {
+			return nil, derr
+		}
+		for _, e := range events {
+			if len(events) > 1 {
+				single := eventstream.ToMessage(e)
+				single.SetContext(ctx)
+				_, err = h(single)
+			}
+			if err == nil {
+				continue
+			}
+			var failed failures
+			if ctx.Err() != nil || transient.Is(err) || !errors.As(err, &failed) {
+				return nil, err // the database, not the event: the message comes again
+			}
+			for name, reason := range failed {
+				if perr := r.poison(ctx, name, e, reason); perr != nil {
 					return nil, perr
 				}
 			}

@@ -160,7 +160,9 @@ func New(cfg Config) (*App, error) {
 	// long a thread grows.
 	var store eventstore.Store = commands.WithStates(measured, commands.DefaultStates)
 	runner, err := projections.NewRunner(projections.RunnerConfig{
-		Pool: cfg.Pool, Store: store, Projectors: append(projections.All(), consentNumberReactor(store), unassignRemovedReactor(store)), Logger: cfg.Logger, Registry: reg,
+		Pool: cfg.Pool, Store: store, Projectors: projections.All(),
+		Reactors: []projections.Projector{consentNumberReactor(store), unassignRemovedReactor(store)},
+		Logger:   cfg.Logger, Registry: reg,
 	})
 	if err != nil {
 		return nil, err
