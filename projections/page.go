@@ -19,8 +19,26 @@ import (
 // name its commits notify with.
 const ReadModelsTopic = "read-models"
 
+// reader is one subscription of the Runner to the log: its topic, and the
+// members it feeds (every projector; or one reactor, under its own name).
+type reader struct {
+	topic   string
+	members []Projector
+}
+
+// alone is a reader of p only.
+func alone(p Projector) reader { return reader{topic: p.Name(), members: []Projector{p}} }
+
+func (rd reader) names() []string {
+	names := make([]string, len(rd.members))
+	for i, p := range rd.members {
+		names[i] = p.Name()
+	}
+	return names
+}
+
 // applyPage applies a page of the log (consecutive events, the reader's
-// message) to every projector in one transaction: each projector's
+// message) to every member of rd in one transaction: each projector's
 // checkpoint row is locked and read at the start, each applies the events
 // past its own checkpoint (a projector behind the others, one added or
 // rebuilt, catches up; the others skip what they hold), and every
@@ -30,28 +48,33 @@ const ReadModelsTopic = "read-models"
 // A projector that fails (not the database: transient) must not set back
 // the others, nor leave a half-applied page behind: the transaction is
 // rolled back whole, and the page is applied again with each projector in
-// a transaction of its own (applyEvents, the path before one reader), so
+// a transaction of its own (as before one reader), so
 // that the others commit and the failing one keeps its checkpoint. The
 // error then names the failing projectors (failures), so that the caller
 // retries, and at last sets aside, only their events. Failures are rare:
 // the common page pays for no savepoints.
-func applyPage(ctx context.Context, pool *pgxpool.Pool, ps []Projector, after eventstore.Position, events []eventstore.RecordedEvent) (map[string][]eventstore.RecordedEvent, error) {
-	applied, err := applyTogether(ctx, pool, ps, after, events)
+func applyPage(ctx context.Context, pool *pgxpool.Pool, rd reader, after eventstore.Position, events []eventstore.RecordedEvent) (map[string][]eventstore.RecordedEvent, error) {
+	applied, err := applyTogether(ctx, pool, rd, after, events)
 	var failed *memberFailure
 	if !errors.As(err, &failed) {
 		return applied, err
 	}
+	if len(rd.members) == 1 {
+		return nil, failures{failed.name: failed.err} // alone already
+	}
+	ps := rd.members
 	applied = map[string][]eventstore.RecordedEvent{}
 	fails := failures{}
 	for _, p := range ps {
-		done, err := applyEvents(ctx, pool, p, after, events)
+		done, err := applyTogether(ctx, pool, alone(p), after, events)
+		var failed *memberFailure
 		switch {
 		case err == nil:
-			applied[p.Name()] = done
-		case ctx.Err() != nil || transient.Is(err):
-			return applied, err // the database, not the page: it comes again
+			applied[p.Name()] = done[p.Name()]
+		case errors.As(err, &failed):
+			fails[p.Name()] = failed.err
 		default:
-			fails[p.Name()] = err
+			return applied, err // the database, not the page: it comes again
 		}
 	}
 	if len(fails) == 0 {
@@ -65,11 +88,18 @@ func applyPage(ctx context.Context, pool *pgxpool.Pool, ps []Projector, after ev
 
 // applyTogether is applyPage's one transaction. A projector that fails in
 // it comes back as a *memberFailure (the transaction rolled back).
-func applyTogether(ctx context.Context, pool *pgxpool.Pool, ps []Projector, after eventstore.Position, events []eventstore.RecordedEvent) (map[string][]eventstore.RecordedEvent, error) {
-	names := make([]string, len(ps))
-	for i, p := range ps {
-		names[i] = p.Name()
-	}
+//
+// Read models can be rebuilt from the log, so their commits need not wait
+// for the disk: a crash loses the last few pages and their checkpoints
+// together, and the projectors apply them again. That holds only if the
+// log is read again from the checkpoints the crash left, and not on from
+// where the reader had got to: after is where the reader has delivered up
+// to, every member's checkpoint stands there or past it (a member behind
+// the others is caught up by the first pages from the lowest checkpoint),
+// and a checkpoint behind it refuses the page (a transient failure:
+// eventstream.After says how it mends).
+func applyTogether(ctx context.Context, pool *pgxpool.Pool, rd reader, after eventstore.Position, events []eventstore.RecordedEvent) (map[string][]eventstore.RecordedEvent, error) {
+	ps, names := rd.members, rd.names()
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return nil, err
@@ -125,7 +155,7 @@ func applyTogether(ctx context.Context, pool *pgxpool.Pool, ps []Projector, afte
 	batch := &pgx.Batch{}
 	batch.Queue(`UPDATE projection_checkpoints c SET position = m.position, updated_at = now()
 		FROM unnest($1::text[], $2::bigint[]) AS m(projector, position) WHERE c.projector = m.projector`, moved.names, moved.positions)
-	batch.Queue(`SELECT pg_notify($1, $2)`, NotifyChannel, notifyPayload(ReadModelsTopic, moved.last))
+	batch.Queue(`SELECT pg_notify($1, $2)`, NotifyChannel, notifyPayload(rd.topic, moved.last))
 	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 		return nil, fmt.Errorf("checkpoints: %w", err)
 	}

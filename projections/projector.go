@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -61,7 +62,10 @@ type RunnerConfig struct {
 
 // Runner runs projectors.
 type Runner struct {
-	cfg     RunnerConfig
+	cfg RunnerConfig
+	// readers are the subscriptions the Runner reads the log through: one
+	// for every projector, one for each reactor.
+	readers []reader
 	router  *message.Router
 	sub     *eventstream.Subscriber
 	lag     *prometheus.GaugeVec
@@ -95,15 +99,19 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 			return nil, err
 		}
 	}
-	projectors := make([]string, len(cfg.Projectors))
-	for i, p := range cfg.Projectors {
-		projectors[i] = p.Name()
+	if len(cfg.Projectors) > 0 {
+		r.readers = append(r.readers, reader{topic: ReadModelsTopic, members: cfg.Projectors})
 	}
-	// The projectors' reader claims every projector's lock at once, and
-	// starts after the lowest of their checkpoints.
+	for _, p := range cfg.Reactors {
+		r.readers = append(r.readers, reader{topic: p.Name(), members: []Projector{p}})
+	}
+	// A reader claims all its members' locks at once, and starts after the
+	// lowest of their checkpoints.
 	members := func(topic string) []string {
-		if topic == ReadModelsTopic {
-			return projectors
+		for _, rd := range r.readers {
+			if rd.topic == topic {
+				return rd.names()
+			}
 		}
 		return nil
 	}
@@ -123,21 +131,11 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 		Multiplier: 2, Logger: wlog,
 	}.Middleware
 	router.AddMiddleware(middleware.Recoverer)
-	if len(cfg.Projectors) > 0 {
-		// Retry wraps the handler; setAsidePage wraps both, as for a
-		// reactor below.
-		handle := r.setAsidePage(retry(r.pageHandler()))
-		router.AddConsumerHandler(ReadModelsTopic, ReadModelsTopic, sub, func(msg *message.Message) error {
-			_, err := handle(msg)
-			return err
-		})
-	}
-	for _, p := range cfg.Reactors {
-		h := r.handler(p)
+	for _, rd := range r.readers {
 		// Retry wraps the handler; setAside wraps both, so that it sees
 		// only what retrying could not mend.
-		handle := r.setAside(p, retry(h))
-		router.AddConsumerHandler(p.Name(), p.Name(), sub, func(msg *message.Message) error {
+		handle := r.setAside(retry(r.handler(rd)))
+		router.AddConsumerHandler(rd.topic, rd.topic, sub, func(msg *message.Message) error {
 			_, err := handle(msg)
 			return err
 		})
@@ -183,12 +181,12 @@ func (r *Runner) Run(ctx context.Context) error {
 // reactor name is doing in this process (for /readyz). The projectors
 // share one: each is as claimed, and as stalled, as their reader.
 func (r *Runner) Status(name string) eventstream.Status {
-	for _, p := range r.cfg.Projectors {
-		if p.Name() == name {
-			return r.sub.Status(ReadModelsTopic)
+	for _, rd := range r.readers {
+		if slices.Contains(rd.names(), name) {
+			return r.sub.Status(rd.topic)
 		}
 	}
-	return r.sub.Status(name)
+	return eventstream.Status{}
 }
 
 // Names lists the projectors' and the reactors' names.
@@ -216,9 +214,9 @@ func (r *Runner) ensureCheckpoints(ctx context.Context) error {
 // lockKey is the advisory lock that one process holds while it runs a projector.
 func lockKey(projector string) int64 { return checkpoint.LockKey(projector) }
 
-// pageHandler applies a message's events to every projector, in one
+// handler applies a message's events to the reader's members, in one
 // transaction with their checkpoints (applyPage).
-func (r *Runner) pageHandler() message.HandlerFunc {
+func (r *Runner) handler(rd reader) message.HandlerFunc {
 	return func(msg *message.Message) ([]*message.Message, error) {
 		events, err := eventstream.Events(msg)
 		if err != nil {
@@ -228,7 +226,7 @@ func (r *Runner) pageHandler() message.HandlerFunc {
 		if !ok {
 			after = eventstore.Start
 		}
-		applied, err := applyPage(msg.Context(), r.cfg.Pool, r.cfg.Projectors, after, events)
+		applied, err := applyPage(msg.Context(), r.cfg.Pool, rd, after, events)
 		now := time.Now()
 		for name, events := range applied {
 			for _, e := range events {
@@ -239,81 +237,6 @@ func (r *Runner) pageHandler() message.HandlerFunc {
 	}
 }
 
-// handler applies a message's events to a reactor and moves its
-// checkpoint in one transaction.
-func (r *Runner) handler(p Projector) message.HandlerFunc {
-	name := p.Name()
-	return func(msg *message.Message) ([]*message.Message, error) {
-		events, err := eventstream.Events(msg)
-		if err != nil {
-			return nil, err
-		}
-		after, ok := eventstream.After(msg)
-		if !ok {
-			after = eventstore.Start
-		}
-		applied, err := applyEvents(msg.Context(), r.cfg.Pool, p, after, events)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		now := time.Now()
-		for _, e := range applied {
-			r.applied.WithLabelValues(name).Observe(now.Sub(e.OccurredAt).Seconds())
-		}
-		return nil, nil
-	}
-}
-
-// applyEvents applies the events past the checkpoint and moves it, in one
-// transaction, and returns those it applied. Read models can be rebuilt from
-// the log, so their commits need not wait for the disk: a crash loses the
-// last few changes and their checkpoint together, and the projector applies
-// them again.
-//
-// That holds only if the projector reads the log again from the checkpoint
-// the crash left, and not on from where its reader had got to: after is
-// where the reader thinks the checkpoint stands, and a checkpoint behind it
-// refuses the batch (a transient failure: eventstream.After says how it
-// mends).
-func applyEvents(ctx context.Context, pool *pgxpool.Pool, p Projector, after eventstore.Position, events []eventstore.RecordedEvent) ([]eventstore.RecordedEvent, error) {
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
-	// The commit setting and the checkpoint, in one round trip.
-	var cp int64
-	start := &pgx.Batch{}
-	start.Queue(`SET LOCAL synchronous_commit = off`)
-	start.Queue(`SELECT position FROM projection_checkpoints WHERE projector = $1 FOR UPDATE`, p.Name()).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&cp)
-	})
-	if err := tx.SendBatch(ctx, start).Close(); err != nil {
-		return nil, fmt.Errorf("checkpoint: %w", err)
-	}
-	if eventstore.Position(cp) < after {
-		return nil, transient.Mark(fmt.Errorf("checkpoint at %d, behind the %d this batch follows: a commit was lost; the log must be read again from the checkpoint", cp, after))
-	}
-	applied := pastCheckpoint(events, eventstore.Position(cp))
-	if len(applied) == 0 {
-		return nil, nil
-	}
-	if err := apply(ctx, tx, p, applied); err != nil {
-		return nil, err
-	}
-	last := applied[len(applied)-1].Position
-	// The checkpoint and the notification, in one round trip. PostgreSQL
-	// delivers the notification when (and only if) the transaction commits,
-	// so a listener that wakes reads the changes (Notifier).
-	batch := &pgx.Batch{}
-	batch.Queue(`UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE projector = $1`, p.Name(), int64(last))
-	batch.Queue(`SELECT pg_notify($1, $2)`, NotifyChannel, notifyPayload(p.Name(), last))
-	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-		return nil, fmt.Errorf("checkpoint: %w", err)
-	}
-	return applied, tx.Commit(ctx)
-}
-
 // notifyPayload says which projector reached which position (for people
 // reading logs; listeners only need the wake-up).
 func notifyPayload(projector string, position eventstore.Position) string {
@@ -321,54 +244,21 @@ func notifyPayload(projector string, position eventstore.Position) string {
 }
 
 // setAside is the poison middleware: when a message still fails after its
-// retries, it applies the message's events one at a time (each with its
-// retries) and sets aside each event that fails on its own, recording it in
-// projection_poison and moving the checkpoint past it, so that one bad event
-// neither stops the projector nor costs it the events around it. An operator
-// fixes the cause and rebuilds the projector.
+// retries, the members that failed on it (failures) have kept their
+// checkpoints while the others committed it. It applies the message's
+// events again one at a time (each with its retries: the members past an
+// event skip it) and sets aside, for each member that fails on an event
+// alone, that event: recorded in projection_poison for that member, its
+// checkpoint moved past it. So one bad event neither stops a projector nor
+// costs it the events around it, and the other members are not touched:
+// they have the event already. An operator fixes the cause and rebuilds
+// the projector.
 //
 // A failure that a retry can mend (the database restarting, a connection
 // lost: package transient) sets nothing aside: the message is nacked and
 // comes again, with backoff, until the database is back, however long that
 // takes. Only an event that fails while the database answers is set aside.
-func (r *Runner) setAside(p Projector, h message.HandlerFunc) message.HandlerFunc {
-	return func(msg *message.Message) ([]*message.Message, error) {
-		_, err := h(msg)
-		if err == nil || msg.Context().Err() != nil || transient.Is(err) {
-			return nil, err
-		}
-		events, derr := eventstream.Events(msg)
-		if derr != nil {
-			return nil, derr
-		}
-		for _, e := range events {
-			single := eventstream.ToMessage(e)
-			single.SetContext(msg.Context())
-			if len(events) > 1 {
-				_, err = h(single)
-			}
-			if err != nil && (msg.Context().Err() != nil || transient.Is(err)) {
-				return nil, err // the database, not the event: the message comes again
-			}
-			if err != nil {
-				if perr := r.poison(msg.Context(), p.Name(), e, err); perr != nil {
-					return nil, perr
-				}
-			}
-		}
-		return nil, nil
-	}
-}
-
-// setAsidePage is setAside for the projectors' pages: when a page still
-// fails after its retries, the projectors that failed on it (failures)
-// have kept their checkpoints while the others committed it. It applies
-// the page's events again one at a time (each with its retries: the
-// projectors past an event skip it) and sets aside, for each projector
-// that fails on an event alone, that event: recorded in projection_poison
-// for that projector, its checkpoint moved past it. The other projectors
-// are not touched: they have the event already.
-func (r *Runner) setAsidePage(h message.HandlerFunc) message.HandlerFunc {
+func (r *Runner) setAside(h message.HandlerFunc) message.HandlerFunc {
 	return func(msg *message.Message) ([]*message.Message, error) {
 		ctx := msg.Context()
 		_, err := h(msg)
@@ -405,11 +295,10 @@ func (r *Runner) setAsidePage(h message.HandlerFunc) message.HandlerFunc {
 func (r *Runner) poison(ctx context.Context, projector string, e eventstore.RecordedEvent, reason error) error {
 	r.log.Error("event set aside: the projector failed on it", "projector", projector, "position", e.Position, "type", e.Type, "err", reason)
 	return pgx.BeginFunc(ctx, r.cfg.Pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO projection_poison (projector, position, event_id, type, reason)
-			VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, projector, int64(e.Position), e.ID, e.Type, reason.Error()); err != nil {
+		if err := checkpoint.SetAside(ctx, tx, projector, e, reason); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE projection_checkpoints SET position = greatest(position, $2), updated_at = now() WHERE projector = $1`, projector, int64(e.Position)); err != nil {
+		if err := checkpoint.Pass(ctx, tx, projector, e.Position); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, NotifyChannel, notifyPayload(projector, e.Position))
