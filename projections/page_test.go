@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -61,16 +62,20 @@ func startMembers(t *testing.T, pool *pgxpool.Pool, store eventstore.Store, ps .
 	return run
 }
 
-// waitForAll waits until every named projector's checkpoint reaches pos.
+// waitForAll waits until every named projector's checkpoint reaches pos,
+// woken by the projectors' commits (a Notifier of its own; no poll), for
+// at most 20 s.
 func waitForAll(t *testing.T, pool *pgxpool.Pool, pos eventstore.Position, names ...string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20e9)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
+	// A commit before its LISTEN is not missed: the notifier wakes every
+	// waiter once it listens.
 	n := NewNotifier(pool, slog.New(slog.DiscardHandler))
 	run, stop := context.WithCancel(ctx)
 	defer func() { stop(); <-n.Stopped() }()
 	go func() { _ = n.Run(run) }()
-	if err := (Progress{Pool: pool, Names: names, Notifier: n, Poll: 3600e9}).WaitFor(ctx, pos); err != nil {
+	if err := (Progress{Pool: pool, Names: names, Notifier: n, Poll: time.Hour}).WaitFor(ctx, pos); err != nil {
 		t.Fatal(err)
 	}
 }
