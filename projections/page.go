@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sort"
 	"strings"
 
@@ -137,7 +138,7 @@ func applyTogether(ctx context.Context, pool *pgxpool.Pool, rd reader, after eve
 		if len(todo) == 0 {
 			continue
 		}
-		if err := apply(ctx, tx, p, todo); err != nil {
+		if err := applyGuarded(ctx, tx, p, todo); err != nil {
 			if ctx.Err() != nil || transient.Is(err) {
 				return nil, fmt.Errorf("%s: %w", p.Name(), err)
 			}
@@ -160,6 +161,18 @@ func applyTogether(ctx context.Context, pool *pgxpool.Pool, rd reader, after eve
 		return nil, fmt.Errorf("checkpoints: %w", err)
 	}
 	return applied, tx.Commit(ctx)
+}
+
+// applyGuarded is apply, with a panic of the projector turned into its
+// failure: the others must not go down with it (a panic was the Recoverer
+// middleware's to catch when each projector had a handler of its own).
+func applyGuarded(ctx context.Context, tx pgx.Tx, p Projector, events []eventstore.RecordedEvent) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("panic: %v\n%s", v, debug.Stack())
+		}
+	}()
+	return apply(ctx, tx, p, events)
 }
 
 // pastCheckpoint is the tail of events after cp.

@@ -17,10 +17,10 @@ import (
 
 // member is a test projector of its own name that shares the applied
 // table with the others: it records each event it applies, and fails on
-// events of the type it refuses. The table's key refuses a second apply of
+// events of the type it refuses (or panics on them). The table's key refuses a second apply of
 // an event by one projector (which would then fail).
 type member struct {
-	name, runner, refuses string
+	name, runner, refuses, panics string
 	// gate, when set, is called before each event is applied.
 	gate func(e eventstore.RecordedEvent)
 }
@@ -33,6 +33,9 @@ func (m member) Apply(ctx context.Context, tx pgx.Tx, e eventstore.RecordedEvent
 	}
 	if e.Type == m.refuses {
 		return errors.New(m.name + " cannot apply a " + e.Type + " event")
+	}
+	if e.Type == m.panics {
+		panic(m.name + " panics on a " + e.Type + " event")
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO applied (projector, event_id, position, runner) VALUES ($1, $2, $3, $4)`,
 		m.name, e.ID, int64(e.Position), m.runner)
@@ -81,26 +84,29 @@ func waitForAll(t *testing.T, pool *pgxpool.Pool, pos eventstore.Position, names
 }
 
 // The projectors of one Runner share one reader and one transaction a
-// page, yet a projector that fails on an event sets aside only its own
-// copy of that event: the others apply it, and every event around it, and
-// so does the failing one.
+// page, yet a projector that fails (or panics) on an event sets aside only
+// its own copy of that event: the others apply it, and every event around
+// it, and so does the failing one.
 func TestPoisonEventSetsAsideOnlyItsProjector(t *testing.T) {
 	pool, store := setupMembers(t)
 	appendN(t, store, 20, "Good")
 	bad := appendN(t, store, 1, "Bad")
 	last := appendN(t, store, 20, "Good")
-	startMembers(t, pool, store, member{name: "a", runner: "r"}, member{name: "b", runner: "r", refuses: "Bad"}, member{name: "c", runner: "r"})
-	waitForAll(t, pool, last, "a", "b", "c")
-	for name, want := range map[string]int{"a": 41, "b": 40, "c": 41} {
+	startMembers(t, pool, store, member{name: "a", runner: "r"}, member{name: "b", runner: "r", refuses: "Bad"},
+		member{name: "c", runner: "r"}, member{name: "d", runner: "r", panics: "Bad"})
+	waitForAll(t, pool, last, "a", "b", "c", "d")
+	for name, want := range map[string]int{"a": 41, "b": 40, "c": 41, "d": 40} {
 		if n := count(t, pool, `SELECT count(*) FROM applied WHERE projector = $1`, name); n != want {
 			t.Errorf("%s applied %d events, want %d", name, n, want)
 		}
 	}
-	if n := count(t, pool, `SELECT count(*) FROM projection_poison`); n != 1 {
-		t.Errorf("%d events set aside, want 1", n)
+	if n := count(t, pool, `SELECT count(*) FROM projection_poison`); n != 2 {
+		t.Errorf("%d events set aside, want 2", n)
 	}
-	if n := count(t, pool, `SELECT count(*) FROM projection_poison WHERE projector = 'b' AND position = $1 AND type = 'Bad'`, int64(bad)); n != 1 {
-		t.Errorf("b's bad event was not set aside")
+	for _, name := range []string{"b", "d"} {
+		if n := count(t, pool, `SELECT count(*) FROM projection_poison WHERE projector = $1 AND position = $2 AND type = 'Bad'`, name, int64(bad)); n != 1 {
+			t.Errorf("%s's bad event was not set aside", name)
+		}
 	}
 }
 
