@@ -24,13 +24,12 @@ type AddNote struct {
 // AddNoteHandler records notes.
 type AddNoteHandler struct {
 	store eventstore.Store
-	// Now is the clock (time.Now); tests may replace it.
-	Now func() time.Time
+	now   func() time.Time
 }
 
 // NewAddNoteHandler returns a handler that records in store.
-func NewAddNoteHandler(store eventstore.Store) *AddNoteHandler {
-	return &AddNoteHandler{store: store, Now: time.Now}
+func NewAddNoteHandler(store eventstore.Store, now func() time.Time) *AddNoteHandler {
+	return &AddNoteHandler{store: store, now: now}
 }
 
 // NoteAdded is what AddNote recorded.
@@ -44,7 +43,7 @@ type NoteAdded struct {
 // the sender never reads.
 func (h *AddNoteHandler) Handle(ctx context.Context, cmd AddNote) (NoteAdded, error) {
 	id := uuid.Must(uuid.NewV7())
-	add := conversation.AddNote{NoteID: id, AuthorID: cmd.AuthorID, Body: cmd.Body, At: h.Now().UTC()}
+	add := conversation.AddNote{NoteID: id, AuthorID: cmd.AuthorID, Body: cmd.Body, At: h.now().UTC()}
 	res, err := Execute(ctx, h.store, conversationDecider, conversation.StreamID(cmd.CompanyID, cmd.Customer), conversation.Command(add),
 		eventstore.Metadata{Actor: "user:" + cmd.AuthorID})
 	if err != nil {

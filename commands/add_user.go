@@ -35,14 +35,13 @@ type AddUserResult struct {
 type AddUserHandler struct {
 	store eventstore.Store
 	ids   IDSource
-	// Now is the clock (time.Now); tests may replace it.
-	Now func() time.Time
+	now   func() time.Time
 }
 
 // NewAddUserHandler returns a handler that records in store and makes user
 // IDs and tokens with ids.
-func NewAddUserHandler(store eventstore.Store, ids IDSource) *AddUserHandler {
-	return &AddUserHandler{store: store, ids: ids, Now: time.Now}
+func NewAddUserHandler(store eventstore.Store, now func() time.Time, ids IDSource) *AddUserHandler {
+	return &AddUserHandler{store: store, ids: ids, now: now}
 }
 
 // Handle adds a user with a new ID and a new token, and records UserAdded
@@ -58,7 +57,7 @@ func (h *AddUserHandler) Handle(ctx context.Context, cmd AddUser) (AddUserResult
 		Name:      cmd.Name,
 		Role:      role,
 		TokenHash: company.HashToken(token),
-		At:        h.Now().UTC(),
+		At:        h.now().UTC(),
 	}
 	res, err := Execute(ctx, h.store, companyDecider, company.StreamID(cmd.CompanyID), company.Command(add), actorOr(cmd.Actor))
 	if err != nil {

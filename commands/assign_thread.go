@@ -24,13 +24,12 @@ type AssignThread struct {
 // AssignThreadHandler assigns threads.
 type AssignThreadHandler struct {
 	store eventstore.Store
-	// Now is the clock (time.Now); tests may replace it.
-	Now func() time.Time
+	now   func() time.Time
 }
 
 // NewAssignThreadHandler returns a handler that records in store.
-func NewAssignThreadHandler(store eventstore.Store) *AssignThreadHandler {
-	return &AssignThreadHandler{store: store, Now: time.Now}
+func NewAssignThreadHandler(store eventstore.Store, now func() time.Time) *AssignThreadHandler {
+	return &AssignThreadHandler{store: store, now: now}
 }
 
 // Handle makes UserID the assignee of the thread of the company and
@@ -49,7 +48,7 @@ func (h *AssignThreadHandler) Handle(ctx context.Context, cmd AssignThread) (eve
 	stream := conversation.StreamID(companyID, customer)
 	meta := eventstore.Metadata{Actor: "user:" + by}
 	if userID == nil {
-		res, err := Execute(ctx, h.store, conversationDecider, stream, conversation.Command(conversation.Unassign{By: by, At: h.Now().UTC()}), meta)
+		res, err := Execute(ctx, h.store, conversationDecider, stream, conversation.Command(conversation.Unassign{By: by, At: h.now().UTC()}), meta)
 		if err != nil {
 			return 0, fmt.Errorf("unassign thread: %w", err)
 		}
@@ -59,7 +58,7 @@ func (h *AssignThreadHandler) Handle(ctx context.Context, cmd AssignThread) (eve
 	if err != nil {
 		return 0, err
 	}
-	assign := conversation.Assign{UserID: *userID, Users: co.Users(), By: by, At: h.Now().UTC()}
+	assign := conversation.Assign{UserID: *userID, Users: co.Users(), By: by, At: h.now().UTC()}
 	res, err := Execute(ctx, h.store, conversationDecider, stream, conversation.Command(assign), meta)
 	if err != nil {
 		return 0, fmt.Errorf("assign thread: %w", err)
@@ -67,7 +66,7 @@ func (h *AssignThreadHandler) Handle(ctx context.Context, cmd AssignThread) (eve
 	if len(res.Events) == 0 {
 		return res.Position, nil
 	}
-	return releaseIfRemoved(ctx, h.store, h.Now, companyID, customer, *userID, res.Position)
+	return releaseIfRemoved(ctx, h.store, h.now, companyID, customer, *userID, res.Position)
 }
 
 // releaseIfRemoved unassigns the thread from userID when the company's
@@ -81,26 +80,9 @@ func releaseIfRemoved(ctx context.Context, store eventstore.Store, now func() ti
 	if _, current := co.UserRole(userID); current {
 		return pos, nil
 	}
-	res, err := ReleaseRemovedUser(ctx, store, companyID, customer, userID, now().UTC(), "")
+	res, err := NewReleaseRemovedUserHandler(store).Handle(ctx, ReleaseRemovedUser{CompanyID: companyID, Customer: customer, UserID: userID, At: now().UTC()})
 	if err != nil {
 		return 0, err
 	}
 	return max(pos, res), nil
-}
-
-// systemActor is the actor of what smsinbox itself records.
-const systemActor = "system"
-
-// ReleaseRemovedUser unassigns the thread of companyID and customer if it is
-// assigned to userID, who was removed from the company, at the time at;
-// causedBy is the removal event's ID ("" when none). It records nothing when
-// the thread has another assignee or none, so it may run again.
-func ReleaseRemovedUser(ctx context.Context, store eventstore.Store, companyID string, customer phone.Number, userID string, at time.Time, causedBy string) (eventstore.Position, error) {
-	cmd := conversation.ReleaseRemovedUser{UserID: userID, At: at}
-	meta := eventstore.Metadata{Actor: systemActor, CausationID: causedBy}
-	res, err := Execute(ctx, store, conversationDecider, conversation.StreamID(companyID, customer), conversation.Command(cmd), meta)
-	if err != nil {
-		return 0, fmt.Errorf("release the thread of removed user %s: %w", userID, err)
-	}
-	return res.Position, nil
 }

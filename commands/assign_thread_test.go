@@ -54,8 +54,7 @@ func TestAssignRacingTheAssigneesRemoval(t *testing.T) {
 	if _, err := commands.Execute(ctx, h.store, conversationDecider, stream, conversation.Command(open), eventstore.Metadata{}); err != nil {
 		t.Fatal(err)
 	}
-	remove := commands.NewRemoveUserHandler(h.store)
-	remove.Now = fixedClock(&h.now)
+	remove := commands.NewRemoveUserHandler(h.store, fixedClock(&h.now))
 	racing := &beforeAppendStore{Store: h.store, stream: stream, hook: func() {
 		if _, err := remove.Handle(ctx, commands.RemoveUser{CompanyID: co, UserID: ann.ID}); err != nil {
 			t.Errorf("remove: %v", err)
@@ -101,7 +100,5 @@ func TestAssignRacingTheAssigneesRemoval(t *testing.T) {
 }
 
 func assignThread(store eventstore.Store, now *time.Time) *commands.AssignThreadHandler {
-	h := commands.NewAssignThreadHandler(store)
-	h.Now = fixedClock(now)
-	return h
+	return commands.NewAssignThreadHandler(store, fixedClock(now))
 }

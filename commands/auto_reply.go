@@ -40,7 +40,7 @@ func companyState(ctx context.Context, store eventstore.Store, cache *CompanySta
 // texts at once get one reply. A company whose auto-reply is off reads
 // nothing more (row 1). It answers the position of what it queued (0 when
 // nothing).
-func (h ReceiveInbound) autoReply(ctx context.Context, sid, body, optOutType, companyID string, customer phone.Number, now time.Time) (eventstore.Position, error) {
+func (h *ReceiveInboundHandler) autoReply(ctx context.Context, sid, body, optOutType, companyID string, customer phone.Number, now time.Time) (eventstore.Position, error) {
 	co, err := companyState(ctx, h.Store, h.Companies, companyID)
 	if errors.Is(err, company.ErrCompanyNotFound) {
 		return 0, nil // an orphan claim: no company to answer for

@@ -78,11 +78,11 @@ func TestAutoReplyOnceForTextsAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	settings := commands.Settings{Store: e.store, Now: fixedClock(&e.now)}
-	if _, _, err := settings.SetAutoReply(context.Background(), e.company, "user:admin", closed); err != nil {
+	set := commands.NewSetAutoReplyHandler(e.store, fixedClock(&e.now))
+	if _, err := set.Handle(context.Background(), commands.SetAutoReply{CompanyID: e.company, Settings: closed, Actor: "user:admin"}); err != nil {
 		t.Fatal(err)
 	}
-	inbound := e.inbound
+	inbound := *e.inbound
 	inbound.Store = &meetingStore{Store: e.store, met: make(chan struct{})}
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

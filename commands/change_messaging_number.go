@@ -22,13 +22,12 @@ type ChangeMessagingNumber struct {
 // ChangeMessagingNumberHandler changes companies' messaging numbers.
 type ChangeMessagingNumberHandler struct {
 	store eventstore.Store
-	// Now is the clock (time.Now); tests may replace it.
-	Now func() time.Time
+	now   func() time.Time
 }
 
 // NewChangeMessagingNumberHandler returns a handler that records in store.
-func NewChangeMessagingNumberHandler(store eventstore.Store) *ChangeMessagingNumberHandler {
-	return &ChangeMessagingNumberHandler{store: store, Now: time.Now}
+func NewChangeMessagingNumberHandler(store eventstore.Store, now func() time.Time) *ChangeMessagingNumberHandler {
+	return &ChangeMessagingNumberHandler{store: store, now: now}
 }
 
 // Handle claims the new number for the company (company.ErrNumberTaken if
@@ -37,7 +36,7 @@ func NewChangeMessagingNumberHandler(store eventstore.Store) *ChangeMessagingNum
 // company's and keeps routing inbound texts to it. The current number
 // records nothing.
 func (h *ChangeMessagingNumberHandler) Handle(ctx context.Context, cmd ChangeMessagingNumber) (CompanyResult, error) {
-	at := h.Now().UTC()
+	at := h.now().UTC()
 	doing := "change messaging number of " + cmd.CompanyID
 	s, err := LoadCompany(ctx, h.store, cmd.CompanyID)
 	if err != nil {

@@ -51,19 +51,18 @@ type ChangeThread struct {
 // ChangeThreadHandler runs read / unread / archive / unarchive.
 type ChangeThreadHandler struct {
 	store eventstore.Store
-	// Now is the clock (time.Now); tests may replace it.
-	Now func() time.Time
+	now   func() time.Time
 }
 
 // NewChangeThreadHandler returns a handler that records in store.
-func NewChangeThreadHandler(store eventstore.Store) *ChangeThreadHandler {
-	return &ChangeThreadHandler{store: store, Now: time.Now}
+func NewChangeThreadHandler(store eventstore.Store, now func() time.Time) *ChangeThreadHandler {
+	return &ChangeThreadHandler{store: store, now: now}
 }
 
 // Handle applies the action to the thread of the company and customer and
 // returns the position to wait for.
 func (h *ChangeThreadHandler) Handle(ctx context.Context, c ChangeThread) (eventstore.Position, error) {
-	at := h.Now().UTC()
+	at := h.now().UTC()
 	var cmd conversation.Command
 	switch action := c.Action; action {
 	case MarkRead:

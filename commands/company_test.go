@@ -65,12 +65,11 @@ func newHandlers(t *testing.T) *handlers { return handlersOn(newStore(t)) }
 // handlersOn are the company use cases on store.
 func handlersOn(store eventstore.Store) *handlers {
 	h := &handlers{store: store, now: t0, ids: &seqIDs{}}
-	h.create = commands.NewCreateCompanyHandler(h.store, h.ids)
-	h.update = commands.NewUpdateCompanyHandler(h.store)
-	h.change = commands.NewChangeMessagingNumberHandler(h.store)
-	h.add = commands.NewAddUserHandler(h.store, h.ids)
 	clock := fixedClock(&h.now)
-	h.create.Now, h.update.Now, h.change.Now, h.add.Now = clock, clock, clock, clock
+	h.create = commands.NewCreateCompanyHandler(h.store, clock, h.ids)
+	h.update = commands.NewUpdateCompanyHandler(h.store, clock)
+	h.change = commands.NewChangeMessagingNumberHandler(h.store, clock)
+	h.add = commands.NewAddUserHandler(h.store, clock, h.ids)
 	return h
 }
 
@@ -378,7 +377,7 @@ func TestConcurrentCreatesOfOneNumber(t *testing.T) {
 	const n = 12
 	// Every creator has read the empty number stream before any appends.
 	racing := &barrierStore{Store: h.store, stream: company.NumberStreamID(numA), n: n, open: make(chan struct{})}
-	h.create = commands.NewCreateCompanyHandler(racing, h.ids)
+	h.create = commands.NewCreateCompanyHandler(racing, time.Now, h.ids)
 	var wg sync.WaitGroup
 	results := make([]commands.CompanyResult, n)
 	errs := make([]error, n)

@@ -30,14 +30,15 @@ var cust = phone.MustParse("+1 312 555 0111", "")
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-// textLog is a TextQueue that records what it is asked to queue.
+// textLog is a QueueAutomatedText handler that records what it is asked
+// to queue.
 type textLog struct {
 	mu    sync.Mutex
-	texts []commands.AutomatedText
+	texts []commands.QueueAutomatedText
 	fail  error
 }
 
-func (l *textLog) queue(_ context.Context, t commands.AutomatedText) (eventstore.Position, error) {
+func (l *textLog) Handle(_ context.Context, t commands.QueueAutomatedText) (eventstore.Position, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.fail != nil {
@@ -63,8 +64,8 @@ type consentEnv struct {
 	pool    *pgxpool.Pool // the store's database, for newConsentEnvOnPostgres only
 	company string
 	texts   *textLog
-	inbound commands.ReceiveInbound
-	form    commands.SubmitFormHandler
+	inbound *commands.ReceiveInboundHandler
+	form    *commands.SubmitFormHandler
 	n       int
 }
 
@@ -91,12 +92,12 @@ func consentEnvOn(t *testing.T, store eventstore.Store) *consentEnv {
 	clock := fixedClock(&h.now)
 	e := &consentEnv{handlers: h, texts: &textLog{}}
 	e.company = h.mustCreate(t, "Acme", numA).Company.ID
-	e.inbound = commands.ReceiveInbound{Store: store, Now: clock, Logger: discard(),
+	e.inbound = commands.NewReceiveInboundHandler(commands.ReceiveInboundDeps{Store: store, Now: clock, Logger: discard(),
 		Route: func(ctx context.Context, n phone.Number) (string, bool, error) {
 			return commands.RouteNumber(ctx, store, n)
 		},
-		Texts: e.texts.queue}
-	e.form = commands.SubmitFormHandler{Store: store, Now: clock, Texts: e.texts.queue}
+		Texts: e.texts, CancelUnsent: commands.NewCancelUnsentHandler(store)})
+	e.form = commands.NewSubmitFormHandler(store, clock, e.texts)
 	return e
 }
 
@@ -465,7 +466,7 @@ func TestNumberChangeVoidsConsent(t *testing.T) {
 	// The reactor's void, twice (redelivery): one ConsentVoided at the change's time.
 	e.now = e.now.Add(time.Hour)
 	for range 2 {
-		if _, err := commands.VoidConsentOnNumberChange(context.Background(), e.store, change, rec, cust); err != nil {
+		if _, err := commands.NewVoidConsentOnNumberChangeHandler(e.store).Handle(context.Background(), commands.VoidConsentOnNumberChange{Change: change, CausedBy: rec.ID, Customer: cust}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -487,7 +488,7 @@ func TestNumberChangeVoidsConsent(t *testing.T) {
 	e.changeNumber(t, numC)
 	e.text(t, numC, "hello", "") // any command voids a consent on a former number
 	e.submit(t, true)
-	if _, err := commands.VoidConsentOnNumberChange(context.Background(), e.store, change, rec, cust); err != nil {
+	if _, err := commands.NewVoidConsentOnNumberChangeHandler(e.store).Handle(context.Background(), commands.VoidConsentOnNumberChange{Change: change, CausedBy: rec.ID, Customer: cust}); err != nil {
 		t.Fatal(err)
 	}
 	if got := e.types(t); got != "ConsentRequested ConsentConfirmed ConsentVoided ConsentVoided ConsentRequested" {
@@ -670,9 +671,9 @@ func TestRecordCarrierOptOut(t *testing.T) {
 	texts := len(e.texts.kinds())
 	e.now = e.now.Add(time.Minute)
 	ref := commands.MessageRef{CompanyID: e.company, Customer: cust, MessageID: uuid.New()}
-	clock := fixedClock(&e.now)
+	optOut := commands.NewRecordCarrierOptOutHandler(e.store, fixedClock(&e.now))
 	for range 2 { // the sender's retry records nothing new
-		if _, err := commands.RecordCarrierOptOut(ctx, e.store, clock, ref, numA, twilio.OptedOutCode); err != nil {
+		if _, err := optOut.Handle(ctx, commands.RecordCarrierOptOut{MessageRef: ref, From: numA, ErrorCode: twilio.OptedOutCode}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -705,7 +706,7 @@ func TestRecordCarrierOptOut(t *testing.T) {
 	// START restores consent; the old refusal, recorded again, changes nothing.
 	e.now = e.now.Add(time.Minute)
 	e.text(t, numA, "START", "")
-	if _, err := commands.RecordCarrierOptOut(ctx, e.store, clock, ref, numA, twilio.OptedOutCode); err != nil {
+	if _, err := optOut.Handle(ctx, commands.RecordCarrierOptOut{MessageRef: ref, From: numA, ErrorCode: twilio.OptedOutCode}); err != nil {
 		t.Fatal(err)
 	}
 	if s := e.state(t); s.Status != consent.StatusYes {
@@ -715,7 +716,7 @@ func TestRecordCarrierOptOut(t *testing.T) {
 	before := e.types(t)
 	e.changeNumber(t, numB)
 	former := commands.MessageRef{CompanyID: e.company, Customer: cust, MessageID: uuid.New()}
-	if _, err := commands.RecordCarrierOptOut(ctx, e.store, clock, former, numA, twilio.OptedOutCode); err != nil {
+	if _, err := optOut.Handle(ctx, commands.RecordCarrierOptOut{MessageRef: former, From: numA, ErrorCode: twilio.OptedOutCode}); err != nil {
 		t.Fatal(err)
 	}
 	if got := e.types(t); got != before {

@@ -8,34 +8,10 @@ import (
 
 	"github.com/smsinbox/smsinbox/domain/consent"
 	"github.com/smsinbox/smsinbox/domain/eventstore"
-	"github.com/smsinbox/smsinbox/domain/phone"
 )
 
 // AppAutomated is the app of every automated text.
 const AppAutomated = "automated"
-
-// AutomatedText is an automated text that a consent event calls for
-// (consent.Change.AutomatedText), ready to queue.
-type AutomatedText struct {
-	CompanyID string
-	Customer  phone.Number
-	Kind      consent.AutomatedText
-	Body      string
-	// Hidden: not shown in the thread nor its export (the opt-out
-	// confirmation); the audit shows it.
-	Hidden bool
-	// MessageID is AutomatedMessageID of the consent event: the same for
-	// every attempt, so a retry queues nothing twice.
-	MessageID uuid.UUID
-	// ConsentEventID is the event that called for the text.
-	ConsentEventID uuid.UUID
-	// CorrelationID ties the text to its cause (the inbound MessageSid).
-	CorrelationID string
-}
-
-// TextQueue queues an automated text for sending (recorded first, then sent
-// by the outbound sender). Queuing the same MessageID again records nothing.
-type TextQueue func(ctx context.Context, t AutomatedText) (eventstore.Position, error)
 
 var automatedMessageNamespace = uuid.MustParse("b3f0f5a2-5d55-4c1e-9a53-4f4f0f6d2b61")
 
@@ -47,14 +23,14 @@ func AutomatedMessageID(consentEventID uuid.UUID) uuid.UUID {
 }
 
 // automatedTexts are the texts that records call for, in order.
-func automatedTexts(records []consentRecord, correlationID string) []AutomatedText {
-	var out []AutomatedText
+func automatedTexts(records []consentRecord, correlationID string) []QueueAutomatedText {
+	var out []QueueAutomatedText
 	for _, r := range records {
 		c := r.Event.Base()
 		if c.AutomatedText == consent.TextNone || c.AutomatedText == "" || c.AutomatedTextBody == "" {
 			continue
 		}
-		out = append(out, AutomatedText{
+		out = append(out, QueueAutomatedText{
 			CompanyID: c.CompanyID, Customer: c.CustomerPhone, Kind: c.AutomatedText, Body: c.AutomatedTextBody,
 			Hidden: !c.AutomatedText.ShownInThread(), MessageID: AutomatedMessageID(r.ID), ConsentEventID: r.ID,
 			CorrelationID: correlationID,
@@ -65,7 +41,7 @@ func automatedTexts(records []consentRecord, correlationID string) []AutomatedTe
 
 // queueTexts queues texts in order and returns the last position (from when
 // nothing was queued).
-func queueTexts(ctx context.Context, queue TextQueue, texts []AutomatedText, from eventstore.Position) (eventstore.Position, error) {
+func queueTexts(ctx context.Context, queue Handler[QueueAutomatedText, eventstore.Position], texts []QueueAutomatedText, from eventstore.Position) (eventstore.Position, error) {
 	pos := from
 	if len(texts) == 0 {
 		return pos, nil
@@ -74,7 +50,7 @@ func queueTexts(ctx context.Context, queue TextQueue, texts []AutomatedText, fro
 		return pos, fmt.Errorf("no text queue to send %d automated text(s)", len(texts))
 	}
 	for _, t := range texts {
-		p, err := queue(ctx, t)
+		p, err := queue.Handle(ctx, t)
 		if err != nil {
 			return pos, fmt.Errorf("queue %s %s: %w", t.Kind, t.MessageID, err)
 		}

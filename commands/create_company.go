@@ -28,21 +28,20 @@ type CreateCompany struct {
 type CreateCompanyHandler struct {
 	store eventstore.Store
 	ids   IDSource
-	// Now is the clock (time.Now); tests may replace it.
-	Now func() time.Time
+	now   func() time.Time
 }
 
 // NewCreateCompanyHandler returns a handler that records in store and makes
 // company IDs with ids.
-func NewCreateCompanyHandler(store eventstore.Store, ids IDSource) *CreateCompanyHandler {
-	return &CreateCompanyHandler{store: store, ids: ids, Now: time.Now}
+func NewCreateCompanyHandler(store eventstore.Store, now func() time.Time, ids IDSource) *CreateCompanyHandler {
+	return &CreateCompanyHandler{store: store, ids: ids, now: now}
 }
 
 // Handle creates the company under a new ID: it checks the command, claims
 // the messaging number (company.ErrNumberTaken if another company owns it),
 // then records CompanyCreated. Position is that event's.
 func (h *CreateCompanyHandler) Handle(ctx context.Context, cmd CreateCompany) (CompanyResult, error) {
-	at := h.Now().UTC()
+	at := h.now().UTC()
 	create := company.CreateCompany{
 		CompanyID:       h.ids.NewID(),
 		Name:            cmd.Name,

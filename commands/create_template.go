@@ -27,19 +27,18 @@ type TemplateCreated struct {
 // CreateTemplateHandler saves new templates.
 type CreateTemplateHandler struct {
 	store eventstore.Store
-	// Now is the clock (time.Now); tests may replace it.
-	Now func() time.Time
+	now   func() time.Time
 }
 
 // NewCreateTemplateHandler returns a handler that records in store.
-func NewCreateTemplateHandler(store eventstore.Store) *CreateTemplateHandler {
-	return &CreateTemplateHandler{store: store, Now: time.Now}
+func NewCreateTemplateHandler(store eventstore.Store, now func() time.Time) *CreateTemplateHandler {
+	return &CreateTemplateHandler{store: store, now: now}
 }
 
 // Handle saves the template under a new ID.
 func (h *CreateTemplateHandler) Handle(ctx context.Context, cmd CreateTemplate) (TemplateCreated, error) {
 	id := uuid.Must(uuid.NewV7())
-	create := template.Create{TemplateID: id, CompanyID: cmd.CompanyID, Name: cmd.Name, Body: cmd.Body, At: h.Now().UTC()}
+	create := template.Create{TemplateID: id, CompanyID: cmd.CompanyID, Name: cmd.Name, Body: cmd.Body, At: h.now().UTC()}
 	pos, err := saveTemplate(ctx, h.store, cmd.CompanyID, create, cmd.Actor)
 	return TemplateCreated{ID: id, Position: pos}, err
 }

@@ -21,16 +21,15 @@ type DeleteTemplate struct {
 // DeleteTemplateHandler removes templates.
 type DeleteTemplateHandler struct {
 	store eventstore.Store
-	// Now is the clock (time.Now); tests may replace it.
-	Now func() time.Time
+	now   func() time.Time
 }
 
 // NewDeleteTemplateHandler returns a handler that records in store.
-func NewDeleteTemplateHandler(store eventstore.Store) *DeleteTemplateHandler {
-	return &DeleteTemplateHandler{store: store, Now: time.Now}
+func NewDeleteTemplateHandler(store eventstore.Store, now func() time.Time) *DeleteTemplateHandler {
+	return &DeleteTemplateHandler{store: store, now: now}
 }
 
 // Handle removes the template.
 func (h *DeleteTemplateHandler) Handle(ctx context.Context, cmd DeleteTemplate) (eventstore.Position, error) {
-	return saveTemplate(ctx, h.store, cmd.CompanyID, template.Delete{TemplateID: cmd.TemplateID, CompanyID: cmd.CompanyID, At: h.Now().UTC()}, cmd.Actor)
+	return saveTemplate(ctx, h.store, cmd.CompanyID, template.Delete{TemplateID: cmd.TemplateID, CompanyID: cmd.CompanyID, At: h.now().UTC()}, cmd.Actor)
 }

@@ -33,20 +33,19 @@ type IssueAppKeyResult struct {
 type IssueAppKeyHandler struct {
 	store eventstore.Store
 	ids   IDSource
-	// Now is the clock (time.Now); tests may replace it.
-	Now func() time.Time
+	now   func() time.Time
 }
 
 // NewIssueAppKeyHandler returns a handler that records in store and makes
 // key IDs and secrets with ids.
-func NewIssueAppKeyHandler(store eventstore.Store, ids IDSource) *IssueAppKeyHandler {
-	return &IssueAppKeyHandler{store: store, ids: ids, Now: time.Now}
+func NewIssueAppKeyHandler(store eventstore.Store, now func() time.Time, ids IDSource) *IssueAppKeyHandler {
+	return &IssueAppKeyHandler{store: store, ids: ids, now: now}
 }
 
 // Handle records AppKeyIssued with the new secret's company.HashToken.
 func (h *IssueAppKeyHandler) Handle(ctx context.Context, cmd IssueAppKey) (IssueAppKeyResult, error) {
 	key := company.AppKeyPrefix + strings.TrimPrefix(h.ids.NewToken(), company.TokenPrefix)
-	issue := company.IssueAppKey{KeyID: h.ids.NewID(), App: cmd.App, TokenHash: company.HashToken(key), At: h.Now().UTC()}
+	issue := company.IssueAppKey{KeyID: h.ids.NewID(), App: cmd.App, TokenHash: company.HashToken(key), At: h.now().UTC()}
 	res, err := Execute(ctx, h.store, companyDecider, company.StreamID(cmd.CompanyID), company.Command(issue), actorOr(cmd.Actor))
 	if err != nil {
 		return IssueAppKeyResult{}, failed("issue an app key to company "+cmd.CompanyID, err)

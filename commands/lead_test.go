@@ -34,7 +34,7 @@ func TestFormsCreateThenUpdateTheLead(t *testing.T) {
 		t.Fatalf("lead stream %v", got)
 	}
 	// The dashboard cannot create a second lead.
-	h := commands.CreateLeadHandler{Store: e.store, Now: func() time.Time { return t0 }}
+	h := commands.NewCreateLeadHandler(e.store, func() time.Time { return t0 })
 	_, err := h.Handle(context.Background(), commands.CreateLead{CompanyID: e.company, Phone: cust,
 		FirstName: "Ann", LastName: "Lee", Email: "ann@example.com", Actor: "user:u1"})
 	if !errors.Is(err, lead.ErrLeadExists) {
@@ -54,7 +54,7 @@ func TestFormsCreateThenUpdateTheLead(t *testing.T) {
 
 func TestCreateLeadFieldErrors(t *testing.T) {
 	e := newConsentEnv(t)
-	h := commands.CreateLeadHandler{Store: e.store, Now: func() time.Time { return t0 }}
+	h := commands.NewCreateLeadHandler(e.store, func() time.Time { return t0 })
 	_, err := h.Handle(context.Background(), commands.CreateLead{CompanyID: e.company, Phone: cust,
 		FirstName: "", LastName: "Lee", Email: "nope", Actor: "user:u1"})
 	var fe lead.FieldErrors

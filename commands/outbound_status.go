@@ -35,11 +35,19 @@ type StatusCallback struct {
 	MessageID uuid.UUID
 }
 
-// RecordStatusCallback records a Twilio status callback
-// (POST /webhooks/twilio/status).
-type RecordStatusCallback struct {
-	Store eventstore.Store
-	Now   func() time.Time
+// RecordStatusCallbackHandler records Twilio's status callbacks
+// (POST /webhooks/twilio/status). Its command is a StatusCallback.
+type RecordStatusCallbackHandler struct {
+	store eventstore.Store
+	now   func() time.Time
+	// sent records the SID of a callback that names a message whose answer
+	// to the send was never seen.
+	sent *RecordSendResultHandler
+}
+
+// NewRecordStatusCallbackHandler returns a handler that records in store.
+func NewRecordStatusCallbackHandler(store eventstore.Store, now func() time.Time) *RecordStatusCallbackHandler {
+	return &RecordStatusCallbackHandler{store: store, now: now, sent: NewRecordSendResultHandler(store, now)}
 }
 
 // Handle finds the message by its SID through the SID index
@@ -56,26 +64,26 @@ type RecordStatusCallback struct {
 // would have been (RecordSendResult: the SID, the index, kept callbacks),
 // which settles an unknown outcome; then its status is applied. A reference
 // that names no message of that conversation falls back to the SID index.
-func (h RecordStatusCallback) Handle(ctx context.Context, sc StatusCallback) (eventstore.Position, error) {
+func (h *RecordStatusCallbackHandler) Handle(ctx context.Context, sc StatusCallback) (eventstore.Position, error) {
 	if pos, ok, err := h.byReference(ctx, sc); ok || err != nil {
 		return pos, err
 	}
-	at := h.Now().UTC()
+	at := h.now().UTC()
 	stream := conversation.SIDStreamID(sc.MessageSID)
 	kept := conversation.StatusCallbackKept{TwilioSID: sc.MessageSID, TwilioStatus: sc.MessageStatus,
 		ErrorCode: sc.ErrorCode, ErrorMessage: sc.ErrorMessage, At: at}
 	for attempt := 1; ; attempt++ {
-		idx, _, _, err := Load(ctx, h.Store, sidDecider, stream)
+		idx, _, _, err := Load(ctx, h.store, sidDecider, stream)
 		if err != nil {
 			return 0, err
 		}
 		if idx.Assigned {
 			ref := MessageRef{CompanyID: idx.Thread.CompanyID, Customer: idx.Thread.CustomerPhone, MessageID: idx.MessageID}
-			return applyStatus(ctx, h.Store, ref, kept)
+			return applyStatus(ctx, h.store, ref, kept)
 		}
 		keep := conversation.KeepCallback{TwilioSID: kept.TwilioSID, TwilioStatus: kept.TwilioStatus,
 			ErrorCode: kept.ErrorCode, ErrorMessage: kept.ErrorMessage, At: at}
-		res, err := Execute(ctx, h.Store, sidDecider, stream, conversation.SIDCommand(keep),
+		res, err := Execute(ctx, h.store, sidDecider, stream, conversation.SIDCommand(keep),
 			eventstore.Metadata{Actor: ActorTwilio, CorrelationID: sc.MessageSID})
 		if errors.Is(err, conversation.ErrSIDAssigned) && attempt < maxAttempts {
 			continue // assigned meanwhile: apply it now
@@ -89,7 +97,7 @@ func (h RecordStatusCallback) Handle(ctx context.Context, sc StatusCallback) (ev
 
 // byReference applies a callback whose URL names its message; ok is false
 // when it names none that the conversation holds with that SID or none.
-func (h RecordStatusCallback) byReference(ctx context.Context, sc StatusCallback) (eventstore.Position, bool, error) {
+func (h *RecordStatusCallbackHandler) byReference(ctx context.Context, sc StatusCallback) (eventstore.Position, bool, error) {
 	if sc.CompanyID == "" || sc.MessageID == uuid.Nil {
 		return 0, false, nil
 	}
@@ -98,7 +106,7 @@ func (h RecordStatusCallback) byReference(ctx context.Context, sc StatusCallback
 		return 0, false, nil
 	}
 	ref := MessageRef{CompanyID: sc.CompanyID, Customer: customer, MessageID: sc.MessageID}
-	m, err := LoadOutbound(ctx, h.Store, ref)
+	m, err := LoadOutbound(ctx, h.store, ref)
 	if errors.Is(err, conversation.ErrMessageNotFound) {
 		return 0, false, nil
 	}
@@ -109,13 +117,13 @@ func (h RecordStatusCallback) byReference(ctx context.Context, sc StatusCallback
 		return 0, false, nil
 	}
 	kept := conversation.StatusCallbackKept{TwilioSID: sc.MessageSID, TwilioStatus: sc.MessageStatus,
-		ErrorCode: sc.ErrorCode, ErrorMessage: sc.ErrorMessage, At: h.Now().UTC()}
+		ErrorCode: sc.ErrorCode, ErrorMessage: sc.ErrorMessage, At: h.now().UTC()}
 	var pos eventstore.Position
 	if m.SID == "" {
-		if pos, err = RecordSendResult(ctx, h.Store, h.Now, ref, sc.MessageSID, "", 0); err != nil {
+		if pos, err = h.sent.Handle(ctx, RecordSendResult{MessageRef: ref, SID: sc.MessageSID}); err != nil {
 			return 0, true, err
 		}
 	}
-	p, err := applyStatus(ctx, h.Store, ref, kept)
+	p, err := applyStatus(ctx, h.store, ref, kept)
 	return max(pos, p), true, err
 }

@@ -52,12 +52,12 @@ func (e *outboundEnv) consentTo(t *testing.T, yes bool) {
 	}
 }
 
-func (e *outboundEnv) request(id uuid.UUID, automated bool) commands.OutboundRequest {
+func (e *outboundEnv) request(id uuid.UUID, automated bool) commands.QueueOutbound {
 	app := commands.AppDashboard
 	if automated {
 		app = "automated"
 	}
-	return commands.OutboundRequest{CompanyID: e.companyID, Customer: outCustomer, Body: "hello", App: app,
+	return commands.QueueOutbound{CompanyID: e.companyID, Customer: outCustomer, Body: "hello", App: app,
 		Automated: automated, MessageID: id, Actor: "user:1"}
 }
 
@@ -72,7 +72,7 @@ func (e *outboundEnv) start(ctx context.Context, now func() time.Time, id uuid.U
 	if err != nil {
 		return false, err
 	}
-	ev, err := commands.StartSend(ctx, e.store, now, e.ref(id), checks)
+	ev, err := commands.NewStartSendHandler(e.store, now).Handle(ctx, commands.StartSend{MessageRef: e.ref(id), Checks: checks})
 	_, ok := ev.(conversation.OutboundSendAttempted)
 	return ok, err
 }
@@ -102,11 +102,11 @@ func TestQueueOutboundNeedsConsentForStaff(t *testing.T) {
 	e := newOutboundEnv(t)
 	ctx := context.Background()
 	id := uuid.New()
-	if _, err := commands.QueueOutbound(ctx, e.store, e.clock(), e.request(id, false)); !errors.Is(err, consent.ErrConsentRequired) {
+	if _, err := commands.NewQueueOutboundHandler(e.store, e.clock()).Handle(ctx, e.request(id, false)); !errors.Is(err, consent.ErrConsentRequired) {
 		t.Fatalf("no consent: %v", err)
 	}
 	e.consentTo(t, false)
-	if _, err := commands.QueueOutbound(ctx, e.store, e.clock(), e.request(id, false)); !errors.Is(err, consent.ErrConsentRequired) {
+	if _, err := commands.NewQueueOutboundHandler(e.store, e.clock()).Handle(ctx, e.request(id, false)); !errors.Is(err, consent.ErrConsentRequired) {
 		t.Fatalf("pending: %v", err)
 	}
 	if got := e.types(t); len(got) != 0 {
@@ -114,16 +114,16 @@ func TestQueueOutboundNeedsConsentForStaff(t *testing.T) {
 	}
 	// Automated texts go out whatever the consent.
 	auto := uuid.New()
-	if _, err := commands.QueueOutbound(ctx, e.store, e.clock(), e.request(auto, true)); err != nil {
+	if _, err := commands.NewQueueOutboundHandler(e.store, e.clock()).Handle(ctx, e.request(auto, true)); err != nil {
 		t.Fatal(err)
 	}
 	e.consentTo(t, true)
-	pos, err := commands.QueueOutbound(ctx, e.store, e.clock(), e.request(id, false))
+	pos, err := commands.NewQueueOutboundHandler(e.store, e.clock()).Handle(ctx, e.request(id, false))
 	if err != nil || pos == 0 {
 		t.Fatalf("yes: %d %v", pos, err)
 	}
 	// A retry records nothing and answers the stream's position.
-	again, err := commands.QueueOutbound(ctx, e.store, e.clock(), e.request(id, false))
+	again, err := commands.NewQueueOutboundHandler(e.store, e.clock()).Handle(ctx, e.request(id, false))
 	if err != nil || again != pos {
 		t.Fatalf("retry: %d %v, want %d", again, err, pos)
 	}
@@ -139,10 +139,10 @@ func TestQueueOutboundNeedsConsentForStaff(t *testing.T) {
 	if _, err := e.change.Handle(ctx, commands.ChangeMessagingNumber{CompanyID: e.companyID, MessagingNumber: numB}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := commands.QueueOutbound(ctx, e.store, e.clock(), e.request(uuid.New(), false)); !errors.Is(err, consent.ErrConsentRequired) {
+	if _, err := commands.NewQueueOutboundHandler(e.store, e.clock()).Handle(ctx, e.request(uuid.New(), false)); !errors.Is(err, consent.ErrConsentRequired) {
 		t.Fatalf("after a number change: %v", err)
 	}
-	if _, err := commands.QueueOutbound(ctx, e.store, e.clock(), commands.OutboundRequest{CompanyID: "nope", Customer: outCustomer, Body: "x", App: "a", MessageID: uuid.New()}); err == nil {
+	if _, err := commands.NewQueueOutboundHandler(e.store, e.clock()).Handle(ctx, commands.QueueOutbound{CompanyID: "nope", Customer: outCustomer, Body: "x", App: "a", MessageID: uuid.New()}); err == nil {
 		t.Fatal("a text for a company that does not exist")
 	}
 }
@@ -154,7 +154,7 @@ func TestQueueOutboundConcurrentRetries(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
-			if _, err := commands.QueueOutbound(context.Background(), e.store, e.clock(), e.request(id, true)); err != nil {
+			if _, err := commands.NewQueueOutboundHandler(e.store, e.clock()).Handle(context.Background(), e.request(id, true)); err != nil {
 				t.Error(err)
 			}
 		})
@@ -169,7 +169,7 @@ func TestSendSteps(t *testing.T) {
 	e := newOutboundEnv(t)
 	ctx := context.Background()
 	id := uuid.New()
-	if _, err := commands.QueueOutbound(ctx, e.store, e.clock(), e.request(id, true)); err != nil {
+	if _, err := commands.NewQueueOutboundHandler(e.store, e.clock()).Handle(ctx, e.request(id, true)); err != nil {
 		t.Fatal(err)
 	}
 	now := e.clock()
@@ -181,17 +181,17 @@ func TestSendSteps(t *testing.T) {
 	if ok, err := e.start(ctx, now, id); err != nil || ok {
 		t.Fatalf("second start: %v %v", ok, err)
 	}
-	if _, err := commands.DeferSend(ctx, e.store, now, e.ref(id), commands.Deferral{HTTPStatus: 503, Reason: "Twilio answered 503"}, conversation.RetryPolicy{}); err != nil {
+	if _, err := commands.NewDeferSendHandler(e.store, now).Handle(ctx, commands.DeferSend{MessageRef: e.ref(id), HTTPStatus: 503, Reason: "Twilio answered 503", Policy: conversation.RetryPolicy{}}); err != nil {
 		t.Fatal(err)
 	}
 	if ok, err := e.start(ctx, now, id); err != nil || !ok {
 		t.Fatalf("start after a deferral: %v %v", ok, err)
 	}
-	if _, err := commands.RecordSendResult(ctx, e.store, now, e.ref(id), "SM1", "queued", 0); err != nil {
+	if _, err := commands.NewRecordSendResultHandler(e.store, now).Handle(ctx, commands.RecordSendResult{MessageRef: e.ref(id), SID: "SM1", TwilioStatus: "queued"}); err != nil {
 		t.Fatal(err)
 	}
 	// A sender that stopped half-way does it again: nothing new.
-	if _, err := commands.RecordSendResult(ctx, e.store, now, e.ref(id), "SM1", "", 0); err != nil {
+	if _, err := commands.NewRecordSendResultHandler(e.store, now).Handle(ctx, commands.RecordSendResult{MessageRef: e.ref(id), SID: "SM1", TwilioStatus: ""}); err != nil {
 		t.Fatal(err)
 	}
 	if ok, err := e.start(ctx, now, id); err != nil || ok {
@@ -214,9 +214,9 @@ func TestStatusCallbackBeforeAndAfterTheSID(t *testing.T) {
 	e := newOutboundEnv(t)
 	ctx := context.Background()
 	now := e.clock()
-	status := commands.RecordStatusCallback{Store: e.store, Now: now}
+	status := commands.NewRecordStatusCallbackHandler(e.store, now)
 	id := uuid.New()
-	if _, err := commands.QueueOutbound(ctx, e.store, now, e.request(id, true)); err != nil {
+	if _, err := commands.NewQueueOutboundHandler(e.store, now).Handle(ctx, e.request(id, true)); err != nil {
 		t.Fatal(err)
 	}
 	if ok, err := e.start(ctx, now, id); err != nil || !ok {
@@ -235,7 +235,7 @@ func TestStatusCallbackBeforeAndAfterTheSID(t *testing.T) {
 	if m := e.message(t, id); m.Status != conversation.StatusSending {
 		t.Fatalf("a kept callback changed the message: %+v", m)
 	}
-	if _, err := commands.RecordSendResult(ctx, e.store, now, e.ref(id), "SM1", "queued", 0); err != nil {
+	if _, err := commands.NewRecordSendResultHandler(e.store, now).Handle(ctx, commands.RecordSendResult{MessageRef: e.ref(id), SID: "SM1", TwilioStatus: "queued"}); err != nil {
 		t.Fatal(err)
 	}
 	if m := e.message(t, id); m.Status != conversation.StatusUndelivered || m.ErrorCode != 30003 {
@@ -271,16 +271,16 @@ func TestStatusCallbacksRaceTheSID(t *testing.T) {
 		ctx := context.Background()
 		now := e.clock()
 		id := uuid.New()
-		if _, err := commands.QueueOutbound(ctx, e.store, now, e.request(id, true)); err != nil {
+		if _, err := commands.NewQueueOutboundHandler(e.store, now).Handle(ctx, e.request(id, true)); err != nil {
 			t.Fatal(err)
 		}
 		if ok, err := e.start(ctx, now, id); err != nil || !ok {
 			t.Fatal(ok, err)
 		}
-		status := commands.RecordStatusCallback{Store: e.store, Now: now}
+		status := commands.NewRecordStatusCallbackHandler(e.store, now)
 		var wg sync.WaitGroup
 		wg.Go(func() {
-			if _, err := commands.RecordSendResult(ctx, e.store, now, e.ref(id), "SMrace", "queued", 0); err != nil {
+			if _, err := commands.NewRecordSendResultHandler(e.store, now).Handle(ctx, commands.RecordSendResult{MessageRef: e.ref(id), SID: "SMrace", TwilioStatus: "queued"}); err != nil {
 				t.Error(err)
 			}
 		})

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/smsinbox/smsinbox/domain/company"
 	"github.com/smsinbox/smsinbox/domain/consent"
 	"github.com/smsinbox/smsinbox/domain/conversation"
 	"github.com/smsinbox/smsinbox/domain/eventstore"
@@ -16,8 +17,9 @@ import (
 // AppDashboard is the app of a staff reply from the dashboard.
 const AppDashboard = "dashboard"
 
-// OutboundRequest is a text to send to a customer.
-type OutboundRequest struct {
+// QueueOutbound asks to send a text to a customer now: a staff reply
+// (POST /api/threads/{thread_id}/messages) or an automated text.
+type QueueOutbound struct {
 	CompanyID string
 	Customer  phone.Number
 	Body      string
@@ -72,7 +74,18 @@ func requireConsent(ctx context.Context, store eventstore.Store, companyID strin
 	return consent.RequireConsent(s, number)
 }
 
-// QueueOutbound records the message as queued in the conversation (status queued) and returns its position.
+// QueueOutboundHandler queues outbound texts.
+type QueueOutboundHandler struct {
+	store eventstore.Store
+	now   func() time.Time
+}
+
+// NewQueueOutboundHandler returns a handler that records in store.
+func NewQueueOutboundHandler(store eventstore.Store, now func() time.Time) *QueueOutboundHandler {
+	return &QueueOutboundHandler{store: store, now: now}
+}
+
+// Handle records the message as queued in the conversation (status queued) and returns its position.
 // Staff messages (Automated=false) require consent `yes` for (company, current messaging number, customer), decided from the
 // consent stream in the event store (commands.Load with the consent decider), else consent.ErrConsentRequired and nothing is recorded.
 // They leave now, so the conversation holds them to the recipient's quiet hours at now, narrowed by the company's own window
@@ -85,9 +98,26 @@ func requireConsent(ctx context.Context, store eventstore.Store, companyID strin
 // of a company with Messages off, and automated texts go out whatever it says
 // (a STOP must always be confirmed). Queuing a MessageID already recorded
 // records nothing and answers the stream's position.
-func QueueOutbound(ctx context.Context, store eventstore.Store, now func() time.Time, req OutboundRequest) (eventstore.Position, error) {
+func (h *QueueOutboundHandler) Handle(ctx context.Context, req QueueOutbound) (eventstore.Position, error) {
+	return recordText(ctx, h.store, h.now, req, "an outbound text", "queue text", func(co company.State) conversation.Command {
+		return conversation.QueueMessage{
+			MessageID: req.MessageID, CompanyID: req.CompanyID, CustomerPhone: req.Customer, From: co.MessagingNumber,
+			Body: req.Body, App: req.App, Automated: req.Automated, Hidden: req.Hidden, TemplateID: req.TemplateID,
+			QuietHours: co.QuietHours, SentBy: req.SentBy, At: h.now().UTC(),
+		}
+	})
+}
+
+// recordText is what queuing and scheduling a text share: it checks that
+// req names its company, customer and message (else "<what> needs ..."),
+// reads the company from its stream, requires consent yes for a staff text,
+// then runs the command that decide makes with the company on the
+// conversation (an error says "<doing> <message ID>") and answers
+// afterReply's position.
+func recordText(ctx context.Context, store eventstore.Store, now func() time.Time, req QueueOutbound, what, doing string,
+	decide func(company.State) conversation.Command) (eventstore.Position, error) {
 	if req.CompanyID == "" || req.Customer == "" || req.MessageID == uuid.Nil {
-		return 0, fmt.Errorf("%w: an outbound text needs a company, a customer and a message ID", conversation.ErrInvalidCommand)
+		return 0, fmt.Errorf("%w: %s needs a company, a customer and a message ID", conversation.ErrInvalidCommand, what)
 	}
 	co, err := LoadCompany(ctx, store, req.CompanyID)
 	if err != nil {
@@ -98,15 +128,10 @@ func QueueOutbound(ctx context.Context, store eventstore.Store, now func() time.
 			return 0, err
 		}
 	}
-	cmd := conversation.QueueMessage{
-		MessageID: req.MessageID, CompanyID: req.CompanyID, CustomerPhone: req.Customer, From: co.MessagingNumber,
-		Body: req.Body, App: req.App, Automated: req.Automated, Hidden: req.Hidden, TemplateID: req.TemplateID,
-		QuietHours: co.QuietHours, SentBy: req.SentBy, At: now().UTC(),
-	}
 	meta := eventstore.Metadata{Actor: req.Actor, CorrelationID: req.CorrelationID}
-	res, err := Execute(ctx, store, outboundDecider, conversation.StreamID(req.CompanyID, req.Customer), conversation.Command(cmd), meta)
+	res, err := Execute(ctx, store, outboundDecider, conversation.StreamID(req.CompanyID, req.Customer), decide(co), meta)
 	if err != nil {
-		return 0, fmt.Errorf("queue text %s: %w", req.MessageID, err)
+		return 0, fmt.Errorf("%s %s: %w", doing, req.MessageID, err)
 	}
 	return afterReply(ctx, store, now, req, res)
 }
@@ -115,7 +140,7 @@ func QueueOutbound(ctx context.Context, store eventstore.Store, now func() time.
 // scheduled) is recorded: when it assigned the thread to its sender and that
 // user was removed from the company meanwhile, the thread is released again
 // (see AssignThread).
-func afterReply(ctx context.Context, store eventstore.Store, now func() time.Time, req OutboundRequest, res Result[conversation.State, conversation.Event]) (eventstore.Position, error) {
+func afterReply(ctx context.Context, store eventstore.Store, now func() time.Time, req QueueOutbound, res Result[conversation.State, conversation.Event]) (eventstore.Position, error) {
 	for _, e := range res.Events {
 		if a, ok := e.(conversation.ThreadAssigned); ok {
 			return releaseIfRemoved(ctx, store, now, req.CompanyID, req.Customer, a.AssigneeID, res.Position)

@@ -21,9 +21,8 @@ import (
 // Router finds the company that owns a messaging number, current or former.
 type Router func(ctx context.Context, number phone.Number) (companyID string, found bool, err error)
 
-// ReceiveInbound records a text that Twilio delivered, then lets the
-// customer's consent decide on it and queues the automated texts it calls for.
-type ReceiveInbound struct {
+// ReceiveInboundDeps are what ReceiveInboundHandler works with.
+type ReceiveInboundDeps struct {
 	Store  eventstore.Store
 	Route  Router
 	Now    func() time.Time
@@ -31,7 +30,9 @@ type ReceiveInbound struct {
 	// Texts queues the automated texts of consent (confirmations, help
 	// reply). Without it none is queued and inbound texts that call for one
 	// fail (so that Twilio delivers them again once it is there).
-	Texts TextQueue
+	Texts Handler[QueueAutomatedText, eventstore.Position]
+	// CancelUnsent cancels the staff texts an opt-out stops.
+	CancelUnsent Handler[CancelUnsent, eventstore.Position]
 	// Companies caches company states for the auto-reply's look at the
 	// company's settings on every text (LoadCompany when nil).
 	Companies *CompanyStates
@@ -41,7 +42,19 @@ type ReceiveInbound struct {
 	HandOverWait time.Duration
 }
 
-// DefaultHandOverWait is ReceiveInbound.HandOverWait's default: below
+// ReceiveInboundHandler records a text that Twilio delivered, then lets the
+// customer's consent decide on it and queues the automated texts it calls
+// for (POST /webhooks/twilio/sms). Its command is an InboundText.
+type ReceiveInboundHandler struct {
+	ReceiveInboundDeps
+}
+
+// NewReceiveInboundHandler returns a handler that works with d.
+func NewReceiveInboundHandler(d ReceiveInboundDeps) *ReceiveInboundHandler {
+	return &ReceiveInboundHandler{ReceiveInboundDeps: d}
+}
+
+// DefaultHandOverWait is ReceiveInboundDeps.HandOverWait's default: below
 // Twilio's 15 s webhook time-out.
 const DefaultHandOverWait = 10 * time.Second
 
@@ -108,7 +121,7 @@ func InboundMessageID(messageSID string) uuid.UUID {
 // the company's numbers it was sent to: a STOP is never lost), the
 // automated texts the consent events call for are queued, and, outside the
 // company's business hours, its auto-reply (autoReply).
-func (h ReceiveInbound) Handle(ctx context.Context, in InboundText) (InboundResult, error) {
+func (h *ReceiveInboundHandler) Handle(ctx context.Context, in InboundText) (InboundResult, error) {
 	now := h.Now().UTC()
 	from, to, err := in.numbers()
 	if err != nil {
@@ -150,7 +163,7 @@ func (h ReceiveInbound) Handle(ctx context.Context, in InboundText) (InboundResu
 	}
 	if consent.InboundKeyword(in.Body, in.OptOutType) == consent.OptOut {
 		// A STOP cancels every staff text Twilio has not been handed.
-		p, err := CancelUnsent(ctx, h.Store, companyID, from, in.MessageSID, now)
+		p, err := h.CancelUnsent.Handle(ctx, CancelUnsent{CompanyID: companyID, Customer: from, MessageSID: in.MessageSID, At: now})
 		if err != nil {
 			return InboundResult{}, fmt.Errorf("opt-out %s: %w", in.MessageSID, err)
 		}
@@ -172,7 +185,7 @@ func (h ReceiveInbound) Handle(ctx context.Context, in InboundText) (InboundResu
 // retry that decided nothing it queues again the texts of the events this
 // MessageSid caused, when they are still the stream's last: an earlier
 // attempt may have stopped before queuing them (queuing is idempotent).
-func (h ReceiveInbound) consent(ctx context.Context, in InboundText, companyID string, from, to phone.Number, now time.Time) (eventstore.Position, error) {
+func (h *ReceiveInboundHandler) consent(ctx context.Context, in InboundText, companyID string, from, to phone.Number, now time.Time) (eventstore.Position, error) {
 	co, err := LoadCompany(ctx, h.Store, companyID)
 	if errors.Is(err, company.ErrCompanyNotFound) {
 		// An orphan claim (RouteNumber): no company to hold a consent.
@@ -205,7 +218,7 @@ func (h ReceiveInbound) consent(ctx context.Context, in InboundText, companyID s
 	return queueTexts(ctx, h.Texts, automatedTexts(caused, in.MessageSID), out.Position)
 }
 
-func (h ReceiveInbound) unrouted(ctx context.Context, in InboundText, now time.Time, reason string) (InboundResult, error) {
+func (h *ReceiveInboundHandler) unrouted(ctx context.Context, in InboundText, now time.Time, reason string) (InboundResult, error) {
 	ev := unrouted.MessageReceived{
 		MessageSID: in.MessageSID, From: in.From, To: in.To, Body: in.Body, Reason: reason,
 		Params: in.Params, ReceivedAt: now,
@@ -238,7 +251,7 @@ func (h ReceiveInbound) unrouted(ctx context.Context, in InboundText, now time.T
 // has reached Twilio already, and Twilio gives up on a webhook after 15 s);
 // only attempts made within the bound before the opt-out count (an older one
 // without an outcome is a sender that died mid-call, whose call is over).
-func (h ReceiveInbound) awaitHandOver(ctx context.Context, companyID string, customer phone.Number, now time.Time, sid string) error {
+func (h *ReceiveInboundHandler) awaitHandOver(ctx context.Context, companyID string, customer phone.Number, now time.Time, sid string) error {
 	wait := h.HandOverWait
 	if wait == 0 {
 		wait = DefaultHandOverWait

@@ -22,19 +22,18 @@ type RemoveUser struct {
 // RemoveUserHandler removes users.
 type RemoveUserHandler struct {
 	store eventstore.Store
-	// Now is the clock (time.Now); tests may replace it.
-	Now func() time.Time
+	now   func() time.Time
 }
 
 // NewRemoveUserHandler returns a handler that records in store.
-func NewRemoveUserHandler(store eventstore.Store) *RemoveUserHandler {
-	return &RemoveUserHandler{store: store, Now: time.Now}
+func NewRemoveUserHandler(store eventstore.Store, now func() time.Time) *RemoveUserHandler {
+	return &RemoveUserHandler{store: store, now: now}
 }
 
 // Handle records UserRemoved. A user the company does not have, or no
 // longer has, is company.ErrUserNotFound.
 func (h *RemoveUserHandler) Handle(ctx context.Context, cmd RemoveUser) (eventstore.Position, error) {
-	remove := company.RemoveUser{UserID: cmd.UserID, At: h.Now().UTC()}
+	remove := company.RemoveUser{UserID: cmd.UserID, At: h.now().UTC()}
 	res, err := Execute(ctx, h.store, companyDecider, company.StreamID(cmd.CompanyID), company.Command(remove), actorOr(cmd.Actor))
 	if err != nil {
 		return 0, failed("remove user "+cmd.UserID, err)

@@ -20,19 +20,18 @@ type RevokeAppKey struct {
 // RevokeAppKeyHandler revokes app keys.
 type RevokeAppKeyHandler struct {
 	store eventstore.Store
-	// Now is the clock (time.Now); tests may replace it.
-	Now func() time.Time
+	now   func() time.Time
 }
 
 // NewRevokeAppKeyHandler returns a handler that records in store.
-func NewRevokeAppKeyHandler(store eventstore.Store) *RevokeAppKeyHandler {
-	return &RevokeAppKeyHandler{store: store, Now: time.Now}
+func NewRevokeAppKeyHandler(store eventstore.Store, now func() time.Time) *RevokeAppKeyHandler {
+	return &RevokeAppKeyHandler{store: store, now: now}
 }
 
 // Handle records AppKeyRevoked (once: revoking a revoked key changes
 // nothing and answers the stream's position).
 func (h *RevokeAppKeyHandler) Handle(ctx context.Context, cmd RevokeAppKey) (eventstore.Position, error) {
-	revoke := company.RevokeAppKey{KeyID: cmd.KeyID, At: h.Now().UTC()}
+	revoke := company.RevokeAppKey{KeyID: cmd.KeyID, At: h.now().UTC()}
 	res, err := Execute(ctx, h.store, companyDecider, company.StreamID(cmd.CompanyID), company.Command(revoke), actorOr(cmd.Actor))
 	if err != nil {
 		return 0, failed("revoke app key "+cmd.KeyID, err)

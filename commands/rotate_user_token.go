@@ -30,20 +30,19 @@ type RotatedToken struct {
 type RotateUserTokenHandler struct {
 	store eventstore.Store
 	ids   IDSource
-	// Now is the clock (time.Now); tests may replace it.
-	Now func() time.Time
+	now   func() time.Time
 }
 
 // NewRotateUserTokenHandler returns a handler that records in store and
 // makes new tokens with ids.
-func NewRotateUserTokenHandler(store eventstore.Store, ids IDSource) *RotateUserTokenHandler {
-	return &RotateUserTokenHandler{store: store, ids: ids, Now: time.Now}
+func NewRotateUserTokenHandler(store eventstore.Store, now func() time.Time, ids IDSource) *RotateUserTokenHandler {
+	return &RotateUserTokenHandler{store: store, ids: ids, now: now}
 }
 
 // Handle records UserTokenRotated with the new token's company.HashToken.
 func (h *RotateUserTokenHandler) Handle(ctx context.Context, cmd RotateUserToken) (RotatedToken, error) {
 	token := h.ids.NewToken()
-	rotate := company.RotateUserToken{UserID: cmd.UserID, TokenHash: company.HashToken(token), At: h.Now().UTC()}
+	rotate := company.RotateUserToken{UserID: cmd.UserID, TokenHash: company.HashToken(token), At: h.now().UTC()}
 	res, err := Execute(ctx, h.store, companyDecider, company.StreamID(cmd.CompanyID), company.Command(rotate), actorOr(cmd.Actor))
 	if err != nil {
 		return RotatedToken{}, failed("rotate the token of user "+cmd.UserID, err)

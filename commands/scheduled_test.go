@@ -17,7 +17,7 @@ import (
 
 // scheduleAt asks for the staff text id at sendAt.
 func (e *outboundEnv) scheduleAt(id uuid.UUID, sendAt time.Time) (uint64, error) {
-	pos, err := commands.ScheduleOutbound(context.Background(), e.store, e.clock(), commands.ScheduleRequest{OutboundRequest: e.request(id, false), SendAt: sendAt})
+	pos, err := commands.NewScheduleOutboundHandler(e.store, e.clock()).Handle(context.Background(), commands.ScheduleOutbound{QueueOutbound: e.request(id, false), SendAt: sendAt})
 	return uint64(pos), err
 }
 
@@ -46,7 +46,7 @@ func TestScheduleThenReleaseOnce(t *testing.T) {
 	if again, err := e.scheduleAt(id, due); err != nil || again != pos {
 		t.Fatalf("retry: %d %v, want %d", again, err, pos)
 	}
-	if ev, err := commands.ReleaseScheduled(ctx, e.store, e.clock(), e.ref(id)); err != nil || ev != nil {
+	if ev, err := commands.NewReleaseScheduledHandler(e.store, e.clock()).Handle(ctx, commands.ReleaseScheduled{MessageRef: e.ref(id)}); err != nil || ev != nil {
 		t.Fatalf("released before it is due: %v %v", ev, err)
 	}
 	e.now = due
@@ -55,7 +55,7 @@ func TestScheduleThenReleaseOnce(t *testing.T) {
 	var decided []conversation.Event
 	for range 8 {
 		wg.Go(func() {
-			ev, err := commands.ReleaseScheduled(ctx, e.store, e.clock(), e.ref(id))
+			ev, err := commands.NewReleaseScheduledHandler(e.store, e.clock()).Handle(ctx, commands.ReleaseScheduled{MessageRef: e.ref(id)})
 			if err != nil {
 				t.Error(err)
 			}
@@ -80,7 +80,7 @@ func TestScheduleThenReleaseOnce(t *testing.T) {
 	if m := e.message(t, id); m.Status != conversation.StatusQueued || !m.SendAt.Equal(due) || !m.WaitsToBeSent() {
 		t.Fatalf("released %+v", m)
 	}
-	if _, err := commands.CancelScheduled(ctx, e.store, e.clock(), e.ref(id), "user:1"); !errors.Is(err, conversation.ErrNotScheduled) {
+	if _, err := commands.NewCancelScheduledHandler(e.store, e.clock()).Handle(ctx, commands.CancelScheduled{MessageRef: e.ref(id), Actor: "user:1"}); !errors.Is(err, conversation.ErrNotScheduled) {
 		t.Fatalf("cancel once released: %v", err)
 	}
 }
@@ -101,11 +101,11 @@ func TestReleaseWithoutConsentCancels(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.now = due
-	ev, err := commands.ReleaseScheduled(ctx, e.store, e.clock(), e.ref(id))
+	ev, err := commands.NewReleaseScheduledHandler(e.store, e.clock()).Handle(ctx, commands.ReleaseScheduled{MessageRef: e.ref(id)})
 	if c, ok := ev.(conversation.OutboundMessageCanceled); err != nil || !ok || c.Reason != conversation.CancelConsent {
 		t.Fatalf("released after a number change: %#v %v", ev, err)
 	}
-	pos, err := commands.CancelScheduled(ctx, e.store, e.clock(), e.ref(id), "user:1")
+	pos, err := commands.NewCancelScheduledHandler(e.store, e.clock()).Handle(ctx, commands.CancelScheduled{MessageRef: e.ref(id), Actor: "user:1"})
 	if err != nil || pos == 0 {
 		t.Fatalf("cancel a canceled text: %d %v", pos, err)
 	}

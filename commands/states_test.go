@@ -45,24 +45,24 @@ func newStatesEnv(t testing.TB) *statesEnv {
 		return s
 	}
 	plain := open()
-	co, err := NewCreateCompanyHandler(plain, RandomIDs).Handle(ctx, CreateCompany{Name: "Acme", MessagingNumber: statesNumber})
+	co, err := NewCreateCompanyHandler(plain, time.Now, RandomIDs).Handle(ctx, CreateCompany{Name: "Acme", MessagingNumber: statesNumber})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &statesEnv{plain: plain, a: WithStates(open(), 0), b: WithStates(open(), 0), companyID: co.Company.ID}
 }
 
-func (e *statesEnv) receive(store eventstore.Store) ReceiveInbound {
+func (e *statesEnv) receive(store eventstore.Store) *ReceiveInboundHandler {
 	clock := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
 	var mu sync.Mutex
-	return ReceiveInbound{Store: store, Logger: slog.New(slog.DiscardHandler),
+	return NewReceiveInboundHandler(ReceiveInboundDeps{Store: store, Logger: slog.New(slog.DiscardHandler), CancelUnsent: NewCancelUnsentHandler(store),
 		Now: func() time.Time { mu.Lock(); defer mu.Unlock(); clock = clock.Add(time.Second); return clock },
 		Route: func(ctx context.Context, n phone.Number) (string, bool, error) {
 			return RouteNumber(ctx, store, n)
-		}}
+		}})
 }
 
-func text(t testing.TB, h ReceiveInbound, sid int) {
+func text(t testing.TB, h *ReceiveInboundHandler, sid int) {
 	t.Helper()
 	_, err := h.Handle(context.Background(), InboundText{MessageSID: fmt.Sprintf("SM%032x", sid),
 		From: statesCustomer, To: statesNumber, Body: fmt.Sprintf("text %d", sid)})
@@ -119,7 +119,7 @@ func TestStatesRecordAWebhookOnce(t *testing.T) {
 	inA, inB := e.receive(e.a), e.receive(e.b)
 	for sid := 1; sid <= 20; sid++ {
 		var wg sync.WaitGroup
-		for _, h := range []ReceiveInbound{inA, inB} {
+		for _, h := range []*ReceiveInboundHandler{inA, inB} {
 			wg.Add(1)
 			go func() { defer wg.Done(); text(t, h, sid) }()
 		}

@@ -45,11 +45,15 @@ type FormResult struct {
 
 // SubmitFormHandler records form submissions.
 type SubmitFormHandler struct {
-	Store eventstore.Store
-	// Now is the clock.
-	Now func() time.Time
-	// Texts queues the confirmation request.
-	Texts TextQueue
+	store eventstore.Store
+	now   func() time.Time
+	texts Handler[QueueAutomatedText, eventstore.Position]
+}
+
+// NewSubmitFormHandler returns a handler that records in store and queues
+// the confirmation requests through texts.
+func NewSubmitFormHandler(store eventstore.Store, now func() time.Time, texts Handler[QueueAutomatedText, eventstore.Position]) *SubmitFormHandler {
+	return &SubmitFormHandler{store: store, now: now, texts: texts}
 }
 
 // Handle checks the form (lead.CheckForm), keeps it in the lead's stream
@@ -59,8 +63,8 @@ type SubmitFormHandler struct {
 // consent is already pending (a form submitted again, or a retry of one that
 // stopped before queuing), the confirmation request of the pending request
 // is queued again, which records nothing when it was queued already.
-func (h SubmitFormHandler) Handle(ctx context.Context, cmd SubmitForm) (FormResult, error) {
-	at := consentTime(h.Now())
+func (h *SubmitFormHandler) Handle(ctx context.Context, cmd SubmitForm) (FormResult, error) {
+	at := consentTime(h.now())
 	form, err := lead.CheckForm(lead.FormSubmitted{
 		CompanyID: cmd.CompanyID, Phone: cmd.Phone, FirstName: cmd.FirstName, LastName: cmd.LastName, Email: cmd.Email,
 		OptIn: cmd.OptIn, App: cmd.App, IP: cmd.IP, UserAgent: cmd.UserAgent, ConsentText: cmd.ConsentText, PageURL: cmd.PageURL,
@@ -69,7 +73,7 @@ func (h SubmitFormHandler) Handle(ctx context.Context, cmd SubmitForm) (FormResu
 	if err != nil {
 		return FormResult{}, err
 	}
-	co, err := LoadCompany(ctx, h.Store, cmd.CompanyID)
+	co, err := LoadCompany(ctx, h.store, cmd.CompanyID)
 	if err != nil {
 		return FormResult{}, failed("form of "+cmd.CompanyID, err)
 	}
@@ -77,7 +81,7 @@ func (h SubmitFormHandler) Handle(ctx context.Context, cmd SubmitForm) (FormResu
 	if err != nil {
 		return FormResult{}, err
 	}
-	res, err := h.Store.Append(ctx, lead.StreamID(cmd.CompanyID, cmd.Phone), eventstore.Any(), eventstore.EventData{
+	res, err := h.store.Append(ctx, lead.StreamID(cmd.CompanyID, cmd.Phone), eventstore.Any(), eventstore.EventData{
 		ID: uuid.Must(uuid.NewV7()), Type: form.EventType(), SchemaVersion: 1, Data: doc,
 		Metadata: eventstore.Metadata{Actor: cmd.Actor}, OccurredAt: at,
 	})
@@ -85,7 +89,7 @@ func (h SubmitFormHandler) Handle(ctx context.Context, cmd SubmitForm) (FormResu
 		return FormResult{}, fmt.Errorf("record form submission: %w", err)
 	}
 	out := FormResult{LeadID: form.LeadID, Position: res.Position}
-	leadPos, err := submitLead(ctx, h.Store, form, cmd.Actor)
+	leadPos, err := submitLead(ctx, h.store, form, cmd.Actor)
 	if err != nil {
 		return FormResult{}, fmt.Errorf("record the form's lead: %w", err)
 	}
@@ -93,7 +97,7 @@ func (h SubmitFormHandler) Handle(ctx context.Context, cmd SubmitForm) (FormResu
 	stream := consent.StreamID(cmd.CompanyID, cmd.Phone)
 	var state consent.State
 	if cmd.OptIn && co.SMSEnabled {
-		run, err := Execute(ctx, h.Store, consentDecider, stream,
+		run, err := Execute(ctx, h.store, consentDecider, stream,
 			consent.Command(consent.RequestConsent{
 				CompanyID: cmd.CompanyID, CustomerPhone: cmd.Phone, MessagingNumber: co.MessagingNumber,
 				CompanyName: co.Name, Texts: co.Texts(), App: form.App, IP: form.IP, UserAgent: form.UserAgent,
@@ -111,12 +115,12 @@ func (h SubmitFormHandler) Handle(ctx context.Context, cmd SubmitForm) (FormResu
 				caused = caused[len(caused)-1:]
 			}
 		}
-		pos, err := queueTexts(ctx, h.Texts, automatedTexts(caused, form.LeadID.String()), max(out.Position, run.Position))
+		pos, err := queueTexts(ctx, h.texts, automatedTexts(caused, form.LeadID.String()), max(out.Position, run.Position))
 		if err != nil {
 			return FormResult{}, err
 		}
 		out.Position = pos
-	} else if state, err = LoadConsent(ctx, h.Store, stream); err != nil {
+	} else if state, err = LoadConsent(ctx, h.store, stream); err != nil {
 		return FormResult{}, err
 	}
 	if state.MessagingNumber == co.MessagingNumber {

@@ -24,20 +24,19 @@ type UpdateCompany struct {
 // UpdateCompanyHandler changes company settings.
 type UpdateCompanyHandler struct {
 	store eventstore.Store
-	// Now is the clock (time.Now); tests may replace it.
-	Now func() time.Time
+	now   func() time.Time
 }
 
 // NewUpdateCompanyHandler returns a handler that records in store.
-func NewUpdateCompanyHandler(store eventstore.Store) *UpdateCompanyHandler {
-	return &UpdateCompanyHandler{store: store, Now: time.Now}
+func NewUpdateCompanyHandler(store eventstore.Store, now func() time.Time) *UpdateCompanyHandler {
+	return &UpdateCompanyHandler{store: store, now: now}
 }
 
 // Handle records CompanyUpdated with what changes (and QuietHoursChanged when
 // the company's own window does); when nothing changes it
 // records nothing and Position is the company's last event.
 func (h *UpdateCompanyHandler) Handle(ctx context.Context, cmd UpdateCompany) (CompanyResult, error) {
-	update := company.UpdateCompany{Name: cmd.Name, TimeZone: cmd.TimeZone, SMSEnabled: cmd.SMSEnabled, QuietHours: cmd.QuietHours, At: h.Now().UTC()}
+	update := company.UpdateCompany{Name: cmd.Name, TimeZone: cmd.TimeZone, SMSEnabled: cmd.SMSEnabled, QuietHours: cmd.QuietHours, At: h.now().UTC()}
 	res, err := Execute(ctx, h.store, companyDecider, company.StreamID(cmd.CompanyID), company.Command(update), actorOr(cmd.Actor))
 	if err != nil {
 		return CompanyResult{}, failed("update company "+cmd.CompanyID, err)

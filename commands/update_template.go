@@ -23,17 +23,16 @@ type UpdateTemplate struct {
 // UpdateTemplateHandler updates templates.
 type UpdateTemplateHandler struct {
 	store eventstore.Store
-	// Now is the clock (time.Now); tests may replace it.
-	Now func() time.Time
+	now   func() time.Time
 }
 
 // NewUpdateTemplateHandler returns a handler that records in store.
-func NewUpdateTemplateHandler(store eventstore.Store) *UpdateTemplateHandler {
-	return &UpdateTemplateHandler{store: store, Now: time.Now}
+func NewUpdateTemplateHandler(store eventstore.Store, now func() time.Time) *UpdateTemplateHandler {
+	return &UpdateTemplateHandler{store: store, now: now}
 }
 
 // Handle records the template's new name and body.
 func (h *UpdateTemplateHandler) Handle(ctx context.Context, cmd UpdateTemplate) (eventstore.Position, error) {
-	update := template.Update{TemplateID: cmd.TemplateID, CompanyID: cmd.CompanyID, Name: cmd.Name, Body: cmd.Body, At: h.Now().UTC()}
+	update := template.Update{TemplateID: cmd.TemplateID, CompanyID: cmd.CompanyID, Name: cmd.Name, Body: cmd.Body, At: h.now().UTC()}
 	return saveTemplate(ctx, h.store, cmd.CompanyID, update, cmd.Actor)
 }

@@ -20,10 +20,8 @@ func TestRemoveUserAndRotateToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	remove := commands.NewRemoveUserHandler(h.store)
-	remove.Now = fixedClock(&h.now)
-	rotate := commands.NewRotateUserTokenHandler(h.store, h.ids)
-	rotate.Now = fixedClock(&h.now)
+	remove := commands.NewRemoveUserHandler(h.store, fixedClock(&h.now))
+	rotate := commands.NewRotateUserTokenHandler(h.store, fixedClock(&h.now), h.ids)
 	states := commands.NewCompanyStates(h.store)
 
 	signsIn := func(token string) bool {

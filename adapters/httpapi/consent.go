@@ -12,7 +12,7 @@ import (
 
 // ConsentCommands are the consent use cases of the HTTP surface.
 type ConsentCommands struct {
-	SubmitForm commands.SubmitFormHandler
+	SubmitForm commands.Handler[commands.SubmitForm, commands.FormResult]
 	// Now is the clock of the audit's "now" (time.Now when nil).
 	Now func() time.Time
 }

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"bytes"
-	"context"
 	"net/http"
 	"strings"
 	"unicode/utf8"
@@ -19,10 +18,9 @@ import (
 
 // OutboundCommands are the use cases of outbound texts.
 type OutboundCommands struct {
-	// Queue is commands.QueueOutbound on the app's store and clock.
-	Queue func(ctx context.Context, req commands.OutboundRequest) (eventstore.Position, error)
+	Queue commands.Handler[commands.QueueOutbound, eventstore.Position]
 	// Status records Twilio's status callbacks.
-	Status commands.RecordStatusCallback
+	Status commands.Handler[commands.StatusCallback, eventstore.Position]
 	// Scheduled are the use cases of scheduled messages (scheduled.go).
 	Scheduled ScheduledCommands
 }
@@ -85,7 +83,7 @@ func (a *api) sendMessage(w http.ResponseWriter, r *http.Request, c caller) {
 		body.Body = &text
 	}
 	id := uuid.Must(uuid.NewV7())
-	req := commands.OutboundRequest{
+	req := commands.QueueOutbound{
 		CompanyID: c.Company.ID, Customer: phone.Number(t.CustomerPhone), Body: *body.Body,
 		App: commands.AppDashboard, MessageID: id, TemplateID: tmpl, Actor: c.actor(), SentBy: c.User.ID,
 	}
@@ -93,7 +91,7 @@ func (a *api) sendMessage(w http.ResponseWriter, r *http.Request, c caller) {
 		a.scheduleMessage(w, r, req, *body.SendAt)
 		return
 	}
-	pos, err := a.cmd.Outbound.Queue(r.Context(), req)
+	pos, err := a.cmd.Outbound.Queue.Handle(r.Context(), req)
 	if err != nil {
 		a.fail(w, r, err)
 		return

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 	"time"
 
@@ -16,10 +15,8 @@ import (
 
 // ScheduledCommands are the staff's use cases of scheduled messages.
 type ScheduledCommands struct {
-	// Schedule is commands.ScheduleOutbound on the app's store and clock.
-	Schedule func(ctx context.Context, req commands.ScheduleRequest) (eventstore.Position, error)
-	// Cancel is commands.CancelScheduled on the app's store and clock.
-	Cancel func(ctx context.Context, ref commands.MessageRef, actor string) (eventstore.Position, error)
+	Schedule commands.Handler[commands.ScheduleOutbound, eventstore.Position]
+	Cancel   commands.Handler[commands.CancelScheduled, eventstore.Position]
 }
 
 // routeScheduled adds the cancel of a scheduled message (scheduling itself
@@ -41,13 +38,13 @@ func parseSendAt(s string) (time.Time, error) {
 // (status scheduled). 400 invalid_send_at unless 1 minute to 35 days ahead;
 // 409 quiet_hours with next_allowed_at outside the customer's hours then;
 // 409 consent_required unless consent is yes.
-func (a *api) scheduleMessage(w http.ResponseWriter, r *http.Request, req commands.OutboundRequest, sendAt string) {
+func (a *api) scheduleMessage(w http.ResponseWriter, r *http.Request, req commands.QueueOutbound, sendAt string) {
 	at, err := parseSendAt(sendAt)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	pos, err := a.cmd.Outbound.Scheduled.Schedule(r.Context(), commands.ScheduleRequest{OutboundRequest: req, SendAt: at})
+	pos, err := a.cmd.Outbound.Scheduled.Schedule.Handle(r.Context(), commands.ScheduleOutbound{QueueOutbound: req, SendAt: at})
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -69,8 +66,8 @@ func (a *api) cancelMessage(w http.ResponseWriter, r *http.Request, c caller) {
 		a.fail(w, r, conversation.ErrMessageNotFound)
 		return
 	}
-	pos, err := a.cmd.Outbound.Scheduled.Cancel(r.Context(),
-		commands.MessageRef{CompanyID: c.Company.ID, Customer: phone.Number(t.CustomerPhone), MessageID: id}, c.actor())
+	pos, err := a.cmd.Outbound.Scheduled.Cancel.Handle(r.Context(), commands.CancelScheduled{
+		MessageRef: commands.MessageRef{CompanyID: c.Company.ID, Customer: phone.Number(t.CustomerPhone), MessageID: id}, Actor: c.actor()})
 	if err != nil {
 		a.fail(w, r, err)
 		return

@@ -85,12 +85,12 @@ type ExportLimits struct {
 // Commands are the use cases the HTTP surface issues.
 type Commands struct {
 	ChangeThread   commands.Handler[commands.ChangeThread, eventstore.Position]
-	ReceiveInbound commands.ReceiveInbound
+	ReceiveInbound commands.Handler[commands.InboundText, commands.InboundResult]
 	Consent        ConsentCommands
 	Outbound       OutboundCommands
-	Leads          commands.CreateLeadHandler
+	Leads          commands.Handler[commands.CreateLead, commands.LeadResult]
 	// Settings are the company's messaging settings (auto-reply, texts).
-	Settings  commands.Settings
+	Settings  SettingsCommands
 	Assign    commands.Handler[commands.AssignThread, eventstore.Position]
 	Notes     commands.Handler[commands.AddNote, commands.NoteAdded]
 	Templates TemplateCommands

@@ -6,9 +6,18 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/smsinbox/smsinbox/commands"
 	"github.com/smsinbox/smsinbox/domain/autoreply"
 	"github.com/smsinbox/smsinbox/domain/consent"
 )
+
+// SettingsCommands are the use cases of the company's messaging settings.
+type SettingsCommands struct {
+	// Read reads them from the company's stream.
+	Read         commands.Settings
+	SetAutoReply commands.Handler[commands.SetAutoReply, commands.AutoReplySet]
+	SetTexts     commands.Handler[commands.SetAutomatedTexts, commands.AutomatedTextsSet]
+}
 
 // routeSettings adds the company's messaging settings: the after-hours
 // auto-reply and the wording of consent's automated texts. Every Messages
@@ -37,7 +46,7 @@ func viewAutoReply(s autoreply.Settings, c caller) map[string]any {
 }
 
 func (a *api) getAutoReply(w http.ResponseWriter, r *http.Request, c caller) {
-	s, err := a.cmd.Settings.AutoReply(r.Context(), c.Company.ID)
+	s, err := a.cmd.Settings.Read.AutoReply(r.Context(), c.Company.ID)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -61,12 +70,12 @@ func (a *api) putAutoReply(w http.ResponseWriter, r *http.Request, c caller) {
 		a.fail(w, r, err)
 		return
 	}
-	s, pos, err := a.cmd.Settings.SetAutoReply(r.Context(), c.Company.ID, c.actor(), settings)
+	set, err := a.cmd.Settings.SetAutoReply.Handle(r.Context(), commands.SetAutoReply{CompanyID: c.Company.ID, Settings: settings, Actor: c.actor()})
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	writePosition(w, http.StatusOK, pos, viewAutoReply(s, c))
+	writePosition(w, http.StatusOK, set.Position, viewAutoReply(set.Settings, c))
 }
 
 // textsRequest is the body of PUT /api/settings/texts: a text left out, or
@@ -86,7 +95,7 @@ func viewTexts(t consent.Texts) map[string]any {
 }
 
 func (a *api) getTexts(w http.ResponseWriter, r *http.Request, c caller) {
-	t, err := a.cmd.Settings.Texts(r.Context(), c.Company.ID)
+	t, err := a.cmd.Settings.Read.Texts(r.Context(), c.Company.ID)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -100,7 +109,7 @@ func (a *api) putTexts(w http.ResponseWriter, r *http.Request, c caller) {
 		a.fail(w, r, err)
 		return
 	}
-	t, pos, err := a.cmd.Settings.SetTexts(r.Context(), c.Company.ID, c.actor(), consent.Texts(body))
+	set, err := a.cmd.Settings.SetTexts.Handle(r.Context(), commands.SetAutomatedTexts{CompanyID: c.Company.ID, Texts: consent.Texts(body), Actor: c.actor()})
 	var problems consent.TextProblems
 	if errors.As(err, &problems) {
 		// The message names every text and what it misses; "missing" lists
@@ -114,5 +123,5 @@ func (a *api) putTexts(w http.ResponseWriter, r *http.Request, c caller) {
 		a.fail(w, r, err)
 		return
 	}
-	writePosition(w, http.StatusOK, pos, viewTexts(t))
+	writePosition(w, http.StatusOK, set.Position, viewTexts(set.Texts))
 }

@@ -59,7 +59,7 @@ func newSenderEnv(t *testing.T) *senderEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	create := commands.NewCreateCompanyHandler(store, commands.RandomIDs)
+	create := commands.NewCreateCompanyHandler(store, time.Now, commands.RandomIDs)
 	co, err := create.Handle(context.Background(), commands.CreateCompany{Name: "Acme", MessagingNumber: ourNumber})
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +74,7 @@ func newSenderEnv(t *testing.T) *senderEnv {
 	w.followLog(t.Context(), t, store)
 	w.follow(t.Context(), clock.timerSet)
 	return &senderEnv{t: t, pool: pool, store: store, fake: fake, clock: clock, companyID: co.Company.ID,
-		cfg: Config{Pool: pool, Store: store, Twilio: rest, StatusCallback: callback, Now: clock.Now, After: clock.After,
+		cfg: Config{Pool: pool, Store: store, Twilio: rest, Steps: stepsOn(store, clock.Now), StatusCallback: callback, Now: clock.Now, After: clock.After,
 			Backoff: time.Millisecond, Logger: slog.New(slog.DiscardHandler)}, wakes: w}
 }
 
@@ -108,7 +108,7 @@ func (e *senderEnv) run() (stop func()) {
 func (e *senderEnv) queue(customer phone.Number, body string) commands.MessageRef {
 	e.t.Helper()
 	id := uuid.New()
-	if _, err := commands.QueueOutbound(context.Background(), e.store, e.clock.Now, commands.OutboundRequest{CompanyID: e.companyID,
+	if _, err := commands.NewQueueOutboundHandler(e.store, e.clock.Now).Handle(context.Background(), commands.QueueOutbound{CompanyID: e.companyID,
 		Customer: customer, Body: body, App: "automated", Automated: true, MessageID: id}); err != nil {
 		e.t.Fatal(err)
 	}
@@ -297,7 +297,7 @@ func TestCallbackSettlesAnUnknownOutcome(t *testing.T) {
 	}
 	sc := commands.StatusCallback{MessageSID: "SM" + strings.Repeat("cd", 16), MessageStatus: "sent", To: string(alice),
 		CompanyID: ref.CompanyID, MessageID: ref.MessageID}
-	if _, err := (commands.RecordStatusCallback{Store: e.store, Now: e.clock.Now}).Handle(context.Background(), sc); err != nil {
+	if _, err := commands.NewRecordStatusCallbackHandler(e.store, e.clock.Now).Handle(context.Background(), sc); err != nil {
 		t.Fatal(err)
 	}
 	if m := e.message(ref); m.SID != sc.MessageSID || m.Status != conversation.StatusSent || m.InFlight {

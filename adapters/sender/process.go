@@ -144,7 +144,7 @@ func (s *Sender) process(ctx context.Context, j job, log *slog.Logger) (outcome,
 		case conversation.StepNamed:
 			// Sent: make sure the SID index and its kept callbacks are done
 			// (a sender that stopped half-way left them).
-			_, err := commands.RecordSendResult(ctx, s.cfg.Store, s.cfg.Now, ref, m.SID, "", 0)
+			_, err := s.cfg.Steps.RecordResult.Handle(ctx, commands.RecordSendResult{MessageRef: ref, SID: m.SID})
 			return outcome{kind: done}, err
 		case conversation.StepFinal:
 			if m.RefusedForCarrierOptOut() {
@@ -162,7 +162,7 @@ func (s *Sender) process(ctx context.Context, j job, log *slog.Logger) (outcome,
 			// it settles it.
 			return outcome{kind: awaiting, until: step.Until}, nil
 		case conversation.StepExpireOutcome:
-			ev, err := commands.ExpireOutcome(ctx, s.cfg.Store, s.cfg.Now, ref, s.cfg.OutcomeWait)
+			ev, err := s.cfg.Steps.Expire.Handle(ctx, commands.ExpireOutcome{MessageRef: ref, Wait: s.cfg.OutcomeWait})
 			if err != nil {
 				return outcome{}, err
 			}
@@ -233,7 +233,7 @@ func (s *Sender) attempt(ctx context.Context, ref commands.MessageRef, m convers
 		return err // stopping: no new call
 	}
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.SendTimeout)
-	ev, err := commands.StartSend(dctx, s.cfg.Store, s.cfg.Now, ref, checks)
+	ev, err := s.cfg.Steps.Start.Handle(dctx, commands.StartSend{MessageRef: ref, Checks: checks})
 	cancel()
 	if err != nil {
 		return err
@@ -263,7 +263,7 @@ func (s *Sender) send(ctx context.Context, ref commands.MessageRef, m conversati
 	case conversation.AnswerSent:
 		log.Info("text sent", "sid", sent.SID, "twilio_status", sent.Status)
 		s.record(ctx, log, func(ctx context.Context) error {
-			_, err := commands.RecordSendResult(ctx, s.cfg.Store, s.cfg.Now, ref, sent.SID, sent.Status, sent.ErrorCode)
+			_, err := s.cfg.Steps.RecordResult.Handle(ctx, commands.RecordSendResult{MessageRef: ref, SID: sent.SID, TwilioStatus: sent.Status, ErrorCode: sent.ErrorCode})
 			return err
 		})
 	case conversation.AnswerCarrierOptOut:
@@ -273,7 +273,7 @@ func (s *Sender) send(ctx context.Context, ref commands.MessageRef, m conversati
 		// (no, actor twilio, no text); see ARCHITECTURE.md "Outbound texts".
 		log.Warn("Twilio refused: the customer opted out at the carrier (21610)")
 		s.record(ctx, log, func(ctx context.Context) error {
-			if _, err := commands.FailSend(ctx, s.cfg.Store, s.cfg.Now, ref, commands.Failure{ErrorCode: se.Code,
+			if _, err := s.cfg.Steps.Fail.Handle(ctx, commands.FailSend{MessageRef: ref, ErrorCode: se.Code,
 				Reason:     "Twilio refused: the customer has opted out of texts from this number (replied STOP); error 21610",
 				ReasonCode: conversation.ReasonRefused, CarrierOptOut: true}); err != nil {
 				return err
@@ -283,8 +283,8 @@ func (s *Sender) send(ctx context.Context, ref commands.MessageRef, m conversati
 	case conversation.AnswerSurelyNotTaken:
 		log.Warn("Twilio did not take the text; it will be attempted again", "err", err, "retry_after", se.RetryAfter)
 		s.record(ctx, log, func(ctx context.Context) error {
-			ev, err := commands.DeferSend(ctx, s.cfg.Store, s.cfg.Now, ref,
-				commands.Deferral{HTTPStatus: se.Status, ErrorCode: se.Code, Reason: err.Error(), RetryAfter: se.RetryAfter}, s.policy())
+			ev, err := s.cfg.Steps.Defer.Handle(ctx, commands.DeferSend{MessageRef: ref,
+				HTTPStatus: se.Status, ErrorCode: se.Code, Reason: err.Error(), RetryAfter: se.RetryAfter, Policy: s.policy()})
 			if f, ok := ev.(conversation.OutboundMessageFailed); ok {
 				log.Error("Twilio did not take the text in time; recorded failed", "reason", f.Reason, "error_code", f.ErrorCode)
 			}
@@ -293,7 +293,7 @@ func (s *Sender) send(ctx context.Context, ref commands.MessageRef, m conversati
 	case conversation.AnswerRefused:
 		log.Warn("Twilio refused the text", "err", err)
 		s.record(ctx, log, func(ctx context.Context) error {
-			_, err := commands.FailSend(ctx, s.cfg.Store, s.cfg.Now, ref, commands.Failure{ErrorCode: se.Code,
+			_, err := s.cfg.Steps.Fail.Handle(ctx, commands.FailSend{MessageRef: ref, ErrorCode: se.Code,
 				Reason: "Twilio refused: " + se.Message, ReasonCode: conversation.ReasonRefused})
 			return err
 		})
@@ -302,8 +302,10 @@ func (s *Sender) send(ctx context.Context, ref commands.MessageRef, m conversati
 		// out), or an answer that names no message: Twilio may have it.
 		log.Warn("the outcome of the send is unknown; the text is not sent again, and waits for a status callback",
 			"err", err, "wait", s.cfg.OutcomeWait)
+		unknown := commands.RecordOutcomeUnknown{MessageRef: ref, Reason: "no answer that says whether Twilio took it: " + err.Error()}
 		s.record(ctx, log, func(ctx context.Context) error {
-			return commands.RecordOutcomeUnknown(ctx, s.cfg.Store, s.cfg.Now, ref, "no answer that says whether Twilio took it: "+err.Error())
+			_, err := s.cfg.Steps.OutcomeUnknown.Handle(ctx, unknown)
+			return err
 		})
 	}
 }
@@ -335,6 +337,6 @@ func (s *Sender) record(ctx context.Context, log *slog.Logger, step func(context
 // sent from number from on the customer's consent: a carrier-level opt-out.
 // It records nothing when it is recorded already.
 func (s *Sender) carrierOptOut(ctx context.Context, ref commands.MessageRef, from phone.Number, errorCode int) error {
-	_, err := commands.RecordCarrierOptOut(ctx, s.cfg.Store, s.cfg.Now, ref, from, errorCode)
+	_, err := s.cfg.Steps.CarrierOptOut.Handle(ctx, commands.RecordCarrierOptOut{MessageRef: ref, From: from, ErrorCode: errorCode})
 	return err
 }

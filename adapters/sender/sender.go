@@ -50,6 +50,8 @@ type Config struct {
 	Pool   *pgxpool.Pool
 	Store  eventstore.Store
 	Twilio twilio.Sender
+	// Steps record what the sender decides and what Twilio answered.
+	Steps Steps
 	// StatusCallback is the URL Twilio calls with status changes
 	// ({PUBLIC_URL}/webhooks/twilio/status); empty: none is asked for. Each
 	// text's URL carries the text's company and ID in its query
@@ -141,8 +143,8 @@ type Sender struct {
 
 // New wires the sender into a Watermill router.
 func New(cfg Config) (*Sender, error) {
-	if cfg.Pool == nil || cfg.Store == nil || cfg.Twilio == nil {
-		return nil, errors.New("sender: Pool, Store and Twilio are required")
+	if cfg.Pool == nil || cfg.Store == nil || cfg.Twilio == nil || !cfg.Steps.complete() {
+		return nil, errors.New("sender: Pool, Store, Twilio and every one of Steps are required")
 	}
 	cfg.setDefaults()
 	s := &Sender{cfg: cfg, log: cfg.Logger.With("component", Name)}

@@ -18,6 +18,7 @@ import (
 	"github.com/smsinbox/smsinbox/adapters/twilio"
 	"github.com/smsinbox/smsinbox/commands"
 	"github.com/smsinbox/smsinbox/domain/conversation"
+	"github.com/smsinbox/smsinbox/domain/eventstore"
 	"github.com/smsinbox/smsinbox/domain/phone"
 )
 
@@ -102,19 +103,19 @@ func TestGivesUpAfterMaxAttempts(t *testing.T) {
 	defer store.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	create := commands.NewCreateCompanyHandler(store, commands.RandomIDs)
+	create := commands.NewCreateCompanyHandler(store, time.Now, commands.RandomIDs)
 	co, err := create.Handle(ctx, commands.CreateCompany{Name: "Acme", MessagingNumber: phone.MustParse("+12025550123", "")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	customer := phone.MustParse("+12025550187", "")
 	id := uuid.New()
-	if _, err := commands.QueueOutbound(ctx, store, time.Now, commands.OutboundRequest{CompanyID: co.Company.ID, Customer: customer,
+	if _, err := commands.NewQueueOutboundHandler(store, time.Now).Handle(ctx, commands.QueueOutbound{CompanyID: co.Company.ID, Customer: customer,
 		Body: "hi", App: "automated", Automated: true, MessageID: id}); err != nil {
 		t.Fatal(err)
 	}
 	tw := &refusing{}
-	s, err := New(Config{Pool: pool, Store: store, Twilio: tw, MaxAttempts: 3, Backoff: time.Millisecond,
+	s, err := New(Config{Pool: pool, Store: store, Twilio: tw, Steps: stepsOn(store, time.Now), MaxAttempts: 3, Backoff: time.Millisecond,
 		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
@@ -148,5 +149,19 @@ func TestGivesUpAfterMaxAttempts(t *testing.T) {
 	}
 	if !strings.Contains(reason, "3 attempts") {
 		t.Fatalf("reason %q", reason)
+	}
+}
+
+// stepsOn are the send steps on store and the clock now, as the application
+// wires them but for its logging and metrics.
+func stepsOn(store eventstore.Store, now func() time.Time) Steps {
+	return Steps{
+		Start:          commands.NewStartSendHandler(store, now),
+		RecordResult:   commands.NewRecordSendResultHandler(store, now),
+		Defer:          commands.NewDeferSendHandler(store, now),
+		OutcomeUnknown: commands.NewRecordOutcomeUnknownHandler(store, now),
+		Expire:         commands.NewExpireOutcomeHandler(store, now),
+		Fail:           commands.NewFailSendHandler(store, now),
+		CarrierOptOut:  commands.NewRecordCarrierOptOutHandler(store, now),
 	}
 }

@@ -28,28 +28,29 @@ func TestAuditConsentCommand(t *testing.T) {
 	defer store.Close()
 	now := time.Date(2030, 3, 4, 15, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
-	create := commands.NewCreateCompanyHandler(store, commands.RandomIDs)
-	create.Now = clock
+	create := commands.NewCreateCompanyHandler(store, clock, commands.RandomIDs)
 	co, err := create.Handle(ctx, commands.CreateCompany{Name: "Acme", MessagingNumber: phone.MustParse("+12025550123", "")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	texts := commands.QueueAutomatedText(store, clock)
+	texts := commands.NewQueueAutomatedTextHandler(commands.NewQueueOutboundHandler(store, clock))
+	form := commands.NewSubmitFormHandler(store, clock, texts)
 	customer := phone.MustParse("+12025550187", "")
-	if _, err := (commands.SubmitFormHandler{Store: store, Now: clock, Texts: texts}).Handle(ctx, commands.SubmitForm{
+	if _, err := form.Handle(ctx, commands.SubmitForm{
 		CompanyID: co.Company.ID, Phone: customer, FirstName: "Ada", LastName: "Lovelace", Email: "ada@example.com",
 		OptIn: true, App: "=cmd|calc", Actor: "user:u1"}); err == nil {
 		t.Fatal("an app name that is a formula was accepted")
 	}
-	if _, err := (commands.SubmitFormHandler{Store: store, Now: clock, Texts: texts}).Handle(ctx, commands.SubmitForm{
+	if _, err := form.Handle(ctx, commands.SubmitForm{
 		CompanyID: co.Company.ID, Phone: customer, FirstName: "Ada", LastName: "Lovelace", Email: "ada@example.com",
 		OptIn: true, App: "text_us_now", Actor: "user:u1"}); err != nil {
 		t.Fatal(err)
 	}
-	inbound := commands.ReceiveInbound{Store: store, Now: clock, Logger: discardLogger(), Texts: texts,
+	inbound := commands.NewReceiveInboundHandler(commands.ReceiveInboundDeps{Store: store, Now: clock, Logger: discardLogger(), Texts: texts,
+		CancelUnsent: commands.NewCancelUnsentHandler(store),
 		Route: func(ctx context.Context, n phone.Number) (string, bool, error) {
 			return commands.RouteNumber(ctx, store, n)
-		}}
+		}})
 	for i, body := range []string{"YES", "=STOP"} { // "=STOP" is no keyword: an ordinary text
 		now = now.Add(time.Minute)
 		if _, err := inbound.Handle(ctx, commands.InboundText{MessageSID: "SM" + strings.Repeat("0", 31) + string(rune('1'+i)),

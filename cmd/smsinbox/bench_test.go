@@ -66,12 +66,12 @@ func newBenchServer(b *testing.B) *benchServer {
 	srv := httptest.NewServer(a.Handler)
 	b.Cleanup(func() { srv.Close(); cancel(); <-done; store.Close(); pool.Close() })
 
-	company, err := commands.NewCreateCompanyHandler(store, commands.RandomIDs).Handle(ctx,
+	company, err := commands.NewCreateCompanyHandler(store, time.Now, commands.RandomIDs).Handle(ctx,
 		commands.CreateCompany{Name: "Bench", MessagingNumber: phone.MustParse(benchNumber, "US")})
 	if err != nil {
 		b.Fatal(err)
 	}
-	user, err := commands.NewAddUserHandler(store, commands.RandomIDs).Handle(ctx,
+	user, err := commands.NewAddUserHandler(store, time.Now, commands.RandomIDs).Handle(ctx,
 		commands.AddUser{CompanyID: company.Company.ID, Name: "Ann", Role: "agent"})
 	if err != nil {
 		b.Fatal(err)

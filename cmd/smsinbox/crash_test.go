@@ -127,18 +127,17 @@ func burst(t *testing.T, ctx context.Context, pool *pgxpool.Pool) int64 {
 	defer store.Close()
 	clock := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 	now := func() time.Time { clock = clock.Add(time.Second); return clock }
-	create := commands.NewCreateCompanyHandler(store, commands.RandomIDs)
-	create.Now = now
+	create := commands.NewCreateCompanyHandler(store, now, commands.RandomIDs)
 	company, err := create.Handle(ctx, commands.CreateCompany{Name: "Acme", MessagingNumber: phone.MustParse("+12025550123", "US")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	receive := commands.ReceiveInbound{Store: store, Now: now, Logger: discardLogger(),
+	receive := commands.NewReceiveInboundHandler(commands.ReceiveInboundDeps{Store: store, Now: now, Logger: discardLogger(),
+		CancelUnsent: commands.NewCancelUnsentHandler(store),
 		Route: func(ctx context.Context, n phone.Number) (string, bool, error) {
 			return commands.RouteNumber(ctx, store, n)
-		}}
-	change := commands.NewChangeThreadHandler(store)
-	change.Now = now
+		}})
+	change := commands.NewChangeThreadHandler(store, now)
 	for i := 0; i < 4000; i++ {
 		from := fmt.Sprintf("+1202555%04d", i%400)
 		if _, err := receive.Handle(ctx, commands.InboundText{MessageSID: fmt.Sprintf("SM%032d", i), From: from, To: "+12025550123",

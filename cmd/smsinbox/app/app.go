@@ -159,9 +159,11 @@ func New(cfg Config) (*App, error) {
 	// what came after (commands.States): their cost stays flat however
 	// long a thread grows.
 	var store eventstore.Store = commands.WithStates(measured, commands.DefaultStates)
+	// Every use case is a commands.Handler, logged and measured.
+	ob := observer{logger: cfg.Logger, metrics: handled}
 	runner, err := projections.NewRunner(projections.RunnerConfig{
 		Pool: cfg.Pool, Store: store, Projectors: projections.All(),
-		Reactors: []projections.Projector{consentNumberReactor(store), unassignRemovedReactor(store)},
+		Reactors: []projections.Projector{consentNumberReactor(store, ob), unassignRemovedReactor(store, ob)},
 		Logger:   cfg.Logger, Registry: reg,
 	})
 	if err != nil {
@@ -178,7 +180,7 @@ func New(cfg Config) (*App, error) {
 		authToken = SandboxToken
 	}
 	now := cfg.Now
-	snd, err := newSender(cfg, store)
+	snd, err := newSender(cfg, store, ob)
 	if err != nil {
 		return nil, err
 	}
@@ -194,18 +196,8 @@ func New(cfg Config) (*App, error) {
 	for _, c := range append(projectors, sending) {
 		consumerChecks = append(consumerChecks, httpapi.Check{Name: "consumer:" + c.Name, Fn: func(ctx context.Context) error { return readiness.Check(ctx, c) }})
 	}
-	changeThread := commands.NewChangeThreadHandler(store)
-	changeThread.Now = now
-	assign := commands.NewAssignThreadHandler(store)
-	assign.Now = now
-	addNote := commands.NewAddNoteHandler(store)
-	addNote.Now = now
-	createTemplate := commands.NewCreateTemplateHandler(store)
-	createTemplate.Now = now
-	updateTemplate := commands.NewUpdateTemplateHandler(store)
-	updateTemplate.Now = now
-	deleteTemplate := commands.NewDeleteTemplateHandler(store)
-	deleteTemplate.Now = now
+	queue := observed(ob, commands.NewQueueOutboundHandler(store, now))
+	texts := observed(ob, commands.NewQueueAutomatedTextHandler(queue))
 	handler := httpapi.NewHandler(httpapi.Deps{
 		Logger:     cfg.Logger,
 		Registry:   reg,
@@ -217,35 +209,38 @@ func New(cfg Config) (*App, error) {
 		// Empty in the sandbox: any well-formed AccountSid.
 		TwilioAccount: cfg.TwilioSID,
 		Commands: httpapi.Commands{
-			ChangeThread: observe.Observed(cfg.Logger, handled, changeThread),
-			ReceiveInbound: commands.ReceiveInbound{Store: store, Now: now, Logger: cfg.Logger, Texts: commands.QueueAutomatedText(store, now),
-				Companies: commands.NewCompanyStates(store),
+			ChangeThread: observed(ob, commands.NewChangeThreadHandler(store, now)),
+			ReceiveInbound: observed(ob, commands.NewReceiveInboundHandler(commands.ReceiveInboundDeps{
+				Store: store, Now: now, Logger: cfg.Logger, Texts: texts,
+				CancelUnsent: observed(ob, commands.NewCancelUnsentHandler(store)),
+				Companies:    commands.NewCompanyStates(store),
 				Route: func(ctx context.Context, n phone.Number) (string, bool, error) {
 					return commands.RouteNumber(ctx, store, n)
-				}},
+				}})),
 			Consent: httpapi.ConsentCommands{Now: now,
-				SubmitForm: commands.SubmitFormHandler{Store: store, Now: now, Texts: commands.QueueAutomatedText(store, now)}},
-			Leads:    commands.CreateLeadHandler{Store: store, Now: now},
-			Settings: commands.Settings{Store: store, Now: now},
-			Assign:   observe.Observed(cfg.Logger, handled, assign),
-			Notes:    observe.Observed(cfg.Logger, handled, addNote),
+				SubmitForm: observed(ob, commands.NewSubmitFormHandler(store, now, texts))},
+			Leads: observed(ob, commands.NewCreateLeadHandler(store, now)),
+			Settings: httpapi.SettingsCommands{Read: commands.Settings{Store: store},
+				SetAutoReply: observed(ob, commands.NewSetAutoReplyHandler(store, now)),
+				SetTexts:     observed(ob, commands.NewSetAutomatedTextsHandler(store, now)),
+			},
+			Assign: observed(ob, commands.NewAssignThreadHandler(store, now)),
+			Notes:  observed(ob, commands.NewAddNoteHandler(store, now)),
 			Templates: httpapi.TemplateCommands{
-				Create: observe.Observed(cfg.Logger, handled, createTemplate),
-				Update: observe.Observed(cfg.Logger, handled, updateTemplate),
-				Delete: observe.Observed(cfg.Logger, handled, deleteTemplate),
+				Create: observed(ob, commands.NewCreateTemplateHandler(store, now)),
+				Update: observed(ob, commands.NewUpdateTemplateHandler(store, now)),
+				Delete: observed(ob, commands.NewDeleteTemplateHandler(store, now)),
 				Fill: func(ctx context.Context, companyID string, id uuid.UUID, customer phone.Number) (string, error) {
 					return commands.FillTemplate(ctx, store, companyID, id, customer)
 				},
 			},
 			Outbound: httpapi.OutboundCommands{
-				Queue: func(ctx context.Context, req commands.OutboundRequest) (eventstore.Position, error) {
-					return commands.QueueOutbound(ctx, store, now, req)
-				},
-				Scheduled: scheduledCommands(store, now),
-				Status:    commands.RecordStatusCallback{Store: store, Now: now},
+				Queue:     queue,
+				Scheduled: scheduledCommands(store, now, ob),
+				Status:    observed(ob, commands.NewRecordStatusCallbackHandler(store, now)),
 			},
 		},
-		Admin:          adminCommands(store, now, cfg.Logger, handled),
+		Admin:          adminCommands(store, now, ob),
 		Page:           web.Handler(),
 		CommandTimeout: cfg.CommandTimeout,
 		Exports:        exportLimits(cfg),
@@ -262,13 +257,13 @@ func New(cfg Config) (*App, error) {
 		PositionWait: cfg.PositionWait,
 	})
 	return &App{Handler: handler, Runner: runner, Progress: progress, Registry: reg, Store: store, Sender: snd, Notifier: notifier,
-		Scheduler: newScheduler(cfg, store, notifier)}, nil
+		Scheduler: newScheduler(cfg, store, notifier, ob)}, nil
 }
 
 // newSender wires the outbound sender: Twilio's REST API with the
 // credentials, else the sandbox (texts marked sent without leaving the
 // machine). Status callbacks need PUBLIC_URL: without it none is asked for.
-func newSender(cfg Config, store eventstore.Store) (*sender.Sender, error) {
+func newSender(cfg Config, store eventstore.Store, ob observer) (*sender.Sender, error) {
 	var tw twilio.Sender = twilio.SandboxSender{Logger: cfg.Logger}
 	if !cfg.Sandbox() {
 		rest, err := twilio.NewRESTSender(cfg.TwilioSID, cfg.TwilioToken, cfg.TwilioAPIURL, cfg.TwilioHTTPClient)
@@ -283,35 +278,44 @@ func newSender(cfg Config, store eventstore.Store) (*sender.Sender, error) {
 	} else if !cfg.Sandbox() {
 		cfg.Logger.Warn("PUBLIC_URL is not set: texts are sent without a StatusCallback, so they stay \"sending\" (set PUBLIC_URL to the address Twilio reaches smsinbox at)")
 	}
-	return sender.New(sender.Config{Pool: cfg.Pool, Store: store, Twilio: tw, StatusCallback: callback, Now: cfg.Now, Logger: cfg.Logger})
+	return sender.New(sender.Config{Pool: cfg.Pool, Store: store, Twilio: tw, Steps: sendSteps(store, cfg.Now, ob),
+		StatusCallback: callback, Now: cfg.Now, Logger: cfg.Logger})
 }
 
-func adminCommands(store eventstore.Store, now func() time.Time, logger *slog.Logger, m *observe.Metrics) httpapi.AdminCommands {
-	create := commands.NewCreateCompanyHandler(store, commands.RandomIDs)
-	create.Now = now
-	update := commands.NewUpdateCompanyHandler(store)
-	update.Now = now
-	change := commands.NewChangeMessagingNumberHandler(store)
-	change.Now = now
-	add := commands.NewAddUserHandler(store, commands.RandomIDs)
-	add.Now = now
-	issue := commands.NewIssueAppKeyHandler(store, commands.RandomIDs)
-	issue.Now = now
-	revoke := commands.NewRevokeAppKeyHandler(store)
-	revoke.Now = now
-	remove := commands.NewRemoveUserHandler(store)
-	remove.Now = now
-	rotate := commands.NewRotateUserTokenHandler(store, commands.RandomIDs)
-	rotate.Now = now
+// sendSteps are the sender's use cases.
+func sendSteps(store eventstore.Store, now func() time.Time, ob observer) sender.Steps {
+	return sender.Steps{
+		Start:          observed(ob, commands.NewStartSendHandler(store, now)),
+		RecordResult:   observed(ob, commands.NewRecordSendResultHandler(store, now)),
+		Defer:          observed(ob, commands.NewDeferSendHandler(store, now)),
+		OutcomeUnknown: observed(ob, commands.NewRecordOutcomeUnknownHandler(store, now)),
+		Expire:         observed(ob, commands.NewExpireOutcomeHandler(store, now)),
+		Fail:           observed(ob, commands.NewFailSendHandler(store, now)),
+		CarrierOptOut:  observed(ob, commands.NewRecordCarrierOptOutHandler(store, now)),
+	}
+}
+
+// observer is where the use cases log and count (observe.Observed).
+type observer struct {
+	logger  *slog.Logger
+	metrics *observe.Metrics
+}
+
+// observed is h logged and measured where ob says (observe.Observed).
+func observed[C, R any](ob observer, h commands.Handler[C, R]) commands.Handler[C, R] {
+	return observe.Observed(ob.logger, ob.metrics, h)
+}
+
+func adminCommands(store eventstore.Store, now func() time.Time, ob observer) httpapi.AdminCommands {
 	return httpapi.AdminCommands{
-		CreateCompany:         observe.Observed(logger, m, create),
-		UpdateCompany:         observe.Observed(logger, m, update),
-		ChangeMessagingNumber: observe.Observed(logger, m, change),
-		AddUser:               observe.Observed(logger, m, add),
-		IssueAppKey:           observe.Observed(logger, m, issue),
-		RevokeAppKey:          observe.Observed(logger, m, revoke),
-		RemoveUser:            observe.Observed(logger, m, remove),
-		RotateUserToken:       observe.Observed(logger, m, rotate),
+		CreateCompany:         observed(ob, commands.NewCreateCompanyHandler(store, now, commands.RandomIDs)),
+		UpdateCompany:         observed(ob, commands.NewUpdateCompanyHandler(store, now)),
+		ChangeMessagingNumber: observed(ob, commands.NewChangeMessagingNumberHandler(store, now)),
+		AddUser:               observed(ob, commands.NewAddUserHandler(store, now, commands.RandomIDs)),
+		IssueAppKey:           observed(ob, commands.NewIssueAppKeyHandler(store, now, commands.RandomIDs)),
+		RevokeAppKey:          observed(ob, commands.NewRevokeAppKeyHandler(store, now)),
+		RemoveUser:            observed(ob, commands.NewRemoveUserHandler(store, now)),
+		RotateUserToken:       observed(ob, commands.NewRotateUserTokenHandler(store, now, commands.RandomIDs)),
 	}
 }
 
@@ -346,10 +350,11 @@ func exportLimits(cfg Config) httpapi.ExportLimits {
 
 // consentNumberReactor voids every consent of a company whose messaging
 // number changed (projections.ConsentNumberReactor), in the Runner.
-func consentNumberReactor(store eventstore.Store) projections.Projector {
+func consentNumberReactor(store eventstore.Store, ob observer) projections.Projector {
+	void := observed(ob, commands.NewVoidConsentOnNumberChangeHandler(store))
 	return projections.ConsentNumberReactor{
 		Void: func(ctx context.Context, change company.MessagingNumberChanged, cause eventstore.RecordedEvent, customer phone.Number) error {
-			_, err := commands.VoidConsentOnNumberChange(ctx, store, change, cause, customer)
+			_, err := void.Handle(ctx, commands.VoidConsentOnNumberChange{Change: change, CausedBy: cause.ID, Customer: customer})
 			return err
 		},
 	}
@@ -357,10 +362,12 @@ func consentNumberReactor(store eventstore.Store) projections.Projector {
 
 // unassignRemovedReactor makes a removed user's threads unassigned
 // (projections.UnassignRemovedReactor), in the Runner, at the removal's time.
-func unassignRemovedReactor(store eventstore.Store) projections.Projector {
+func unassignRemovedReactor(store eventstore.Store, ob observer) projections.Projector {
+	release := observed(ob, commands.NewReleaseRemovedUserHandler(store))
 	return projections.UnassignRemovedReactor{
 		Release: func(ctx context.Context, removal company.UserRemoved, cause eventstore.RecordedEvent, customer phone.Number) error {
-			_, err := commands.ReleaseRemovedUser(ctx, store, removal.CompanyID, customer, removal.UserID, removal.At, cause.ID.String())
+			_, err := release.Handle(ctx, commands.ReleaseRemovedUser{CompanyID: removal.CompanyID, Customer: customer,
+				UserID: removal.UserID, At: removal.At, CausedBy: cause.ID.String()})
 			return err
 		},
 	}

@@ -1122,6 +1122,8 @@ func TestOperations(t *testing.T) {
 		`smsinbox_projection_lag_events{projector="inbox"}`,
 		`smsinbox_projection_lag_events{projector="directory"}`,
 		`smsinbox_commands_total{command="CreateCompany",outcome="ok"} 1`,
+		// The webhook's use case is logged and measured as every other is.
+		`smsinbox_commands_total{command="InboundText",outcome="ok"}`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Fatalf("/metrics has no %s", want)

@@ -14,26 +14,23 @@ import (
 )
 
 // scheduledCommands are the staff's use cases of scheduled messages.
-func scheduledCommands(store eventstore.Store, now func() time.Time) httpapi.ScheduledCommands {
+func scheduledCommands(store eventstore.Store, now func() time.Time, ob observer) httpapi.ScheduledCommands {
 	return httpapi.ScheduledCommands{
-		Schedule: func(ctx context.Context, req commands.ScheduleRequest) (eventstore.Position, error) {
-			return commands.ScheduleOutbound(ctx, store, now, req)
-		},
-		Cancel: func(ctx context.Context, ref commands.MessageRef, actor string) (eventstore.Position, error) {
-			return commands.CancelScheduled(ctx, store, now, ref, actor)
-		},
+		Schedule: observed(ob, commands.NewScheduleOutboundHandler(store, now)),
+		Cancel:   observed(ob, commands.NewCancelScheduledHandler(store, now)),
 	}
 }
 
 // newScheduler wires the due-scheduler: the scheduled read model, the
 // release command, a lock beside the pool, woken by the notifier and by the
 // clock's timer.
-func newScheduler(cfg Config, store eventstore.Store, notifier *projections.Notifier) *scheduler.Scheduler {
+func newScheduler(cfg Config, store eventstore.Store, notifier *projections.Notifier, ob observer) *scheduler.Scheduler {
+	release := observed(ob, commands.NewReleaseScheduledHandler(store, cfg.Now))
 	return scheduler.New(scheduler.Config{
 		Queries: projections.Queries{Pool: cfg.Pool},
 		Release: func(ctx context.Context, ref projections.ScheduledRef) (conversation.Event, error) {
-			return commands.ReleaseScheduled(ctx, store, cfg.Now,
-				commands.MessageRef{CompanyID: ref.CompanyID, Customer: ref.Customer, MessageID: ref.MessageID})
+			return release.Handle(ctx, commands.ReleaseScheduled{
+				MessageRef: commands.MessageRef{CompanyID: ref.CompanyID, Customer: ref.Customer, MessageID: ref.MessageID}})
 		},
 		Lock:    checkpoint.LockerWith(cfg.Pool, cfg.Logger, checkpoint.ClaimTiming{}),
 		Changed: notifier.Changed,

@@ -189,7 +189,7 @@ func TestRotatedTokenLiveStreamEnds(t *testing.T) {
 // the change that would have been that frame never reaches the removed user.
 func TestRemovedElsewhereLiveStreamEnds(t *testing.T) {
 	e, a, ann, s := streamingUser(t)
-	if _, err := commands.NewRemoveUserHandler(e.app.Store).Handle(context.Background(), commands.RemoveUser{CompanyID: a.ID, UserID: ann.ID}); err != nil {
+	if _, err := commands.NewRemoveUserHandler(e.app.Store, time.Now).Handle(context.Background(), commands.RemoveUser{CompanyID: a.ID, UserID: ann.ID}); err != nil {
 		t.Fatal(err)
 	}
 	e.text(numA, cust1, "Not for a removed user")
