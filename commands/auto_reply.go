@@ -33,6 +33,29 @@ func companyState(ctx context.Context, store eventstore.Store, cache *CompanySta
 	return LoadCompany(ctx, store, companyID)
 }
 
+// prefetchCompany starts reading the company's state and returns what
+// waits for it. Handle starts it beside the text's own read and append, so
+// that the read overlaps the commit instead of following it: after a commit
+// the database serves the consumers that the commit woke, and a read then
+// waited behind them (traced: 5.5 ms of a 16.6 ms text at concurrency 1).
+// The state is as fresh as when it was read after the append: it is read
+// while the text is being handled, never answered from memory alone.
+func (h *ReceiveInboundHandler) prefetchCompany(ctx context.Context, companyID string) func() (company.State, error) {
+	type loaded struct {
+		co  company.State
+		err error
+	}
+	ch := make(chan loaded, 1)
+	go func() {
+		co, err := companyState(ctx, h.Store, h.Companies, companyID)
+		ch <- loaded{co, err}
+	}()
+	return func() (company.State, error) {
+		l := <-ch
+		return l.co, l.err
+	}
+}
+
 // autoReply answers a customer's text with the company's after-hours
 // auto-reply when autoreply.Decide says so, through the outbound path
 // (queued, then the sender, which checks consent again as for a staff
@@ -40,8 +63,9 @@ func companyState(ctx context.Context, store eventstore.Store, cache *CompanySta
 // texts at once get one reply. A company whose auto-reply is off reads
 // nothing more (row 1). It answers the position of what it queued (0 when
 // nothing).
-func (h *ReceiveInboundHandler) autoReply(ctx context.Context, sid, body, optOutType, companyID string, customer phone.Number, now time.Time) (eventstore.Position, error) {
-	co, err := companyState(ctx, h.Store, h.Companies, companyID)
+// The company's state comes from loadCompany (prefetchCompany).
+func (h *ReceiveInboundHandler) autoReply(ctx context.Context, sid, body, optOutType, companyID string, customer phone.Number, now time.Time, loadCompany func() (company.State, error)) (eventstore.Position, error) {
+	co, err := loadCompany()
 	if errors.Is(err, company.ErrCompanyNotFound) {
 		return 0, nil // an orphan claim: no company to answer for
 	}

@@ -484,6 +484,19 @@ func TestConcurrentChangesToOneNumber(t *testing.T) {
 	}
 }
 
+// appendOrphanClaim claims n for a company that is never created, at t0, as
+// a process that stopped between the two appends of a creation leaves it.
+func appendOrphanClaim(t *testing.T, store eventstore.Store, n phone.Number, ghost string) {
+	t.Helper()
+	claim := company.NumberClaimed{Number: n, CompanyID: ghost, At: t0}
+	data, _ := json.Marshal(claim)
+	if _, err := store.Append(context.Background(), company.NumberStreamID(n), eventstore.NoStream(), eventstore.EventData{
+		ID: company.EventID(claim), Type: claim.EventType(), SchemaVersion: company.SchemaVersion, Data: data, OccurredAt: t0,
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // A claim whose company was never created (the process stopped between the
 // two appends) holds the number only for company.OrphanAfter; then another
 // company takes it over and the orphan's ID can never be created.
@@ -491,13 +504,7 @@ func TestOrphanClaimIsTakenOver(t *testing.T) {
 	h := newHandlers(t)
 	ctx := context.Background()
 	const ghost = "ghost-company"
-	claim := company.NumberClaimed{Number: numA, CompanyID: ghost, At: t0}
-	data, _ := json.Marshal(claim)
-	if _, err := h.store.Append(ctx, company.NumberStreamID(numA), eventstore.NoStream(), eventstore.EventData{
-		ID: company.EventID(claim), Type: claim.EventType(), SchemaVersion: company.SchemaVersion, Data: data, OccurredAt: t0,
-	}); err != nil {
-		t.Fatal(err)
-	}
+	appendOrphanClaim(t, h.store, numA, ghost)
 
 	// Within the minute its creation may still be under way.
 	h.now = t0.Add(company.OrphanAfter - time.Second)
@@ -526,7 +533,7 @@ func TestOrphanClaimIsTakenOver(t *testing.T) {
 	// The ghost's late CompanyCreated can no longer be appended (it expects
 	// an empty stream), so the number never belongs to two companies.
 	created := company.CompanyCreated{CompanyID: ghost, Name: "Ghost", MessagingNumber: numA, TimeZone: "UTC", SMSEnabled: true, Country: "US", At: t0}
-	data, _ = json.Marshal(created)
+	data, _ := json.Marshal(created)
 	_, err = h.store.Append(ctx, company.StreamID(ghost), eventstore.NoStream(), eventstore.EventData{
 		ID: company.EventID(created), Type: created.EventType(), SchemaVersion: company.SchemaVersion, Data: data, OccurredAt: t0,
 	})

@@ -146,6 +146,7 @@ func (h *ReceiveInboundHandler) Handle(ctx context.Context, in InboundText) (Inb
 		OptOutType:      in.OptOutType,
 		ReceivedAt:      now,
 	}
+	loadCompany := h.prefetchCompany(ctx, companyID)
 	meta := eventstore.Metadata{CorrelationID: in.MessageSID, Actor: "customer:" + string(from)}
 	res, err := Execute(ctx, h.Store, conversationDecider, conversation.StreamID(companyID, from), conversation.Command(cmd), meta)
 	if err != nil {
@@ -172,7 +173,7 @@ func (h *ReceiveInboundHandler) Handle(ctx context.Context, in InboundText) (Inb
 			return InboundResult{}, fmt.Errorf("opt-out %s: %w", in.MessageSID, err)
 		}
 	}
-	replyPos, err := h.autoReply(ctx, in.MessageSID, in.Body, in.OptOutType, companyID, from, now)
+	replyPos, err := h.autoReply(ctx, in.MessageSID, in.Body, in.OptOutType, companyID, from, now, loadCompany)
 	if err != nil {
 		return InboundResult{}, fmt.Errorf("auto-reply to inbound %s: %w", in.MessageSID, err)
 	}

@@ -136,13 +136,13 @@ func (s *Store) commit(ctx context.Context, reqs []*appendRequest) {
 		}
 		return
 	}
-	outcomes, err := s.appendBatch(ctx, s.pool, reqs)
+	outcomes, err := s.appendBatch(ctx, s.writer, reqs)
 	if err != nil && len(reqs) > 1 {
 		// The group's transaction failed as a whole: commit each append on
 		// its own so that one bad append does not fail the others.
 		s.log.Warn("group commit failed; committing its appends one by one", "appends", len(reqs), "err", err)
 		for _, r := range reqs {
-			out, err := s.appendBatch(ctx, s.pool, []*appendRequest{r})
+			out, err := s.appendBatch(ctx, s.writer, []*appendRequest{r})
 			if err != nil {
 				r.result <- appendOutcome{err: err}
 				continue

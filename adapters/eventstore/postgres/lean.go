@@ -116,7 +116,7 @@ func (s *Store) appendLean(ctx context.Context, reqs []*appendRequest) ([]append
 	default:
 		b.Queue(leanGroupSQL, leanGroupArgs(reqs)...)
 	}
-	results := s.pool.SendBatch(ctx, b)
+	results := s.writer.SendBatch(ctx, b)
 	if _, err := results.Exec(); err != nil {
 		results.Close()
 		return nil, false

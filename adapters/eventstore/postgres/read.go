@@ -34,8 +34,8 @@ func scanEvent(rows pgx.Rows) (eventstore.RecordedEvent, error) {
 
 // page runs one paged query and yields its events; it reports how many it
 // yielded, the last position, and whether the consumer stopped.
-func (s *Store) page(ctx context.Context, yield func(eventstore.RecordedEvent, error) bool, sql string, args ...any) (n int, last eventstore.Position, stopped bool) {
-	rows, err := s.pool.Query(ctx, sql, args...)
+func (s *Store) page(ctx context.Context, q querier, yield func(eventstore.RecordedEvent, error) bool, sql string, args ...any) (n int, last eventstore.Position, stopped bool) {
+	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
 		yield(eventstore.RecordedEvent{}, err)
 		return 0, 0, true
@@ -65,13 +65,14 @@ func (s *Store) page(ctx context.Context, yield func(eventstore.RecordedEvent, e
 	return len(events), last, false
 }
 
-// ReadStream implements eventstore.Store.
+// ReadStream implements eventstore.Store. It reads on the stream readers'
+// connections (see the package's doc).
 func (s *Store) ReadStream(ctx context.Context, stream eventstore.StreamID, from uint64) iter.Seq2[eventstore.RecordedEvent, error] {
 	const q = `SELECT ` + eventColumns + ` FROM es_events WHERE stream_id = $1 AND version >= $2 ORDER BY version LIMIT $3`
 	return func(yield func(eventstore.RecordedEvent, error) bool) {
 		next := int64(from)
 		for {
-			n, _, stopped := s.page(ctx, func(e eventstore.RecordedEvent, err error) bool {
+			n, _, stopped := s.page(ctx, s.readers, func(e eventstore.RecordedEvent, err error) bool {
 				if err != nil {
 					return yield(e, fmt.Errorf("read %s: %w", stream, err))
 				}
@@ -106,7 +107,7 @@ const allSQL = `SELECT ` + eventColumns + ` FROM es_events
 func (s *Store) readAfter(ctx context.Context, cp eventstore.Position, f eventstore.Filter, yield func(eventstore.RecordedEvent, error) bool) eventstore.Position {
 	prefixes, types := filterArgs(f)
 	for {
-		n, last, stopped := s.page(ctx, func(e eventstore.RecordedEvent, err error) bool {
+		n, last, stopped := s.page(ctx, s.pool, func(e eventstore.RecordedEvent, err error) bool {
 			if err != nil {
 				return yield(e, fmt.Errorf("read the global log after %d: %w", cp, err))
 			}

@@ -214,9 +214,7 @@ func New(cfg Config) (*App, error) {
 				Store: store, Now: now, Logger: cfg.Logger, Texts: texts,
 				CancelUnsent: observed(ob, commands.NewCancelUnsentHandler(store)),
 				Companies:    commands.NewCompanyStates(store),
-				Route: func(ctx context.Context, n phone.Number) (string, bool, error) {
-					return commands.RouteNumber(ctx, store, n)
-				}})),
+				Route:        commands.NewRoutes(store).Route})),
 			Consent: httpapi.ConsentCommands{Now: now,
 				SubmitForm: observed(ob, commands.NewSubmitFormHandler(store, now, texts))},
 			Leads: observed(ob, commands.NewCreateLeadHandler(store, now)),
