@@ -80,7 +80,7 @@ func BenchmarkProjector(b *testing.B) {
 						after := eventstore.Start
 						for i := 0; i < len(events); i += size {
 							chunk := events[i:min(i+size, len(events))]
-							if _, err := applyEvents(ctx, log.pool, p, after, chunk); err != nil {
+							if _, err := applyPage(ctx, log.pool, alone(p), after, chunk); err != nil {
 								b.Fatal(err)
 							}
 							after = chunk[len(chunk)-1].Position

@@ -48,7 +48,7 @@ func dumpReadModels(t *testing.T, pool *pgxpool.Pool, ps []Projector) string {
 }
 
 // project empties the projectors' tables and applies events to them
-// through the live path (applyEvents), in messages of the sizes next
+// through the live path (applyPage), in messages of the sizes next
 // answers.
 func project(t *testing.T, pool *pgxpool.Pool, ps []Projector, events []eventstore.RecordedEvent, next func() int) {
 	t.Helper()
@@ -56,16 +56,16 @@ func project(t *testing.T, pool *pgxpool.Pool, ps []Projector, events []eventsto
 	if _, err := RebuildAll(ctx, pool, emptyLog{}, ps, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range ps {
-		after := eventstore.Start
-		for i := 0; i < len(events); {
-			chunk := events[i:min(i+next(), len(events))]
-			if _, err := applyEvents(ctx, pool, p, after, chunk); err != nil {
-				t.Fatalf("%s: %v", p.Name(), err)
-			}
-			after = chunk[len(chunk)-1].Position
-			i += len(chunk)
+	// Every projector at once, one transaction a message, as the Runner's
+	// one reader applies them.
+	after := eventstore.Start
+	for i := 0; i < len(events); {
+		chunk := events[i:min(i+next(), len(events))]
+		if _, err := applyPage(ctx, pool, reader{topic: ReadModelsTopic, members: ps}, after, chunk); err != nil {
+			t.Fatal(err)
 		}
+		after = chunk[len(chunk)-1].Position
+		i += len(chunk)
 	}
 }
 

@@ -10,10 +10,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// NotifyChannel is the PostgreSQL channel on which every projector's batch
-// transaction notifies (pg_notify, delivered when it commits): a read model
-// moved on. Its payload ("projector:position") is for people reading logs;
-// listeners only need the wake-up.
+// NotifyChannel is the PostgreSQL channel on which every transaction that
+// moves a checkpoint notifies (pg_notify, delivered when it commits): the
+// projectors' page, a reactor's batch, a set-aside. Its payload
+// ("read-models:position" for the projectors' page, "name:position" else) is
+// for people reading logs; listeners only need the wake-up.
 const NotifyChannel = "smsinbox_projections"
 
 // Notifier wakes, in this process, whoever waits for the read models to move

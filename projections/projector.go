@@ -1,8 +1,10 @@
 // Package projections builds smsinbox's read models from the event log. Each
 // projector owns some tables and applies events to them; the Runner feeds
-// every projector the whole log through a Watermill router, one event at a
-// time, and commits each projector's checkpoint in the same transaction as its
-// changes, so a crash neither loses nor applies twice any event.
+// every projector the whole log through a Watermill router, from one reader
+// of the log, a page at a time, and commits the page's changes to every read
+// model and each projector's checkpoint in one transaction, so a crash
+// neither loses nor applies twice any event. Reactors, which act beyond
+// the read models, read the log on their own.
 package projections
 
 import (
@@ -10,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -39,11 +42,19 @@ type Projector interface {
 
 // RunnerConfig configures a Runner.
 type RunnerConfig struct {
-	Pool       *pgxpool.Pool
-	Store      eventstore.Store
+	Pool  *pgxpool.Pool
+	Store eventstore.Store
+	// Projectors build read models. They share one reader of the log
+	// (topic ReadModelsTopic) and one transaction a page (applyPage).
 	Projectors []Projector
-	Logger     *slog.Logger
-	Registry   prometheus.Registerer
+	// Reactors act on events beyond the read models: they append events
+	// (through commands, on connections of their own) and wait for a read
+	// model to reach the event they act on, so they cannot share the
+	// projectors' transaction. Each reads the log on its own and applies
+	// it in transactions of its own, as a projector did before one reader.
+	Reactors []Projector
+	Logger   *slog.Logger
+	Registry prometheus.Registerer
 	// MaxRetries is how often a failing event is retried before it is set
 	// aside in projection_poison (5).
 	MaxRetries int
@@ -51,7 +62,10 @@ type RunnerConfig struct {
 
 // Runner runs projectors.
 type Runner struct {
-	cfg     RunnerConfig
+	cfg RunnerConfig
+	// readers are the subscriptions the Runner reads the log through: one
+	// for every projector, one for each reactor.
+	readers []reader
 	router  *message.Router
 	sub     *eventstream.Subscriber
 	lag     *prometheus.GaugeVec
@@ -85,7 +99,24 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 			return nil, err
 		}
 	}
-	sub, err := eventstream.New(eventstream.Config{Store: cfg.Store, Claim: checkpoint.Claimer(cfg.Pool, r.log), Logger: cfg.Logger})
+	if len(cfg.Projectors) > 0 {
+		r.readers = append(r.readers, reader{topic: ReadModelsTopic, members: cfg.Projectors})
+	}
+	for _, p := range cfg.Reactors {
+		r.readers = append(r.readers, reader{topic: p.Name(), members: []Projector{p}})
+	}
+	// A reader claims all its members' locks at once, and starts after the
+	// lowest of their checkpoints.
+	members := func(topic string) []string {
+		for _, rd := range r.readers {
+			if rd.topic == topic {
+				return rd.names()
+			}
+		}
+		return nil
+	}
+	sub, err := eventstream.New(eventstream.Config{Store: cfg.Store, Logger: cfg.Logger,
+		Claim: checkpoint.GroupClaimer(cfg.Pool, r.log, checkpoint.ClaimTiming{}, members)})
 	if err != nil {
 		return nil, err
 	}
@@ -100,12 +131,11 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 		Multiplier: 2, Logger: wlog,
 	}.Middleware
 	router.AddMiddleware(middleware.Recoverer)
-	for _, p := range cfg.Projectors {
-		h := r.handler(p)
+	for _, rd := range r.readers {
 		// Retry wraps the handler; setAside wraps both, so that it sees
 		// only what retrying could not mend.
-		handle := r.setAside(p, retry(h))
-		router.AddConsumerHandler(p.Name(), p.Name(), sub, func(msg *message.Message) error {
+		handle := r.setAside(retry(r.handler(rd)))
+		router.AddConsumerHandler(rd.topic, rd.topic, sub, func(msg *message.Message) error {
 			_, err := handle(msg)
 			return err
 		})
@@ -147,21 +177,33 @@ func (r *Runner) Run(ctx context.Context) error {
 	return err
 }
 
-// Status reports what the projector name's subscription is doing in this
-// process (for /readyz).
-func (r *Runner) Status(name string) eventstream.Status { return r.sub.Status(name) }
+// Status reports what the subscription that feeds the projector or
+// reactor name is doing in this process (for /readyz). The projectors
+// share one: each is as claimed, and as stalled, as their reader.
+func (r *Runner) Status(name string) eventstream.Status {
+	for _, rd := range r.readers {
+		if slices.Contains(rd.names(), name) {
+			return r.sub.Status(rd.topic)
+		}
+	}
+	return eventstream.Status{}
+}
 
-// Names lists the projectors' names.
+// Names lists the projectors' and the reactors' names.
 func (r *Runner) Names() []string {
-	names := make([]string, len(r.cfg.Projectors))
-	for i, p := range r.cfg.Projectors {
-		names[i] = p.Name()
+	var names []string
+	for _, p := range r.consumers() {
+		names = append(names, p.Name())
 	}
 	return names
 }
 
+func (r *Runner) consumers() []Projector {
+	return append(append([]Projector{}, r.cfg.Projectors...), r.cfg.Reactors...)
+}
+
 func (r *Runner) ensureCheckpoints(ctx context.Context) error {
-	for _, p := range r.cfg.Projectors {
+	for _, p := range r.consumers() {
 		if err := checkpoint.Ensure(ctx, r.cfg.Pool, p.Name()); err != nil {
 			return err
 		}
@@ -172,10 +214,9 @@ func (r *Runner) ensureCheckpoints(ctx context.Context) error {
 // lockKey is the advisory lock that one process holds while it runs a projector.
 func lockKey(projector string) int64 { return checkpoint.LockKey(projector) }
 
-// handler applies a message's events and moves the checkpoint in one
-// transaction.
-func (r *Runner) handler(p Projector) message.HandlerFunc {
-	name := p.Name()
+// handler applies a message's events to the reader's members, in one
+// transaction with their checkpoints (applyPage).
+func (r *Runner) handler(rd reader) message.HandlerFunc {
 	return func(msg *message.Message) ([]*message.Message, error) {
 		events, err := eventstream.Events(msg)
 		if err != nil {
@@ -185,69 +226,15 @@ func (r *Runner) handler(p Projector) message.HandlerFunc {
 		if !ok {
 			after = eventstore.Start
 		}
-		applied, err := applyEvents(msg.Context(), r.cfg.Pool, p, after, events)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
+		applied, err := applyPage(msg.Context(), r.cfg.Pool, rd, after, events)
 		now := time.Now()
-		for _, e := range applied {
-			r.applied.WithLabelValues(name).Observe(now.Sub(e.OccurredAt).Seconds())
+		for name, events := range applied {
+			for _, e := range events {
+				r.applied.WithLabelValues(name).Observe(now.Sub(e.OccurredAt).Seconds())
+			}
 		}
-		return nil, nil
-	}
-}
-
-// applyEvents applies the events past the checkpoint and moves it, in one
-// transaction, and returns those it applied. Read models can be rebuilt from
-// the log, so their commits need not wait for the disk: a crash loses the
-// last few changes and their checkpoint together, and the projector applies
-// them again.
-//
-// That holds only if the projector reads the log again from the checkpoint
-// the crash left, and not on from where its reader had got to: after is
-// where the reader thinks the checkpoint stands, and a checkpoint behind it
-// refuses the batch (a transient failure: eventstream.After says how it
-// mends).
-func applyEvents(ctx context.Context, pool *pgxpool.Pool, p Projector, after eventstore.Position, events []eventstore.RecordedEvent) ([]eventstore.RecordedEvent, error) {
-	tx, err := pool.Begin(ctx)
-	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
-	// The commit setting and the checkpoint, in one round trip.
-	var cp int64
-	start := &pgx.Batch{}
-	start.Queue(`SET LOCAL synchronous_commit = off`)
-	start.Queue(`SELECT position FROM projection_checkpoints WHERE projector = $1 FOR UPDATE`, p.Name()).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&cp)
-	})
-	if err := tx.SendBatch(ctx, start).Close(); err != nil {
-		return nil, fmt.Errorf("checkpoint: %w", err)
-	}
-	if eventstore.Position(cp) < after {
-		return nil, transient.Mark(fmt.Errorf("checkpoint at %d, behind the %d this batch follows: a commit was lost; the log must be read again from the checkpoint", cp, after))
-	}
-	applied := events
-	for len(applied) > 0 && applied[0].Position <= eventstore.Position(cp) {
-		applied = applied[1:]
-	}
-	if len(applied) == 0 {
-		return nil, nil
-	}
-	if err := apply(ctx, tx, p, applied); err != nil {
-		return nil, err
-	}
-	last := applied[len(applied)-1].Position
-	// The checkpoint and the notification, in one round trip. PostgreSQL
-	// delivers the notification when (and only if) the transaction commits,
-	// so a listener that wakes reads the changes (Notifier).
-	batch := &pgx.Batch{}
-	batch.Queue(`UPDATE projection_checkpoints SET position = $2, updated_at = now() WHERE projector = $1`, p.Name(), int64(last))
-	batch.Queue(`SELECT pg_notify($1, $2)`, NotifyChannel, notifyPayload(p.Name(), last))
-	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-		return nil, fmt.Errorf("checkpoint: %w", err)
-	}
-	return applied, tx.Commit(ctx)
 }
 
 // notifyPayload says which projector reached which position (for people
@@ -257,20 +244,25 @@ func notifyPayload(projector string, position eventstore.Position) string {
 }
 
 // setAside is the poison middleware: when a message still fails after its
-// retries, it applies the message's events one at a time (each with its
-// retries) and sets aside each event that fails on its own, recording it in
-// projection_poison and moving the checkpoint past it, so that one bad event
-// neither stops the projector nor costs it the events around it. An operator
-// fixes the cause and rebuilds the projector.
+// retries, the members that failed on it (failures) have kept their
+// checkpoints while the others committed it. It applies the message's
+// events again one at a time (each with its retries: the members past an
+// event skip it) and sets aside, for each member that fails on an event
+// alone, that event: recorded in projection_poison for that member, its
+// checkpoint moved past it. So one bad event neither stops a projector nor
+// costs it the events around it, and the other members are not touched:
+// they have the event already. An operator fixes the cause and rebuilds
+// the projector.
 //
 // A failure that a retry can mend (the database restarting, a connection
 // lost: package transient) sets nothing aside: the message is nacked and
 // comes again, with backoff, until the database is back, however long that
 // takes. Only an event that fails while the database answers is set aside.
-func (r *Runner) setAside(p Projector, h message.HandlerFunc) message.HandlerFunc {
+func (r *Runner) setAside(h message.HandlerFunc) message.HandlerFunc {
 	return func(msg *message.Message) ([]*message.Message, error) {
+		ctx := msg.Context()
 		_, err := h(msg)
-		if err == nil || msg.Context().Err() != nil || transient.Is(err) {
+		if err == nil || ctx.Err() != nil || transient.Is(err) {
 			return nil, err
 		}
 		events, derr := eventstream.Events(msg)
@@ -278,16 +270,20 @@ func (r *Runner) setAside(p Projector, h message.HandlerFunc) message.HandlerFun
 			return nil, derr
 		}
 		for _, e := range events {
-			single := eventstream.ToMessage(e)
-			single.SetContext(msg.Context())
 			if len(events) > 1 {
+				single := eventstream.ToMessage(e)
+				single.SetContext(ctx)
 				_, err = h(single)
 			}
-			if err != nil && (msg.Context().Err() != nil || transient.Is(err)) {
+			if err == nil {
+				continue
+			}
+			var failed failures
+			if ctx.Err() != nil || transient.Is(err) || !errors.As(err, &failed) {
 				return nil, err // the database, not the event: the message comes again
 			}
-			if err != nil {
-				if perr := r.poison(msg.Context(), p.Name(), e, err); perr != nil {
+			for name, reason := range failed {
+				if perr := r.poison(ctx, name, e, reason); perr != nil {
 					return nil, perr
 				}
 			}
@@ -299,11 +295,10 @@ func (r *Runner) setAside(p Projector, h message.HandlerFunc) message.HandlerFun
 func (r *Runner) poison(ctx context.Context, projector string, e eventstore.RecordedEvent, reason error) error {
 	r.log.Error("event set aside: the projector failed on it", "projector", projector, "position", e.Position, "type", e.Type, "err", reason)
 	return pgx.BeginFunc(ctx, r.cfg.Pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO projection_poison (projector, position, event_id, type, reason)
-			VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, projector, int64(e.Position), e.ID, e.Type, reason.Error()); err != nil {
+		if err := checkpoint.SetAside(ctx, tx, projector, e, reason); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE projection_checkpoints SET position = greatest(position, $2), updated_at = now() WHERE projector = $1`, projector, int64(e.Position)); err != nil {
+		if err := checkpoint.Pass(ctx, tx, projector, e.Position); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, NotifyChannel, notifyPayload(projector, e.Position))

@@ -72,16 +72,7 @@ type running struct {
 
 func start(t *testing.T, pool *pgxpool.Pool, store eventstore.Store, name string) *running {
 	t.Helper()
-	r, err := NewRunner(RunnerConfig{Pool: pool, Store: store, Projectors: []Projector{recorder{runner: name}},
-		Logger: slog.New(slog.DiscardHandler), MaxRetries: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	run := &running{cancel: cancel, done: make(chan error, 1)}
-	go func() { run.done <- r.Run(ctx) }()
-	t.Cleanup(run.stop)
-	return run
+	return startMembers(t, pool, store, recorder{runner: name})
 }
 
 func (r *running) stop() {
@@ -95,21 +86,10 @@ func (r *running) stop() {
 	})
 }
 
-// waitFor waits until the recorder's checkpoint reaches pos, woken by the
-// projector's commits (a Notifier of its own; no poll), for at most 20 s.
+// waitFor waits until the recorder's checkpoint reaches pos (waitForAll).
 func waitFor(t *testing.T, pool *pgxpool.Pool, pos eventstore.Position) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	// A commit before its LISTEN is not missed: the notifier wakes every
-	// waiter once it listens.
-	n := NewNotifier(pool, slog.New(slog.DiscardHandler))
-	run, stop := context.WithCancel(ctx)
-	defer func() { stop(); <-n.Stopped() }()
-	go func() { _ = n.Run(run) }()
-	if err := (Progress{Pool: pool, Names: []string{"recorder"}, Notifier: n, Poll: time.Hour}).WaitFor(ctx, pos); err != nil {
-		t.Fatal(err)
-	}
+	waitForAll(t, pool, pos, "recorder")
 }
 
 func count(t *testing.T, pool *pgxpool.Pool, q string, args ...any) int {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/smsinbox/smsinbox/adapters/postgres/checkpoint"
 	"github.com/smsinbox/smsinbox/domain/eventstore"
 )
 
@@ -151,8 +152,7 @@ func (p *progress) flush(ctx context.Context) {
 		return
 	}
 	lw := e.lowWater()
-	if _, err := p.pool.Exec(ctx, `UPDATE projection_checkpoints SET position = greatest(position, $2), updated_at = now() WHERE projector = $1`,
-		Name, int64(lw)); err != nil {
+	if err := checkpoint.Pass(ctx, p.pool, Name, lw); err != nil {
 		if ctx.Err() == nil {
 			p.log.Warn("the sender's checkpoint could not be written; trying again at its next move", "position", lw, "err", err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/smsinbox/smsinbox/adapters/postgres/checkpoint"
 	"github.com/smsinbox/smsinbox/adapters/transient"
 	"github.com/smsinbox/smsinbox/domain/conversation"
 	"github.com/smsinbox/smsinbox/domain/eventstore"
@@ -18,9 +19,7 @@ import (
 func (s *Sender) setAside(ctx context.Context, e eventstore.RecordedEvent, reason error) error {
 	s.log.Error("an outbound text is set aside, not sent: the sender failed on it", "position", e.Position, "event_id", e.ID,
 		"type", e.Type, "err", reason)
-	_, err := s.cfg.Pool.Exec(ctx, `INSERT INTO projection_poison (projector, position, event_id, type, reason)
-		VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, Name, int64(e.Position), e.ID, e.Type, reason.Error())
-	return err
+	return checkpoint.SetAside(ctx, s.cfg.Pool, Name, e, reason)
 }
 
 // setAsideJob sets a job's text aside, trying again while the database is

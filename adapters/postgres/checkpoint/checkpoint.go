@@ -58,18 +58,42 @@ type ClaimTiming struct {
 
 // ClaimerWith is Claimer with other timings.
 func ClaimerWith(pool *pgxpool.Pool, logger *slog.Logger, timing ClaimTiming) eventstream.Claim {
-	return func(ctx context.Context, name string) (eventstore.Position, context.Context, func(), error) {
-		var cp int64
-		claimed, release, err := hold(ctx, pool, logger, timing, name, func(ctx context.Context, conn *pgx.Conn) error {
-			if err := conn.QueryRow(ctx, `SELECT position FROM projection_checkpoints WHERE projector = $1`, name).Scan(&cp); err != nil {
-				return fmt.Errorf("checkpoint of %s: %w", name, err)
+	return GroupClaimer(pool, logger, timing, nil)
+}
+
+// GroupClaimer returns the eventstream.Claim of topics that may name a
+// group of consumers sharing one reader of the log: members(topic) lists
+// the group's consumers (nil members, or a nil answer: the topic is one
+// consumer). The claim holds every member's own lock, all of them or none
+// (so a rebuild of one member, or an older server that runs members one by
+// one, still finds each held), on one connection of its own, and resumes
+// after the lowest of their checkpoints: a member that is behind the
+// others (a new one, one rebuilt) catches up while the others skip what
+// they hold already.
+func GroupClaimer(pool *pgxpool.Pool, logger *slog.Logger, timing ClaimTiming, members func(topic string) []string) eventstream.Claim {
+	return func(ctx context.Context, topic string) (eventstore.Position, context.Context, func(), error) {
+		names := []string{topic}
+		if members != nil {
+			if m := members(topic); m != nil {
+				names = m
+			}
+		}
+		var cp *int64
+		claimed, release, err := hold(ctx, pool, logger, timing, topic, names, func(ctx context.Context, conn *pgx.Conn) error {
+			var n int
+			err := conn.QueryRow(ctx, `SELECT min(position), count(*) FROM projection_checkpoints WHERE projector = ANY ($1)`, names).Scan(&cp, &n)
+			if err == nil && n < len(names) {
+				err = fmt.Errorf("%d of %d have no checkpoint row", len(names)-n, len(names))
+			}
+			if err != nil {
+				return fmt.Errorf("checkpoint of %s: %w", topic, err)
 			}
 			return nil
 		})
 		if err != nil {
 			return 0, nil, nil, err
 		}
-		return eventstore.Position(cp), claimed, release, nil
+		return eventstore.Position(*cp), claimed, release, nil
 	}
 }
 
@@ -82,20 +106,44 @@ type Lock func(ctx context.Context, name string) (claimed context.Context, relea
 // timings: one process at a time holds it; the others stand by.
 func LockerWith(pool *pgxpool.Pool, logger *slog.Logger, timing ClaimTiming) Lock {
 	return func(ctx context.Context, name string) (context.Context, func(), error) {
-		return hold(ctx, pool, logger, timing, name, nil)
+		return hold(ctx, pool, logger, timing, name, []string{name}, nil)
 	}
 }
 
-// hold waits for name's session-level advisory lock on a connection opened
-// beside pool, runs locked (when not nil) on that connection once it holds
-// it, and keeps it for as long as the connection answers its pings.
-func hold(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger, timing ClaimTiming, name string,
+// tryLocks takes the session-level advisory locks of keys, all of them or
+// none: it takes each that is free and, when one was not, gives back those
+// it took.
+func tryLocks(ctx context.Context, conn *pgx.Conn, keys []int64) (bool, error) {
+	var got []int64
+	if err := conn.QueryRow(ctx, `SELECT coalesce(array_agg(k), '{}') FROM unnest($1::bigint[]) AS k WHERE pg_try_advisory_lock(k)`, keys).Scan(&got); err != nil {
+		return false, err
+	}
+	if len(got) == len(keys) {
+		return true, nil
+	}
+	if len(got) > 0 {
+		if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock(k) FROM unnest($1::bigint[]) AS k`, got); err != nil {
+			return false, err
+		}
+	}
+	return false, nil
+}
+
+// hold waits for the advisory locks of names (all or none) on a
+// connection opened beside pool, runs locked (when not nil) on that
+// connection once it holds them, and keeps them for as long as the
+// connection answers its pings. what names the claim in logs.
+func hold(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger, timing ClaimTiming, what string, names []string,
 	locked func(context.Context, *pgx.Conn) error) (context.Context, func(), error) {
 	if timing.Standby <= 0 {
 		timing.Standby = time.Second
 	}
 	if timing.Ping <= 0 {
 		timing.Ping = time.Second
+	}
+	keys := make([]int64, len(names))
+	for i, n := range names {
+		keys[i] = LockKey(n)
 	}
 	conn, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig.Copy())
 	if err != nil {
@@ -104,12 +152,12 @@ func hold(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger, timing C
 	closeConn := func() {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		conn.Close(cctx) // closing the session releases its lock
+		conn.Close(cctx) // closing the session releases its locks
 	}
 	// A standby says so once, not at every look.
 	for said := false; ; said = true {
-		var got bool
-		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, LockKey(name)).Scan(&got); err != nil {
+		got, err := tryLocks(ctx, conn, keys)
+		if err != nil {
 			closeConn()
 			return nil, nil, err
 		}
@@ -117,7 +165,7 @@ func hold(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger, timing C
 			break
 		}
 		if !said {
-			logger.Info("another instance runs this consumer of the log; standing by", "consumer", name)
+			logger.Info("another instance runs this consumer of the log; standing by", "consumer", what)
 		}
 		select {
 		case <-time.After(timing.Standby):
@@ -134,7 +182,7 @@ func hold(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger, timing C
 	}
 	claimed, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
-	go func() { // the lock lives as long as its connection answers
+	go func() { // the locks live as long as their connection answers
 		defer close(done)
 		t := time.NewTicker(timing.Ping)
 		defer t.Stop()
@@ -144,7 +192,7 @@ func hold(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger, timing C
 				return
 			case <-t.C:
 				if err := conn.Ping(claimed); err != nil && claimed.Err() == nil {
-					logger.Warn("lost the lock of a consumer of the log; it will be claimed again", "consumer", name, "err", err)
+					logger.Warn("lost the lock of a consumer of the log; it will be claimed again", "consumer", what, "err", err)
 					cancel()
 					return
 				}
@@ -156,7 +204,7 @@ func hold(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger, timing C
 		<-done
 		uctx, ucancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer ucancel()
-		_, _ = conn.Exec(uctx, `SELECT pg_advisory_unlock($1)`, LockKey(name))
+		_, _ = conn.Exec(uctx, `SELECT pg_advisory_unlock(k) FROM unnest($1::bigint[]) AS k`, keys)
 		conn.Close(uctx)
 	}
 	return claimed, release, nil

@@ -178,7 +178,9 @@ func New(cfg Config) (*App, error) {
 	// Every use case is a commands.Handler, logged and measured.
 	ob := observer{logger: cfg.Logger, metrics: handled}
 	runner, err := projections.NewRunner(projections.RunnerConfig{
-		Pool: cfg.Pool, Store: store, Projectors: append(projections.All(), consentNumberReactor(store, ob), unassignRemovedReactor(store, ob)), Logger: cfg.Logger, Registry: reg,
+		Pool: cfg.Pool, Store: store, Projectors: projections.All(),
+		Reactors: []projections.Projector{consentNumberReactor(store, ob), unassignRemovedReactor(store, ob)},
+		Logger:   cfg.Logger, Registry: reg,
 	})
 	if err != nil {
 		return nil, err
