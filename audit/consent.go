@@ -8,7 +8,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/smsinbox/smsinbox/commands"
 	"github.com/smsinbox/smsinbox/domain/company"
 	"github.com/smsinbox/smsinbox/domain/consent"
 	"github.com/smsinbox/smsinbox/domain/conversation"
@@ -105,7 +104,7 @@ type Report struct {
 // does not exist matches company.ErrCompanyNotFound; a customer the company
 // never had has no events and status no.
 func Consent(ctx context.Context, store eventstore.Store, companyID string, customer phone.Number, at time.Time) (Report, error) {
-	co, err := commands.LoadCompany(ctx, store, companyID)
+	co, err := company.FromHistory(companyID, store.ReadStream(ctx, company.StreamID(companyID), 0))
 	if err != nil {
 		return Report{}, err
 	}
@@ -228,7 +227,7 @@ func fillEntry(entry *Entry, id uuid.UUID, ev consent.Event) {
 	if c.AutomatedText != consent.TextNone && c.AutomatedText != "" {
 		entry.AutomatedText = &Text{
 			Kind: string(c.AutomatedText), Text: c.AutomatedTextBody, ShownInThread: c.AutomatedText.ShownInThread(),
-			MessageID: commands.AutomatedMessageID(id),
+			MessageID: consent.AutomatedMessageID(id),
 		}
 	}
 }
@@ -283,7 +282,7 @@ func numberAt(numbers []Number, t time.Time) phone.Number {
 
 // findTextSIDs fills in the Twilio SIDs of the entries' automated texts,
 // from the conversation's outbound events (the automated text's message ID
-// is AutomatedMessageID of its consent event).
+// is consent.AutomatedMessageID of its consent event).
 func findTextSIDs(ctx context.Context, store eventstore.Store, companyID string, customer phone.Number, entries []Entry) error {
 	texts := map[uuid.UUID]*Text{}
 	for i := range entries {

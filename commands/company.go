@@ -109,7 +109,7 @@ func LoadCompany(ctx context.Context, store eventstore.Store, companyID string) 
 		return company.State{}, err
 	}
 	if !s.Exists() {
-		return company.State{}, &company.Error{Err: company.ErrCompanyNotFound, Message: fmt.Sprintf("there is no company %q", companyID)}
+		return company.State{}, company.NotFound(companyID)
 	}
 	return s, nil
 }

@@ -4,23 +4,12 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/google/uuid"
-
 	"github.com/smsinbox/smsinbox/domain/consent"
 	"github.com/smsinbox/smsinbox/domain/eventstore"
 )
 
 // AppAutomated is the app of every automated text.
 const AppAutomated = "automated"
-
-var automatedMessageNamespace = uuid.MustParse("b3f0f5a2-5d55-4c1e-9a53-4f4f0f6d2b61")
-
-// AutomatedMessageID is the message ID of the automated text that the
-// consent event with ID consentEventID calls for (a UUID v5 of it). The audit
-// finds the text, and its Twilio SID, by it.
-func AutomatedMessageID(consentEventID uuid.UUID) uuid.UUID {
-	return uuid.NewSHA1(automatedMessageNamespace, consentEventID[:])
-}
 
 // automatedTexts are the texts that records call for, in order.
 func automatedTexts(records []consentRecord, correlationID string) []QueueAutomatedText {
@@ -32,7 +21,7 @@ func automatedTexts(records []consentRecord, correlationID string) []QueueAutoma
 		}
 		out = append(out, QueueAutomatedText{
 			CompanyID: c.CompanyID, Customer: c.CustomerPhone, Kind: c.AutomatedText, Body: c.AutomatedTextBody,
-			Hidden: !c.AutomatedText.ShownInThread(), MessageID: AutomatedMessageID(r.ID), ConsentEventID: r.ID,
+			Hidden: !c.AutomatedText.ShownInThread(), MessageID: consent.AutomatedMessageID(r.ID), ConsentEventID: r.ID,
 			CorrelationID: correlationID,
 		})
 	}

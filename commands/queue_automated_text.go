@@ -21,7 +21,7 @@ type QueueAutomatedText struct {
 	// Hidden: not shown in the thread nor its export (the opt-out
 	// confirmation); the audit shows it.
 	Hidden bool
-	// MessageID is AutomatedMessageID of the consent event: the same for
+	// MessageID is consent.AutomatedMessageID of the consent event: the same for
 	// every attempt, so a retry queues nothing twice.
 	MessageID uuid.UUID
 	// ConsentEventID is the event that called for the text.

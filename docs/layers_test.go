@@ -15,7 +15,8 @@ const module = "github.com/smsinbox/smsinbox"
 // TestDependencyRule checks ARCHITECTURE.md's dependency rule on the import
 // graph (what `go list -deps` walks, tests left out): a package of domain/
 // depends on no package of smsinbox outside domain/, and commands on none
-// outside domain/ and itself, directly or through another package. So no
+// outside domain/ and itself, and audit (the replayed consent queries) on
+// none outside domain/ and itself, directly or through another package. So no
 // business rule can lean on HTTP, SQL or Twilio's wire format: an adapter
 // translates into a use case's own input types (adapters/httpapi maps
 // Twilio's webhooks to commands.InboundText and commands.StatusCallback).
@@ -31,6 +32,7 @@ func TestDependencyRule(t *testing.T) {
 	}{
 		{"domain/...", []string{"domain/"}},
 		{"commands", []string{"domain/", "commands"}},
+		{"audit", []string{"domain/", "audit"}},
 	} {
 		pkgs, err := g.match(layer.packages)
 		if err != nil {

@@ -9,13 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// threadConsent is a thread's consent (a column expression over threads):
-// the consents row of its customer when its number is the company's current
-// messaging number, else 'no'.
-const threadConsent = `coalesce((SELECT c.status FROM consents c JOIN companies co ON co.id = c.company_id
-	WHERE c.company_id = threads.company_id AND c.customer_phone = threads.customer_phone
-	  AND c.messaging_number = co.messaging_number), 'no') AS consent`
-
 // ConsentView is the answer of GET /api/consent/{phone} (api/openapi.yaml).
 type ConsentView struct {
 	Phone           string     `json:"phone"`

@@ -42,12 +42,6 @@ ON CONFLICT (id) DO UPDATE SET
 	return nil
 }
 
-// threadLead is a thread's customer_name and lead_id (column expressions
-// over threads), from its customer's lead.
-const threadLead = `(SELECT l.first_name || ' ' || l.last_name FROM leads l
-	WHERE l.company_id = threads.company_id AND l.customer_phone = threads.customer_phone) AS customer_name,
-	(SELECT l.id FROM leads l WHERE l.company_id = threads.company_id AND l.customer_phone = threads.customer_phone) AS lead_id`
-
 // LeadView is a lead as the leads read model holds it.
 type LeadView struct {
 	ID        uuid.UUID `json:"id"`

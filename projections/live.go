@@ -124,10 +124,10 @@ type ThreadChange struct {
 // opened yet (a consent recorded before any message) is not listed: the
 // message that opens it is a later change.
 func (q Queries) ThreadChanges(ctx context.Context, companyID string, after, upTo eventstore.Position, limit int) ([]ThreadChange, error) {
-	rows, err := q.Pool.Query(ctx, `SELECT tc.position, `+threadColumns+`
+	rows, err := q.Pool.Query(ctx, threadRows(`t.change_position, `, `SELECT tc.position AS change_position, threads.*
 		FROM thread_changes tc JOIN threads ON threads.id = tc.thread_id
 		WHERE tc.company_id = $1 AND tc.position > $2 AND tc.position <= $3
-		ORDER BY tc.position LIMIT $4`, companyID, int64(after), int64(upTo), limit)
+		ORDER BY tc.position LIMIT $4`, `t.change_position`), companyID, int64(after), int64(upTo), limit)
 	if err != nil {
 		return nil, fmt.Errorf("read thread changes: %w", err)
 	}

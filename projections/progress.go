@@ -56,6 +56,10 @@ const (
 // it: a commit during the read is not missed.
 func (p Progress) Changed() <-chan struct{} { return p.Notifier.Changed() }
 
+// Stopped returns a channel closed once the Notifier has stopped for good
+// (nil, never closed, without one): waits can then no longer be woken.
+func (p Progress) Stopped() <-chan struct{} { return p.Notifier.Stopped() }
+
 // Position is the position every watched projector has reached.
 func (p Progress) Position(ctx context.Context) (eventstore.Position, error) {
 	var pos *int64

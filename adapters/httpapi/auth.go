@@ -85,6 +85,15 @@ func hashToken(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// Directory is what sign-in reads: the user or the app key a token's hash
+// names, and their company. It must not lag a revocation, so it reads the
+// primary (projections.Queries on it).
+type Directory interface {
+	UserByTokenHash(ctx context.Context, hash string) (projections.User, error)
+	AppKeyByTokenHash(ctx context.Context, hash string) (projections.AppKey, error)
+	Company(ctx context.Context, id string) (projections.Company, error)
+}
+
 // findFresh looks a credential up in the directory. One issued a moment ago
 // may not be there yet: on a miss it waits (briefly) for the directory to
 // reach the log's head before it refuses.
@@ -127,7 +136,7 @@ func (a *api) authenticate(r *http.Request) (caller, error) {
 
 func (a *api) signInUser(ctx context.Context, token string) (caller, error) {
 	hash := hashToken(token)
-	u, err := findFresh(ctx, a, func(ctx context.Context) (projections.User, error) { return a.queries.UserByTokenHash(ctx, hash) })
+	u, err := findFresh(ctx, a, func(ctx context.Context) (projections.User, error) { return a.directory.UserByTokenHash(ctx, hash) })
 	if err != nil {
 		return caller{}, err
 	}
@@ -138,7 +147,7 @@ func (a *api) signInUser(ctx context.Context, token string) (caller, error) {
 	if !state.SignsIn(u.ID, hash) {
 		return caller{}, errBadToken
 	}
-	c, err := a.queries.Company(ctx, u.CompanyID)
+	c, err := a.directory.Company(ctx, u.CompanyID)
 	if err != nil {
 		return caller{}, err
 	}
@@ -173,7 +182,7 @@ func (a *api) submitter(need access, h func(http.ResponseWriter, *http.Request, 
 
 func (a *api) signInAppKey(ctx context.Context, token string) (caller, error) {
 	hash := hashToken(token)
-	k, err := findFresh(ctx, a, func(ctx context.Context) (projections.AppKey, error) { return a.queries.AppKeyByTokenHash(ctx, hash) })
+	k, err := findFresh(ctx, a, func(ctx context.Context) (projections.AppKey, error) { return a.directory.AppKeyByTokenHash(ctx, hash) })
 	if err != nil {
 		return caller{}, err
 	}
@@ -186,7 +195,7 @@ func (a *api) signInAppKey(ctx context.Context, token string) (caller, error) {
 	if live, ok := state.AppKey(k.ID); !ok || live.Revoked {
 		return caller{}, errBadToken
 	}
-	c, err := a.queries.Company(ctx, k.CompanyID)
+	c, err := a.directory.Company(ctx, k.CompanyID)
 	if err != nil {
 		return caller{}, err
 	}

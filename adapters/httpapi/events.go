@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/smsinbox/smsinbox/domain/eventstore"
+	"github.com/smsinbox/smsinbox/projections"
 )
 
 // The live stream, GET /api/events (adapters/web/README.md is its contract).
@@ -50,6 +51,24 @@ func lastEventID(r *http.Request) (pos eventstore.Position, ok bool, err error) 
 		return 0, false, errBadLastEventID
 	}
 	return eventstore.Position(n), true, nil
+}
+
+// LiveReads is what the live updates read: the threads whose view changed
+// and the last company-wide change between two positions (the live read
+// model, projections.Queries on the primary).
+type LiveReads interface {
+	ThreadChanges(ctx context.Context, companyID string, after, upTo eventstore.Position, limit int) ([]projections.ThreadChange, error)
+	CompanyChange(ctx context.Context, companyID string, after, upTo eventstore.Position) (eventstore.Position, error)
+}
+
+// LiveProgress is what the live updates follow: the position every read
+// model has applied, a channel closed by the next projector commit (take it
+// before reading the position), and one closed when the notifications stop
+// (projections.Progress with its Notifier).
+type LiveProgress interface {
+	Position(ctx context.Context) (eventstore.Position, error)
+	Changed() <-chan struct{}
+	Stopped() <-chan struct{}
 }
 
 // events streams the changes of the caller's Messages view as Server-Sent
@@ -125,7 +144,7 @@ func (a *api) stillSignedIn(ctx context.Context, c caller) error {
 func (a *api) follow(ctx context.Context, s *sse, c caller, last eventstore.Position) error {
 	ping := time.NewTicker(streamPing)
 	defer ping.Stop()
-	stopped := a.progress.Notifier.Stopped()
+	stopped := a.progress.Stopped()
 	for {
 		// Taken before the read: a commit during it wakes the wait below.
 		changed := a.progress.Changed()
@@ -142,7 +161,7 @@ func (a *api) follow(ctx context.Context, s *sse, c caller, last eventstore.Posi
 			}
 			last = sent
 			if reloaded {
-				co, err := a.queries.Company(ctx, c.Company.ID)
+				co, err := a.directory.Company(ctx, c.Company.ID)
 				if err != nil {
 					return err
 				}
@@ -189,7 +208,7 @@ func (a *api) follow(ctx context.Context, s *sse, c caller, last eventstore.Posi
 // (errSignedOut otherwise): nothing reaches a removed user.
 func (a *api) sendChanges(ctx context.Context, s *sse, c caller, after, upTo eventstore.Position) (sent eventstore.Position, reloaded bool, err error) {
 	companyID := c.Company.ID
-	reloadAt, err := a.queries.CompanyChange(ctx, companyID, after, upTo)
+	reloadAt, err := a.live.CompanyChange(ctx, companyID, after, upTo)
 	if err != nil {
 		return after, false, err
 	}
@@ -206,7 +225,7 @@ func (a *api) sendChanges(ctx context.Context, s *sse, c caller, after, upTo eve
 		until = reloadAt // the threads changed up to the company-wide change, then it
 	}
 	for from := after; from < until; {
-		page, err := a.queries.ThreadChanges(ctx, companyID, from, until, streamPage)
+		page, err := a.live.ThreadChanges(ctx, companyID, from, until, streamPage)
 		if err != nil {
 			return after, false, err
 		}

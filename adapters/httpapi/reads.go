@@ -22,8 +22,8 @@ import (
 // live on while a replica lags), the thread a command acts on, and the live
 // updates read the primary (Deps.Queries).
 type ReadModels interface {
+	ThreadFinder
 	AssignedThreads(ctx context.Context, companyID string, archived bool, assignee projections.AssigneeFilter, limit int, after *projections.Cursor) ([]projections.Thread, *projections.Cursor, error)
-	Thread(ctx context.Context, companyID string, id uuid.UUID) (projections.Thread, error)
 	Messages(ctx context.Context, companyID string, threadID uuid.UUID) ([]projections.Message, error)
 	Notes(ctx context.Context, companyID string, threadID uuid.UUID) ([]projections.Note, error)
 	Search(ctx context.Context, companyID string, query search.Query, limit int, after *projections.Cursor) ([]projections.SearchResult, *projections.Cursor, error)
@@ -47,11 +47,15 @@ func (a *api) waitForReads(next http.HandlerFunc) http.HandlerFunc {
 	return a.waitOn(a.readProgress, next)
 }
 
+// ThreadFinder reads one thread of a company (ErrNotFound for another
+// company's).
+type ThreadFinder interface {
+	Thread(ctx context.Context, companyID string, id uuid.UUID) (projections.Thread, error)
+}
+
 // threadIn finds the caller's thread named in the path in models; another
 // company's thread, or a malformed ID, is not found.
-func threadIn(models interface {
-	Thread(ctx context.Context, companyID string, id uuid.UUID) (projections.Thread, error)
-}, r *http.Request, c caller) (projections.Thread, error) {
+func threadIn(models ThreadFinder, r *http.Request, c caller) (projections.Thread, error) {
 	id, err := uuid.Parse(mux.Vars(r)["thread_id"])
 	if err != nil {
 		return projections.Thread{}, projections.ErrNotFound

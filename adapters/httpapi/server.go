@@ -22,7 +22,6 @@ import (
 	apidoc "github.com/smsinbox/smsinbox/api"
 	"github.com/smsinbox/smsinbox/commands"
 	"github.com/smsinbox/smsinbox/domain/eventstore"
-	"github.com/smsinbox/smsinbox/projections"
 )
 
 // Check is one readiness check: nil when the dependency answers.
@@ -37,8 +36,8 @@ type Deps struct {
 	Registry   *prometheus.Registry
 	Ready      []Check
 	Store      eventstore.Store
-	Queries    projections.Queries
-	Progress   projections.Progress
+	Queries    PrimaryQueries
+	Progress   PrimaryProgress
 	AdminToken string
 	Verifier   *twilio.Verifier
 	// TwilioAccount is the account SID every webhook must name
@@ -96,11 +95,31 @@ type Commands struct {
 	Templates TemplateCommands
 }
 
+// PrimaryQueries is what the HTTP surface reads on the primary database
+// (Deps.Queries): sign-in's directory, the thread a command acts on, the
+// live updates' changes. projections.Queries is one.
+type PrimaryQueries interface {
+	Directory
+	ThreadFinder
+	LiveReads
+}
+
+// PrimaryProgress is how far the primary's read models are (Deps.Progress):
+// X-Min-Position waits on it, and the live updates follow it.
+// projections.Progress is one.
+type PrimaryProgress interface {
+	Waiter
+	LiveProgress
+}
+
 type api struct {
-	log        *slog.Logger
-	store      eventstore.Store
-	queries    projections.Queries
-	progress   projections.Progress
+	log   *slog.Logger
+	store eventstore.Store
+	// directory, threads and live read the primary (Deps.Queries).
+	directory  Directory
+	threads    ThreadFinder
+	live       LiveReads
+	progress   PrimaryProgress
 	adminToken string
 	verifier   *twilio.Verifier
 	// twilioAccount: see Deps.TwilioAccount.
@@ -127,16 +146,16 @@ func NewHandler(d Deps) http.Handler {
 		d.Logger = slog.Default()
 	}
 	lim := d.Exports.withDefaults()
-	if d.Reads == nil {
-		d.Reads = d.Queries
+	if r, ok := d.Queries.(ReadModels); ok && d.Reads == nil {
+		d.Reads = r
 	}
-	if d.ReadProgress == nil {
+	if d.ReadProgress == nil && d.Progress != nil {
 		d.ReadProgress = d.Progress
 	}
 	if d.PositionWait <= 0 {
 		d.PositionWait = DefaultPositionWait
 	}
-	a := &api{log: d.Logger, store: d.Store, queries: d.Queries, progress: d.Progress,
+	a := &api{log: d.Logger, store: d.Store, directory: d.Queries, threads: d.Queries, live: d.Queries, progress: d.Progress,
 		reads: d.Reads, readProgress: d.ReadProgress, positionWait: d.PositionWait,
 		adminToken: d.AdminToken, verifier: d.Verifier, twilioAccount: d.TwilioAccount, cmd: d.Commands, admins: d.Admin,
 		exports: newExportGate(lim.PerCompany, lim.PageQueries), exportIdle: lim.IdleTimeout,

@@ -41,7 +41,7 @@ func (a *api) listThreads(w http.ResponseWriter, r *http.Request, c caller) {
 // the primary, whose read models a command's X-Min-Position waited for.
 // Another company's thread, or a malformed ID, is not found.
 func (a *api) threadOf(r *http.Request, c caller) (projections.Thread, error) {
-	return threadIn(a.queries, r, c)
+	return threadIn(a.threads, r, c)
 }
 
 func (a *api) getThread(w http.ResponseWriter, r *http.Request, c caller) {

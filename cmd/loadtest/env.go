@@ -61,7 +61,7 @@ func startEnv(ctx context.Context, o options, logger *slog.Logger) (*env, error)
 	if err := os.Chmod(dir, 0o755); err != nil { // the cluster's owner (postgres) goes through it
 		return nil, err
 	}
-	e := &env{log: logger, dir: dir, serverLogs: o.serverLogs, threads: o.threads,
+	e := &env{log: logger, dir: dir, serverLogs: o.serverLogs, threads: o.threads, bin: o.bin,
 		authToken: randomHex(16), accountSID: "AC" + randomHex(16),
 		client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 128, MaxConnsPerHost: 256}}}
 	if err := e.start(ctx); err != nil {
@@ -96,10 +96,12 @@ func (e *env) start(ctx context.Context) error {
 	}
 	e.pool = pool
 
-	e.bin = filepath.Join(e.dir, "smsinbox")
-	e.log.Info("building smsinbox")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", e.bin, "./cmd/smsinbox").CombinedOutput(); err != nil {
-		return fmt.Errorf("go build ./cmd/smsinbox (run the load test from the repository's root): %w\n%s", err, out)
+	if e.bin == "" {
+		e.bin = filepath.Join(e.dir, "smsinbox")
+		e.log.Info("building smsinbox")
+		if out, err := exec.CommandContext(ctx, "go", "build", "-o", e.bin, "./cmd/smsinbox").CombinedOutput(); err != nil {
+			return fmt.Errorf("go build ./cmd/smsinbox (run the load test from the repository's root): %w\n%s", err, out)
+		}
 	}
 
 	twilioURL, err := e.startFakeTwilio()

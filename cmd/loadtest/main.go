@@ -20,6 +20,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -28,9 +30,14 @@ import (
 type options struct {
 	phase      time.Duration // each timed phase
 	threads    int           // customers (threads) seeded before the reads
-	long       int           // texts in the one long thread
-	rates      []int         // texts/s at which lag is measured
+	messages   int           // texts seeded in all (at least one a thread)
+	only       map[string]bool
+	long       int   // texts in the one long thread
+	rates      []int // texts/s at which lag is measured
 	serverLogs bool
+	// bin is a smsinbox binary to run instead of one built from the
+	// working tree: an older build, for a before/after pair.
+	bin string
 	// webhooksOnly measures the webhook rows alone (the ack rates, their
 	// p99, the long thread): a quicker run when working on that path.
 	webhooksOnly bool
@@ -45,12 +52,28 @@ func main() {
 	flag.IntVar(&o.long, "long", 3000, "texts in the one long thread (first 200 vs last 200)")
 	rate1 := flag.Int("rate-low", 300, "the lower texts/s rate at which lag is measured")
 	rate2 := flag.Int("rate-high", 1000, "the higher texts/s rate at which lag is measured")
+	flag.IntVar(&o.messages, "messages", 0, "texts seeded in all, spread evenly over the threads, straight into the event store (0: one a thread)")
+	only := flag.String("only", "", "comma-separated figures to measure, of "+strings.Join(figureNames, ",")+" (empty: all)")
+	flag.StringVar(&o.bin, "bin", "", "run this smsinbox binary instead of building ./cmd/smsinbox (a before/after pair)")
 	flag.BoolVar(&o.serverLogs, "server-logs", false, "pass the server's logs through to stderr")
 	flag.BoolVar(&o.webhooksOnly, "webhooks-only", false, "measure only the webhook rows (ack rates, ack p99, the long thread)")
 	flag.BoolVar(&o.bulkOnly, "bulk-only", false, "measure only the bulk paths: seed the threads, then Download All and rebuild")
 	flag.IntVar(&o.exportRows, "export-rows", 0, "top the company's messages up to this many before Download All, copied straight into the read model (0: the texts the run posted)")
 	flag.Parse()
 	o.rates = []int{*rate1, *rate2}
+	if o.webhooksOnly {
+		*only = "raw,webhooks,long"
+	}
+	if *only != "" {
+		o.only = map[string]bool{}
+		for _, f := range strings.Split(*only, ",") {
+			if !slices.Contains(figureNames, f) {
+				fmt.Fprintf(os.Stderr, "loadtest: -only: no figure %q (want %s)\n", f, strings.Join(figureNames, ","))
+				os.Exit(2)
+			}
+			o.only[f] = true
+		}
+	}
 
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -88,6 +111,12 @@ func run(ctx context.Context, o options, logger *slog.Logger) error {
 	return r.print(os.Stdout)
 }
 
+// figureNames are the figures -only chooses from, in the order measured.
+var figureNames = []string{"raw", "webhooks", "lag", "list", "long", "export", "rebuild"}
+
+// wants reports whether the run measures figure.
+func (o options) wants(figure string) bool { return o.only == nil || o.only[figure] }
+
 // measure runs the phases in order, each adding its rows to r.
 func measure(ctx context.Context, env *env, o options, r *report, logger *slog.Logger) error {
 	step := func(name string) { logger.Info("phase", "name", name, "load_average", loadAverage()) }
@@ -99,82 +128,106 @@ func measure(ctx context.Context, env *env, o options, r *report, logger *slog.L
 		}
 		return measureBulk(ctx, env, o, r, step)
 	}
-	step("raw INSERT (pgbench)")
-	raw1, err := env.pgbench(ctx, 1, o.phase)
-	if err != nil {
-		return err
-	}
-	raw16, err := env.pgbench(ctx, 16, o.phase)
-	if err != nil {
-		return err
-	}
-
-	step("webhooks, concurrency 1")
-	c1 := env.hammer(ctx, 1, o.phase, o.threads)
-	step("webhooks, concurrency 16")
-	c16 := env.hammer(ctx, 16, o.phase, o.threads)
-	r.add("webhooks acked/s ÷ raw INSERT tx/s, c1", fmt.Sprintf("%.2f (%.0f vs %.0f)", c1.rate()/raw1, c1.rate(), raw1), "≥ 0.5")
-	r.add("the same at c16", fmt.Sprintf("%.2f (%.0f vs %.0f)", c16.rate()/raw16, c16.rate(), raw16), "≥ 0.5")
-	r.add("webhook ack p99 at c16", ms(c16.latencies.p(99)), "< 20 ms")
-	if c1.failed+c16.failed > 0 {
-		r.note(fmt.Sprintf("webhooks not acknowledged: %d at c1, %d at c16", c1.failed, c16.failed))
+	var raw1, raw16 float64
+	if o.wants("raw") || o.wants("webhooks") {
+		step("raw INSERT (pgbench)")
+		var err error
+		if raw1, err = env.pgbench(ctx, 1, o.phase); err != nil {
+			return err
+		}
+		if raw16, err = env.pgbench(ctx, 16, o.phase); err != nil {
+			return err
+		}
+		r.add("raw INSERT tx/s (pgbench), c1 / c16", fmt.Sprintf("%.0f / %.0f", raw1, raw16), "")
 	}
 
-	if o.webhooksOnly {
+	if o.wants("webhooks") {
+		step("webhooks, concurrency 1")
+		c1 := env.hammer(ctx, 1, o.phase, o.threads)
+		step("webhooks, concurrency 16")
+		c16 := env.hammer(ctx, 16, o.phase, o.threads)
+		r.add("webhooks acked/s ÷ raw INSERT tx/s, c1", fmt.Sprintf("%.2f (%.0f vs %.0f)", c1.rate()/raw1, c1.rate(), raw1), "≥ 0.5")
+		r.add("the same at c16", fmt.Sprintf("%.2f (%.0f vs %.0f)", c16.rate()/raw16, c16.rate(), raw16), "≥ 0.5")
+		r.add("webhook ack p99 at c16", ms(c16.latencies.p(99)), "< 20 ms")
+		if c1.failed+c16.failed > 0 {
+			r.note(fmt.Sprintf("webhooks not acknowledged: %d at c1, %d at c16", c1.failed, c16.failed))
+		}
+	}
+
+	if o.wants("lag") || o.wants("list") || o.wants("export") || o.wants("rebuild") {
+		if o.messages > 0 {
+			per := max(1, o.messages/o.threads)
+			step(fmt.Sprintf("seeding %d threads of %d texts into the event store", o.threads, per))
+			began := time.Now()
+			if err := env.seedLog(ctx, o.threads, per); err != nil {
+				return err
+			}
+			r.note(fmt.Sprintf("seeded %d threads × %d texts through the event store, projected, in %s", o.threads, per, time.Since(began).Round(time.Second)))
+		} else {
+			step("seeding threads")
+			if err := env.seed(ctx, o.threads); err != nil {
+				return err
+			}
+		}
+	}
+	if o.wants("lag") {
+		for _, rate := range o.rates {
+			step(fmt.Sprintf("lag at %d texts/s", rate))
+			lag := env.lag(ctx, rate, o.phase, o.threads)
+			r.add(fmt.Sprintf("lag webhook 200 → visible, p99, at %d/s", rate),
+				fmt.Sprintf("%s (p50 %s; achieved %.0f/s; ack p99 %s; %d sampled)", ms(lag.visible.p(99)), ms(lag.visible.p(50)),
+					lag.achieved, ms(lag.acks.p(99)), lag.visible.n()), "< 50 ms at 1,000/s")
+		}
+	}
+
+	if o.wants("list") {
+		step("thread list under writes")
+		list := env.listUnderWrites(ctx, 8, o.phase)
+		var messages int64
+		_ = env.pool.QueryRow(ctx, `SELECT count(*) FROM messages`).Scan(&messages)
+		r.add(fmt.Sprintf("thread list first page p99, 8 readers, %d threads / %d messages", env.threadsSeen(), messages),
+			fmt.Sprintf("%s (p50 %s, %d reads, %d texts written meanwhile)", ms(list.lat.p(99)), ms(list.lat.p(50)), list.lat.n(), list.writes),
+			"< 10 ms at 100,000 threads")
+		r.note("thread list, the server's pools: " + list.pools)
+		r.note("thread list, database sessions: " + list.waits.String())
+	}
+
+	if o.wants("long") {
 		if err := longThread(ctx, env, o, r, step); err != nil {
 			return err
 		}
-		r.note("load average at the end: " + loadAverage())
-		return nil
-	}
-
-	step("seeding threads")
-	if err := env.seed(ctx, o.threads); err != nil {
-		return err
-	}
-	for _, rate := range o.rates {
-		step(fmt.Sprintf("lag at %d texts/s", rate))
-		lag := env.lag(ctx, rate, o.phase, o.threads)
-		r.add(fmt.Sprintf("lag webhook 200 → visible, p99, at %d/s", rate),
-			fmt.Sprintf("%s (p50 %s; achieved %.0f/s; ack p99 %s; %d sampled)", ms(lag.visible.p(99)), ms(lag.visible.p(50)),
-				lag.achieved, ms(lag.acks.p(99)), lag.visible.n()), "< 50 ms at 1,000/s")
-	}
-
-	step("thread list under writes")
-	list := env.listUnderWrites(ctx, 8, o.phase, o.threads)
-	r.add(fmt.Sprintf("thread list first page p99, 8 readers, %d threads", env.threadsSeen()),
-		fmt.Sprintf("%s (p50 %s, %d reads)", ms(list.p(99)), ms(list.p(50)), list.n()), "< 10 ms at 100,000 threads")
-
-	if err := longThread(ctx, env, o, r, step); err != nil {
-		return err
 	}
 
 	return measureBulk(ctx, env, o, r, step)
 }
 
-// measureBulk measures Download All and rebuild: the last phases, which
-// stop the server.
+// measureBulk measures Download All and rebuild (those of them the run
+// wants): the last phases, which stop the server.
 func measureBulk(ctx context.Context, env *env, o options, r *report, step func(string)) error {
-	if o.exportRows > 0 {
-		step("topping up the messages")
-		if err := env.topUpMessages(ctx, o.exportRows); err != nil {
+	if o.wants("export") {
+		if o.exportRows > 0 {
+			step("topping up the messages")
+			if err := env.topUpMessages(ctx, o.exportRows); err != nil {
+				return err
+			}
+		}
+		step("Download All")
+		exp, err := env.exportAll(ctx)
+		if err != nil {
 			return err
 		}
+		r.add(fmt.Sprintf("Download All, %d rows", exp.rows),
+			fmt.Sprintf("%.0f rows/s (server RSS %+.1f MiB)", exp.rowsPerSecond(), exp.rssDeltaMiB), "≥ 400,000 rows/s, memory flat")
 	}
-	step("Download All")
-	exp, err := env.exportAll(ctx)
-	if err != nil {
-		return err
-	}
-	r.add(fmt.Sprintf("Download All, %d rows", exp.rows),
-		fmt.Sprintf("%.0f rows/s (server RSS %+.1f MiB)", exp.rowsPerSecond(), exp.rssDeltaMiB), "≥ 400,000 rows/s, memory flat")
 
-	step("rebuild")
-	events, took, err := env.rebuild(ctx)
-	if err != nil {
-		return err
+	if o.wants("rebuild") {
+		step("rebuild")
+		events, took, err := env.rebuild(ctx)
+		if err != nil {
+			return err
+		}
+		r.add(fmt.Sprintf("smsinbox rebuild, %d events", events), fmt.Sprintf("%.0f events/s (%s)", float64(events)/took.Seconds(), took.Round(time.Millisecond)), "≥ 50,000 events/s")
 	}
-	r.add(fmt.Sprintf("smsinbox rebuild, %d events", events), fmt.Sprintf("%.0f events/s (%s)", float64(events)/took.Seconds(), took.Round(time.Millisecond)), "≥ 50,000 events/s")
 	r.note("load average at the end: " + loadAverage())
 	return nil
 }

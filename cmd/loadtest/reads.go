@@ -6,22 +6,38 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
+// listRun is what the thread-list phase measured: the reads' latencies,
+// the texts written meanwhile, and where the time went (the server's pool
+// counters, the database sessions' wait events).
+type listRun struct {
+	lat    samples
+	writes int64
+	pools  string
+	waits  *waitProfile
+}
+
 // listUnderWrites reads the first page of the thread list from readers
 // callers, as fast as answers come, for d, while four writers post texts.
-func (e *env) listUnderWrites(ctx context.Context, readers int, d time.Duration, threads int) *samples {
-	lat := &samples{}
+func (e *env) listUnderWrites(ctx context.Context, readers int, d time.Duration) *listRun {
+	r := &listRun{}
+	before, _ := e.scrapePools(ctx)
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
+	r.waits = e.sampleWaits(ctx)
+	var writes atomic.Int64
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
-				_, _, _ = e.next(ctx) // background writes: the reads are what is measured
+				if _, _, err := e.next(ctx); err == nil { // background writes: the reads are what is measured
+					writes.Add(1)
+				}
 			}
 		}()
 	}
@@ -32,13 +48,16 @@ func (e *env) listUnderWrites(ctx context.Context, readers int, d time.Duration,
 			for ctx.Err() == nil {
 				t0 := time.Now()
 				if err := e.call(ctx, "GET", "/api/threads?limit=50", e.userToken, "", nil); err == nil {
-					lat.add(time.Since(t0))
+					r.lat.add(time.Since(t0))
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	return lat
+	r.writes = writes.Load()
+	after, _ := e.scrapePools(context.WithoutCancel(ctx))
+	r.pools = poolDelta(before, after)
+	return r
 }
 
 // export is what Download All measured.

@@ -68,6 +68,24 @@ func openDatabase(ctx context.Context, cfg config, migrate bool, logger *slog.Lo
 	return db, nil
 }
 
+// openQueryPool opens the second pool on the primary's database that the
+// HTTP surface reads through (app.Config.QueryPool), sized like the first
+// (DATABASE_MAX_CONNS). The first keeps the projectors, the reactors, the
+// sender and the commands; a reader never waits for a connection behind
+// their transactions (docs/decisions/0030).
+func openQueryPool(ctx context.Context, cfg config, db *database, logger *slog.Logger) (*pgxpool.Pool, error) {
+	pcfg, err := poolConfig(db.URL, cfg.DatabaseMaxConns)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("open the query pool: %w", err)
+	}
+	logger.Info("query pool", "max_conns", pcfg.MaxConns)
+	return pool, nil
+}
+
 // poolConfig is the pool's configuration for url: maxConns connections when
 // it is set (DATABASE_MAX_CONNS), else defaultMaxConns.
 func poolConfig(url string, maxConns int32) (*pgxpool.Config, error) {

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/smsinbox/smsinbox/adapters/postgres/poolstats"
 	"github.com/smsinbox/smsinbox/cmd/smsinbox/app"
 )
 
@@ -40,6 +41,10 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	defer store.Close()
 
 	acfg.Pool, acfg.Store = db.Pool, store
+	if acfg.QueryPool, err = openQueryPool(ctx, cfg, db, logger); err != nil {
+		return err
+	}
+	defer acfg.QueryPool.Close()
 	if cfg.ReadDatabaseURL != "" {
 		if acfg.ReadPool, err = openReadDatabase(ctx, cfg, db, logger); err != nil {
 			return err
@@ -56,6 +61,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	a.Registry.MustRegister(poolstats.New().Add("primary", db.Pool).Add("queries", acfg.QueryPool).Add("reads", acfg.ReadPool))
 
 	srv := app.NewServer(cfg.ListenAddr, a.Handler, timeouts)
 	g, gctx := errgroup.WithContext(ctx)

@@ -169,26 +169,35 @@ func TestLockedPathMeetsLeanInFlight(t *testing.T) {
 		outs []appendOutcome
 		err  error
 	}
+	// The batch runs on a connection of its own, so that the test knows
+	// its session: the one that must come to wait for the lean append's.
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	batchPID, holderPID := conn.Conn().PgConn().PID(), tx.Conn().PgConn().PID()
 	done := make(chan answer)
 	go func() {
-		outs, err := s.appendBatch(ctx, s.pool, reqs)
+		outs, err := s.appendBatch(ctx, conn, reqs)
 		done <- answer{outs, err}
 	}()
-	// The locked path waits on a lock the lean append holds: a session of
-	// this database waits for a lock, and the batch has not answered.
+	// The locked path waits on a lock the lean append holds: the batch's
+	// session is blocked by the lean append's, and the batch has not
+	// answered.
 	for blocked := false; !blocked; {
 		select {
 		case <-done:
 			t.Fatal("the locked path did not wait for the lean append in flight")
 		default:
 		}
-		if err := s.pool.QueryRow(ctx, `SELECT count(*) > 0 FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&blocked); err != nil {
+		if err := pool.QueryRow(ctx, `SELECT $2::int = ANY (pg_blocking_pids($1))`, batchPID, holderPID).Scan(&blocked); err != nil {
 			t.Fatal(err)
 		}
 		if !blocked {
 			// The pace of the poll: PostgreSQL tells nobody that a session
-			// started to wait for a lock.
+			// started to wait for a lock, so pg_blocking_pids is asked
+			// again; the condition itself is the signal.
 			time.Sleep(5 * time.Millisecond)
 		}
 	}

@@ -78,11 +78,27 @@ type Config struct {
 	// that serves the query endpoints (httpapi.ReadModels); X-Min-Position
 	// waits on its copy of the checkpoints. Nil: Pool serves them.
 	// Commands, the projectors, the sender, the reactors, sign-in and the
-	// live updates use Pool, always.
+	// live updates use the primary, always (sign-in and the live updates
+	// through QueryPool when it is set).
 	ReadPool *pgxpool.Pool
+	// QueryPool, when set, is a second pool on Pool's database for what
+	// the HTTP surface reads there: sign-in, the query endpoints (when no
+	// ReadPool takes them), the look at the checkpoints of X-Min-Position,
+	// the live updates. Those reads then never queue for a connection
+	// behind the transactions of the projectors, the reactors, the sender
+	// and the commands, which hold Pool's. Nil: Pool.
+	QueryPool *pgxpool.Pool
 	// PositionWait bounds an X-Min-Position wait (0:
 	// httpapi.DefaultPositionWait).
 	PositionWait time.Duration
+}
+
+// queryPool is the pool of the HTTP surface's reads on the primary.
+func (c Config) queryPool() *pgxpool.Pool {
+	if c.QueryPool != nil {
+		return c.QueryPool
+	}
+	return c.Pool
 }
 
 // Sandbox reports whether smsinbox runs without Twilio credentials: neither
@@ -173,7 +189,7 @@ func New(cfg Config) (*App, error) {
 	// (nor the sender): a number change of a large company must not hold
 	// X-Min-Position while every consent stream records its void.
 	notifier := projections.NewNotifier(cfg.Pool, cfg.Logger)
-	progress := projections.Progress{Pool: cfg.Pool, Names: projections.ReadModelNames(), Notifier: notifier}
+	progress := projections.Progress{Pool: cfg.queryPool(), Names: projections.ReadModelNames(), Notifier: notifier}
 	reads, readProgress, readChecks := readSide(cfg, progress)
 	authToken := cfg.TwilioToken
 	if cfg.Sandbox() {
@@ -202,7 +218,7 @@ func New(cfg Config) (*App, error) {
 		Logger:     cfg.Logger,
 		Registry:   reg,
 		Store:      store,
-		Queries:    projections.Queries{Pool: cfg.Pool},
+		Queries:    projections.Queries{Pool: cfg.queryPool()},
 		Progress:   progress,
 		AdminToken: cfg.AdminToken,
 		Verifier:   twilio.NewVerifier(authToken, cfg.PublicURL),
@@ -323,7 +339,7 @@ func adminCommands(store eventstore.Store, now func() time.Time, ob observer) ht
 // without a Notifier backs off from 5 ms to 100 ms).
 func readSide(cfg Config, primary projections.Progress) (httpapi.ReadModels, httpapi.Waiter, []httpapi.Check) {
 	if cfg.ReadPool == nil {
-		return projections.Queries{Pool: cfg.Pool}, primary, nil
+		return projections.Queries{Pool: cfg.queryPool()}, primary, nil
 	}
 	replica := projections.Progress{Pool: cfg.ReadPool, Names: primary.Names}
 	check := httpapi.Check{Name: "read_database", Fn: func(ctx context.Context) error { return cfg.ReadPool.Ping(ctx) }}
@@ -336,7 +352,7 @@ func readSide(cfg Config, primary projections.Progress) (httpapi.ReadModels, htt
 // reads however many exports run.
 func exportLimits(cfg Config) httpapi.ExportLimits {
 	l := cfg.Exports
-	pool := cfg.Pool
+	pool := cfg.queryPool()
 	if cfg.ReadPool != nil {
 		pool = cfg.ReadPool
 	}
