@@ -279,3 +279,33 @@ func rounded(v []float64) []int {
 	}
 	return out
 }
+
+// BenchmarkReadShortStream reads a stream of one event, as a command loads
+// a new conversation or checks a remembered company for news: the common
+// read is short, and what it allocates is paid at every webhook.
+func BenchmarkReadShortStream(b *testing.B) {
+	pool := benchPool(b)
+	s, err := New(context.Background(), pool, Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	stream := eventstore.StreamID("conversation-short")
+	if _, err := s.Append(context.Background(), stream, eventstore.Any(), benchEvent()); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		n := 0
+		for _, err := range s.ReadStream(context.Background(), stream, 0) {
+			if err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		if n != 1 {
+			b.Fatalf("read %d events, want 1", n)
+		}
+	}
+}

@@ -41,8 +41,10 @@ func (s *Store) page(ctx context.Context, q querier, yield func(eventstore.Recor
 		return 0, 0, true
 	}
 	// Events are gathered first so that no connection is held while the
-	// consumer works.
-	events := make([]eventstore.RecordedEvent, 0, s.cfg.PageSize)
+	// consumer works. Most reads are short (a new conversation, a caught-up
+	// subscription's wake-up): the slice grows with what comes, rather than
+	// starting at a full page of 90 KiB that every read would pay for.
+	var events []eventstore.RecordedEvent
 	for rows.Next() {
 		e, err := scanEvent(rows)
 		if err != nil {
