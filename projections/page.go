@@ -130,7 +130,7 @@ func applyTogether(ctx context.Context, pool *pgxpool.Pool, rd reader, after eve
 			return nil, fmt.Errorf("%s has no checkpoint row", p.Name())
 		}
 		// Every projector stands at or past where the reader has
-		// delivered: one behind it lost a commit (applyEvents says more).
+		// delivered: one behind it lost a commit (applyTogether's doc says more).
 		if cp < after {
 			return nil, transient.Mark(fmt.Errorf("%s: checkpoint at %d, behind the %d this page follows: a commit was lost; the log must be read again from the checkpoints", p.Name(), cp, after))
 		}

@@ -237,8 +237,9 @@ func (r *Runner) handler(rd reader) message.HandlerFunc {
 	}
 }
 
-// notifyPayload says which projector reached which position (for people
-// reading logs; listeners only need the wake-up).
+// notifyPayload says which reader (read-models, or a reactor's name)
+// reached which position (for people reading logs; listeners only need the
+// wake-up).
 func notifyPayload(projector string, position eventstore.Position) string {
 	return fmt.Sprintf("%s:%d", projector, position)
 }

@@ -1,7 +1,8 @@
 // Package eventstream is a Watermill Subscriber over the event store's own
-// global log: each topic is one consumer (a projector, the sender) that
-// resumes after its checkpoint and receives every event, in position order,
-// in messages that each hold the consecutive events available at the time.
+// global log: each topic is one reader (the projectors' shared one, a
+// reactor, the sender) that resumes after its checkpoint and receives every
+// event, in position order, in messages that each hold the consecutive
+// events available at the time.
 // There is no second publish beside the append: what a consumer receives is
 // what the store committed, in the store's order.
 //
@@ -42,10 +43,10 @@ const (
 )
 
 // Claim is called before a topic is streamed. It blocks until this process
-// may consume the topic (for a projector: holds its lock, so that one
-// instance runs it when several servers share a database) and returns the
-// checkpoint to resume after, a context that ends if the claim is lost, and a
-// release function.
+// may consume the topic (holds its lock, or every lock of the projectors a
+// shared topic feeds, so that one instance runs it when several servers
+// share a database) and returns the checkpoint to resume after, a context
+// that ends if the claim is lost, and a release function.
 type Claim func(ctx context.Context, topic string) (after eventstore.Position, claimed context.Context, release func(), err error)
 
 // Config configures a Subscriber.

@@ -100,7 +100,7 @@ func requested(number phone.Number, before consent.Status, min int) consent.Even
 }
 
 // inbound is the event of type typ that the text sid with body caused on
-// numA (use onNumber for another).
+// numA (use inboundOn for another).
 func inbound(typ, sid, body string, kw consent.Keyword, before, after consent.Status, t consent.AutomatedText, min int) consent.Event {
 	return inboundOn(numA, numA, typ, sid, body, "", kw, before, after, t, min)
 }

@@ -185,8 +185,8 @@ func New(cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Reads wait for the read models only, not for the consent reactor
-	// (nor the sender): a number change of a large company must not hold
+	// Reads wait for the read models only, not for the reactors (nor the
+	// sender): a number change of a large company must not hold
 	// X-Min-Position while every consent stream records its void.
 	notifier := projections.NewNotifier(cfg.Pool, cfg.Logger)
 	progress := projections.Progress{Pool: cfg.queryPool(), Names: projections.ReadModelNames(), Notifier: notifier}
@@ -387,8 +387,8 @@ func unassignRemovedReactor(store eventstore.Store, ob observer) projections.Pro
 	}
 }
 
-// Run runs the background work (the projectors, the outbound sender, the
-// read models' notifier) until ctx ends or one of them fails. Once it
+// Run runs the background work (the projectors and reactors, the outbound
+// sender, the due-scheduler, the read models' notifier) until ctx ends or one of them fails. Once it
 // returns, the live streams (GET /api/events) end too: an http.Server's
 // Shutdown would otherwise wait for them.
 func (a *App) Run(ctx context.Context) error {
