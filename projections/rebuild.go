@@ -145,10 +145,13 @@ func feed(ctx context.Context, store eventstore.Store, feeds []chan []eventstore
 }
 
 // rebuildGroup rebuilds ps from the pages in one transaction, on a
-// connection of its own, that commits only when the pages end with ctx
-// alive (the whole log read, the other transactions well). Like the
-// projectors' own transactions it need not wait for the disk: a crash
-// loses the rebuild whole.
+// connection of its own. It goes on to its index builds and commit only when
+// the pages end with ctx alive (the whole log read, the other transactions
+// well at that point); a group that fails after that cannot undo one that
+// has committed, so a rebuild that reports an error may leave some read
+// models rebuilt and others as they were, each of them whole. Like the
+// projectors' own transactions it need not wait for the disk: a crash loses
+// the uncommitted groups whole.
 func rebuildGroup(ctx context.Context, cfg *pgx.ConnConfig, ps []Projector, pages <-chan []eventstore.RecordedEvent) error {
 	conn, err := pgx.ConnectConfig(ctx, cfg.Copy())
 	if err != nil {
