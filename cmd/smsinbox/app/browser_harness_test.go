@@ -104,6 +104,13 @@ func (b *tailBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// Reset forgets what a failed start wrote.
+func (b *tailBuffer) Reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf = nil
+}
+
 func (b *tailBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -133,14 +140,32 @@ func newPage(t *testing.T, e *env) *page {
 		chromedp.WindowSize(1280, 800),
 		chromedp.CombinedOutput(p.output),
 	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelTab := chromedp.NewContext(allocCtx)
-	p.ctx = ctx
-	if err := chromedp.Do(ctx); err != nil { // starts the browser, opens the tab
-		cancelTab()
-		cancelAlloc()
-		t.Fatalf("start %s: %v\n%s", path, err, p.output.String())
+	// Chromium on a loaded machine now and then dies while it starts (a
+	// crash report, no DevTools address), before the page exists: that is
+	// the browser's launch, not the product, so the start is tried again,
+	// three times at most, and every failed start's output is kept.
+	var (
+		ctx                    context.Context
+		cancelTab, cancelAlloc context.CancelFunc
+		failed                 []string
+	)
+	for attempt := 1; ; attempt++ {
+		allocCtx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+		tab, cancelT := chromedp.NewContext(allocCtx)
+		err := chromedp.Do(tab) // starts the browser, opens the tab
+		if err == nil {
+			ctx, cancelTab, cancelAlloc = tab, cancelT, cancelA
+			break
+		}
+		cancelT()
+		cancelA()
+		failed = append(failed, fmt.Sprintf("attempt %d: %v\n%s", attempt, err, p.output.String()))
+		if attempt == 3 {
+			t.Fatalf("start %s:\n%s", path, strings.Join(failed, "\n"))
+		}
+		p.output.Reset()
 	}
+	p.ctx = ctx
 	// Subscribe before anything loads, so that no message is lost.
 	messages := chromedp.Console(ctx)
 	consoleDone := make(chan struct{})
