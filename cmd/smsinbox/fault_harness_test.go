@@ -369,6 +369,15 @@ func (e *faultEnv) replyAt(s *serverProc, customer, body string) (id, position s
 		MessageID string `json:"message_id"`
 		Position  string `json:"position"`
 	}
+	// Staff answer a thread they can see: the reply looks the thread up in
+	// the read models, which reach a text just after its webhook's 200. So
+	// wait until the thread is there, as the dashboard would show it.
+	if _, ok := e.poll("the thread of "+customer+" visible", func(ctx context.Context) bool {
+		code, _ := e.call(ctx, s, "GET", "/api/threads/"+e.threadID(customer), e.token, "", nil)
+		return code == http.StatusOK
+	}); !ok {
+		e.t.Fatalf("the thread of %s never became visible", customer)
+	}
 	var last error
 	var code int
 	if _, ok := e.poll("the reply to "+customer+" accepted", func(ctx context.Context) bool {
