@@ -60,8 +60,15 @@ func newLanes(backlog, perNumber, parallel int) *lanes {
 }
 
 // stop ends the lanes' context: the jobs start nothing new (a call under
-// way runs to its end and its outcome is recorded); dispatch refuses.
-func (l *lanes) stop() { l.cancel() }
+// way runs to its end and its outcome is recorded); dispatch refuses. It
+// takes the lock dispatch checks the context under, so that a dispatch
+// either started its lane before stop returned or sees the stop: no lane
+// starts once wait has begun.
+func (l *lanes) stop() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.cancel()
+}
 
 // stopped is closed once stop was called.
 func (l *lanes) stopped() <-chan struct{} { return l.ctx.Done() }

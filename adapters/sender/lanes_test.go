@@ -148,3 +148,28 @@ func TestLowWater(t *testing.T) {
 		t.Fatalf("low water %d, want 12", lw)
 	}
 }
+
+// A job dispatched while the sender stops either runs before wait returns
+// or is refused: no lane starts once wait has begun (under -race, a lane
+// started then is a WaitGroup Add racing its Wait).
+func TestLanesStopWhileDispatching(t *testing.T) {
+	for i := range 5000 {
+		l := newLanes(100, 4, 16)
+		ep := newProgress(nil, nil).epochFor(context.Background())
+		ctx, cancel := context.WithCancel(context.Background())
+		var ran sync.WaitGroup
+		ran.Add(1)
+		dispatched := make(chan error, 1)
+		go func() {
+			defer ran.Done()
+			dispatched <- l.dispatch(ctx, testJob(ep, alice, eventstore.Position(i+1)), func(job) {})
+		}()
+		l.stop()
+		l.wait()
+		cancel() // a refused dispatch waits for its message's context
+		ran.Wait()
+		if err := <-dispatched; err != nil && err != errStopping {
+			t.Fatalf("dispatch while stopping: %v", err)
+		}
+	}
+}
