@@ -40,6 +40,11 @@ const UnassignRemovedReactorName = "unassign-removed-users"
 func (UnassignRemovedReactor) Name() string     { return UnassignRemovedReactorName }
 func (UnassignRemovedReactor) Tables() []string { return nil }
 
+// Handles makes the reactor Selective: Apply acts on UserRemoved only.
+func (UnassignRemovedReactor) Handles(eventType string) bool {
+	return eventType == company.TypeUserRemoved
+}
+
 func (r UnassignRemovedReactor) Apply(ctx context.Context, tx pgx.Tx, e eventstore.RecordedEvent) error {
 	removal, ok, err := companyEvent[company.UserRemoved](e, company.TypeUserRemoved)
 	if err != nil || !ok {

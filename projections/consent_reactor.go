@@ -41,6 +41,11 @@ const ConsentNumberReactorName = "consent-number-change"
 func (ConsentNumberReactor) Name() string     { return ConsentNumberReactorName }
 func (ConsentNumberReactor) Tables() []string { return nil }
 
+// Handles makes the reactor Selective: Apply acts on MessagingNumberChanged only.
+func (ConsentNumberReactor) Handles(eventType string) bool {
+	return eventType == company.TypeMessagingNumberChanged
+}
+
 func (r ConsentNumberReactor) Apply(ctx context.Context, tx pgx.Tx, e eventstore.RecordedEvent) error {
 	change, ok, err := companyEvent[company.MessagingNumberChanged](e, company.TypeMessagingNumberChanged)
 	if err != nil || !ok || change.PreviousNumber == "" || change.PreviousNumber == change.MessagingNumber {

@@ -38,6 +38,30 @@ func (rd reader) names() []string {
 	return names
 }
 
+// interest is what the reader delivers: the events of a type that one of
+// its members handles, when every member is Selective; nil (every event)
+// when one is not. The projectors of All() are not: nearly every page has
+// something for one of them, and a list of types beside each Apply would be
+// one more thing to keep in step for nothing.
+func (rd reader) interest() func(eventstore.RecordedEvent) bool {
+	sel := make([]Selective, len(rd.members))
+	for i, p := range rd.members {
+		s, ok := p.(Selective)
+		if !ok {
+			return nil
+		}
+		sel[i] = s
+	}
+	return func(e eventstore.RecordedEvent) bool {
+		for _, s := range sel {
+			if s.Handles(e.Type) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
 // applyPage applies a page of the log (consecutive events, the reader's
 // message) to every member of rd in one transaction: each projector's
 // checkpoint row is locked and read at the start, each applies the events

@@ -40,6 +40,16 @@ type Projector interface {
 	Apply(ctx context.Context, tx pgx.Tx, e eventstore.RecordedEvent) error
 }
 
+// Selective is a Projector (a reactor, above all) that acts on a few event
+// types only: Apply ignores every event whose type Handles does not name.
+// Its reader delivers it no page that holds none of them, so that a page of
+// the log with nothing for it costs it no transaction; its checkpoint passes
+// such pages with its next page, or once its reader has been idle a moment
+// (eventstream.Config.Interest).
+type Selective interface {
+	Handles(eventType string) bool
+}
+
 // RunnerConfig configures a Runner.
 type RunnerConfig struct {
 	Pool  *pgxpool.Pool
@@ -58,6 +68,10 @@ type RunnerConfig struct {
 	// MaxRetries is how often a failing event is retried before it is set
 	// aside in projection_poison (5).
 	MaxRetries int
+	// SkipIdle and SkipAge pace the checkpoint moves of a reader whose
+	// members are all Selective past the pages it skipped
+	// (eventstream.Config; 100 ms and 1 s).
+	SkipIdle, SkipAge time.Duration
 }
 
 // Runner runs projectors.
@@ -115,8 +129,17 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 		}
 		return nil
 	}
+	interest := func(topic string) func(eventstore.RecordedEvent) bool {
+		for _, rd := range r.readers {
+			if rd.topic == topic {
+				return rd.interest()
+			}
+		}
+		return nil
+	}
 	sub, err := eventstream.New(eventstream.Config{Store: cfg.Store, Logger: cfg.Logger,
-		Claim: checkpoint.GroupClaimer(cfg.Pool, r.log, checkpoint.ClaimTiming{}, members)})
+		Claim:    checkpoint.GroupClaimer(cfg.Pool, r.log, checkpoint.ClaimTiming{}, members),
+		Interest: interest, SkipIdle: cfg.SkipIdle, SkipAge: cfg.SkipAge})
 	if err != nil {
 		return nil, err
 	}

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -35,10 +36,14 @@ const (
 	KeyFirstPosition = "first_position"
 	KeyLastPosition  = "last_position"
 	KeyCount         = "events"
-	// KeyAfter is the position this subscription had delivered up to when
-	// it delivered the message (the claim's checkpoint, for its first): the
-	// consumer's checkpoint should stand there. One that stands before it
-	// lost a commit (After).
+	// KeyAfter is the position this subscription had delivered up to, and
+	// its consumer acked, when it delivered the message (the claim's
+	// checkpoint, for its first): the consumer's checkpoint should stand
+	// there. One that stands before it lost a commit (After). Events the
+	// subscription read past it and did not deliver (none of them was of
+	// interest: Config.Interest) lie between it and the message's first
+	// event; the consumer's checkpoint, moved to the message's end, passes
+	// them with the rest.
 	KeyAfter = "after"
 )
 
@@ -75,7 +80,25 @@ type Config struct {
 	AckWait time.Duration
 	// MaxBatch is how many events one message holds at most (256).
 	MaxBatch int
-	Logger   *slog.Logger
+	// Interest, when set, says which events topic's consumer acts on (a nil
+	// answer: every event). A batch with none of them is not delivered: the
+	// consumer would open a transaction, or write its checkpoint, for
+	// nothing. Its checkpoint is moved past such a span lazily: by the next
+	// message with work in it, which starts after the span; else, once no
+	// batch has come for SkipIdle (100 ms) or SkipAge (1 s) after the span's
+	// first skipped batch, by a message of the span's last event alone, which
+	// the consumer applies (it ignores it) and checkpoints as any other.
+	// What a crash, or the subscription's end, leaves of a span unpassed is
+	// read again from the checkpoint and skipped again: there was nothing in
+	// it to do, so nothing is done twice or missed.
+	Interest func(topic string) func(eventstore.RecordedEvent) bool
+	// SkipIdle and SkipAge pace the checkpoint's move past skipped events
+	// (Interest). SkipIdle lets a burst pass with no such move at all;
+	// SkipAge keeps a checkpoint that other processes watch (readiness, lag
+	// metrics) from standing still under a steady trickle of events of no
+	// interest, and bounds what a restart reads again.
+	SkipIdle, SkipAge time.Duration
+	Logger            *slog.Logger
 }
 
 // Subscriber implements message.Subscriber.
@@ -130,6 +153,12 @@ func New(cfg Config) (*Subscriber, error) {
 	}
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = 256
+	}
+	if cfg.SkipIdle <= 0 {
+		cfg.SkipIdle = 100 * time.Millisecond
+	}
+	if cfg.SkipAge <= 0 {
+		cfg.SkipAge = time.Second
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Subscriber{cfg: cfg, ctx: ctx, cancel: cancel, topics: map[string]*Status{}}, nil
@@ -282,19 +311,30 @@ func (s *Subscriber) stream(ctx context.Context, topic string, out chan<- *messa
 		return errors.New("the log's subscription ended")
 	}
 	delivered := after // what the consumer has acked, as far as this stream knows
+	var wants func(eventstore.RecordedEvent) bool
+	if s.cfg.Interest != nil {
+		wants = s.cfg.Interest(topic)
+	}
+	skip := newSkipped(s.cfg.SkipIdle, s.cfg.SkipAge)
+	defer skip.stop()
 	for {
 		var batch []eventstore.RecordedEvent
+		passing := false // batch is a skipped span's last event, handed over
 		select {
 		case e, ok := <-buf:
 			if !ok {
 				return consumed, why()
 			}
 			batch = append(batch, e)
+		case <-skip.due():
+			// The span read and not delivered is handed over by its last
+			// event, so that the consumer's checkpoint passes it.
+			batch, passing = append(batch, skip.last), true
 		case <-ctx.Done():
 			return consumed, why()
 		}
 	gather:
-		for len(batch) < s.cfg.MaxBatch {
+		for len(batch) < s.cfg.MaxBatch && !passing {
 			select {
 			case e, ok := <-buf:
 				if !ok {
@@ -305,13 +345,63 @@ func (s *Subscriber) stream(ctx context.Context, topic string, out chan<- *messa
 				break gather
 			}
 		}
+		if wants != nil && !passing && !slices.ContainsFunc(batch, wants) {
+			skip.add(batch[len(batch)-1])
+			consumed = true
+			continue
+		}
 		if !s.deliver(ctx, topic, delivered, batch, out, log) {
 			return consumed, why()
 		}
 		delivered = batch[len(batch)-1].Position
+		skip.clear()
 		consumed = true
 	}
 }
+
+// skipped is a span of the log a stream read and did not deliver, as it
+// held nothing of interest to its consumer (Config.Interest), and when to
+// hand its last event over.
+type skipped struct {
+	idle, age time.Duration
+	pending   bool
+	last      eventstore.RecordedEvent // the span's last event
+	since     time.Time                // when its first batch was skipped
+	timer     *time.Timer
+}
+
+func newSkipped(idle, age time.Duration) *skipped {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return &skipped{idle: idle, age: age, timer: t}
+}
+
+// add extends the span to e, the last event of a batch just skipped.
+func (s *skipped) add(e eventstore.RecordedEvent) {
+	now := time.Now()
+	if !s.pending {
+		s.pending, s.since = true, now
+	}
+	s.last = e
+	s.timer.Reset(min(s.idle, s.since.Add(s.age).Sub(now)))
+}
+
+// due fires when the span's last event is to be handed over (never while
+// there is no span).
+func (s *skipped) due() <-chan time.Time {
+	if !s.pending {
+		return nil
+	}
+	return s.timer.C
+}
+
+// clear forgets the span: a delivered message has passed it.
+func (s *skipped) clear() {
+	s.pending = false
+	s.timer.Stop()
+}
+
+func (s *skipped) stop() { s.timer.Stop() }
 
 // deliver hands one batch over until it is acked, backing off while it is
 // nacked. It returns false when ctx ended first.

@@ -150,7 +150,11 @@ func New(cfg Config) (*Sender, error) {
 	s := &Sender{cfg: cfg, log: cfg.Logger.With("component", Name)}
 	s.prog = newProgress(cfg.Pool, s.log)
 	s.work = newLanes(cfg.Backlog, cfg.PerNumber, cfg.Parallel)
-	sub, err := eventstream.New(eventstream.Config{Store: cfg.Store, Claim: checkpoint.Claimer(cfg.Pool, s.log), Logger: cfg.Logger})
+	// Pages with no outbound text in them (most of the log: inbound texts,
+	// read models' events) are not delivered: the sender would write its
+	// checkpoint for each. It passes them with its next page, or once idle.
+	sub, err := eventstream.New(eventstream.Config{Store: cfg.Store, Claim: checkpoint.Claimer(cfg.Pool, s.log), Logger: cfg.Logger,
+		Interest: func(string) func(eventstore.RecordedEvent) bool { return handles }})
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +238,7 @@ func (s *Sender) handle(msg *message.Message) error {
 	ctx := eventstream.ClaimContext(msg)
 	ep := s.prog.epochFor(ctx)
 	for _, e := range events {
-		switch e.Type {
+		switch e.Type { // the types handles names: the others never come alone
 		case conversation.TypeOutboundMessageQueued:
 			ev, err := conversation.Decode(e.Type, e.Data)
 			if err != nil {
@@ -259,6 +263,19 @@ func (s *Sender) handle(msg *message.Message) error {
 	}
 	ep.seen(events[len(events)-1].Position)
 	return nil
+}
+
+// handles reports whether handle acts on e: a text queued, or one whose
+// outcome came or that was canceled (it wakes the text's lane). The log's
+// subscription delivers no page without one of them (Interest): a type
+// that handle comes to act on must be named here too.
+func handles(e eventstore.RecordedEvent) bool {
+	switch e.Type {
+	case conversation.TypeOutboundMessageQueued, conversation.TypeOutboundMessageSent, conversation.TypeOutboundMessageStatusChanged,
+		conversation.TypeOutboundMessageFailed, conversation.TypeOutboundMessageCanceled:
+		return true
+	}
+	return false
 }
 
 // messageIDOf is the outbound message an event is about.
