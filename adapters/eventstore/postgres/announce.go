@@ -14,6 +14,11 @@ import (
 // Should an announcement fail or never come (a crash right after a commit),
 // other processes' subscriptions find the events at their next poll: late by
 // at most PollInterval, never lost, because they read by position.
+//
+// The announcement names this store (its payload is the store's id): the
+// store's own listener hears it too, and ignores it (listenOnce), since
+// the commit woke this process's subscriptions already; before, each
+// commit woke them twice, the second time for an empty read each.
 func (s *Store) announce(ctx context.Context) {
 	for {
 		select {
@@ -21,7 +26,7 @@ func (s *Store) announce(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		}
-		if _, err := s.pool.Exec(ctx, `SELECT pg_notify('es_appended', '')`); err != nil && ctx.Err() == nil {
+		if _, err := s.pool.Exec(ctx, `SELECT pg_notify('es_appended', $1)`, s.id); err != nil && ctx.Err() == nil {
 			s.log.Warn("announcing appends failed; other processes find them at their next poll", "err", err)
 		}
 		select {

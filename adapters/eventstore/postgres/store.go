@@ -35,6 +35,7 @@ package postgres
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"runtime"
@@ -105,6 +106,9 @@ func (c *Config) setDefaults() {
 
 // Store is an eventstore.Store on PostgreSQL.
 type Store struct {
+	// id names this store in its announcements (random, one per Store), so
+	// that its own listener tells them from other processes'.
+	id   string
 	pool *pgxpool.Pool
 	// writer is the commits' own connection, readers ReadStream's (see the
 	// package's doc).
@@ -149,6 +153,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Store, error) {
 	}
 	runCtx, stop := context.WithCancel(context.Background())
 	s := &Store{
+		id:        rand.Text(),
 		pool:      pool,
 		writer:    writer,
 		readers:   readers,

@@ -88,8 +88,15 @@ func (s *Store) listenOnce(ctx context.Context) error {
 	// Anything committed before LISTEN took effect is found by this read.
 	s.wake.Broadcast()
 	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
 			return err
+		}
+		// This store's own announcement (announce): its commit woke the
+		// subscriptions here already. Any other payload (another store's
+		// id; an empty one from an older server) wakes them.
+		if n.Payload == s.id {
+			continue
 		}
 		s.wake.Broadcast()
 	}
