@@ -3,12 +3,15 @@ package projections
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/smsinbox/smsinbox/domain/company"
 	"github.com/smsinbox/smsinbox/domain/eventstore"
+	"github.com/smsinbox/smsinbox/domain/phone"
 )
 
 // BenchmarkRunner is the cost per event of the whole live path: a Runner
@@ -21,14 +24,30 @@ import (
 //     counts the append too (the same store before and after).
 //   - arrival=backlog: the whole log is there when the Runner starts, as
 //     after a restart or under load (pages of up to 256 events).
+//   - arrival=one-by-one,reactors: one-by-one with the server's two
+//     reactors beside the projectors (doing nothing when they act), each
+//     with its reader of the log: what they cost the same host while
+//     texts come one at a time.
 //
 // Each iteration uses a fresh database; ns/event is the figure (ns/op
 // counts the setting up too: run it with -benchtime 1x).
 func BenchmarkRunner(b *testing.B) {
 	ctx := context.Background()
 	logger := slog.New(slog.DiscardHandler)
-	for _, arrival := range []string{"one-by-one", "backlog"} {
-		b.Run("arrival="+arrival, func(b *testing.B) {
+	noVoid := func(context.Context, company.MessagingNumberChanged, eventstore.RecordedEvent, phone.Number) error {
+		return nil
+	}
+	noRelease := func(context.Context, company.UserRemoved, eventstore.RecordedEvent, phone.Number) error { return nil }
+	for _, shape := range []struct {
+		arrival  string
+		reactors []Projector
+	}{
+		{"one-by-one", nil},
+		{"backlog", nil},
+		{"one-by-one,reactors", []Projector{ConsentNumberReactor{Void: noVoid}, UnassignRemovedReactor{Release: noRelease}}},
+	} {
+		arrival := strings.TrimSuffix(shape.arrival, ",reactors")
+		b.Run("arrival="+shape.arrival, func(b *testing.B) {
 			fixture := fixtureLog(1, 100, 1500)
 			if arrival == "one-by-one" {
 				fixture = fixture[:400]
@@ -42,7 +61,7 @@ func BenchmarkRunner(b *testing.B) {
 				if arrival == "backlog" {
 					head = appendFixture(b, store, fixture)
 				}
-				r, err := NewRunner(RunnerConfig{Pool: pool, Store: store, Projectors: All(), Logger: logger})
+				r, err := NewRunner(RunnerConfig{Pool: pool, Store: store, Projectors: All(), Reactors: shape.reactors, Logger: logger})
 				if err != nil {
 					b.Fatal(err)
 				}
