@@ -143,9 +143,13 @@ func measure(ctx context.Context, env *env, o options, r *report, logger *slog.L
 
 	if o.wants("webhooks") {
 		step("webhooks, concurrency 1")
+		cpu0 := env.cpuNow()
 		c1 := env.hammer(ctx, 1, o.phase, o.threads)
+		cpu1 := env.cpuNow()
 		step("webhooks, concurrency 16")
 		c16 := env.hammer(ctx, 16, o.phase, o.threads)
+		cpu16 := env.cpuNow()
+		r.note("CPU per acked text at c1: " + perText(cpu0, cpu1, c1.acked) + "; at c16: " + perText(cpu1, cpu16, c16.acked))
 		r.add("webhooks acked/s ÷ raw INSERT tx/s, c1", fmt.Sprintf("%.2f (%.0f vs %.0f)", c1.rate()/raw1, c1.rate(), raw1), "≥ 0.5")
 		r.add("the same at c16", fmt.Sprintf("%.2f (%.0f vs %.0f)", c16.rate()/raw16, c16.rate(), raw16), "≥ 0.5")
 		r.add("webhook ack p99 at c16", ms(c16.latencies.p(99)), "< 20 ms")
@@ -173,7 +177,9 @@ func measure(ctx context.Context, env *env, o options, r *report, logger *slog.L
 	if o.wants("lag") {
 		for _, rate := range o.rates {
 			step(fmt.Sprintf("lag at %d texts/s", rate))
+			cpu0 := env.cpuNow()
 			lag := env.lag(ctx, rate, o.phase, o.threads)
+			r.note(fmt.Sprintf("CPU per text at %d/s: %s", rate, perText(cpu0, env.cpuNow(), int64(lag.achieved*o.phase.Seconds()))))
 			r.add(fmt.Sprintf("lag webhook 200 → visible, p99, at %d/s", rate),
 				fmt.Sprintf("%s (p50 %s; achieved %.0f/s; ack p99 %s; %d sampled)", ms(lag.visible.p(99)), ms(lag.visible.p(50)),
 					lag.achieved, ms(lag.acks.p(99)), lag.visible.n()), "< 50 ms at 1,000/s")
