@@ -124,6 +124,22 @@ func (s *Store) readAfter(ctx context.Context, cp eventstore.Position, f eventst
 	}
 }
 
+// readPage reads one page of the log after position cp (allSQL).
+func (s *Store) readPage(ctx context.Context, cp eventstore.Position, f eventstore.Filter) ([]eventstore.RecordedEvent, error) {
+	prefixes, types := filterArgs(f)
+	var events []eventstore.RecordedEvent
+	var failed error
+	s.page(ctx, s.pool, func(e eventstore.RecordedEvent, err error) bool {
+		if err != nil {
+			failed = err
+			return false
+		}
+		events = append(events, e)
+		return true
+	}, allSQL, int64(cp), prefixes, types, s.cfg.PageSize)
+	return events, failed
+}
+
 // ReadAll implements eventstore.Store.
 func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, f eventstore.Filter) iter.Seq2[eventstore.RecordedEvent, error] {
 	return func(yield func(eventstore.RecordedEvent, error) bool) {

@@ -122,6 +122,7 @@ type Store struct {
 	freed      *signal // broadcast each time committing is released
 	prev       int     // the size of the group committed last; under committing
 	wake       *signal
+	shared     sharedReads // the subscriptions' reads, once per wake-up
 	// committed holds one token when appends committed since the last
 	// announcement (see announce).
 	committed chan struct{}

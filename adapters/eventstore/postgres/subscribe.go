@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"time"
 
@@ -20,7 +21,7 @@ func (s *Store) Subscribe(ctx context.Context, after eventstore.Position, f even
 		for {
 			woken := s.wake.Wait()
 			consumerDone := false
-			cp = s.readAfter(ctx, cp, f, func(e eventstore.RecordedEvent, err error) bool {
+			each := func(e eventstore.RecordedEvent, err error) bool {
 				if err != nil {
 					if ctx.Err() != nil {
 						return false
@@ -34,7 +35,24 @@ func (s *Store) Subscribe(ctx context.Context, after eventstore.Position, f even
 					return false
 				}
 				return true
-			})
+			}
+			// The first page is read once for every subscription this
+			// wake-up woke at the same place (sharedReads); a full one is
+			// followed by the rest of the log, read alone.
+			after := cp
+			first, err := s.shared.page(ctx, woken, after, f, func() ([]eventstore.RecordedEvent, error) { return s.readPage(s.runCtx, after, f) })
+			if err != nil {
+				each(eventstore.RecordedEvent{}, fmt.Errorf("read the global log after %d: %w", cp, err))
+			}
+			for _, e := range first {
+				if !each(e, nil) {
+					break
+				}
+				cp = e.Position
+			}
+			if err == nil && !consumerDone && len(first) == s.cfg.PageSize {
+				cp = s.readAfter(ctx, cp, f, each)
+			}
 			if consumerDone {
 				return
 			}
