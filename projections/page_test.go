@@ -54,7 +54,18 @@ func setupMembers(t *testing.T) (*pgxpool.Pool, eventstore.Store) {
 
 func startMembers(t *testing.T, pool *pgxpool.Pool, store eventstore.Store, ps ...Projector) *running {
 	t.Helper()
-	r, err := NewRunner(RunnerConfig{Pool: pool, Store: store, Projectors: ps, Logger: slog.New(slog.DiscardHandler), MaxRetries: 2})
+	return startRunner(t, RunnerConfig{Pool: pool, Store: store, Projectors: ps})
+}
+
+// startRunner runs a Runner of cfg (logging nothing, two retries unless
+// cfg says) until the test ends.
+func startRunner(t *testing.T, cfg RunnerConfig) *running {
+	t.Helper()
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	if cfg.MaxRetries == 0 {
+		cfg.MaxRetries = 2
+	}
+	r, err := NewRunner(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

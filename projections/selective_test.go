@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -43,16 +42,7 @@ func countCheckpointWrites(t *testing.T, pool *pgxpool.Pool) {
 
 func startReactor(t *testing.T, pool *pgxpool.Pool, store eventstore.Store, p Projector, skipIdle time.Duration) *running {
 	t.Helper()
-	r, err := NewRunner(RunnerConfig{Pool: pool, Store: store, Reactors: []Projector{p}, Logger: slog.New(slog.DiscardHandler),
-		MaxRetries: 2, SkipIdle: skipIdle, SkipAge: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	run := &running{cancel: cancel, done: make(chan error, 1)}
-	go func() { run.done <- r.Run(ctx) }()
-	t.Cleanup(run.stop)
-	return run
+	return startRunner(t, RunnerConfig{Pool: pool, Store: store, Reactors: []Projector{p}, SkipIdle: skipIdle, SkipAge: time.Hour})
 }
 
 // A Selective reactor opens no transaction, and writes no checkpoint, for

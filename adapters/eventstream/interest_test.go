@@ -2,7 +2,6 @@ package eventstream
 
 import (
 	"context"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -36,20 +35,12 @@ func appendTypes(t *testing.T, store eventstore.Store, types ...string) {
 	}
 }
 
-// subscribedTo is a Subscriber of cfg over store, subscribed to "topic";
-// it is closed when the test ends.
+// subscribedTo is a Subscriber of cfg over store, claimed from the start,
+// subscribed to "topic"; it is closed when the test ends.
 func subscribedTo(t *testing.T, store eventstore.Store, cfg Config) <-chan *message.Message {
 	t.Helper()
-	cfg.Store, cfg.Claim, cfg.Logger = store, claimFromStart, slog.New(slog.DiscardHandler)
-	s, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	out, err := s.Subscribe(context.Background(), "topic")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg.Store, cfg.Claim = store, claimFromStart
+	_, out := subscribed(t, cfg)
 	return out
 }
 

@@ -124,11 +124,14 @@ func TestNackedMessageStallsTheTopic(t *testing.T) {
 	go ackAll(out)
 }
 
-// subscribed is a Subscriber of cfg over the endless log, logging nothing,
-// subscribed to "topic"; it is closed when the test ends.
+// subscribed is a Subscriber of cfg over the endless log (unless cfg names
+// a store), logging nothing, subscribed to "topic"; it is closed when the
+// test ends.
 func subscribed(t *testing.T, cfg Config) (*Subscriber, <-chan *message.Message) {
 	t.Helper()
-	cfg.Store = endlessLog{}
+	if cfg.Store == nil {
+		cfg.Store = endlessLog{}
+	}
 	cfg.Logger = slog.New(slog.DiscardHandler)
 	s, err := New(cfg)
 	if err != nil {
