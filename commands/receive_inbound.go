@@ -50,11 +50,14 @@ type ReceiveInboundDeps struct {
 // for (POST /webhooks/twilio/sms). Its command is an InboundText.
 type ReceiveInboundHandler struct {
 	ReceiveInboundDeps
+	// numbers remembers the numbers read before: the company's number comes
+	// with every text, a customer's with each of theirs.
+	numbers *phone.Memo
 }
 
 // NewReceiveInboundHandler returns a handler that works with d.
 func NewReceiveInboundHandler(d ReceiveInboundDeps) *ReceiveInboundHandler {
-	return &ReceiveInboundHandler{ReceiveInboundDeps: d}
+	return &ReceiveInboundHandler{ReceiveInboundDeps: d, numbers: phone.NewMemo(0)}
 }
 
 // DefaultHandOverWait is ReceiveInboundDeps.HandOverWait's default: below
@@ -88,12 +91,12 @@ type InboundText struct {
 }
 
 // numbers reads From and To as phone numbers (both are E.164 for ordinary
-// SMS, so no region is needed); errors match phone.ErrInvalid.
-func (in InboundText) numbers() (from, to phone.Number, err error) {
-	if from, err = phone.Parse(in.From, phone.DefaultRegion); err != nil {
+// SMS, so no region is needed) through memo; errors match phone.ErrInvalid.
+func (in InboundText) numbers(memo *phone.Memo) (from, to phone.Number, err error) {
+	if from, err = memo.Parse(in.From, phone.DefaultRegion); err != nil {
 		return "", "", fmt.Errorf("From: %w", err)
 	}
-	if to, err = phone.Parse(in.To, phone.DefaultRegion); err != nil {
+	if to, err = memo.Parse(in.To, phone.DefaultRegion); err != nil {
 		return "", "", fmt.Errorf("To: %w", err)
 	}
 	return from, to, nil
@@ -126,7 +129,7 @@ func InboundMessageID(messageSID string) uuid.UUID {
 // company's business hours, its auto-reply (autoReply).
 func (h *ReceiveInboundHandler) Handle(ctx context.Context, in InboundText) (InboundResult, error) {
 	now := h.Now().UTC()
-	from, to, err := in.numbers()
+	from, to, err := in.numbers(h.numbers)
 	if err != nil {
 		return h.unrouted(ctx, in, now, "the sender or the recipient is not a phone number: "+err.Error())
 	}
