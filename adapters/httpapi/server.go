@@ -66,6 +66,10 @@ type Deps struct {
 	// PositionWait bounds an X-Min-Position wait (0: DefaultPositionWait);
 	// past it the request is answered 503 not_ready.
 	PositionWait time.Duration
+
+	// ServerTiming, when set, measures each request's database work, which
+	// its answer reports in a Server-Timing header (nil: no header).
+	ServerTiming Timer
 }
 
 // ExportLimits bounds what the CSV exports take; zero fields take the defaults.
@@ -164,6 +168,9 @@ func NewHandler(d Deps) http.Handler {
 	r := mux.NewRouter()
 	m := newMetrics(d.Registry)
 	r.Use(m.middleware)
+	if d.ServerTiming != nil {
+		r.Use(serverTiming(d.ServerTiming))
+	}
 	if d.CommandTimeout <= 0 {
 		d.CommandTimeout = DefaultCommandTimeout
 	}

@@ -19,7 +19,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	acfg := app.Config{
 		PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken,
 		TwilioSID: cfg.TwilioSID, TwilioToken: cfg.TwilioToken, TwilioAPIURL: cfg.TwilioAPIURL, Logger: logger,
-		CommandTimeout: cfg.CommandTimeout,
+		CommandTimeout: cfg.CommandTimeout, ServerTiming: cfg.ServerTiming,
 	}
 	// Refused before anything starts (the database included), in words.
 	if err := acfg.Validate(); err != nil {

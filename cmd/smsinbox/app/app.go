@@ -91,6 +91,11 @@ type Config struct {
 	// PositionWait bounds an X-Min-Position wait (0:
 	// httpapi.DefaultPositionWait).
 	PositionWait time.Duration
+	// ServerTiming answers every request with a Server-Timing header: its
+	// waits for pool connections and its statements' time (measured by
+	// the dbtime.Tracer that the pools' configuration must carry), and
+	// the handler's own time (SERVER_TIMING).
+	ServerTiming bool
 }
 
 // queryPool is the pool of the HTTP surface's reads on the primary.
@@ -162,7 +167,7 @@ func New(cfg Config) (*App, error) {
 		cfg.Logger = slog.Default()
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(goRuntimeMetrics), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	measured, err := instrumented.New(cfg.Store, reg)
 	if err != nil {
 		return nil, err
@@ -221,7 +226,13 @@ func New(cfg Config) (*App, error) {
 		Queries:    projections.Queries{Pool: cfg.queryPool()},
 		Progress:   progress,
 		AdminToken: cfg.AdminToken,
-		Verifier:   twilio.NewVerifier(authToken, cfg.PublicURL),
+		ServerTiming: func() httpapi.Timer {
+			if !cfg.ServerTiming {
+				return nil
+			}
+			return dbTimer
+		}(),
+		Verifier: twilio.NewVerifier(authToken, cfg.PublicURL),
 		// Empty in the sandbox: any well-formed AccountSid.
 		TwilioAccount: cfg.TwilioSID,
 		Commands: httpapi.Commands{
