@@ -297,7 +297,7 @@ func (e *env) scrapeGo(ctx context.Context) goSnap {
 	lines.Buffer(make([]byte, 1<<20), 1<<20)
 	for lines.Scan() {
 		line := lines.Text()
-		if !strings.HasPrefix(line, "go_") {
+		if !strings.HasPrefix(line, "go_") && !strings.HasPrefix(line, "process_") {
 			continue
 		}
 		name, value, ok := strings.Cut(line, " ")
@@ -360,8 +360,9 @@ func (s goSnap) since(before goSnap) string {
 		gcShare = 100 * gcCPU / busy
 	}
 	cycles := s.counters["go_gc_cycles_total_gc_cycles_total"] - before.counters["go_gc_cycles_total_gc_cycles_total"]
-	return fmt.Sprintf("goroutines runnable before running: p99 ≤ %.2f ms, p99.9 ≤ %.2f ms (%.0f waits); GC: %.0f cycles, %.0f stop-the-world pauses, p99 ≤ %.2f ms, %.0f %% of the server's busy CPU",
-		1000*sched99, 1000*sched999, n, cycles, pauses, 1000*pause99, gcShare)
+	return fmt.Sprintf("goroutines runnable before running: p99 ≤ %.2f ms, p99.9 ≤ %.2f ms (%.0f waits); GC: %.0f cycles, %.0f stop-the-world pauses, p99 ≤ %.2f ms, %.0f %% of the server's busy CPU; heap goal %.0f MiB, resident %.0f MiB",
+		1000*sched99, 1000*sched999, n, cycles, pauses, 1000*pause99, gcShare,
+		s.counters["go_gc_heap_goal_bytes"]/(1<<20), s.counters["process_resident_memory_bytes"]/(1<<20))
 }
 
 // phaseProbe takes the database's and the runtime's counters before a
