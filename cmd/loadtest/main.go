@@ -182,6 +182,7 @@ func measure(ctx context.Context, env *env, o options, r *report, logger *slog.L
 			step(fmt.Sprintf("lag at %d texts/s", rate))
 			probe := env.probe(ctx)
 			lag := env.lag(ctx, rate, o.phase, o.threads)
+			probe.end(env)
 			r.add(fmt.Sprintf("lag webhook 200 → visible, p99, at %d/s", rate),
 				fmt.Sprintf("%s (p50 %s; achieved %.0f/s; ack p99 %s; %d sampled)", ms(lag.visible.p(99)), ms(lag.visible.p(50)),
 					lag.achieved, ms(lag.acks.p(99)), lag.visible.n()), "< 50 ms at 1,000/s")
@@ -196,6 +197,7 @@ func measure(ctx context.Context, env *env, o options, r *report, logger *slog.L
 		step("thread list under writes")
 		probe := env.probe(ctx)
 		list := env.listUnderWrites(ctx, 8, o.phase)
+		probe.end(env)
 		var messages int64
 		_ = env.pool.QueryRow(ctx, `SELECT count(*) FROM messages`).Scan(&messages)
 		r.add(fmt.Sprintf("thread list first page p99, 8 readers, %d threads / %d messages", env.threadsSeen(), messages),

@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -368,20 +369,26 @@ func (s goSnap) since(before goSnap) string {
 // phaseProbe takes the database's and the runtime's counters before a
 // phase and says, after it, what they did meanwhile.
 type phaseProbe struct {
-	pg     pgSnap
-	goRT   goSnap
-	hasPSS bool
+	cpu, cpuEnd cpuSnap
+	pg          pgSnap
+	goRT        goSnap
+	hasPSS      bool
 }
 
 func (e *env) probe(ctx context.Context) *phaseProbe {
 	p := &phaseProbe{hasPSS: e.resetStatements(ctx)}
 	p.pg = e.pgSnapshot(ctx)
 	p.goRT = e.scrapeGo(ctx)
+	p.cpu = e.cpuSnapshot()
 	return p
 }
 
+// end marks the end of the phase.
+func (p *phaseProbe) end(e *env) { p.cpuEnd = e.cpuSnapshot() }
+
 // report adds the phase's notes, prefixed by what.
 func (p *phaseProbe) report(ctx context.Context, e *env, r *report, what, like string) {
+	r.note(what + ", CPU: " + p.cpuEnd.since(p.cpu))
 	r.note(what + ", the database: " + e.pgSnapshot(ctx).since(p.pg))
 	if p.hasPSS {
 		r.note(what + ", statements: " + e.statements(ctx, like))
@@ -476,4 +483,93 @@ func shortSQL(sql string) string {
 		return cut(head, 30) + " FROM " + cut(from, 50)
 	}
 	return cut(sql, 80)
+}
+
+// cpuTimes is how long a set of processes' threads ran and how long they
+// stood runnable waiting for a CPU (the kernel's schedstat), in all.
+type cpuTimes struct{ ran, waited time.Duration }
+
+// schedstat adds up /proc/PID/task/*/schedstat over pids.
+func schedstat(pids []int) cpuTimes {
+	var c cpuTimes
+	for _, pid := range pids {
+		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+		for _, t := range tasks {
+			b, err := os.ReadFile(t)
+			if err != nil {
+				continue
+			}
+			f := strings.Fields(string(b))
+			if len(f) < 2 {
+				continue
+			}
+			ran, _ := strconv.ParseInt(f[0], 10, 64)
+			waited, _ := strconv.ParseInt(f[1], 10, 64)
+			c.ran += time.Duration(ran)
+			c.waited += time.Duration(waited)
+		}
+	}
+	return c
+}
+
+// postgresPIDs are the private cluster's postmaster and its children (the
+// backends, the WAL writer, the checkpointer…); none without a cluster.
+func (e *env) postgresPIDs() []int {
+	if e.cluster == nil {
+		return nil
+	}
+	b, err := os.ReadFile(filepath.Join(e.cluster.Dir, "data", "postmaster.pid"))
+	if err != nil {
+		return nil
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	postmaster, err := strconv.Atoi(strings.TrimSpace(first))
+	if err != nil {
+		return nil
+	}
+	pids := []int{postmaster}
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, s := range stats {
+		b, err := os.ReadFile(s)
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid …: comm may hold spaces, so read after ')'.
+		_, rest, ok := strings.Cut(string(b), ") ")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(rest)
+		if len(f) > 1 && f[1] == strconv.Itoa(postmaster) {
+			pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(s)))
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// cpuSnap is the server's and the database's CPU times at one moment.
+type cpuSnap struct {
+	at               time.Time
+	server, database cpuTimes
+}
+
+func (e *env) cpuSnapshot() cpuSnap {
+	s := cpuSnap{at: time.Now(), database: schedstat(e.postgresPIDs())}
+	if e.server != nil {
+		s.server = schedstat([]int{e.server.Process.Pid})
+	}
+	return s
+}
+
+// since says, per second of the phase, how many CPU-seconds the server's
+// and the database's threads ran and how many they stood runnable waiting
+// for a CPU: time that no pool counter or statement timing shows as such.
+func (s cpuSnap) since(before cpuSnap) string {
+	secs := s.at.Sub(before.at).Seconds()
+	f := func(a, b cpuTimes) string {
+		return fmt.Sprintf("ran %.2f cores, waited for a CPU %.2f cores", (a.ran-b.ran).Seconds()/secs, (a.waited-b.waited).Seconds()/secs)
+	}
+	return fmt.Sprintf("server %s; PostgreSQL %s (the machine has %d cores; load average %s)",
+		f(s.server, before.server), f(s.database, before.database), runtime.NumCPU(), loadAverage())
 }
