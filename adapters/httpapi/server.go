@@ -67,6 +67,11 @@ type Deps struct {
 	// past it the request is answered 503 not_ready.
 	PositionWait time.Duration
 
+	// SignInStore is the store sign-in reads the companies' streams from,
+	// on connections of the HTTP surface's own, so that a request never
+	// queues for a stream read behind the commands' (nil: Store).
+	SignInStore eventstore.Store
+
 	// ServerTiming, when set, measures each request's database work, which
 	// its answer reports in a Server-Timing header (nil: no header).
 	ServerTiming Timer
@@ -159,11 +164,14 @@ func NewHandler(d Deps) http.Handler {
 	if d.PositionWait <= 0 {
 		d.PositionWait = DefaultPositionWait
 	}
+	if d.SignInStore == nil {
+		d.SignInStore = d.Store
+	}
 	a := &api{log: d.Logger, store: d.Store, directory: d.Queries, threads: d.Queries, live: d.Queries, progress: d.Progress,
 		reads: d.Reads, readProgress: d.ReadProgress, positionWait: d.PositionWait,
 		adminToken: d.AdminToken, verifier: d.Verifier, twilioAccount: d.TwilioAccount, cmd: d.Commands, admins: d.Admin,
 		exports: newExportGate(lim.PerCompany, lim.PageQueries), exportIdle: lim.IdleTimeout,
-		states: commands.NewCompanyStates(d.Store), signIns: newSignInGuard(d.SignIns, d.Logger),
+		states: commands.NewCompanyStates(d.SignInStore), signIns: newSignInGuard(d.SignIns, d.Logger),
 		waits: newWaitSlots(maxWaitsPerUser, d.Registry), streams: newLiveStreams(maxStreamsPerUser)}
 	r := mux.NewRouter()
 	m := newMetrics(d.Registry)

@@ -96,6 +96,10 @@ type Config struct {
 	// the dbtime.Tracer that the pools' configuration must carry), and
 	// the handler's own time (SERVER_TIMING).
 	ServerTiming bool
+	// SignInStore, when set, is Store reading the companies' streams on
+	// connections apart from the commands' (QueryPool's), for sign-in.
+	// Nil: Store.
+	SignInStore eventstore.Store
 }
 
 // queryPool is the pool of the HTTP surface's reads on the primary.
@@ -220,12 +224,13 @@ func New(cfg Config) (*App, error) {
 	queue := observed(ob, commands.NewQueueOutboundHandler(store, now))
 	texts := observed(ob, commands.NewQueueAutomatedTextHandler(queue))
 	handler := httpapi.NewHandler(httpapi.Deps{
-		Logger:     cfg.Logger,
-		Registry:   reg,
-		Store:      store,
-		Queries:    projections.Queries{Pool: cfg.queryPool()},
-		Progress:   progress,
-		AdminToken: cfg.AdminToken,
+		Logger:      cfg.Logger,
+		Registry:    reg,
+		Store:       store,
+		Queries:     projections.Queries{Pool: cfg.queryPool()},
+		Progress:    progress,
+		AdminToken:  cfg.AdminToken,
+		SignInStore: cfg.SignInStore,
 		ServerTiming: func() httpapi.Timer {
 			if !cfg.ServerTiming {
 				return nil
