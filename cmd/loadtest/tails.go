@@ -489,9 +489,10 @@ func shortSQL(sql string) string {
 // stood runnable waiting for a CPU (the kernel's schedstat), in all.
 type cpuTimes struct{ ran, waited time.Duration }
 
-// schedstat adds up /proc/PID/task/*/schedstat over pids.
-func schedstat(pids []int) cpuTimes {
-	var c cpuTimes
+// schedstat reads /proc/PID/task/*/schedstat of every thread of pids, by
+// thread.
+func schedstat(pids []int) map[string]cpuTimes {
+	out := map[string]cpuTimes{}
 	for _, pid := range pids {
 		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
 		for _, t := range tasks {
@@ -505,9 +506,21 @@ func schedstat(pids []int) cpuTimes {
 			}
 			ran, _ := strconv.ParseInt(f[0], 10, 64)
 			waited, _ := strconv.ParseInt(f[1], 10, 64)
-			c.ran += time.Duration(ran)
-			c.waited += time.Duration(waited)
+			out[t] = cpuTimes{time.Duration(ran), time.Duration(waited)}
 		}
+	}
+	return out
+}
+
+// sinceThreads adds up what each thread did between two readings; a
+// thread that ended meanwhile is left out (its last figures are gone), a
+// new one counts from its start.
+func sinceThreads(after, before map[string]cpuTimes) cpuTimes {
+	var c cpuTimes
+	for t, a := range after {
+		b := before[t]
+		c.ran += a.ran - b.ran
+		c.waited += a.waited - b.waited
 	}
 	return c
 }
@@ -551,7 +564,7 @@ func (e *env) postgresPIDs() []int {
 // cpuSnap is the server's and the database's CPU times at one moment.
 type cpuSnap struct {
 	at               time.Time
-	server, database cpuTimes
+	server, database map[string]cpuTimes
 }
 
 func (e *env) cpuSnapshot() cpuSnap {
@@ -567,8 +580,9 @@ func (e *env) cpuSnapshot() cpuSnap {
 // for a CPU: time that no pool counter or statement timing shows as such.
 func (s cpuSnap) since(before cpuSnap) string {
 	secs := s.at.Sub(before.at).Seconds()
-	f := func(a, b cpuTimes) string {
-		return fmt.Sprintf("ran %.2f cores, waited for a CPU %.2f cores", (a.ran-b.ran).Seconds()/secs, (a.waited-b.waited).Seconds()/secs)
+	f := func(a, b map[string]cpuTimes) string {
+		d := sinceThreads(a, b)
+		return fmt.Sprintf("ran %.2f cores, waited for a CPU %.2f cores", d.ran.Seconds()/secs, d.waited.Seconds()/secs)
 	}
 	return fmt.Sprintf("server %s; PostgreSQL %s (the machine has %d cores; load average %s)",
 		f(s.server, before.server), f(s.database, before.database), runtime.NumCPU(), loadAverage())
