@@ -139,6 +139,7 @@ type api struct {
 	exportIdle    time.Duration
 	// states is the companies' streams, for checks that must not lag.
 	states  *commands.CompanyStates
+	tokens  *knownTokens
 	signIns *signInGuard
 	waits   *waitSlots
 	streams *liveStreams
@@ -171,7 +172,7 @@ func NewHandler(d Deps) http.Handler {
 		reads: d.Reads, readProgress: d.ReadProgress, positionWait: d.PositionWait,
 		adminToken: d.AdminToken, verifier: d.Verifier, twilioAccount: d.TwilioAccount, cmd: d.Commands, admins: d.Admin,
 		exports: newExportGate(lim.PerCompany, lim.PageQueries), exportIdle: lim.IdleTimeout,
-		states: commands.NewCompanyStates(d.SignInStore), signIns: newSignInGuard(d.SignIns, d.Logger),
+		states: commands.NewCompanyStates(d.SignInStore), tokens: newKnownTokens(maxKnownTokens), signIns: newSignInGuard(d.SignIns, d.Logger),
 		waits: newWaitSlots(maxWaitsPerUser, d.Registry), streams: newLiveStreams(maxStreamsPerUser)}
 	r := mux.NewRouter()
 	m := newMetrics(d.Registry)
