@@ -29,8 +29,9 @@ import (
 // timing is one request as its client and its Server-Timing header saw it.
 type timing struct {
 	client, app, db, acquire time.Duration
-	gc                       int  // garbage collections that ended during the handler
-	ok                       bool // the header was there
+	byPool                   map[string]time.Duration // acquire by pool
+	gc                       int                      // garbage collections that ended during the handler
+	ok                       bool                     // the header was there
 }
 
 // parseServerTiming reads the header the server writes (adapters/httpapi,
@@ -50,6 +51,12 @@ func parseServerTiming(h string) timing {
 			case "desc":
 				desc = strings.Trim(v, `"`)
 			}
+		}
+		if pool, ok := strings.CutPrefix(parts[0], "db-acquire-"); ok {
+			if t.byPool == nil {
+				t.byPool = map[string]time.Duration{}
+			}
+			t.byPool[pool] = dur
 		}
 		switch parts[0] {
 		case "db-acquire":
@@ -92,11 +99,21 @@ func (s *timings) String() string {
 	k := max(1, len(all)/100)
 	slow := all[len(all)-k:]
 	var acq []time.Duration
+	byPool := map[string][]time.Duration{}
 	for _, t := range all {
 		acq = append(acq, t.acquire)
+		for p, d := range t.byPool {
+			byPool[p] = append(byPool[p], d)
+		}
 	}
-	return fmt.Sprintf("slowest 1 %% (%d): %s; all (%d): %s; pool wait p99 %s, max %s",
-		len(slow), summarize(slow), len(all), summarize(all), ms(percentile(acq, 99)), ms(percentile(acq, 100)))
+	pools := ""
+	for _, p := range slices.Sorted(maps.Keys(byPool)) {
+		w := byPool[p]
+		w = append(w, make([]time.Duration, len(all)-len(w))...) // requests that took none of p
+		pools += fmt.Sprintf(", %s p99 %s", p, ms(percentile(w, 99)))
+	}
+	return fmt.Sprintf("slowest 1 %% (%d): %s; all (%d): %s; pool wait p99 %s, max %s%s",
+		len(slow), summarize(slow), len(all), summarize(all), ms(percentile(acq, 99)), ms(percentile(acq, 100)), pools)
 }
 
 func summarize(ts []timing) string {

@@ -15,7 +15,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -28,6 +31,8 @@ import (
 type Timing struct {
 	acquireNanos, queryNanos atomic.Int64
 	acquires, queries        atomic.Int64
+	mu                       sync.Mutex
+	byPool                   map[string]time.Duration // acquisition time by pool name
 }
 
 type timingKey struct{}
@@ -56,11 +61,18 @@ func (t *Timing) Queries() (time.Duration, int) {
 }
 
 // ServerTiming is the timing as Server-Timing metrics: db-acquire (waits
-// for a connection) and db (statements), each with its count.
+// for a connection) and db (statements), each with its count, and the
+// waits by pool (db-acquire-NAME) where there were any.
 func (t *Timing) ServerTiming() string {
 	a, na := t.Acquire()
 	q, nq := t.Queries()
-	return fmt.Sprintf(`db-acquire;dur=%.3f;desc="%d", db;dur=%.3f;desc="%d"`, ms(a), na, ms(q), nq)
+	out := fmt.Sprintf(`db-acquire;dur=%.3f;desc="%d", db;dur=%.3f;desc="%d"`, ms(a), na, ms(q), nq)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, name := range slices.Sorted(maps.Keys(t.byPool)) {
+		out += fmt.Sprintf(", db-acquire-%s;dur=%.3f", name, ms(t.byPool[name]))
+	}
+	return out
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -179,7 +191,13 @@ func (tr *Tracer) TraceAcquireStart(ctx context.Context, _ *pgxpool.Pool, _ pgxp
 // TraceAcquireEnd implements pgxpool.AcquireTracer.
 func (tr *Tracer) TraceAcquireEnd(ctx context.Context, _ *pgxpool.Pool, _ pgxpool.TraceAcquireEndData) {
 	if t := from(ctx); t != nil {
-		tr.end(ctx, "acquire", &t.acquireNanos, &t.acquires)
+		d := tr.end(ctx, "acquire", &t.acquireNanos, &t.acquires)
+		t.mu.Lock()
+		if t.byPool == nil {
+			t.byPool = map[string]time.Duration{}
+		}
+		t.byPool[tr.Pool] += d
+		t.mu.Unlock()
 		return
 	}
 	tr.end(ctx, "acquire", nil, nil)
