@@ -604,3 +604,16 @@ func (s cpuSnap) since(before cpuSnap) string {
 	return fmt.Sprintf("server %s; PostgreSQL %s (the machine has %d cores; load average %s)",
 		f(s.server, before.server), f(s.database, before.database), runtime.NumCPU(), loadAverage())
 }
+
+// restartWith stops the server and starts bin on the same database (the
+// same one when it already runs bin).
+func (e *env) restartWith(ctx context.Context, bin string) error {
+	if e.server != nil && e.bin == bin {
+		return nil
+	}
+	if err := e.stopServer(); err != nil {
+		e.log.Warn("the server's exit", "err", err)
+	}
+	e.bin = bin
+	return e.startServer(ctx)
+}
