@@ -31,6 +31,7 @@ type timing struct {
 	client, app, db, acquire time.Duration
 	byPool                   map[string]time.Duration // acquire by pool
 	gc                       int                      // garbage collections that ended during the handler
+	statements               int                      // statements and batches the handler ran
 	ok                       bool                     // the header was there
 }
 
@@ -63,6 +64,7 @@ func parseServerTiming(h string) timing {
 			t.acquire, t.ok = dur, true
 		case "db":
 			t.db = dur
+			t.statements, _ = strconv.Atoi(desc)
 		case "app":
 			t.app = dur
 		case "gc":
@@ -118,8 +120,9 @@ func (s *timings) String() string {
 
 func summarize(ts []timing) string {
 	var client, app, db, acq, outside []time.Duration
-	gc := 0
+	gc, statements := 0, 0
 	for _, t := range ts {
+		statements += t.statements
 		client = append(client, t.client)
 		app = append(app, t.app)
 		db = append(db, t.db)
@@ -129,8 +132,8 @@ func summarize(ts []timing) string {
 			gc++
 		}
 	}
-	return fmt.Sprintf("median client %s = handler %s (db %s, pool wait %s) + outside the handler %s; %.0f %% saw a GC end",
-		ms(percentile(client, 50)), ms(percentile(app, 50)), ms(percentile(db, 50)), ms(percentile(acq, 50)),
+	return fmt.Sprintf("median client %s = handler %s (db %s in %.1f statements, pool wait %s) + outside the handler %s; %.0f %% saw a GC end",
+		ms(percentile(client, 50)), ms(percentile(app, 50)), ms(percentile(db, 50)), float64(statements)/float64(len(ts)), ms(percentile(acq, 50)),
 		ms(percentile(outside, 50)), 100*float64(gc)/float64(len(ts)))
 }
 
