@@ -112,24 +112,39 @@ func (tr *Tracer) begin(ctx context.Context, sql string) context.Context {
 }
 
 // end adds the call's time to the Timing and logs it when slow.
-func (tr *Tracer) end(ctx context.Context, kind string, nanos *atomic.Int64, count *atomic.Int64) time.Duration {
+func (tr *Tracer) end(ctx context.Context, kind string) {
 	s, ok := ctx.Value(startedKey{}).(started)
 	if !ok {
-		return 0
+		return
 	}
 	d := time.Since(s.at)
-	if t := from(ctx); t != nil && nanos != nil {
-		nanos.Add(int64(d))
-		count.Add(1)
+	if t := from(ctx); t != nil {
+		t.add(kind, tr.Pool, d)
 	}
 	if tr.Slow > 0 && d >= tr.Slow {
+		sql := head(s.sql)
 		if kind == "acquire" {
-			tr.logger().Warn("slow database call", "pool", tr.Pool, "kind", kind, "duration", d.Round(time.Microsecond).String(), "sql", "(waiting for a connection)")
-		} else {
-			tr.logger().Warn("slow database call", "pool", tr.Pool, "kind", kind, "duration", d.Round(time.Microsecond).String(), "sql", head(s.sql))
+			sql = "(waiting for a connection)"
 		}
+		tr.logger().Warn("slow database call", "pool", tr.Pool, "kind", kind, "duration", d.Round(time.Microsecond).String(), "sql", sql)
 	}
-	return d
+}
+
+// add counts a call of kind ("acquire", "query" or "batch") on pool.
+func (t *Timing) add(kind, pool string, d time.Duration) {
+	if kind != "acquire" {
+		t.queryNanos.Add(int64(d))
+		t.queries.Add(1)
+		return
+	}
+	t.acquireNanos.Add(int64(d))
+	t.acquires.Add(1)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.byPool == nil {
+		t.byPool = map[string]time.Duration{}
+	}
+	t.byPool[pool] += d
 }
 
 func (tr *Tracer) logger() *slog.Logger {
@@ -155,11 +170,7 @@ func (tr *Tracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.Tra
 
 // TraceQueryEnd implements pgx.QueryTracer.
 func (tr *Tracer) TraceQueryEnd(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryEndData) {
-	if t := from(ctx); t != nil {
-		tr.end(ctx, "query", &t.queryNanos, &t.queries)
-		return
-	}
-	tr.end(ctx, "query", nil, nil)
+	tr.end(ctx, "query")
 }
 
 // TraceBatchStart implements pgx.BatchTracer.
@@ -176,11 +187,7 @@ func (tr *Tracer) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQuer
 
 // TraceBatchEnd implements pgx.BatchTracer.
 func (tr *Tracer) TraceBatchEnd(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchEndData) {
-	if t := from(ctx); t != nil {
-		tr.end(ctx, "batch", &t.queryNanos, &t.queries)
-		return
-	}
-	tr.end(ctx, "batch", nil, nil)
+	tr.end(ctx, "batch")
 }
 
 // TraceAcquireStart implements pgxpool.AcquireTracer.
@@ -190,15 +197,5 @@ func (tr *Tracer) TraceAcquireStart(ctx context.Context, _ *pgxpool.Pool, _ pgxp
 
 // TraceAcquireEnd implements pgxpool.AcquireTracer.
 func (tr *Tracer) TraceAcquireEnd(ctx context.Context, _ *pgxpool.Pool, _ pgxpool.TraceAcquireEndData) {
-	if t := from(ctx); t != nil {
-		d := tr.end(ctx, "acquire", &t.acquireNanos, &t.acquires)
-		t.mu.Lock()
-		if t.byPool == nil {
-			t.byPool = map[string]time.Duration{}
-		}
-		t.byPool[tr.Pool] += d
-		t.mu.Unlock()
-		return
-	}
-	tr.end(ctx, "acquire", nil, nil)
+	tr.end(ctx, "acquire")
 }
