@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -21,59 +20,44 @@ const clockTick = 10 * time.Millisecond
 // alive).
 type cpuUse struct{ server, postgres time.Duration }
 
-// procTimes answers a process's utime+stime and cutime+cstime, and its
-// parent, from /proc/PID/stat.
-func procTimes(pid int) (own, children time.Duration, ppid int, ok bool) {
+// procTimes answers a process's utime+stime and cutime+cstime, from
+// /proc/PID/stat.
+func procTimes(pid int) (own, children time.Duration, ok bool) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, 0, 0, false
+		return 0, 0, false
 	}
 	// The command may hold spaces and parentheses: the fields start after
-	// the last ')'. Then: state(3) ppid(4) … utime(14) stime(15)
+	// the last ')'. Then: state(3) … utime(14) stime(15)
 	// cutime(16) cstime(17), numbered as in proc(5).
 	s := string(b)
 	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
 	if len(f) < 15 {
-		return 0, 0, 0, false
+		return 0, 0, false
 	}
 	n := func(i int) time.Duration {
 		v, _ := strconv.ParseInt(f[i-3], 10, 64)
 		return time.Duration(v) * clockTick
 	}
-	ppid, _ = strconv.Atoi(f[1])
-	return n(14) + n(15), n(16) + n(17), ppid, true
+	return n(14) + n(15), n(16) + n(17), true
 }
 
-// cpuNow reads the CPU used so far (zero parts it could not read).
+// cpuNow reads the CPU used so far (zero parts it could not read). The
+// cluster's backends that ended count through their postmaster's reaped
+// children's times (which schedstat's threads leave out).
 func (e *env) cpuNow() cpuUse {
 	var u cpuUse
 	if e.server != nil {
-		u.server, _, _, _ = procTimes(e.server.Process.Pid)
+		u.server, _, _ = procTimes(e.server.Process.Pid)
 	}
-	if e.cluster == nil {
-		return u
-	}
-	b, err := os.ReadFile(filepath.Join(e.cluster.Dir, "data", "postmaster.pid"))
-	if err != nil {
-		return u
-	}
-	postmaster, err := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
-	if err != nil {
-		return u
-	}
-	own, reaped, _, ok := procTimes(postmaster)
-	if !ok {
-		return u
-	}
-	u.postgres = own + reaped
-	entries, _ := os.ReadDir("/proc")
-	for _, d := range entries {
-		pid, err := strconv.Atoi(d.Name())
-		if err != nil {
+	for i, pid := range e.postgresPIDs() { // the postmaster first
+		own, reaped, ok := procTimes(pid)
+		if !ok {
 			continue
 		}
-		if own, _, ppid, ok := procTimes(pid); ok && ppid == postmaster {
-			u.postgres += own
+		u.postgres += own
+		if i == 0 {
+			u.postgres += reaped
 		}
 	}
 	return u
