@@ -415,7 +415,7 @@ func (r *inboxRun) write(ctx context.Context, tx pgx.Tx) error {
 		assignee                []*string
 	}
 	for _, row := range r.threads {
-		if !row.dirty {
+		if !row.dirty || r.kept { // a kept run copies its threads in at the end
 			continue
 		}
 		t.id = append(t.id, row.id)
@@ -450,12 +450,11 @@ func (r *inboxRun) write(ctx context.Context, tx pgx.Tx) error {
 		created  []time.Time
 		position []int64
 	}
-	var copied [][]any
+	var copied []*messageRow
 	for _, m := range r.messages {
 		switch {
 		case m.isNew && r.kept:
-			copied = append(copied, []any{m.id, m.threadID, m.companyID, m.direction, m.from, m.to, m.body, m.media, m.status,
-				m.errorCode, m.automated, m.app, m.hidden, m.twilioSID, m.templateID, m.sendAt, m.cancelReason, m.createdAt, m.position})
+			copied = append(copied, m)
 		case m.isNew:
 			n.id = append(n.id, m.id)
 			n.thread = append(n.thread, m.threadID)
