@@ -195,7 +195,9 @@ func (Leads) rebuild() pageApplier { return &leadsRebuild{leads: map[uuid.UUID]*
 
 // leadsRebuild keeps every lead's first event (its identity and time of
 // creation) and last (its fields), as ApplyBatch does for a run.
-type leadsRebuild struct{ leads map[uuid.UUID]*[2]lead.Details }
+type leadsRebuild struct {
+	leads map[uuid.UUID]*[2]lead.Details
+}
 
 func (r *leadsRebuild) applyPage(_ context.Context, _ pgx.Tx, page logPage) error {
 	for k, e := range page.events {
