@@ -251,9 +251,12 @@ func (r *inboxRun) fold(op inboxOp) error {
 		at := dbTime(ev.ReceivedAt)
 		r.advance(ev.Thread, at, preview(ev.Body, len(ev.Media)), true, true)
 		if _, ok := r.messages[ev.MessageID]; !ok {
-			media, err := json.Marshal(nonNilMedia(ev.Media))
-			if err != nil {
-				return err
+			media := []byte("[]") // json.Marshal's for no media, without its cost
+			if len(ev.Media) > 0 {
+				var err error
+				if media, err = json.Marshal(ev.Media); err != nil {
+					return err
+				}
 			}
 			sid := ev.MessageSID
 			r.messages[ev.MessageID] = &messageRow{id: ev.MessageID, threadID: ev.ThreadID, companyID: ev.CompanyID,
