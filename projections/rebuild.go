@@ -34,7 +34,9 @@ const rebuildWorkers = 3
 // connection of its own (outside pool, whose size is the caller's). A
 // transaction empties its projectors' tables, drops their indexes but
 // those that enforce a key (an upsert names those), applies every page to
-// each of its projectors (set-based where the projector can:
+// each of its projectors (a rebuilder folds the log in memory from the
+// events decoded once for all and writes it with COPY, at the end for
+// rows that change; others apply set-based where they can:
 // BatchProjector), builds the dropped indexes again (one sorted build
 // each, rather than an insert into each for every row) and moves the
 // checkpoints to the log's end. A crash or an error part-way rolls a
