@@ -454,7 +454,7 @@ func (r *inboxRun) write(ctx context.Context, tx pgx.Tx) error {
 		position []int64
 	}
 	var copied []*messageRow
-	for _, m := range r.messages {
+	for _, m := range r.pageMessages() {
 		switch {
 		case m.isNew && r.kept:
 			copied = append(copied, m)

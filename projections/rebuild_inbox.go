@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/smsinbox/smsinbox/domain/conversation"
@@ -136,11 +137,12 @@ func newKeptInboxRun() *inboxRun {
 // changed once recorded; the insert of a later event of one does nothing,
 // as Apply's does).
 func (r *inboxRun) written() {
+	messages := r.pageMessages()
 	r.ops = r.ops[:0]
 	for _, t := range r.threads {
 		t.dirty = false
 	}
-	for _, m := range r.messages {
+	for _, m := range messages {
 		if m.isNew {
 			m.from, m.to, m.body, m.media, m.app, m.companyID = "", "", "", "", "", ""
 			m.templateID, m.sendAt = nil, nil
@@ -148,6 +150,50 @@ func (r *inboxRun) written() {
 		m.isNew, m.changed = false, false
 	}
 	clear(r.notes)
+}
+
+// pageMessages answers the messages a run's events may have made or
+// changed: every one it holds, or for a kept run (which holds every
+// message of the rebuild) those its events name, so that a page's write
+// costs what the page holds, not what the rebuild has read so far.
+func (r *inboxRun) pageMessages() []*messageRow {
+	if !r.kept {
+		out := make([]*messageRow, 0, len(r.messages))
+		for _, m := range r.messages {
+			out = append(out, m)
+		}
+		return out
+	}
+	var out []*messageRow
+	seen := make(map[uuid.UUID]bool, len(r.ops))
+	for _, op := range r.ops {
+		var id uuid.UUID
+		switch ev := op.ev.(type) {
+		case conversation.MessageReceived:
+			id = ev.MessageID
+		case conversation.OutboundMessageQueued:
+			id = ev.MessageID
+		case conversation.OutboundMessageScheduled:
+			id = ev.MessageID
+		case conversation.OutboundMessageCanceled:
+			id = ev.MessageID
+		case conversation.OutboundSendAttempted:
+			id = ev.MessageID
+		case conversation.OutboundMessageSent:
+			id = ev.MessageID
+		case conversation.OutboundMessageStatusChanged:
+			id = ev.MessageID
+		case conversation.OutboundMessageFailed:
+			id = ev.MessageID
+		default:
+			continue
+		}
+		if m, ok := r.messages[id]; ok && !seen[id] {
+			seen[id] = true
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // copyMessages writes new messages with COPY: the messages table's columns
