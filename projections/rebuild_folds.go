@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -52,10 +51,7 @@ func (r *searchRebuild) applyPage(ctx context.Context, tx pgx.Tx, page logPage) 
 		c.time(m.created[i])
 	}
 	m.id, m.company, m.thread, m.body, m.created = m.id[:0], m.company[:0], m.thread[:0], m.body[:0], m.created[:0]
-	if err := c.copyIn(ctx, tx); err != nil {
-		return fmt.Errorf("search: %w", err)
-	}
-	return nil
+	return c.copyIn(ctx, tx)
 }
 
 func (r *searchRebuild) finish(ctx context.Context, tx pgx.Tx) error {
@@ -69,10 +65,7 @@ func (r *searchRebuild) finish(ctx context.Context, tx pgx.Tx) error {
 		c.maybeTime(t.at)
 		c.text(t.text)
 	}
-	if err := c.copyIn(ctx, tx); err != nil {
-		return fmt.Errorf("search: %w", err)
-	}
-	return nil
+	return c.copyIn(ctx, tx)
 }
 
 func (Live) rebuild() pageApplier {
@@ -132,7 +125,7 @@ func (r *liveRebuild) finish(ctx context.Context, tx pgx.Tx) error {
 	}
 	for _, c := range []*copyRows{threads, companies} {
 		if err := c.copyIn(ctx, tx); err != nil {
-			return fmt.Errorf("live: %w", err)
+			return err
 		}
 	}
 	return nil
@@ -185,10 +178,7 @@ func (r *consentRebuild) finish(ctx context.Context, tx pgx.Tx) error {
 		c.text(row.status)
 		c.time(row.updatedAt)
 	}
-	if err := c.copyIn(ctx, tx); err != nil {
-		return fmt.Errorf("consent: %w", err)
-	}
-	return nil
+	return c.copyIn(ctx, tx)
 }
 
 func (Leads) rebuild() pageApplier { return &leadsRebuild{leads: map[uuid.UUID]*[2]lead.Details{}} }
@@ -235,10 +225,7 @@ func (r *leadsRebuild) finish(ctx context.Context, tx pgx.Tx) error {
 		c.time(first.At)
 		c.time(last.At)
 	}
-	if err := c.copyIn(ctx, tx); err != nil {
-		return fmt.Errorf("leads: %w", err)
-	}
-	return nil
+	return c.copyIn(ctx, tx)
 }
 
 func (Scheduled) rebuild() pageApplier {
@@ -288,8 +275,5 @@ func (r *scheduledRebuild) finish(ctx context.Context, tx pgx.Tx) error {
 		c.text(string(ev.CustomerPhone))
 		c.time(ev.SendAt)
 	}
-	if err := c.copyIn(ctx, tx); err != nil {
-		return fmt.Errorf("scheduled: %w", err)
-	}
-	return nil
+	return c.copyIn(ctx, tx)
 }

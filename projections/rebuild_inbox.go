@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -118,10 +117,7 @@ func (r *inboxRebuild) finish(ctx context.Context, tx pgx.Tx) error {
 		c.text(t.preview)
 		c.maybeText(t.assignee)
 	}
-	if err := c.copyIn(ctx, tx); err != nil {
-		return fmt.Errorf("inbox: %w", err)
-	}
-	return nil
+	return c.copyIn(ctx, tx)
 }
 
 // newKeptInboxRun is an inboxRun that stays across the pages of a rebuild.
@@ -224,8 +220,5 @@ func copyMessages(ctx context.Context, tx pgx.Tx, rows []*messageRow) error {
 		c.time(m.createdAt)
 		c.int8(m.position)
 	}
-	if err := c.copyIn(ctx, tx); err != nil {
-		return fmt.Errorf("inbox: %w", err)
-	}
-	return nil
+	return c.copyIn(ctx, tx)
 }
