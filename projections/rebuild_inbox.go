@@ -160,30 +160,16 @@ func (r *inboxRun) pageMessages() []*messageRow {
 		}
 		return out
 	}
-	var out []*messageRow
-	seen := make(map[uuid.UUID]bool, len(r.ops))
+	// ids names the messages the fold reads; a received one it makes.
+	_, ids := r.ids()
 	for _, op := range r.ops {
-		var id uuid.UUID
-		switch ev := op.ev.(type) {
-		case conversation.MessageReceived:
-			id = ev.MessageID
-		case conversation.OutboundMessageQueued:
-			id = ev.MessageID
-		case conversation.OutboundMessageScheduled:
-			id = ev.MessageID
-		case conversation.OutboundMessageCanceled:
-			id = ev.MessageID
-		case conversation.OutboundSendAttempted:
-			id = ev.MessageID
-		case conversation.OutboundMessageSent:
-			id = ev.MessageID
-		case conversation.OutboundMessageStatusChanged:
-			id = ev.MessageID
-		case conversation.OutboundMessageFailed:
-			id = ev.MessageID
-		default:
-			continue
+		if ev, ok := op.ev.(conversation.MessageReceived); ok {
+			ids = append(ids, ev.MessageID)
 		}
+	}
+	var out []*messageRow
+	seen := make(map[uuid.UUID]bool, len(ids))
+	for _, id := range ids {
 		if m, ok := r.messages[id]; ok && !seen[id] {
 			seen[id] = true
 			out = append(out, m)
