@@ -102,7 +102,15 @@ func (m *ExportMessage) Cursor() ExportCursor {
 // of one export use it, one after the other.
 type ExportCustomers struct {
 	m       map[uuid.UUID]*exportCustomer
-	missing []uuid.UUID // scratch of learn
+	missing []uuid.UUID // scratch of learnCustomers
+	max     int         // how many it remembers; 0: maxExportCustomers
+}
+
+func (customers *ExportCustomers) limit() int {
+	if customers.max > 0 {
+		return customers.max
+	}
+	return maxExportCustomers
 }
 
 // exportCustomer is a thread's customer as an export writes it. It is not
@@ -146,7 +154,8 @@ func (q Queries) ExportEach(ctx context.Context, companyID string, scope ExportS
 // while an export runs may or may not be in it, but no message is read
 // twice or skipped, since (created_at, position) is unique and only grows.
 // The customers of threads the export has not met yet are read after the
-// page, in one query.
+// page, in one query; Download All reads those of every thread of the
+// company before its first page, when they are not too many to remember.
 //
 // The rows come in PostgreSQL's binary format and are kept as sent, to be
 // decoded by hand (ExportRows.Each), without pgx's per-row scan and its
@@ -159,7 +168,12 @@ func (q Queries) ExportFetch(ctx context.Context, companyID string, scope Export
 	if customers == nil {
 		customers = &ExportCustomers{}
 	}
-	if customers.m == nil || len(customers.m) > maxExportCustomers {
+	if customers.m == nil && scope.ThreadID == nil {
+		if err := q.learnAllCustomers(ctx, companyID, customers); err != nil {
+			return err
+		}
+	}
+	if customers.m == nil || len(customers.m) > customers.limit() {
 		customers.m = map[uuid.UUID]*exportCustomer{}
 	}
 	if err := q.exportRows(ctx, companyID, scope, after, limit, page); err != nil {
@@ -271,6 +285,52 @@ func (q Queries) exportRows(ctx context.Context, companyID string, scope ExportS
 	return nil
 }
 
+// learnAllCustomers reads the customers of every thread of the company,
+// when it has at most as many as customers remembers (else it remembers
+// none, and the pages read theirs). Download All meets every thread (each
+// has a message), and one query of them all costs less than the queries
+// of the threads each page meets first: with many threads those are
+// thousands of ids a page, which PostgreSQL plans anew each time.
+func (q Queries) learnAllCustomers(ctx context.Context, companyID string, customers *ExportCustomers) error {
+	customers.m = map[uuid.UUID]*exportCustomer{}
+	rows, err := q.Pool.Query(ctx, exportCustomersSQL+` LIMIT $2`, companyID, customers.limit()+1)
+	if err != nil {
+		return fmt.Errorf("export messages' customers: %w", err)
+	}
+	if err := customers.add(rows); err != nil {
+		return err
+	}
+	if len(customers.m) > customers.limit() {
+		customers.m = nil
+	}
+	return nil
+}
+
+// exportCustomersSQL reads the customers of a company's threads: the
+// customer's name comes from the lead of the thread's customer.
+const exportCustomersSQL = `SELECT t.id, t.customer_phone, l.first_name || ' ' || l.last_name
+	FROM threads t LEFT JOIN leads l ON l.company_id = t.company_id AND l.customer_phone = t.customer_phone
+	WHERE t.company_id = $1`
+
+// add remembers the customers rows answers (exportCustomersSQL's columns).
+func (customers *ExportCustomers) add(rows pgx.Rows) error {
+	var id uuid.UUID
+	var phone string
+	var name *string
+	_, err := pgx.ForEachRow(rows, []any{&id, &phone, &name}, func() error {
+		c := &exportCustomer{phone: []byte(phone)}
+		if name != nil {
+			c.name = []byte(*name)
+		}
+		customers.m[id] = c
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("export messages' customers: %w", err)
+	}
+	return nil
+}
+
 // learnCustomers gives each row of the page its thread's customer, reading
 // those customers does not hold yet in one query. A row whose thread is
 // not the company's keeps none.
@@ -291,26 +351,12 @@ func (q Queries) learnCustomers(ctx context.Context, companyID string, page *Exp
 	if len(missing) == 0 {
 		return nil
 	}
-	// The customer's name comes from the lead of the thread's customer.
-	rows, err := q.Pool.Query(ctx, `SELECT t.id, t.customer_phone, l.first_name || ' ' || l.last_name
-		FROM threads t LEFT JOIN leads l ON l.company_id = t.company_id AND l.customer_phone = t.customer_phone
-		WHERE t.company_id = $1 AND t.id = ANY ($2)`, companyID, missing)
+	rows, err := q.Pool.Query(ctx, exportCustomersSQL+` AND t.id = ANY ($2)`, companyID, missing)
 	if err != nil {
 		return fmt.Errorf("export messages' customers: %w", err)
 	}
-	var id uuid.UUID
-	var phone string
-	var name *string
-	_, err = pgx.ForEachRow(rows, []any{&id, &phone, &name}, func() error {
-		c := &exportCustomer{phone: []byte(phone)}
-		if name != nil {
-			c.name = []byte(*name)
-		}
-		customers.m[id] = c
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("export messages' customers: %w", err)
+	if err := customers.add(rows); err != nil {
+		return err
 	}
 	for i := range page.n {
 		if page.customers[i] == nil {
