@@ -120,7 +120,7 @@ func TestExportClock(t *testing.T) {
 		}
 		zones = append(zones, loc)
 	}
-	zones = append(zones, time.UTC, time.FixedZone("odd", -(3*3600 + 25*60 + 7)))
+	zones = append(zones, time.UTC, time.FixedZone("odd", -(3*3600+25*60+7)))
 	var instants []time.Time
 	// Every 7 min 13 s (and a millisecond) through days that hold offset
 	// changes: New York's spring and autumn of 2030, Lord Howe's, Apia's
