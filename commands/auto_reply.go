@@ -25,34 +25,18 @@ func AutoReplyMessageID(sid string) uuid.UUID {
 	return uuid.NewSHA1(autoReplyNamespace, []byte(sid))
 }
 
-// companyState loads a company through the cache when there is one.
-func companyState(ctx context.Context, store eventstore.Store, cache *CompanyStates, companyID string) (company.State, error) {
-	if cache != nil {
-		return cache.Load(ctx, companyID)
-	}
-	return LoadCompany(ctx, store, companyID)
-}
-
-// prefetchCompany starts reading the company's state and returns what
-// waits for it. Handle starts it beside the text's own read and append, so
-// that the read overlaps the commit instead of following it: after a commit
-// the database serves the consumers that the commit woke, and a read then
-// waited behind them (traced: 5.5 ms of a 16.6 ms text at concurrency 1).
-// The state is as fresh as when it was read after the append: it is read
-// while the text is being handled, never answered from memory alone.
-func (h *ReceiveInboundHandler) prefetchCompany(ctx context.Context, companyID string) func() (company.State, error) {
-	type loaded struct {
-		co  company.State
-		err error
-	}
-	ch := make(chan loaded, 1)
-	go func() {
-		co, err := companyState(ctx, h.Store, h.Companies, companyID)
-		ch <- loaded{co, err}
-	}()
-	return func() (company.State, error) {
-		l := <-ch
-		return l.co, l.err
+// company answers the company's state for a text whose append watched the
+// company's stream (watched: Result.Watched), from memory when the
+// remembered state is current at that commit (CompanyStates.At), else read.
+// Without a CompanyStates it reads.
+func (h *ReceiveInboundHandler) company(ctx context.Context, companyID string, watched []int64) (company.State, error) {
+	switch {
+	case h.Companies == nil:
+		return LoadCompany(ctx, h.Store, companyID)
+	case len(watched) == 1:
+		return h.Companies.At(ctx, companyID, watched[0])
+	default: // a retry that appended nothing, or a store that cannot tell
+		return h.Companies.Load(ctx, companyID)
 	}
 }
 
@@ -63,14 +47,13 @@ func (h *ReceiveInboundHandler) prefetchCompany(ctx context.Context, companyID s
 // texts at once get one reply. A company whose auto-reply is off reads
 // nothing more (row 1). It answers the position of what it queued (0 when
 // nothing).
-// The company's state comes from loadCompany (prefetchCompany).
-func (h *ReceiveInboundHandler) autoReply(ctx context.Context, sid, body, optOutType, companyID string, customer phone.Number, now time.Time, loadCompany func() (company.State, error)) (eventstore.Position, error) {
-	co, err := loadCompany()
-	if errors.Is(err, company.ErrCompanyNotFound) {
+// co and coErr are the company as Handle found it (company).
+func (h *ReceiveInboundHandler) autoReply(ctx context.Context, sid, body, optOutType, companyID string, customer phone.Number, now time.Time, co company.State, coErr error) (eventstore.Position, error) {
+	if errors.Is(coErr, company.ErrCompanyNotFound) {
 		return 0, nil // an orphan claim: no company to answer for
 	}
-	if err != nil {
-		return 0, err
+	if coErr != nil {
+		return 0, coErr
 	}
 	settings := co.AutoReply()
 	if !settings.Enabled {

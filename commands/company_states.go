@@ -35,6 +35,28 @@ func NewCompanyStates(store eventstore.Store) *CompanyStates {
 	return &CompanyStates{store: store, known: map[string]knownCompany{}}
 }
 
+// At returns the company's state at version or later: from memory when
+// it remembers that version (or a later one), else read as Load does.
+// version is what a command watched of the company's stream with its own
+// commit (ExecuteWatching; -1: the stream had no event): a remembered state
+// that far along is the company as it stood when that command committed,
+// or later, which is as current as a read started then would be. Which
+// process appended to the company's stream does not matter: the commit
+// tells its version. A company that does not exist is an error matching
+// company.ErrCompanyNotFound.
+func (c *CompanyStates) At(ctx context.Context, companyID string, version int64) (company.State, error) {
+	c.mu.Lock()
+	k, ok := c.known[companyID] // only companies that exist are kept
+	c.mu.Unlock()
+	switch {
+	case ok && int64(k.next)-1 >= version:
+		return k.state, nil
+	case !ok && version < 0:
+		return company.State{}, company.NotFound(companyID)
+	}
+	return c.Load(ctx, companyID)
+}
+
 // Load returns the company's state now. A company that does not exist is
 // an error matching company.ErrCompanyNotFound.
 func (c *CompanyStates) Load(ctx context.Context, companyID string) (company.State, error) {
@@ -55,7 +77,7 @@ func (c *CompanyStates) Load(ctx context.Context, companyID string) (company.Sta
 		read.next = rec.Version + 1
 	}
 	if !read.state.Exists() {
-		return company.State{}, &company.Error{Err: company.ErrCompanyNotFound, Message: fmt.Sprintf("there is no company %q", companyID)}
+		return company.State{}, company.NotFound(companyID)
 	}
 	if read.next > k.next {
 		c.mu.Lock()

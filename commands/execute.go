@@ -61,6 +61,11 @@ type Result[S any, E any] struct {
 	Position eventstore.Position
 	// Version is the stream's last version, -1 when it has no event.
 	Version int64
+	// Watched are the last versions of the streams ExecuteWatching was
+	// asked to watch, as they stood at the command's commit (see
+	// eventstore.Watcher); nil when it appended nothing or the store could
+	// not tell.
+	Watched []int64
 }
 
 // maxAttempts bounds the reload-and-decide loop under contention.
@@ -105,6 +110,14 @@ func Load[S any, E DomainEvent, C any](ctx context.Context, store eventstore.Sto
 // Execute runs one command on one stream: load, decide, append with the
 // version that was read, and on a concurrency conflict all again.
 func Execute[S any, E DomainEvent, C any](ctx context.Context, store eventstore.Store, d Decider[S, E, C], stream eventstore.StreamID, cmd C, meta eventstore.Metadata) (Result[S, E], error) {
+	return ExecuteWatching(ctx, store, d, stream, cmd, meta)
+}
+
+// ExecuteWatching is Execute that also learns, with its commit, where the
+// streams of watch stand (Result.Watched; eventstore.Watcher): what a
+// caller needs to tell whether a state it remembers of them is current,
+// without reading them.
+func ExecuteWatching[S any, E DomainEvent, C any](ctx context.Context, store eventstore.Store, d Decider[S, E, C], stream eventstore.StreamID, cmd C, meta eventstore.Metadata, watch ...eventstore.StreamID) (Result[S, E], error) {
 	for attempt := 1; ; attempt++ {
 		state, version, pos, err := Load(ctx, store, d, stream)
 		if err != nil {
@@ -121,14 +134,14 @@ func Execute[S any, E DomainEvent, C any](ctx context.Context, store eventstore.
 		if err != nil {
 			return Result[S, E]{}, fmt.Errorf("encode for %s: %w", stream, err)
 		}
-		res, err := store.Append(ctx, stream, eventstore.AfterVersion(version), data...)
+		res, watched, err := eventstore.AppendWatching(ctx, store, watch, stream, eventstore.AfterVersion(version), data...)
 		if errors.Is(err, eventstore.ErrConcurrency) && attempt < maxAttempts {
 			continue
 		}
 		if err != nil {
 			return Result[S, E]{}, err
 		}
-		return Result[S, E]{Events: events, State: after, Position: res.Position, Version: int64(res.Version)}, nil
+		return Result[S, E]{Events: events, State: after, Position: res.Position, Version: int64(res.Version), Watched: watched}, nil
 	}
 }
 

@@ -33,8 +33,11 @@ type ReceiveInboundDeps struct {
 	Texts Handler[QueueAutomatedText, eventstore.Position]
 	// CancelUnsent cancels the staff texts an opt-out stops.
 	CancelUnsent Handler[CancelUnsent, eventstore.Position]
-	// Companies caches company states for the auto-reply's look at the
-	// company's settings on every text (LoadCompany when nil).
+	// Companies remembers company states for the look at the company's
+	// settings on every text (consent texts, auto-reply): each text's
+	// append learns the company stream's version with its commit, and the
+	// remembered state is used when it is that current (LoadCompany on
+	// every text when nil).
 	Companies *CompanyStates
 	// HandOverWait bounds how long the answer to an opt-out text waits for
 	// the staff texts whose call to Twilio was under way when it was
@@ -47,11 +50,14 @@ type ReceiveInboundDeps struct {
 // for (POST /webhooks/twilio/sms). Its command is an InboundText.
 type ReceiveInboundHandler struct {
 	ReceiveInboundDeps
+	// numbers remembers the numbers read before: the company's number comes
+	// with every text, a customer's with each of theirs.
+	numbers *phone.Memo
 }
 
 // NewReceiveInboundHandler returns a handler that works with d.
 func NewReceiveInboundHandler(d ReceiveInboundDeps) *ReceiveInboundHandler {
-	return &ReceiveInboundHandler{ReceiveInboundDeps: d}
+	return &ReceiveInboundHandler{ReceiveInboundDeps: d, numbers: phone.NewMemo(0)}
 }
 
 // DefaultHandOverWait is ReceiveInboundDeps.HandOverWait's default: below
@@ -85,12 +91,12 @@ type InboundText struct {
 }
 
 // numbers reads From and To as phone numbers (both are E.164 for ordinary
-// SMS, so no region is needed); errors match phone.ErrInvalid.
-func (in InboundText) numbers() (from, to phone.Number, err error) {
-	if from, err = phone.Parse(in.From, phone.DefaultRegion); err != nil {
+// SMS, so no region is needed) through memo; errors match phone.ErrInvalid.
+func (in InboundText) numbers(memo *phone.Memo) (from, to phone.Number, err error) {
+	if from, err = memo.Parse(in.From, phone.DefaultRegion); err != nil {
 		return "", "", fmt.Errorf("From: %w", err)
 	}
-	if to, err = phone.Parse(in.To, phone.DefaultRegion); err != nil {
+	if to, err = memo.Parse(in.To, phone.DefaultRegion); err != nil {
 		return "", "", fmt.Errorf("To: %w", err)
 	}
 	return from, to, nil
@@ -123,7 +129,7 @@ func InboundMessageID(messageSID string) uuid.UUID {
 // company's business hours, its auto-reply (autoReply).
 func (h *ReceiveInboundHandler) Handle(ctx context.Context, in InboundText) (InboundResult, error) {
 	now := h.Now().UTC()
-	from, to, err := in.numbers()
+	from, to, err := in.numbers(h.numbers)
 	if err != nil {
 		return h.unrouted(ctx, in, now, "the sender or the recipient is not a phone number: "+err.Error())
 	}
@@ -146,18 +152,24 @@ func (h *ReceiveInboundHandler) Handle(ctx context.Context, in InboundText) (Inb
 		OptOutType:      in.OptOutType,
 		ReceivedAt:      now,
 	}
-	loadCompany := h.prefetchCompany(ctx, companyID)
 	meta := eventstore.Metadata{CorrelationID: in.MessageSID, Actor: "customer:" + string(from)}
-	res, err := Execute(ctx, h.Store, conversationDecider, conversation.StreamID(companyID, from), conversation.Command(cmd), meta)
+	// The append watches the company's stream: its commit tells whether
+	// the company state this process remembers is current, so that the
+	// decisions below (consent texts, auto-reply) take no read of it while
+	// it does not change, and see a change, by any process, committed
+	// before this text was.
+	res, err := ExecuteWatching(ctx, h.Store, conversationDecider, conversation.StreamID(companyID, from), conversation.Command(cmd), meta,
+		company.StreamID(companyID))
 	if err != nil {
 		return InboundResult{}, fmt.Errorf("record inbound %s: %w", in.MessageSID, err)
 	}
+	co, coErr := h.company(ctx, companyID, res.Watched)
 	// A text that is no keyword, and that Twilio's Advanced Opt-Out did not
 	// answer, changes no consent (docs/rules.md's consent table): the consent stream is
 	// not read. (A number change is voided by the reactor, not by texts.)
 	var pos eventstore.Position
 	if consent.Classify(in.Body) != consent.None || in.OptOutType != "" {
-		pos, err = h.consent(ctx, in, companyID, from, to, now)
+		pos, err = h.consent(ctx, in, companyID, from, to, now, co, coErr)
 	}
 	if err != nil {
 		return InboundResult{}, fmt.Errorf("consent of inbound %s: %w", in.MessageSID, err)
@@ -173,7 +185,7 @@ func (h *ReceiveInboundHandler) Handle(ctx context.Context, in InboundText) (Inb
 			return InboundResult{}, fmt.Errorf("opt-out %s: %w", in.MessageSID, err)
 		}
 	}
-	replyPos, err := h.autoReply(ctx, in.MessageSID, in.Body, in.OptOutType, companyID, from, now, loadCompany)
+	replyPos, err := h.autoReply(ctx, in.MessageSID, in.Body, in.OptOutType, companyID, from, now, co, coErr)
 	if err != nil {
 		return InboundResult{}, fmt.Errorf("auto-reply to inbound %s: %w", in.MessageSID, err)
 	}
@@ -186,8 +198,8 @@ func (h *ReceiveInboundHandler) Handle(ctx context.Context, in InboundText) (Inb
 // retry that decided nothing it queues again the texts of the events this
 // MessageSid caused, when they are still the stream's last: an earlier
 // attempt may have stopped before queuing them (queuing is idempotent).
-func (h *ReceiveInboundHandler) consent(ctx context.Context, in InboundText, companyID string, from, to phone.Number, now time.Time) (eventstore.Position, error) {
-	co, err := LoadCompany(ctx, h.Store, companyID)
+// co and err are the company as Handle found it (company).
+func (h *ReceiveInboundHandler) consent(ctx context.Context, in InboundText, companyID string, from, to phone.Number, now time.Time, co company.State, err error) (eventstore.Position, error) {
 	if errors.Is(err, company.ErrCompanyNotFound) {
 		// An orphan claim (RouteNumber): no company to hold a consent.
 		h.Logger.Warn("inbound text to a number whose company does not exist; consent not evaluated",

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"container/list"
+	"context"
 	"reflect"
 	"sync"
 
@@ -86,6 +87,11 @@ func (s *States) put(k knownState) {
 		s.order.Remove(last)
 		delete(s.known, last.Value.(*knownState).key)
 	}
+}
+
+// AppendWatching forwards to the wrapped store (eventstore.Watcher).
+func (s *States) AppendWatching(ctx context.Context, watch []eventstore.StreamID, stream eventstore.StreamID, expected eventstore.ExpectedVersion, events ...eventstore.EventData) (eventstore.AppendResult, []int64, error) {
+	return eventstore.AppendWatching(ctx, s.Store, watch, stream, expected, events...)
 }
 
 // Len says how many streams' states are remembered.

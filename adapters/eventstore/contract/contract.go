@@ -63,6 +63,7 @@ func Run(t *testing.T, open Open, opts Options) {
 		{"ExpectedVersion", testExpectedVersion},
 		{"ConcurrentWritersOneWins", testConcurrentWritersOneWins},
 		{"IdempotentRetry", testIdempotentRetry},
+		{"AppendWatching", testAppendWatching},
 		{"InvalidEvents", testInvalidEvents},
 		{"ReadAllWithFilters", testReadAllWithFilters},
 		{"Head", testHead},
@@ -765,4 +766,64 @@ func testStress(t *testing.T, open Open, opts Options) {
 	}
 	t.Logf("stress: %d writers × %d appends = %d events over %d streams, delivered exactly once, positions strictly increasing, versions in order",
 		opts.Writers, opts.AppendsPerWriter, len(seen), len(nextVersion))
+}
+
+// testAppendWatching: a Watcher's append answers where the watched streams
+// stand, another client's appends included; appends of a group that watch
+// different streams, or none, each get their own answer.
+func testAppendWatching(t *testing.T, open Open) {
+	a, b := open(t), open(t)
+	w, ok := a.(eventstore.Watcher)
+	if !ok {
+		t.Skip("the store is no eventstore.Watcher")
+	}
+	p := prefix(t)
+	watched, missing := eventstore.StreamID(p+"watched"), eventstore.StreamID(p+"missing")
+	appendWatching := func(stream eventstore.StreamID, exp eventstore.ExpectedVersion, n int) []int64 {
+		t.Helper()
+		_, got, err := w.AppendWatching(ctxFor(t, 10*time.Second), []eventstore.StreamID{watched, missing}, stream, exp, event("E", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := appendWatching(eventstore.StreamID(p+"x"), eventstore.NoStream(), 0); fmt.Sprint(got) != "[-1 -1]" {
+		t.Fatalf("watched versions %v before any event, want [-1 -1]", got)
+	}
+	mustAppend(t, b, watched, eventstore.NoStream(), events("W", 2)...)
+	if got := appendWatching(eventstore.StreamID(p+"x"), eventstore.Exact(0), 1); fmt.Sprint(got) != "[1 -1]" {
+		t.Fatalf("watched versions %v after another client appended two events, want [1 -1]", got)
+	}
+
+	const n = 16
+	var wg sync.WaitGroup
+	answers := make([][]int64, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			stream := eventstore.StreamID(fmt.Sprintf("%sgroup-%d", p, i))
+			if i%3 == 0 { // plain appends in the same groups
+				_, errs[i] = a.Append(ctxFor(t, 10*time.Second), stream, eventstore.NoStream(), event("G", i))
+				return
+			}
+			_, answers[i], errs[i] = w.AppendWatching(ctxFor(t, 10*time.Second), []eventstore.StreamID{watched, stream + "-other"}, stream, eventstore.NoStream(), event("G", i))
+		}()
+	}
+	wg.Wait()
+	untold := 0
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("append %d: %v", i, errs[i])
+		}
+		// nil: the store could not tell (the caller then reads).
+		if i%3 != 0 && answers[i] == nil {
+			untold++
+		}
+		if i%3 != 0 && answers[i] != nil && fmt.Sprint(answers[i]) != "[1 -1]" {
+			t.Fatalf("append %d of a group watched %v, want [1 -1]", i, answers[i])
+		}
+	}
+	t.Logf("%d of the concurrent appends that watched were answered no versions", untold)
 }

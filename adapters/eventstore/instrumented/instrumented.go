@@ -47,15 +47,29 @@ func New(s eventstore.Store, reg prometheus.Registerer) (*Store, error) {
 func (s *Store) Append(ctx context.Context, stream eventstore.StreamID, expected eventstore.ExpectedVersion, events ...eventstore.EventData) (eventstore.AppendResult, error) {
 	start := time.Now()
 	res, err := s.Store.Append(ctx, stream, expected, events...)
+	s.observe(start, len(events), err)
+	return res, err
+}
+
+// AppendWatching implements eventstore.Watcher when the wrapped store
+// does (eventstore.AppendWatching), measured as Append.
+func (s *Store) AppendWatching(ctx context.Context, watch []eventstore.StreamID, stream eventstore.StreamID, expected eventstore.ExpectedVersion, events ...eventstore.EventData) (eventstore.AppendResult, []int64, error) {
+	start := time.Now()
+	res, watched, err := eventstore.AppendWatching(ctx, s.Store, watch, stream, expected, events...)
+	s.observe(start, len(events), err)
+	return res, watched, err
+}
+
+// observe counts and times one append that started at start.
+func (s *Store) observe(start time.Time, events int, err error) {
 	s.seconds.Observe(time.Since(start).Seconds())
 	switch {
 	case err == nil:
 		s.appends.WithLabelValues("ok").Inc()
-		s.events.Add(float64(len(events)))
+		s.events.Add(float64(events))
 	case errors.Is(err, eventstore.ErrConcurrency):
 		s.appends.WithLabelValues("conflict").Inc()
 	default:
 		s.appends.WithLabelValues("error").Inc()
 	}
-	return res, err
 }

@@ -116,3 +116,19 @@ func stable(e eventstore.EventData) eventstore.EventData {
 	e.OccurredAt = e.OccurredAt.Truncate(time.Microsecond).UTC()
 	return e
 }
+
+// AppendWatching implements eventstore.Watcher: the versions are read
+// right after the append, under the store's lock.
+func (s *Store) AppendWatching(ctx context.Context, watch []eventstore.StreamID, stream eventstore.StreamID, expected eventstore.ExpectedVersion, events ...eventstore.EventData) (eventstore.AppendResult, []int64, error) {
+	res, err := s.Append(ctx, stream, expected, events...)
+	if err != nil {
+		return res, nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	watched := make([]int64, len(watch))
+	for i, w := range watch {
+		watched[i] = int64(len(s.streams[w])) - 1
+	}
+	return res, watched, nil
+}

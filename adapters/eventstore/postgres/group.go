@@ -13,12 +13,18 @@ type appendRequest struct {
 	stream   eventstore.StreamID
 	expected eventstore.ExpectedVersion
 	args     appendArgs
-	result   chan appendOutcome
+	// watch are the streams whose versions the caller wants with the
+	// commit (AppendWatching), none for a plain Append.
+	watch  []string
+	result chan appendOutcome
 }
 
 type appendOutcome struct {
 	res eventstore.AppendResult
-	err error
+	// watched are the versions of the request's watch, nil when the commit
+	// could not tell them.
+	watched []int64
+	err     error
 }
 
 // Append implements eventstore.Store. Appends are committed in groups, one
@@ -30,18 +36,36 @@ type appendOutcome struct {
 // thread wake-ups fewer on every append), and concurrent callers share
 // transactions.
 func (s *Store) Append(ctx context.Context, stream eventstore.StreamID, expected eventstore.ExpectedVersion, events ...eventstore.EventData) (eventstore.AppendResult, error) {
+	out, err := s.append(ctx, nil, stream, expected, events)
+	return out.res, err
+}
+
+// AppendWatching implements eventstore.Watcher: the lean path reads the
+// watched streams' versions in its commit's round trip, holding the
+// writers' lock, so they are the versions at the commit point. A group
+// that es_append_batch commits answers none.
+func (s *Store) AppendWatching(ctx context.Context, watch []eventstore.StreamID, stream eventstore.StreamID, expected eventstore.ExpectedVersion, events ...eventstore.EventData) (eventstore.AppendResult, []int64, error) {
+	w := make([]string, len(watch))
+	for i, id := range watch {
+		w[i] = string(id)
+	}
+	out, err := s.append(ctx, w, stream, expected, events)
+	return out.res, out.watched, err
+}
+
+func (s *Store) append(ctx context.Context, watch []string, stream eventstore.StreamID, expected eventstore.ExpectedVersion, events []eventstore.EventData) (appendOutcome, error) {
 	args, err := encodeEvents(events)
 	if err != nil {
-		return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, err)
+		return appendOutcome{}, fmt.Errorf("append %s: %w", stream, err)
 	}
 	if s.runCtx.Err() != nil {
-		return eventstore.AppendResult{}, fmt.Errorf("append %s: event store closed", stream)
+		return appendOutcome{}, fmt.Errorf("append %s: event store closed", stream)
 	}
-	req := &appendRequest{ctx: ctx, stream: stream, expected: expected, args: args, result: make(chan appendOutcome, 1)}
+	req := &appendRequest{ctx: ctx, stream: stream, expected: expected, args: args, watch: watch, result: make(chan appendOutcome, 1)}
 	select {
 	case s.queue <- req:
 	case <-ctx.Done():
-		return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, ctx.Err())
+		return appendOutcome{}, fmt.Errorf("append %s: %w", stream, ctx.Err())
 	}
 	// Once queued, the append is always answered, even when ctx ends
 	// meanwhile: the caller must learn whether its events were committed.
@@ -57,9 +81,9 @@ func (s *Store) Append(ctx context.Context, stream eventstore.StreamID, expected
 		select {
 		case out := <-req.result:
 			if out.err != nil {
-				return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", stream, out.err)
+				return appendOutcome{}, fmt.Errorf("append %s: %w", stream, out.err)
 			}
-			return out.res, nil
+			return out, nil
 		case <-freed:
 		}
 	}

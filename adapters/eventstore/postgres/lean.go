@@ -82,6 +82,23 @@ WITH req AS (SELECT ` + fmt.Sprintf(currentSQL, "r.stream") + ` AS v, r.x, r.rn
 SELECT cur.vs, head.p, (SELECT count(*) FROM ins)
   FROM cur, head`
 
+// watchSQL answers the last version of each stream of $1, in order (-1
+// for none). Queued after the lean statement in the same round trip, and so
+// in its transaction, it runs holding the writers' lock: it reads the
+// streams as they stand at the group's commit, and no append can come
+// between (AppendWatching).
+const watchSQL = `SELECT coalesce((SELECT e.version FROM es_events e WHERE e.stream_id = w.stream ORDER BY e.version DESC LIMIT 1), -1)
+  FROM unnest($1::text[]) WITH ORDINALITY AS w(stream, n) ORDER BY w.n`
+
+// groupWatch is every stream the group's requests watch, in order.
+func groupWatch(reqs []*appendRequest) []string {
+	var all []string
+	for _, r := range reqs {
+		all = append(all, r.watch...)
+	}
+	return all
+}
+
 // leanFits tells whether the lean path can take the group: every request
 // appends at least one event, each to a stream of its own.
 func leanFits(reqs []*appendRequest) bool {
@@ -116,6 +133,10 @@ func (s *Store) appendLean(ctx context.Context, reqs []*appendRequest) ([]append
 	default:
 		b.Queue(leanGroupSQL, leanGroupArgs(reqs)...)
 	}
+	watch := groupWatch(reqs)
+	if len(watch) > 0 {
+		b.Queue(watchSQL, watch)
+	}
 	results := s.writer.SendBatch(ctx, b)
 	if _, err := results.Exec(); err != nil {
 		results.Close()
@@ -127,6 +148,16 @@ func (s *Store) appendLean(ctx context.Context, reqs []*appendRequest) ([]append
 		results.Close()
 		return nil, false
 	}
+	var watched []int64
+	if len(watch) > 0 {
+		rows, err := results.Query()
+		if err == nil {
+			watched, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+		}
+		if err != nil || len(watched) != len(watch) {
+			watched = nil // the caller reads them instead
+		}
+	}
 	if err := results.Close(); err != nil || inserted == 0 || len(versions) != len(reqs) {
 		return nil, false
 	}
@@ -135,6 +166,9 @@ func (s *Store) appendLean(ctx context.Context, reqs []*appendRequest) ([]append
 		n := int64(len(r.args.ids))
 		head += n
 		outs[i] = appendOutcome{res: eventstore.AppendResult{Version: uint64(versions[i] + n), Position: eventstore.Position(head)}}
+		if watched != nil && len(r.watch) > 0 {
+			outs[i].watched, watched = watched[:len(r.watch):len(r.watch)], watched[len(r.watch):]
+		}
 	}
 	return outs, true
 }
