@@ -197,9 +197,17 @@ func threadListQuery(companyID string, archived bool, assignee AssigneeFilter, l
 		ORDER BY last_activity_at DESC, id DESC LIMIT $3`, `t.last_activity_at DESC, t.id DESC`), args
 }
 
+// threadSQL reads one thread of a company ($1) by its ID ($2).
+var threadSQL = threadRows("", `SELECT * FROM threads WHERE company_id = $1 AND id = $2`, `t.id`)
+
 // Thread reads one thread of the company.
 func (q Queries) Thread(ctx context.Context, companyID string, id uuid.UUID) (Thread, error) {
-	t, err := scanThread(q.Pool.QueryRow(ctx, threadRows("", `SELECT * FROM threads WHERE company_id = $1 AND id = $2`, `t.id`), companyID, id))
+	return oneThread(q.Pool.QueryRow(ctx, threadSQL, companyID, id), id)
+}
+
+// oneThread scans the row of threadSQL.
+func oneThread(row pgx.Row, id uuid.UUID) (Thread, error) {
+	t, err := scanThread(row)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return t, ErrNotFound
 	}
@@ -212,13 +220,21 @@ func (q Queries) Thread(ctx context.Context, companyID string, id uuid.UUID) (Th
 // Messages lists the messages a thread shows, oldest first; a message still
 // scheduled takes its place at its send_at (after everything sent so far).
 func (q Queries) Messages(ctx context.Context, companyID string, threadID uuid.UUID) ([]Message, error) {
-	rows, err := q.Pool.Query(ctx, `SELECT id, thread_id, direction, from_number, to_number, body, media, status, error_code, automated, app, created_at,
-		template_id, send_at, cancel_reason
-		FROM messages WHERE company_id = $1 AND thread_id = $2 AND NOT hidden
-		ORDER BY CASE WHEN status = 'scheduled' THEN send_at ELSE created_at END, position`, companyID, threadID)
+	rows, err := q.Pool.Query(ctx, messagesSQL, companyID, threadID)
 	if err != nil {
 		return nil, fmt.Errorf("list messages: %w", err)
 	}
+	return scanMessages(rows)
+}
+
+// messagesSQL lists the messages of a company's ($1) thread ($2).
+const messagesSQL = `SELECT id, thread_id, direction, from_number, to_number, body, media, status, error_code, automated, app, created_at,
+		template_id, send_at, cancel_reason
+		FROM messages WHERE company_id = $1 AND thread_id = $2 AND NOT hidden
+		ORDER BY CASE WHEN status = 'scheduled' THEN send_at ELSE created_at END, position`
+
+// scanMessages reads the rows of messagesSQL and closes them.
+func scanMessages(rows pgx.Rows) ([]Message, error) {
 	defer rows.Close()
 	out := []Message{}
 	for rows.Next() {

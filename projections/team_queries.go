@@ -48,12 +48,20 @@ type Note struct {
 
 // Notes lists a thread's notes, oldest first.
 func (q Queries) Notes(ctx context.Context, companyID string, threadID uuid.UUID) ([]Note, error) {
-	rows, err := q.Pool.Query(ctx, `SELECT n.id, n.author_id, coalesce(u.name, ''), n.body, n.created_at
-		FROM notes n LEFT JOIN users u ON u.id = n.author_id AND u.company_id = n.company_id
-		WHERE n.company_id = $1 AND n.thread_id = $2 ORDER BY n.created_at, n.position`, companyID, threadID)
+	rows, err := q.Pool.Query(ctx, notesSQL, companyID, threadID)
 	if err != nil {
 		return nil, fmt.Errorf("list notes: %w", err)
 	}
+	return scanNotes(rows)
+}
+
+// notesSQL lists the notes of a company's ($1) thread ($2).
+const notesSQL = `SELECT n.id, n.author_id, coalesce(u.name, ''), n.body, n.created_at
+		FROM notes n LEFT JOIN users u ON u.id = n.author_id AND u.company_id = n.company_id
+		WHERE n.company_id = $1 AND n.thread_id = $2 ORDER BY n.created_at, n.position`
+
+// scanNotes reads the rows of notesSQL and closes them.
+func scanNotes(rows pgx.Rows) ([]Note, error) {
 	defer rows.Close()
 	out := []Note{}
 	for rows.Next() {

@@ -26,12 +26,14 @@ type ReadModels interface {
 	AssignedThreads(ctx context.Context, companyID string, archived bool, assignee projections.AssigneeFilter, limit int, after *projections.Cursor) ([]projections.Thread, *projections.Cursor, error)
 	Messages(ctx context.Context, companyID string, threadID uuid.UUID) ([]projections.Message, error)
 	Notes(ctx context.Context, companyID string, threadID uuid.UUID) ([]projections.Note, error)
+	// ThreadDetail is Thread, Messages and Notes in one round trip.
+	ThreadDetail(ctx context.Context, companyID string, id uuid.UUID) (projections.Thread, []projections.Message, []projections.Note, error)
 	Search(ctx context.Context, companyID string, query search.Query, limit int, after *projections.Cursor) ([]projections.SearchResult, *projections.Cursor, error)
 	Lead(ctx context.Context, companyID string, id uuid.UUID) (projections.LeadView, error)
 	Consent(ctx context.Context, companyID, customerPhone, currentNumber string) (projections.ConsentView, error)
 	CompanyUsers(ctx context.Context, companyID string) ([]projections.CompanyUser, error)
 	Templates(ctx context.Context, companyID string) ([]projections.TemplateView, error)
-	ExportEach(ctx context.Context, companyID string, scope projections.ExportScope, after projections.ExportCursor, limit int, customers *projections.ExportCustomers, each func(*projections.ExportMessage) error) (int, projections.ExportCursor, error)
+	ExportFetch(ctx context.Context, companyID string, scope projections.ExportScope, after projections.ExportCursor, limit int, customers *projections.ExportCustomers, page *projections.ExportRows) error
 }
 
 // Waiter waits until a set of read models has applied a position, or
@@ -56,9 +58,18 @@ type ThreadFinder interface {
 // threadIn finds the caller's thread named in the path in models; another
 // company's thread, or a malformed ID, is not found.
 func threadIn(models ThreadFinder, r *http.Request, c caller) (projections.Thread, error) {
-	id, err := uuid.Parse(mux.Vars(r)["thread_id"])
+	id, err := pathThreadID(r)
 	if err != nil {
-		return projections.Thread{}, projections.ErrNotFound
+		return projections.Thread{}, err
 	}
 	return models.Thread(r.Context(), c.Company.ID, id)
+}
+
+// pathThreadID is the thread ID in the path; a malformed one is not found.
+func pathThreadID(r *http.Request) (uuid.UUID, error) {
+	id, err := uuid.Parse(mux.Vars(r)["thread_id"])
+	if err != nil {
+		return uuid.Nil, projections.ErrNotFound
+	}
+	return id, nil
 }

@@ -66,6 +66,15 @@ type Deps struct {
 	// PositionWait bounds an X-Min-Position wait (0: DefaultPositionWait);
 	// past it the request is answered 503 not_ready.
 	PositionWait time.Duration
+
+	// SignInStore is the store sign-in reads the companies' streams from,
+	// on connections of the HTTP surface's own, so that a request never
+	// queues for a stream read behind the commands' (nil: Store).
+	SignInStore eventstore.Store
+
+	// ServerTiming, when set, measures each request's database work, which
+	// its answer reports in a Server-Timing header (nil: no header).
+	ServerTiming Timer
 }
 
 // ExportLimits bounds what the CSV exports take; zero fields take the defaults.
@@ -130,6 +139,7 @@ type api struct {
 	exportIdle    time.Duration
 	// states is the companies' streams, for checks that must not lag.
 	states  *commands.CompanyStates
+	tokens  *knownTokens
 	signIns *signInGuard
 	waits   *waitSlots
 	streams *liveStreams
@@ -155,15 +165,21 @@ func NewHandler(d Deps) http.Handler {
 	if d.PositionWait <= 0 {
 		d.PositionWait = DefaultPositionWait
 	}
+	if d.SignInStore == nil {
+		d.SignInStore = d.Store
+	}
 	a := &api{log: d.Logger, store: d.Store, directory: d.Queries, threads: d.Queries, live: d.Queries, progress: d.Progress,
 		reads: d.Reads, readProgress: d.ReadProgress, positionWait: d.PositionWait,
 		adminToken: d.AdminToken, verifier: d.Verifier, twilioAccount: d.TwilioAccount, cmd: d.Commands, admins: d.Admin,
 		exports: newExportGate(lim.PerCompany, lim.PageQueries), exportIdle: lim.IdleTimeout,
-		states: commands.NewCompanyStates(d.Store), signIns: newSignInGuard(d.SignIns, d.Logger),
+		states: commands.NewCompanyStates(d.SignInStore), tokens: newKnownTokens(maxKnownTokens), signIns: newSignInGuard(d.SignIns, d.Logger),
 		waits: newWaitSlots(maxWaitsPerUser, d.Registry), streams: newLiveStreams(maxStreamsPerUser)}
 	r := mux.NewRouter()
 	m := newMetrics(d.Registry)
 	r.Use(m.middleware)
+	if d.ServerTiming != nil {
+		r.Use(serverTiming(d.ServerTiming))
+	}
 	if d.CommandTimeout <= 0 {
 		d.CommandTimeout = DefaultCommandTimeout
 	}

@@ -45,17 +45,12 @@ func (a *api) threadOf(r *http.Request, c caller) (projections.Thread, error) {
 }
 
 func (a *api) getThread(w http.ResponseWriter, r *http.Request, c caller) {
-	t, err := threadIn(a.reads, r, c)
+	id, err := pathThreadID(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	msgs, err := a.reads.Messages(r.Context(), c.Company.ID, t.ID)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	notes, err := a.reads.Notes(r.Context(), c.Company.ID, t.ID)
+	t, msgs, notes, err := a.reads.ThreadDetail(r.Context(), c.Company.ID, id)
 	if err != nil {
 		a.fail(w, r, err)
 		return

@@ -51,6 +51,7 @@ type env struct {
 	client     *http.Client
 	posted     atomic.Int64 // texts posted so far: customer i is posted%threads
 	threads    int
+	extraEnv   []string // -server-env: more of the server's environment
 }
 
 func startEnv(ctx context.Context, o options, logger *slog.Logger) (*env, error) {
@@ -61,7 +62,7 @@ func startEnv(ctx context.Context, o options, logger *slog.Logger) (*env, error)
 	if err := os.Chmod(dir, 0o755); err != nil { // the cluster's owner (postgres) goes through it
 		return nil, err
 	}
-	e := &env{log: logger, dir: dir, serverLogs: o.serverLogs, threads: o.threads, bin: o.bin,
+	e := &env{log: logger, dir: dir, serverLogs: o.serverLogs, threads: o.threads, bin: o.bin, extraEnv: o.serverEnv,
 		authToken: randomHex(16), accountSID: "AC" + randomHex(16),
 		client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 128, MaxConnsPerHost: 256}}}
 	if err := e.start(ctx); err != nil {
@@ -95,6 +96,9 @@ func (e *env) start(ctx context.Context) error {
 		return err
 	}
 	e.pool = pool
+	if err := e.diagnostics(ctx); err != nil {
+		return fmt.Errorf("the private cluster's diagnostics: %w", err)
+	}
 
 	if e.bin == "" {
 		e.bin = filepath.Join(e.dir, "smsinbox")
@@ -116,7 +120,11 @@ func (e *env) start(ctx context.Context) error {
 	admin := randomHex(24)
 	e.serverEnv = append(os.Environ(), "DATABASE_URL="+e.dbURL, "LISTEN_ADDR="+strings.TrimPrefix(e.base, "http://"),
 		"PUBLIC_URL="+e.base, "ADMIN_TOKEN="+admin, "TWILIO_ACCOUNT_SID="+e.accountSID, "TWILIO_AUTH_TOKEN="+e.authToken,
-		"TWILIO_API_URL="+twilioURL)
+		"TWILIO_API_URL="+twilioURL,
+		// Where a slow request's time went (Server-Timing), and every
+		// statement slower than 25 ms in the server's log.
+		"SERVER_TIMING=true", "DATABASE_SLOW_STATEMENT=25ms")
+	e.serverEnv = append(e.serverEnv, e.extraEnv...)
 	if err := e.startServer(ctx); err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -41,8 +42,12 @@ type options struct {
 	// webhooksOnly measures the webhook rows alone (the ack rates, their
 	// p99, the long thread): a quicker run when working on that path.
 	webhooksOnly bool
-	bulkOnly     bool // only the bulk paths: seeding, Download All, rebuild
-	exportRows   int  // messages Download All reads, topped up in the read model
+	bulkOnly     bool     // only the bulk paths: seeding, Download All, rebuild
+	exportRows   int      // messages Download All reads, topped up in the read model
+	serverEnv    []string // KEY=VALUE pairs added to the server's environment
+	// compare is a second smsinbox binary whose thread list is measured
+	// beside the first's on the same seeded data (ABBA).
+	compare string
 }
 
 func main() {
@@ -59,7 +64,12 @@ func main() {
 	flag.BoolVar(&o.webhooksOnly, "webhooks-only", false, "measure only the webhook rows (ack rates, ack p99, the long thread)")
 	flag.BoolVar(&o.bulkOnly, "bulk-only", false, "measure only the bulk paths: seed the threads, then Download All and rebuild")
 	flag.IntVar(&o.exportRows, "export-rows", 0, "top the company's messages up to this many before Download All, copied straight into the read model (0: the texts the run posted)")
+	flag.StringVar(&o.compare, "compare", "", "measure the thread list again with this smsinbox binary on the same seeded data (first, this, this, first)")
+	serverEnv := flag.String("server-env", "", "comma-separated KEY=VALUE pairs added to the server's environment (GOGC=200,…): an A/B of a setting on one binary")
 	flag.Parse()
+	if *serverEnv != "" {
+		o.serverEnv = strings.Split(*serverEnv, ",")
+	}
 	o.rates = []int{*rate1, *rate2}
 	if o.webhooksOnly {
 		*only = "raw,webhooks,long"
@@ -104,7 +114,9 @@ func run(ctx context.Context, o options, logger *slog.Logger) error {
 	defer env.Close()
 
 	r := &report{started: time.Now()}
-	if err := measure(ctx, env, o, r, logger); err != nil {
+	err = measure(ctx, env, o, r, logger)
+	r.note("statements slower than 25 ms in the server's log: " + env.slowStatements())
+	if err != nil {
 		_ = r.print(os.Stdout) // what was measured before the failure, if stdout takes it
 		return err
 	}
@@ -173,23 +185,33 @@ func measure(ctx context.Context, env *env, o options, r *report, logger *slog.L
 	if o.wants("lag") {
 		for _, rate := range o.rates {
 			step(fmt.Sprintf("lag at %d texts/s", rate))
+			probe := env.probe(ctx)
 			lag := env.lag(ctx, rate, o.phase, o.threads)
+			probe.end(env)
 			r.add(fmt.Sprintf("lag webhook 200 → visible, p99, at %d/s", rate),
 				fmt.Sprintf("%s (p50 %s; achieved %.0f/s; ack p99 %s; %d sampled)", ms(lag.visible.p(99)), ms(lag.visible.p(50)),
 					lag.achieved, ms(lag.acks.p(99)), lag.visible.n()), "< 50 ms at 1,000/s")
+			what := fmt.Sprintf("lag at %d/s", rate)
+			r.note(what + ", where the samples' time went: " + env.lagParts(ctx, lag.sampled()))
+			r.note(what + ", the reads of the thread: " + lag.reads.String())
+			probe.report(ctx, env, r, what, "%FROM messages WHERE company_id = $1 AND thread_id = $2%")
 		}
 	}
 
 	if o.wants("list") {
-		step("thread list under writes")
-		list := env.listUnderWrites(ctx, 8, o.phase)
-		var messages int64
-		_ = env.pool.QueryRow(ctx, `SELECT count(*) FROM messages`).Scan(&messages)
-		r.add(fmt.Sprintf("thread list first page p99, 8 readers, %d threads / %d messages", env.threadsSeen(), messages),
-			fmt.Sprintf("%s (p50 %s, %d reads, %d texts written meanwhile)", ms(list.lat.p(99)), ms(list.lat.p(50)), list.lat.n(), list.writes),
-			"< 10 ms at 100,000 threads")
-		r.note("thread list, the server's pools: " + list.pools)
-		r.note("thread list, database sessions: " + list.waits.String())
+		if o.compare == "" {
+			measureList(ctx, env, r, step, o.phase, "")
+		} else {
+			// ABBA on the same seeded data: the first binary, the other
+			// twice, the first again, each its own server.
+			bins := []string{env.bin, o.compare, o.compare, env.bin}
+			for i, bin := range bins {
+				if err := env.restartWith(ctx, bin); err != nil {
+					return err
+				}
+				measureList(ctx, env, r, step, o.phase, fmt.Sprintf(" [%d: %s]", i+1, filepath.Base(bin)))
+			}
+		}
 	}
 
 	if o.wants("long") {
@@ -205,6 +227,16 @@ func measure(ctx context.Context, env *env, o options, r *report, logger *slog.L
 // wants): the last phases, which stop the server.
 func measureBulk(ctx context.Context, env *env, o options, r *report, step func(string)) error {
 	if o.wants("export") {
+		// The export is timed alone: once the read models have applied
+		// every text the run posted (the phases before leave a backlog),
+		// so that neither the projectors' catching up nor a top-up that
+		// counted the messages too early is in its figure.
+		step("waiting for the read models before Download All")
+		began := time.Now()
+		if err := env.waitProjected(ctx); err != nil {
+			return err
+		}
+		r.note(fmt.Sprintf("Download All waited %s for the read models to apply what the run posted", time.Since(began).Round(time.Millisecond)))
 		if o.exportRows > 0 {
 			step("topping up the messages")
 			if err := env.topUpMessages(ctx, o.exportRows); err != nil {
@@ -230,4 +262,22 @@ func measureBulk(ctx context.Context, env *env, o options, r *report, step func(
 	}
 	r.note("load average at the end: " + loadAverage())
 	return nil
+}
+
+// measureList adds the thread list's row and notes, label after its name.
+func measureList(ctx context.Context, env *env, r *report, step func(string), d time.Duration, label string) {
+	step("thread list under writes" + label)
+	probe := env.probe(ctx)
+	list := env.listUnderWrites(ctx, 8, d)
+	probe.end(env)
+	var messages int64
+	_ = env.pool.QueryRow(ctx, `SELECT count(*) FROM messages`).Scan(&messages)
+	r.add(fmt.Sprintf("thread list first page p99, 8 readers, %d threads / %d messages%s", env.threadsSeen(), messages, label),
+		fmt.Sprintf("%s (p50 %s, %d reads, %d texts written meanwhile)", ms(list.lat.p(99)), ms(list.lat.p(50)), list.lat.n(), list.writes),
+		"< 10 ms at 100,000 threads")
+	what := "thread list" + label
+	r.note(what + ", the server's pools: " + list.pools)
+	r.note(what + ", database sessions: " + list.waits.String())
+	r.note(what + ", where the reads' time went (Server-Timing): " + list.timed.String())
+	probe.report(ctx, env, r, what, "%ORDER BY last_activity_at DESC, id DESC LIMIT%")
 }

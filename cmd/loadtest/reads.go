@@ -18,6 +18,7 @@ type listRun struct {
 	writes int64
 	pools  string
 	waits  *waitProfile
+	timed  timings // each read's Server-Timing
 }
 
 // listUnderWrites reads the first page of the thread list from readers
@@ -46,9 +47,9 @@ func (e *env) listUnderWrites(ctx context.Context, readers int, d time.Duration)
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
-				t0 := time.Now()
-				if err := e.call(ctx, "GET", "/api/threads?limit=50", e.userToken, "", nil); err == nil {
-					r.lat.add(time.Since(t0))
+				if t, err := e.callTimed(ctx, "/api/threads?limit=50"); err == nil {
+					r.lat.add(t.client)
+					r.timed.add(t)
 				}
 			}
 		}()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -121,6 +122,15 @@ func (e *env) seed(ctx context.Context, threads int) error {
 type lagRun struct {
 	acks, visible samples
 	achieved      float64
+	mu            sync.Mutex
+	samples       []lagSample // each sampled text's ack and first sight
+	reads         timings     // the polls' reads of the thread
+}
+
+func (r *lagRun) sampled() []lagSample {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.samples)
 }
 
 // lag posts texts at rate per second for d (open loop: a text is due at its
@@ -147,8 +157,12 @@ func (e *env) lag(ctx context.Context, rate int, d time.Duration, _ int) *lagRun
 				r.acks.add(time.Since(t0))
 				acked.Add(1)
 				if n%10 == 0 {
-					if seen, ok := e.waitVisible(ctx, from, sid); ok {
+					acked := time.Now()
+					if seen, ok := e.waitVisible(ctx, from, sid, &r.reads); ok {
 						r.visible.add(seen)
+						r.mu.Lock()
+						r.samples = append(r.samples, lagSample{messageID: commands.InboundMessageID(sid).String(), acked: acked, seen: acked.Add(seen)})
+						r.mu.Unlock()
 					}
 				}
 			}
@@ -176,7 +190,7 @@ func (e *env) lag(ctx context.Context, rate int, d time.Duration, _ int) *lagRun
 
 // waitVisible polls the thread of from until the message of sid is in it,
 // and answers how long that took.
-func (e *env) waitVisible(ctx context.Context, from, sid string) (time.Duration, bool) {
+func (e *env) waitVisible(ctx context.Context, from, sid string, reads *timings) (time.Duration, bool) {
 	began := time.Now()
 	id := commands.InboundMessageID(sid).String()
 	threadID := e.threadID(from)
@@ -184,7 +198,7 @@ func (e *env) waitVisible(ctx context.Context, from, sid string) (time.Duration,
 		var th struct {
 			Messages []struct{ ID string } `json:"messages"`
 		}
-		if err := e.call(context.WithoutCancel(ctx), "GET", "/api/threads/"+threadID, e.userToken, "", &th); err == nil {
+		if err := e.callInto(context.WithoutCancel(ctx), "/api/threads/"+threadID, &th, reads); err == nil {
 			for _, m := range th.Messages {
 				if m.ID == id {
 					return time.Since(began), true

@@ -27,6 +27,13 @@ type config struct {
 	// the HTTP surface's default).
 	CommandTimeout time.Duration
 
+	// ServerTiming: answer every HTTP request with a Server-Timing header
+	// (its pool waits, its statements' time, the handler's time).
+	ServerTiming bool
+	// SlowStatement, when positive, logs every database statement that
+	// takes longer, with its pool (DATABASE_SLOW_STATEMENT).
+	SlowStatement time.Duration
+
 	// ReadDatabaseURL is a streaming replica of DATABASE_URL's database
 	// that serves the query endpoints; empty: the primary serves them.
 	ReadDatabaseURL string
@@ -70,6 +77,20 @@ func configFromEnv() (config, error) {
 			return config{}, fmt.Errorf("COMMAND_TIMEOUT=%q: want a positive duration such as 10s", v)
 		}
 		c.CommandTimeout = d
+	}
+	if v := os.Getenv("SERVER_TIMING"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return config{}, fmt.Errorf("SERVER_TIMING=%q: want true or false", v)
+		}
+		c.ServerTiming = b
+	}
+	if v := os.Getenv("DATABASE_SLOW_STATEMENT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return config{}, fmt.Errorf("DATABASE_SLOW_STATEMENT=%q: want a duration such as 50ms (0: off)", v)
+		}
+		c.SlowStatement = d
 	}
 	return c, nil
 }

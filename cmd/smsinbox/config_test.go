@@ -48,8 +48,14 @@ func TestConfigFromEnv(t *testing.T) {
 	if err != nil || cfg.CommandTimeout != 2500*time.Millisecond {
 		t.Fatalf("COMMAND_TIMEOUT=2500ms: %v %v", cfg.CommandTimeout, err)
 	}
+	t.Setenv("SERVER_TIMING", "true")
+	t.Setenv("DATABASE_SLOW_STATEMENT", "50ms")
+	if cfg, err := configFromEnv(); err != nil || !cfg.ServerTiming || cfg.SlowStatement != 50*time.Millisecond {
+		t.Fatalf("SERVER_TIMING=true DATABASE_SLOW_STATEMENT=50ms: %v %v %v", cfg.ServerTiming, cfg.SlowStatement, err)
+	}
 	for name, value := range map[string]string{
 		"DATABASE_MAX_CONNS": "0", "COMMAND_TIMEOUT": "10",
+		"SERVER_TIMING": "sometimes", "DATABASE_SLOW_STATEMENT": "-1s",
 	} {
 		t.Run(name+"="+value, func(t *testing.T) {
 			t.Setenv(name, value)

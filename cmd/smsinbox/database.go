@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/smsinbox/smsinbox/adapters/postgres/dbtime"
 	"github.com/smsinbox/smsinbox/adapters/postgres/migrations"
 	"github.com/smsinbox/smsinbox/adapters/postgres/pgserver"
 )
@@ -48,6 +49,7 @@ func openDatabase(ctx context.Context, cfg config, migrate bool, logger *slog.Lo
 		db.Close(ctx, logger)
 		return nil, err
 	}
+	cfg.trace(pcfg, "primary", logger)
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		db.Close(ctx, logger)
@@ -78,6 +80,7 @@ func openQueryPool(ctx context.Context, cfg config, db *database, logger *slog.L
 	if err != nil {
 		return nil, err
 	}
+	cfg.trace(pcfg, "queries", logger)
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("open the query pool: %w", err)
@@ -98,6 +101,17 @@ func poolConfig(url string, maxConns int32) (*pgxpool.Config, error) {
 		pcfg.MaxConns = maxConns
 	}
 	return pcfg, nil
+}
+
+// trace measures the pool's connection waits and statements for the
+// requests that ask (SERVER_TIMING) and logs its slow statements
+// (DATABASE_SLOW_STATEMENT), naming it name. Pools made from a copy of its
+// configuration (the event store's) share the tracer and its name.
+func (c config) trace(pcfg *pgxpool.Config, name string, logger *slog.Logger) {
+	if !c.ServerTiming && c.SlowStatement <= 0 {
+		return
+	}
+	pcfg.ConnConfig.Tracer = &dbtime.Tracer{Pool: name, Slow: c.SlowStatement, Logger: logger}
 }
 
 // Close closes the pool and stops a private cluster this process started.

@@ -20,6 +20,7 @@ func openReadDatabase(ctx context.Context, cfg config, primary *database, logger
 	if err != nil {
 		return nil, fmt.Errorf("READ_DATABASE_URL: %w", err)
 	}
+	cfg.trace(pcfg, "reads", logger)
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("open the read database: %w", err)

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	pgstore "github.com/smsinbox/smsinbox/adapters/eventstore/postgres"
 	"github.com/smsinbox/smsinbox/adapters/postgres/poolstats"
 	"github.com/smsinbox/smsinbox/cmd/smsinbox/app"
 )
@@ -19,7 +20,7 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 	acfg := app.Config{
 		PublicURL: cfg.PublicURL, AdminToken: cfg.AdminToken,
 		TwilioSID: cfg.TwilioSID, TwilioToken: cfg.TwilioToken, TwilioAPIURL: cfg.TwilioAPIURL, Logger: logger,
-		CommandTimeout: cfg.CommandTimeout,
+		CommandTimeout: cfg.CommandTimeout, ServerTiming: cfg.ServerTiming,
 	}
 	// Refused before anything starts (the database included), in words.
 	if err := acfg.Validate(); err != nil {
@@ -45,6 +46,12 @@ func serve(ctx context.Context, cfg config, logger *slog.Logger) error {
 		return err
 	}
 	defer acfg.QueryPool.Close()
+	if pg, ok := store.(*pgstore.Store); ok {
+		// Sign-in reads a company's stream on every request: on the query
+		// pool it never queues behind the commands' stream reads
+		// (docs/decisions/0037).
+		acfg.SignInStore = pg.ReadingOn(acfg.QueryPool)
+	}
 	if cfg.ReadDatabaseURL != "" {
 		if acfg.ReadPool, err = openReadDatabase(ctx, cfg, db, logger); err != nil {
 			return err

@@ -70,11 +70,16 @@ func (s *Store) page(ctx context.Context, q querier, yield func(eventstore.Recor
 // ReadStream implements eventstore.Store. It reads on the stream readers'
 // connections (see the package's doc).
 func (s *Store) ReadStream(ctx context.Context, stream eventstore.StreamID, from uint64) iter.Seq2[eventstore.RecordedEvent, error] {
+	return s.readStream(ctx, s.readers, stream, from)
+}
+
+// readStream is ReadStream on the connections of readers.
+func (s *Store) readStream(ctx context.Context, readers querier, stream eventstore.StreamID, from uint64) iter.Seq2[eventstore.RecordedEvent, error] {
 	const q = `SELECT ` + eventColumns + ` FROM es_events WHERE stream_id = $1 AND version >= $2 ORDER BY version LIMIT $3`
 	return func(yield func(eventstore.RecordedEvent, error) bool) {
 		next := int64(from)
 		for {
-			n, _, stopped := s.page(ctx, s.readers, func(e eventstore.RecordedEvent, err error) bool {
+			n, _, stopped := s.page(ctx, readers, func(e eventstore.RecordedEvent, err error) bool {
 				if err != nil {
 					return yield(e, fmt.Errorf("read %s: %w", stream, err))
 				}

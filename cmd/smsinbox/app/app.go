@@ -91,6 +91,15 @@ type Config struct {
 	// PositionWait bounds an X-Min-Position wait (0:
 	// httpapi.DefaultPositionWait).
 	PositionWait time.Duration
+	// ServerTiming answers every request with a Server-Timing header: its
+	// waits for pool connections and its statements' time (measured by
+	// the dbtime.Tracer that the pools' configuration must carry), and
+	// the handler's own time (SERVER_TIMING).
+	ServerTiming bool
+	// SignInStore, when set, is Store reading the companies' streams on
+	// connections apart from the commands' (QueryPool's), for sign-in.
+	// Nil: Store.
+	SignInStore eventstore.Store
 }
 
 // queryPool is the pool of the HTTP surface's reads on the primary.
@@ -162,7 +171,7 @@ func New(cfg Config) (*App, error) {
 		cfg.Logger = slog.Default()
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(goRuntimeMetrics), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	measured, err := instrumented.New(cfg.Store, reg)
 	if err != nil {
 		return nil, err
@@ -215,13 +224,20 @@ func New(cfg Config) (*App, error) {
 	queue := observed(ob, commands.NewQueueOutboundHandler(store, now))
 	texts := observed(ob, commands.NewQueueAutomatedTextHandler(queue))
 	handler := httpapi.NewHandler(httpapi.Deps{
-		Logger:     cfg.Logger,
-		Registry:   reg,
-		Store:      store,
-		Queries:    projections.Queries{Pool: cfg.queryPool()},
-		Progress:   progress,
-		AdminToken: cfg.AdminToken,
-		Verifier:   twilio.NewVerifier(authToken, cfg.PublicURL),
+		Logger:      cfg.Logger,
+		Registry:    reg,
+		Store:       store,
+		Queries:     projections.Queries{Pool: cfg.queryPool()},
+		Progress:    progress,
+		AdminToken:  cfg.AdminToken,
+		SignInStore: cfg.SignInStore,
+		ServerTiming: func() httpapi.Timer {
+			if !cfg.ServerTiming {
+				return nil
+			}
+			return dbTimer
+		}(),
+		Verifier: twilio.NewVerifier(authToken, cfg.PublicURL),
 		// Empty in the sandbox: any well-formed AccountSid.
 		TwilioAccount: cfg.TwilioSID,
 		Commands: httpapi.Commands{

@@ -224,3 +224,18 @@ func (s *eventStream) closedFor(reason string) {
 		s.t.Fatalf("frame %+v after closed", f)
 	}
 }
+
+// Sign-in takes the company from its stream, as it takes the token's
+// verdict: turning Messages off holds from the moment the admin API
+// answers, however far the directory lags (here the projectors are
+// stopped, so the directory still says Messages are on).
+func TestMessagesOffDoesNotWaitForTheReadModels(t *testing.T) {
+	e := newEnv(t)
+	a := e.newTenant("Acme Dental", numA)
+	expect(t, e.do(req{method: "GET", path: "/api/threads", token: a.agent}), http.StatusOK, "")
+	e.stopRun() // the directory stays as it is now
+
+	expect(t, e.do(req{method: "PATCH", path: "/api/admin/companies/" + a.ID, token: adminTok,
+		body: map[string]any{"sms_enabled": false}}), http.StatusOK, "")
+	expect(t, e.do(req{method: "GET", path: "/api/threads", token: a.agent}), http.StatusForbidden, "sms_disabled")
+}
