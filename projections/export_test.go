@@ -91,7 +91,9 @@ func TestExportPage(t *testing.T) {
 
 // An export's customers carry over from page to page: each row has its
 // thread's phone, and its lead's name or none, however the pages fall,
-// including after a thread's customer was learnt on an earlier page.
+// including after a thread's customer was learnt on an earlier page; and
+// whether Download All read every thread's customer first or, in a
+// company with more threads than it remembers, each page read those it met.
 func TestExportEachCustomers(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.NewPool(t)
@@ -120,8 +122,9 @@ func TestExportEachCustomers(t *testing.T) {
 		}
 	}
 	want := map[uuid.UUID]string{named: "+12025550101 Ann Lee", anon: "+12025550102 "}
-	for _, size := range []int{1, 2, 4, 10} {
-		var customers ExportCustomers
+	for _, c := range []struct{ size, remember int }{{1, 0}, {2, 0}, {4, 0}, {10, 0}, {1, 1}, {4, 1}, {10, 1}} {
+		size := c.size
+		customers := ExportCustomers{max: c.remember}
 		var after ExportCursor
 		var got []uuid.UUID
 		for pages := 0; pages <= len(order); pages++ {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -28,11 +29,10 @@ func preview(body string, media int) string {
 		}
 		return fmt.Sprintf("[%d attachments]", media)
 	}
-	r := []rune(body)
-	if len(r) > previewLength {
-		return string(r[:previewLength-1]) + "…"
+	if utf8.RuneCountInString(body) <= previewLength {
+		return body // most texts: no copy of the body as runes
 	}
-	return body
+	return string([]rune(body)[:previewLength-1]) + "…"
 }
 
 // handles reports whether Apply does anything with events of this type:

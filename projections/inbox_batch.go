@@ -251,9 +251,12 @@ func (r *inboxRun) fold(op inboxOp) error {
 		at := dbTime(ev.ReceivedAt)
 		r.advance(ev.Thread, at, preview(ev.Body, len(ev.Media)), true, true)
 		if _, ok := r.messages[ev.MessageID]; !ok {
-			media, err := json.Marshal(nonNilMedia(ev.Media))
-			if err != nil {
-				return err
+			media := []byte("[]") // json.Marshal's for no media, without its cost
+			if len(ev.Media) > 0 {
+				var err error
+				if media, err = json.Marshal(ev.Media); err != nil {
+					return err
+				}
 			}
 			sid := ev.MessageSID
 			r.messages[ev.MessageID] = &messageRow{id: ev.MessageID, threadID: ev.ThreadID, companyID: ev.CompanyID,
@@ -415,7 +418,7 @@ func (r *inboxRun) write(ctx context.Context, tx pgx.Tx) error {
 		assignee                []*string
 	}
 	for _, row := range r.threads {
-		if !row.dirty {
+		if !row.dirty || r.kept { // a kept run copies its threads in at the end
 			continue
 		}
 		t.id = append(t.id, row.id)
@@ -450,12 +453,11 @@ func (r *inboxRun) write(ctx context.Context, tx pgx.Tx) error {
 		created  []time.Time
 		position []int64
 	}
-	var copied [][]any
-	for _, m := range r.messages {
+	var copied []*messageRow
+	for _, m := range r.pageMessages() {
 		switch {
 		case m.isNew && r.kept:
-			copied = append(copied, []any{m.id, m.threadID, m.companyID, m.direction, m.from, m.to, m.body, m.media, m.status,
-				m.errorCode, m.automated, m.app, m.hidden, m.twilioSID, m.templateID, m.sendAt, m.cancelReason, m.createdAt, m.position})
+			copied = append(copied, m)
 		case m.isNew:
 			n.id = append(n.id, m.id)
 			n.thread = append(n.thread, m.threadID)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 
 	"github.com/jackc/pgx/v5"
@@ -33,7 +34,9 @@ const rebuildWorkers = 3
 // connection of its own (outside pool, whose size is the caller's). A
 // transaction empties its projectors' tables, drops their indexes but
 // those that enforce a key (an upsert names those), applies every page to
-// each of its projectors (set-based where the projector can:
+// each of its projectors (a rebuilder folds the log in memory from the
+// events decoded once for all and writes it with COPY, at the end for
+// rows that change; others apply set-based where they can:
 // BatchProjector), builds the dropped indexes again (one sorted build
 // each, rather than an insert into each for every row) and moves the
 // checkpoints to the log's end. A crash or an error part-way rolls a
@@ -78,10 +81,10 @@ func rebuildAll(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store,
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	feeds := make([]chan []eventstore.RecordedEvent, workers)
+	feeds := make([]chan logPage, workers)
 	done := make(chan struct{}, workers)
 	for i, group := range groups {
-		feeds[i] = make(chan []eventstore.RecordedEvent, 1)
+		feeds[i] = make(chan logPage, 1)
 		go func() {
 			defer func() { done <- struct{}{} }()
 			if err := rebuildGroup(ctx, pool.Config().ConnConfig, group, feeds[i]); err != nil {
@@ -89,7 +92,7 @@ func rebuildAll(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store,
 			}
 		}()
 	}
-	applied, last, err := feed(ctx, store, feeds, pageSize)
+	applied, last, err := feed(ctx, store, feeds, pageSize, readsDecoded(ps))
 	if err != nil {
 		cancel(err)
 	}
@@ -106,42 +109,91 @@ func rebuildAll(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store,
 	return applied, nil
 }
 
-// feed reads the whole log into pages of size events and hands each
-// to every feed; it answers how many events it read and the last one's
-// position. A slow transaction holds the reader back (each feed holds one
-// page), so memory stays at a few pages however long the log is.
-func feed(ctx context.Context, store eventstore.Store, feeds []chan []eventstore.RecordedEvent, size int) (n int, last eventstore.Position, err error) {
-	page := make([]eventstore.RecordedEvent, 0, size)
-	send := func() error {
-		for _, f := range feeds {
-			select {
-			case f <- page:
-			case <-ctx.Done():
-				return context.Cause(ctx)
+// feed reads the whole log into pages of size events, decodes each page's
+// events once for every projector that reads them decoded (decode), and
+// hands each page to every feed; it answers how many events it read and
+// the last one's position. Reading and decoding overlap: the reader hands
+// its pages to the decoder one at a time. A slow transaction holds the
+// reader back (each feed holds one page), so memory stays at a few pages
+// however long the log is.
+func feed(ctx context.Context, store eventstore.Store, feeds []chan logPage, size int, decode bool) (n int, last eventstore.Position, err error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	raw := make(chan []eventstore.RecordedEvent, 1)
+	var decodeErr error
+	decoderDone := make(chan struct{})
+	go func() {
+		defer close(decoderDone)
+		for events := range raw {
+			page := logPage{events: events}
+			if decode {
+				page.decoded = decodePage(events)
 			}
+			for _, f := range feeds {
+				select {
+				case f <- page:
+				case <-ctx.Done():
+					decodeErr = context.Cause(ctx)
+					return
+				}
+			}
+		}
+	}()
+	err = read(ctx, store, size, func(page []eventstore.RecordedEvent) error {
+		select {
+		case raw <- page:
+		case <-decoderDone:
+			return decodeErr
 		}
 		n += len(page)
 		last = page[len(page)-1].Position
-		page = make([]eventstore.RecordedEvent, 0, size)
+		return nil
+	})
+	close(raw)
+	<-decoderDone
+	if err == nil {
+		err = decodeErr
+	}
+	return n, last, err
+}
+
+// logPages is a store that reads its whole log in pages for a rebuild at
+// less cost than ReadAll, each event with its position, type and data
+// alone (all a projector's Apply reads): the PostgreSQL store.
+type logPages interface {
+	ReadLogPages(ctx context.Context, after eventstore.Position, size int) iter.Seq2[[]eventstore.RecordedEvent, error]
+}
+
+// read reads the whole log and hands it to send in pages of size events.
+func read(ctx context.Context, store eventstore.Store, size int, send func([]eventstore.RecordedEvent) error) error {
+	if lp, ok := store.(logPages); ok {
+		for page, err := range lp.ReadLogPages(ctx, eventstore.Start, size) {
+			if err != nil {
+				return err
+			}
+			if err := send(page); err != nil {
+				return err
+			}
+		}
 		return nil
 	}
+	page := make([]eventstore.RecordedEvent, 0, size)
 	for e, err := range store.ReadAll(ctx, eventstore.Start, eventstore.Filter{}) {
 		if err != nil {
-			return n, last, err
+			return err
 		}
 		page = append(page, e)
 		if len(page) == size {
-			if err := send(); err != nil {
-				return n, last, err
+			if err := send(page); err != nil {
+				return err
 			}
+			page = make([]eventstore.RecordedEvent, 0, size)
 		}
 	}
 	if len(page) > 0 {
-		if err := send(); err != nil {
-			return n, last, err
-		}
+		return send(page)
 	}
-	return n, last, nil
+	return nil
 }
 
 // rebuildGroup rebuilds ps from the pages in one transaction, on a
@@ -152,7 +204,7 @@ func feed(ctx context.Context, store eventstore.Store, feeds []chan []eventstore
 // models rebuilt and others as they were, each of them whole. Like the
 // projectors' own transactions it need not wait for the disk: a crash loses
 // the uncommitted groups whole.
-func rebuildGroup(ctx context.Context, cfg *pgx.ConnConfig, ps []Projector, pages <-chan []eventstore.RecordedEvent) error {
+func rebuildGroup(ctx context.Context, cfg *pgx.ConnConfig, ps []Projector, pages <-chan logPage) error {
 	conn, err := pgx.ConnectConfig(ctx, cfg.Copy())
 	if err != nil {
 		return err
@@ -193,10 +245,15 @@ func rebuildGroup(ctx context.Context, cfg *pgx.ConnConfig, ps []Projector, page
 					return fmt.Errorf("%s: %w", p.Name(), err)
 				}
 			}
-			last = page[len(page)-1].Position
+			last = page.events[len(page.events)-1].Position
 		}
 		if err := context.Cause(ctx); err != nil {
 			return err
+		}
+		for i, p := range ps {
+			if err := appliers[i].finish(ctx, tx); err != nil {
+				return fmt.Errorf("%s: %w", p.Name(), err)
+			}
 		}
 		for _, def := range indexes {
 			if _, err := tx.Exec(ctx, def); err != nil {

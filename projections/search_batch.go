@@ -67,30 +67,39 @@ func (r *searchRun) thread(th conversation.Thread) *searchThread {
 
 // add folds one event in, as Apply would apply it.
 func (r *searchRun) add(e eventstore.RecordedEvent) error {
+	var ev any
+	var err error
 	switch e.Type {
 	case conversation.TypeMessageReceived, conversation.TypeOutboundMessageQueued:
-		ev, err := conversation.Decode(e.Type, e.Data)
-		if err != nil {
-			return err
-		}
-		switch m := ev.(type) {
-		case conversation.MessageReceived:
-			r.text(m.MessageID, m.Thread, m.Body, len(m.Media), m.ReceivedAt)
-		case conversation.OutboundMessageQueued:
-			if !m.Hidden {
-				r.text(m.MessageID, m.Thread, m.Body, 0, m.QueuedAt)
-			}
-		}
+		ev, err = conversation.Decode(e.Type, e.Data)
 	case lead.TypeLeadCreated, lead.TypeLeadUpdated:
-		ev, err := lead.Decode(e.Type, e.Data)
-		if err != nil {
-			return err
-		}
-		d, _ := lead.DetailsOf(ev)
-		name := d.FirstName + " " + d.LastName
-		r.thread(conversation.Thread{ThreadID: d.ThreadID, CompanyID: d.CompanyID, CustomerPhone: d.CustomerPhone}).name = &name
+		ev, err = lead.Decode(e.Type, e.Data)
+	default:
+		return nil
 	}
+	if err != nil {
+		return err
+	}
+	r.fold(ev)
 	return nil
+}
+
+// fold folds one decoded event in (a rebuild decodes each event once for
+// every projector: searchRebuild).
+func (r *searchRun) fold(ev any) {
+	switch m := ev.(type) {
+	case conversation.MessageReceived:
+		r.text(m.MessageID, m.Thread, m.Body, len(m.Media), m.ReceivedAt)
+	case conversation.OutboundMessageQueued:
+		if !m.Hidden {
+			r.text(m.MessageID, m.Thread, m.Body, 0, m.QueuedAt)
+		}
+	case lead.Event:
+		if d, ok := lead.DetailsOf(m); ok {
+			name := d.FirstName + " " + d.LastName
+			r.thread(conversation.Thread{ThreadID: d.ThreadID, CompanyID: d.CompanyID, CustomerPhone: d.CustomerPhone}).name = &name
+		}
+	}
 }
 
 // text is indexText on the run.

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"unicode"
 	"unicode/utf8"
 )
@@ -18,12 +17,14 @@ func appendCSVField(dst, field []byte) []byte {
 	}
 	dst = append(dst, '"')
 	for len(field) > 0 {
-		i := bytes.IndexAny(field, "\"\r\n")
-		if i < 0 {
-			dst = append(dst, field...)
-			break
+		i := 0
+		for i < len(field) && !csvEscaped[field[i]] {
+			i++
 		}
 		dst = append(dst, field[:i]...)
+		if i == len(field) {
+			break
+		}
 		switch field[i] {
 		case '"':
 			dst = append(dst, '"', '"')
@@ -35,6 +36,13 @@ func appendCSVField(dst, field []byte) []byte {
 	return append(dst, '"')
 }
 
+// csvEscaped marks the bytes a quoted cell does not copy as they are: a
+// quote (doubled), a line feed (CR LF) and a carriage return (dropped).
+var csvEscaped = [256]bool{'"': true, '\r': true, '\n': true}
+
+// csvQuoted marks the bytes that make encoding/csv quote a cell.
+var csvQuoted = [256]bool{',': true, '"': true, '\r': true, '\n': true}
+
 // csvNeedsQuotes is encoding/csv's rule for a comma-separated cell.
 func csvNeedsQuotes(field []byte) bool {
 	if len(field) == 0 {
@@ -43,8 +51,10 @@ func csvNeedsQuotes(field []byte) bool {
 	if len(field) == 2 && field[0] == '\\' && field[1] == '.' {
 		return true
 	}
-	if bytes.ContainsAny(field, ",\"\r\n") {
-		return true
+	for _, c := range field {
+		if csvQuoted[c] {
+			return true
+		}
 	}
 	r, _ := utf8.DecodeRune(field)
 	return unicode.IsSpace(r)

@@ -50,6 +50,7 @@ func TestAppendExportRow(t *testing.T) {
 	id, th := uuid.New(), uuid.New()
 	at := time.Date(2030, 3, 5, 3, 0, 0, 0, time.UTC) // the 4th, 22:00 in New York
 	var scratch []byte
+	clock := newExportClock(ny)
 	for _, c := range []struct {
 		name, body, dir, status string
 		want                    []string
@@ -69,7 +70,7 @@ func TestAppendExportRow(t *testing.T) {
 			m.CustomerName = []byte(c.name)
 		}
 		var row []byte
-		row, scratch = appendExportRow(nil, scratch, m, ny)
+		row, scratch = appendExportRow(nil, scratch, m, clock)
 		if want := csvLine(c.want); string(row) != want {
 			t.Errorf("row\n%q, want\n%q", row, want)
 		}
@@ -101,6 +102,48 @@ func TestAppendDateTime(t *testing.T) {
 			want := at.In(loc).Format("2006-01-02,15:04:05")
 			if got := string(appendDateTime(nil, at.In(loc))); got != want {
 				t.Errorf("appendDateTime(%v) = %q, want %q", at.In(loc), got, want)
+			}
+		}
+	}
+}
+
+// exportClock writes what time.Format writes in the company's zone, for
+// instants in order (an export's), out of order and far apart, across
+// changes of the zone's offset during a day (half-hour ones, and the
+// seconds of a local mean time), local midnights and years far away.
+func TestExportClock(t *testing.T) {
+	var zones []*time.Location
+	for _, name := range []string{"America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "America/St_Johns", "Pacific/Apia", "Europe/London"} {
+		loc, err := time.LoadLocation(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zones = append(zones, loc)
+	}
+	zones = append(zones, time.UTC, time.FixedZone("odd", -(3*3600+25*60+7)))
+	var instants []time.Time
+	// Every 7 min 13 s (and a millisecond) through days that hold offset
+	// changes: New York's spring and autumn of 2030, Lord Howe's, Apia's
+	// skipped day, and a day of 1883 when New York left its mean time.
+	for _, from := range []time.Time{
+		time.Date(2030, 3, 9, 12, 0, 0, 0, time.UTC), time.Date(2030, 11, 2, 12, 0, 0, 0, time.UTC),
+		time.Date(2030, 4, 6, 0, 0, 0, 0, time.UTC), time.Date(2030, 10, 5, 0, 0, 0, 0, time.UTC),
+		time.Date(2011, 12, 29, 0, 0, 0, 0, time.UTC), time.Date(1883, 11, 17, 12, 0, 0, 0, time.UTC),
+	} {
+		for at := from; at.Before(from.Add(48 * time.Hour)); at = at.Add(7*time.Minute + 13*time.Second + time.Millisecond) {
+			instants = append(instants, at)
+		}
+	}
+	// Jumps back and far: the clock is moved, never trusted.
+	instants = append(instants, time.Date(2030, 3, 9, 12, 0, 0, 0, time.UTC), time.Date(1969, 12, 31, 23, 59, 59, 500, time.UTC),
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2030, 3, 10, 7, 0, 0, 0, time.UTC), time.Date(2030, 3, 10, 6, 59, 59, 999, time.UTC))
+	for _, loc := range zones {
+		clock := newExportClock(loc)
+		for _, at := range instants {
+			want := at.In(loc).Format("2006-01-02,15:04:05")
+			if got := string(clock.appendDateTime(nil, at)); got != want {
+				t.Fatalf("%s: %v written %q, want %q", loc, at, got, want)
 			}
 		}
 	}
@@ -147,10 +190,11 @@ func BenchmarkExportRows(b *testing.B) {
 	})
 	b.Run("rows=append", func(b *testing.B) {
 		var buf, scratch []byte
+		clock := newExportClock(ny)
 		for b.Loop() {
 			buf = buf[:0]
 			for i := range msgs {
-				buf, scratch = appendExportRow(buf, scratch, &msgs[i], ny)
+				buf, scratch = appendExportRow(buf, scratch, &msgs[i], clock)
 			}
 			_, _ = io.Discard.Write(buf)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/gorilla/mux"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/smsinbox/smsinbox/projections"
 )
@@ -135,55 +136,94 @@ type exportPage struct {
 }
 
 // exportPages calls write with each page of the export, in order, its rows
-// written as CSV. It reads (and writes as CSV) the next page, within the
-// exports' share of the pool, while write sends this one to the client, so
-// that the database and the client work at once, as they did when one
-// query streamed the whole export; two pages at most are in memory. A read
-// still under way when exportPages returns early ends with ctx, which ends
-// with the request.
+// written as CSV. Three stages run at once, each in its own goroutine, so
+// that the database, the CPU that writes the CSV and the client work at the
+// same time: the fetcher reads the next pages (each a short query within the
+// exports' share of the pool, its connection back in the pool before the
+// page goes on), the formatter writes the page before them as CSV, and
+// write sends the one before that to the client. The stages hand their
+// buffers back and forth, so that whatever the export's size and however
+// slowly its client reads, memory holds two fetched pages and two pages of
+// CSV at most, and no stage waiting for the next holds a connection.
+// exportPages returns once every stage has ended: at the first error (or
+// when ctx ends) the others are stopped.
 func (a *api) exportPages(ctx context.Context, companyID string, scope projections.ExportScope, loc *time.Location, write func(exportPage) error) error {
-	type result struct {
-		page exportPage
-		err  error
+	g, ctx := errgroup.WithContext(ctx)
+	const buffers = 2 // of each kind
+	emptyRows := make(chan *projections.ExportRows, buffers)
+	emptyCSV := make(chan []byte, buffers)
+	for range buffers {
+		emptyRows <- &projections.ExportRows{}
+		emptyCSV <- nil
 	}
-	// What the export learnt of its threads' customers; only the reads use
-	// it, one after the other.
-	customers := &projections.ExportCustomers{}
-	read := func(after projections.ExportCursor, buf []byte) <-chan result {
-		done := make(chan result, 1)
-		go func() {
-			var res result
-			var scratch []byte
-			res.page.csv = buf[:0]
-			res.err = a.exports.page(ctx, func(ctx context.Context) error {
-				var err error
-				res.page.rows, res.page.last, err = a.reads.ExportEach(ctx, companyID, scope, after, exportPageSize, customers,
-					func(m *projections.ExportMessage) error {
-						res.page.csv, scratch = appendExportRow(res.page.csv, scratch, m, loc)
-						return nil
-					})
-				return err
+	fetched := make(chan *projections.ExportRows)
+	formatted := make(chan exportPage)
+
+	g.Go(func() error { // the fetcher
+		defer close(fetched)
+		// What the export learnt of its threads' customers; only this stage
+		// uses it. A page fetched holds its own rows' customers.
+		customers := &projections.ExportCustomers{}
+		var after projections.ExportCursor
+		for {
+			var rows *projections.ExportRows
+			select {
+			case rows = <-emptyRows:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			err := a.exports.page(ctx, func(ctx context.Context) error {
+				return a.reads.ExportFetch(ctx, companyID, scope, after, exportPageSize, customers, rows)
 			})
-			done <- res
-		}()
-		return done
-	}
-	var spare []byte
-	next := read(projections.ExportCursor{}, nil)
-	for {
-		res := <-next
-		if res.err != nil {
-			return res.err
+			if err != nil {
+				return err
+			}
+			select {
+			case fetched <- rows:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			if rows.Len() < exportPageSize {
+				return nil
+			}
+			after = rows.Last()
 		}
-		last := res.page.rows < exportPageSize
-		if !last {
-			next = read(res.page.last, spare)
+	})
+	g.Go(func() error { // the formatter
+		defer close(formatted)
+		clock := newExportClock(loc)
+		var scratch []byte
+		for rows := range fetched {
+			var buf []byte
+			select {
+			case buf = <-emptyCSV:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			page := exportPage{csv: buf[:0], rows: rows.Len(), last: rows.Last()}
+			_ = rows.Each(func(m *projections.ExportMessage) error { // the callback never fails
+				page.csv, scratch = appendExportRow(page.csv, scratch, m, clock)
+				return nil
+			})
+			emptyRows <- rows // never blocks: it holds every buffer but this one's
+			select {
+			case formatted <- page:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 		}
-		if err := write(res.page); err != nil || last {
-			return err
+		return nil
+	})
+	g.Go(func() error { // the writer
+		for page := range formatted {
+			if err := write(page); err != nil {
+				return err
+			}
+			emptyCSV <- page.csv // never blocks, as above
 		}
-		spare = res.page.csv
-	}
+		return nil
+	})
+	return g.Wait()
 }
 
 // idleWriter writes to the client under a deadline that each write moves
@@ -210,14 +250,15 @@ func (iw *idleWriter) Write(p []byte) (int, error) {
 }
 
 // appendExportRow appends one message's CSV row (exportHeader's cells,
-// CRLF-ended) to dst, as encoding/csv writes it; scratch is room for a
+// CRLF-ended, the date and time on clock's zone) to dst, as encoding/csv
+// writes it; scratch is room for a
 // neutralised cell, handed back for the next row.
-func appendExportRow(dst, scratch []byte, m *projections.ExportMessage, loc *time.Location) (row, room []byte) {
+func appendExportRow(dst, scratch []byte, m *projections.ExportMessage, clock *exportClock) (row, room []byte) {
 	dst = appendUUID(dst, m.ID)
 	dst = append(dst, ',')
 	dst = appendUUID(dst, m.ThreadID)
 	dst = append(dst, ',')
-	dst = appendDateTime(dst, m.CreatedAt.In(loc))
+	dst = clock.appendDateTime(dst, m.CreatedAt)
 	dst = append(dst, ',')
 	// Full Name: "First Last (+phone)" with a linked lead, else the phone
 	// alone (E.164, left as it is, like the phone columns).

@@ -33,7 +33,7 @@ type ReadModels interface {
 	Consent(ctx context.Context, companyID, customerPhone, currentNumber string) (projections.ConsentView, error)
 	CompanyUsers(ctx context.Context, companyID string) ([]projections.CompanyUser, error)
 	Templates(ctx context.Context, companyID string) ([]projections.TemplateView, error)
-	ExportEach(ctx context.Context, companyID string, scope projections.ExportScope, after projections.ExportCursor, limit int, customers *projections.ExportCustomers, each func(*projections.ExportMessage) error) (int, projections.ExportCursor, error)
+	ExportFetch(ctx context.Context, companyID string, scope projections.ExportScope, after projections.ExportCursor, limit int, customers *projections.ExportCustomers, page *projections.ExportRows) error
 }
 
 // Waiter waits until a set of read models has applied a position, or

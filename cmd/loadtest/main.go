@@ -233,6 +233,16 @@ func measure(ctx context.Context, env *env, o options, r *report, logger *slog.L
 // wants): the last phases, which stop the server.
 func measureBulk(ctx context.Context, env *env, o options, r *report, step func(string)) error {
 	if o.wants("export") {
+		// The export is timed alone: once the read models have applied
+		// every text the run posted (the phases before leave a backlog),
+		// so that neither the projectors' catching up nor a top-up that
+		// counted the messages too early is in its figure.
+		step("waiting for the read models before Download All")
+		began := time.Now()
+		if err := env.waitProjected(ctx); err != nil {
+			return err
+		}
+		r.note(fmt.Sprintf("Download All waited %s for the read models to apply what the run posted", time.Since(began).Round(time.Millisecond)))
 		if o.exportRows > 0 {
 			step("topping up the messages")
 			if err := env.topUpMessages(ctx, o.exportRows); err != nil {
