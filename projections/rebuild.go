@@ -114,8 +114,11 @@ func rebuildAll(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store,
 // hands each page to every feed; it answers how many events it read and
 // the last one's position. Reading and decoding overlap: the reader hands
 // its pages to the decoder one at a time. A slow transaction holds the
-// reader back (each feed holds one page), so memory stays at a few pages
-// however long the log is.
+// reader back (each feed holds one page), so the log itself takes a few
+// pages of memory however long it is. What the folds keep is another
+// matter: they hold the rows they will write at the end (a message's ids
+// and status, not its text), so a rebuild's memory grows with the read
+// models it writes, some hundreds of bytes a message.
 func feed(ctx context.Context, store eventstore.Store, feeds []chan logPage, size int, decode bool) (n int, last eventstore.Position, err error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
