@@ -148,6 +148,13 @@ func applyTogether(ctx context.Context, pool *pgxpool.Pool, rd reader, after eve
 	}
 	applied := map[string][]eventstore.RecordedEvent{}
 	moved := &checkpointMoves{}
+	// Together, the projectors' writes wait for the page's end and go in
+	// its last round trip (deferredTx); alone, each runs at once, so that
+	// a failure names its projector and event.
+	var w pgx.Tx = tx
+	if len(ps) > 1 {
+		w = &deferredTx{Tx: tx}
+	}
 	for _, p := range ps {
 		cp, ok := cps[p.Name()]
 		if !ok {
@@ -162,7 +169,7 @@ func applyTogether(ctx context.Context, pool *pgxpool.Pool, rd reader, after eve
 		if len(todo) == 0 {
 			continue
 		}
-		if err := applyGuarded(ctx, tx, p, todo); err != nil {
+		if err := applyGuarded(ctx, w, p, todo); err != nil {
 			if ctx.Err() != nil || transient.Is(err) {
 				return nil, fmt.Errorf("%s: %w", p.Name(), err)
 			}
@@ -181,7 +188,12 @@ func applyTogether(ctx context.Context, pool *pgxpool.Pool, rd reader, after eve
 	batch.Queue(`UPDATE projection_checkpoints c SET position = m.position, updated_at = now()
 		FROM unnest($1::text[], $2::bigint[]) AS m(projector, position) WHERE c.projector = m.projector`, moved.names, moved.positions)
 	batch.Queue(`SELECT pg_notify($1, $2)`, NotifyChannel, notifyPayload(rd.topic, moved.last))
-	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+	if err := w.SendBatch(ctx, batch).Close(); err != nil {
+		if _, held := w.(*deferredTx); held && ctx.Err() == nil && !transient.Is(err) {
+			// A held statement of some projector failed: applyPage
+			// applies the page again with each alone, which names it.
+			return nil, &memberFailure{name: rd.topic, err: err}
+		}
 		return nil, fmt.Errorf("checkpoints: %w", err)
 	}
 	return applied, tx.Commit(ctx)
