@@ -151,7 +151,7 @@ func applyTogether(ctx context.Context, pool *pgxpool.Pool, rd reader, after eve
 	// Together, the projectors' writes wait for the page's end and go in
 	// its last round trip (deferredTx); alone, each runs at once, so that
 	// a failure names its projector and event.
-	var w pgx.Tx = tx
+	w := tx
 	if len(ps) > 1 {
 		w = &deferredTx{Tx: tx}
 	}
