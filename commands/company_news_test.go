@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	pgstore "github.com/smsinbox/smsinbox/adapters/eventstore/postgres"
 	"github.com/smsinbox/smsinbox/adapters/postgres/pgtest"
@@ -74,17 +73,8 @@ func (r *roundTrips) take(stream eventstore.StreamID) (all, reads int) {
 // routes and company states.
 func newTracedConsentEnv(t *testing.T) (*consentEnv, *roundTrips) {
 	t.Helper()
-	cfg, err := pgxpool.ParseConfig(pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
 	trips := &roundTrips{}
-	cfg.ConnConfig.Tracer = trips
-	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	pool := pgtest.NewTracedPool(t, trips)
 	store, err := pgstore.New(context.Background(), pool, pgstore.Config{})
 	if err != nil {
 		t.Fatal(err)

@@ -38,27 +38,10 @@ type inBatch struct{}
 // batch of every projector's writes with the checkpoints' moves, the
 // commit. (One each, the writes would be a round trip a statement.)
 func TestPageWritesInOneRoundTrip(t *testing.T) {
-	url := pgtest.NewDatabase(t)
-	cfg, err := pgxpool.ParseConfig(url)
-	if err != nil {
-		t.Fatal(err)
-	}
 	trips := &roundTrips{}
-	cfg.ConnConfig.Tracer = trips
-	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	pool := pgtest.NewTracedPool(t, trips)
 	ctx := context.Background()
-	if _, err := pool.Exec(ctx, `CREATE TABLE applied (projector text NOT NULL, event_id uuid NOT NULL,
-		position bigint NOT NULL, runner text NOT NULL, PRIMARY KEY (projector, event_id))`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pool.Exec(ctx, `INSERT INTO projection_checkpoints (projector, position) VALUES ('a', 0), ('b', 0), ('c', 0)`); err != nil {
-		t.Fatal(err)
-	}
-	rd := reader{topic: "page", members: []Projector{member{name: "a", runner: "r"}, member{name: "b", runner: "r"}, member{name: "c", runner: "r"}}}
+	rd := pageOfThree(t, pool)
 	page := testEvents(2, "Good")
 
 	trips.n.Store(0)
@@ -86,19 +69,12 @@ func TestPageWritesInOneRoundTrip(t *testing.T) {
 func TestPageHeldStatementFailureNamesItsProjector(t *testing.T) {
 	pool := pgtest.NewPool(t)
 	ctx := context.Background()
-	if _, err := pool.Exec(ctx, `CREATE TABLE applied (projector text NOT NULL, event_id uuid NOT NULL,
-		position bigint NOT NULL, runner text NOT NULL, PRIMARY KEY (projector, event_id))`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pool.Exec(ctx, `INSERT INTO projection_checkpoints (projector, position) VALUES ('a', 0), ('b', 0), ('c', 0)`); err != nil {
-		t.Fatal(err)
-	}
+	rd := pageOfThree(t, pool)
 	page := testEvents(3, "Good")
 	// b's row for the second event is there already: its insert breaks the key.
 	if _, err := pool.Exec(ctx, `INSERT INTO applied (projector, event_id, position, runner) VALUES ('b', $1, 2, 'earlier')`, page[1].ID); err != nil {
 		t.Fatal(err)
 	}
-	rd := reader{topic: "page", members: []Projector{member{name: "a", runner: "r"}, member{name: "b", runner: "r"}, member{name: "c", runner: "r"}}}
 	applied, err := applyPage(ctx, pool, rd, 0, page)
 	fails, ok := err.(failures)
 	if !ok || len(fails) != 1 || fails["b"] == nil {
@@ -115,6 +91,21 @@ func TestPageHeldStatementFailureNamesItsProjector(t *testing.T) {
 	if n := count(t, pool, `SELECT position FROM projection_checkpoints WHERE projector = 'b'`); n != 0 {
 		t.Errorf("b's checkpoint moved to %d, want it kept at 0", n)
 	}
+}
+
+// pageOfThree is a reader of three members (a, b, c) of runner "r",
+// their checkpoints at the start and their table made.
+func pageOfThree(t *testing.T, pool *pgxpool.Pool) reader {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, `CREATE TABLE applied (projector text NOT NULL, event_id uuid NOT NULL,
+		position bigint NOT NULL, runner text NOT NULL, PRIMARY KEY (projector, event_id))`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO projection_checkpoints (projector, position) VALUES ('a', 0), ('b', 0), ('c', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	return reader{topic: "page", members: []Projector{member{name: "a", runner: "r"}, member{name: "b", runner: "r"}, member{name: "c", runner: "r"}}}
 }
 
 // testEvents are n events of typ at positions 1..n.

@@ -219,6 +219,24 @@ func NewDatabase(t testing.TB) string {
 	return URL(name)
 }
 
+// NewTracedPool is NewPool with every connection's statements and batches
+// reported to tracer (a pgx.QueryTracer; a pgx.BatchTracer too, if it is
+// one), for tests that count round trips.
+func NewTracedPool(t testing.TB, tracer pgx.QueryTracer) *pgxpool.Pool {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(NewDatabase(t))
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	cfg.ConnConfig.Tracer = tracer
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
 // NewPool opens a pool on a fresh database for t, closed when t ends.
 func NewPool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
