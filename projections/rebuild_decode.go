@@ -2,7 +2,6 @@ package projections
 
 import (
 	"fmt"
-	"reflect"
 
 	"github.com/google/uuid"
 
@@ -62,37 +61,15 @@ func readsDecoded(ps []Projector) bool {
 	return false
 }
 
-// conversationThreads finds the Thread a decoded conversation event
-// embeds (every conversation event carries its thread), by the field's
-// index in the event's type, looked up once a type.
-type conversationThreads map[reflect.Type][]int
-
-// of answers the thread of ev, and false when ev is no conversation event
-// embedding a Thread.
-func (c conversationThreads) of(ev any) (conversation.Thread, bool) {
-	v := reflect.ValueOf(ev)
-	if v.Kind() != reflect.Struct {
-		return conversation.Thread{}, false
-	}
-	index, ok := c[v.Type()]
-	if !ok {
-		if f, found := v.Type().FieldByName("Thread"); found && f.Anonymous && f.Type == reflect.TypeFor[conversation.Thread]() {
-			index = f.Index
-		}
-		c[v.Type()] = index
-	}
-	if index == nil {
-		return conversation.Thread{}, false
-	}
-	return v.FieldByIndex(index).Interface().(conversation.Thread), true
-}
+// threadEvent is a decoded conversation event that embeds its Thread.
+type threadEvent interface{ EventThread() conversation.Thread }
 
 // liveChangeOfDecoded is liveChangeOf from a decoded event where there is
 // one: a conversation event's thread as the event decoded names it, a
 // consent's or a lead's customer. Anything else (a conversation event no
 // rebuild decodes, one that failed to decode, a company's) goes through
 // liveChangeOf, so the answer is liveChangeOf's.
-func liveChangeOfDecoded(e eventstore.RecordedEvent, d decodedEvent, threads conversationThreads) (liveChange, bool, error) {
+func liveChangeOfDecoded(e eventstore.RecordedEvent, d decodedEvent) (liveChange, bool, error) {
 	if d.err == nil && d.ev != nil {
 		switch {
 		case isConsentEvent(e.Type):
@@ -102,7 +79,8 @@ func liveChangeOfDecoded(e eventstore.RecordedEvent, d decodedEvent, threads con
 			ld, _ := lead.DetailsOf(d.ev.(lead.Event))
 			return liveChange{companyID: ld.CompanyID, threadID: conversation.ThreadID(ld.CompanyID, ld.CustomerPhone)}, true, nil
 		}
-		if th, ok := threads.of(d.ev); ok {
+		if te, ok := d.ev.(threadEvent); ok {
+			th := te.EventThread()
 			if th.ThreadID == uuid.Nil || th.CompanyID == "" {
 				return liveChange{}, false, fmt.Errorf("live %s: the event names no thread", e.Type)
 			}

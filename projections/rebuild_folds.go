@@ -69,7 +69,7 @@ func (r *searchRebuild) finish(ctx context.Context, tx pgx.Tx) error {
 }
 
 func (Live) rebuild() pageApplier {
-	return &liveRebuild{threads: map[uuid.UUID]*liveKept{}, companies: map[string]int64{}, decoded: conversationThreads{}}
+	return &liveRebuild{threads: map[uuid.UUID]*liveKept{}, companies: map[string]int64{}}
 }
 
 // liveRebuild keeps each thread's and company's last change: the first
@@ -78,7 +78,6 @@ func (Live) rebuild() pageApplier {
 type liveRebuild struct {
 	threads   map[uuid.UUID]*liveKept
 	companies map[string]int64
-	decoded   conversationThreads
 }
 
 type liveKept struct {
@@ -88,7 +87,7 @@ type liveKept struct {
 
 func (r *liveRebuild) applyPage(_ context.Context, _ pgx.Tx, page logPage) error {
 	for k, e := range page.events {
-		ch, ok, err := liveChangeOfDecoded(e, page.decoded[k], r.decoded)
+		ch, ok, err := liveChangeOfDecoded(e, page.decoded[k])
 		if err != nil {
 			return atEvent(e, err)
 		}

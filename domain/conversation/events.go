@@ -54,6 +54,10 @@ type Thread struct {
 	CustomerPhone phone.Number `json:"customer_phone"`
 }
 
+// EventThread is t: an event that embeds Thread (every event of a thread's
+// stream does) answers its thread by it.
+func (t Thread) EventThread() Thread { return t }
+
 // Media is one attachment of an MMS, as Twilio hosts it.
 type Media struct {
 	URL         string `json:"url"`
