@@ -36,10 +36,8 @@ func (d *deferredTx) Exec(_ context.Context, sql string, args ...any) (pgconn.Co
 	return pgconn.CommandTag{}, nil
 }
 
-// flush sends the held statements, extra after them (the page's end), in
-// one round trip.
-func (d *deferredTx) flush(ctx context.Context, extra ...*pgx.QueuedQuery) error {
-	d.held.QueuedQueries = append(d.held.QueuedQueries, extra...)
+// flush sends the held statements in one round trip.
+func (d *deferredTx) flush(ctx context.Context) error {
 	if d.held.Len() == 0 {
 		return nil
 	}
